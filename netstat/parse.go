@@ -1,0 +1,242 @@
+package netstat
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// littleEndian is the host's byte order. The kernel prints each 32-bit word
+// of an address from its in-memory bytes read as a host integer, so the
+// decoding depends on it. Tests flip it to read big-endian fixtures.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// unhex maps an ASCII byte to its hex value, or 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+		t[c-'a'+'A'] = byte(c - 'a' + 10)
+	}
+	return t
+}()
+
+// hex parses b as an unsigned hex number of at most 16 digits.
+func hex(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		d := unhex[c]
+		if d == 0xff {
+			return 0, false
+		}
+		v = v<<4 | uint64(d)
+	}
+	return v, true
+}
+
+// dec parses b as an unsigned decimal number that fits 64 bits.
+func dec(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		c -= '0'
+		if c > 9 {
+			return 0, false
+		}
+		n := v*10 + uint64(c)
+		if n/10 != v {
+			return 0, false
+		}
+		v = n
+	}
+	return v, true
+}
+
+// hexPair parses "XXXX:YYYY" (two hex numbers around a colon).
+func hexPair(b []byte) (a, c uint64, ok bool) {
+	for i, ch := range b {
+		if ch == ':' {
+			a, ok1 := hex(b[:i])
+			c, ok2 := hex(b[i+1:])
+			return a, c, ok1 && ok2
+		}
+	}
+	return 0, 0, false
+}
+
+// splitAddr splits "ADDR:PORT" and parses the port.
+func splitAddr(b []byte) (addr []byte, port uint16, ok bool) {
+	n := len(b)
+	if n < 6 || b[n-5] != ':' {
+		return nil, 0, false
+	}
+	p, ok := hex(b[n-4:])
+	return b[:n-5], uint16(p), ok
+}
+
+// word decodes one 8-digit address word into dst in memory order.
+func word(dst []byte, b []byte) bool {
+	v, ok := hex(b)
+	if !ok || len(b) != 8 {
+		return false
+	}
+	if littleEndian {
+		binary.LittleEndian.PutUint32(dst, uint32(v))
+	} else {
+		binary.BigEndian.PutUint32(dst, uint32(v))
+	}
+	return true
+}
+
+// parseAddr decodes a table's address: 8 hex digits for IPv4, 32 for IPv6.
+func parseAddr(b []byte) (netip.Addr, bool) {
+	switch len(b) {
+	case 8:
+		var a [4]byte
+		if !word(a[:], b) {
+			return netip.Addr{}, false
+		}
+		return netip.AddrFrom4(a), true
+	case 32:
+		var a [16]byte
+		for i := 0; i < 4; i++ {
+			if !word(a[4*i:], b[8*i:8*i+8]) {
+				return netip.Addr{}, false
+			}
+		}
+		return netip.AddrFrom16(a), true
+	}
+	return netip.Addr{}, false
+}
+
+// Column positions in tcp, udp, raw and their siblings:
+//
+//	sl local rem st tx:rx tr:when retrnsmt uid timeout inode [ref pointer drops | tcp extras]
+const (
+	colLocal = 1 + iota
+	colRemote
+	colState
+	colQueues
+	colTimer
+	colRetr
+	colUID
+	colTimeout
+	colInode
+	minCols
+	colDropsUDP = 12
+)
+
+// parseInet fills s from the fields of one row, applying f. It reports
+// whether the row passed the filter; a row that fails it is left half
+// decoded. Only the columns the filter needs are decoded before it decides.
+func parseInet(s *Socket, p Proto, fs [][]byte, f *Filter) (bool, *fieldError) {
+	if len(fs) < minCols {
+		return false, &fieldError{"", ErrFieldCount}
+	}
+	st, ok := hex(fs[colState])
+	if !ok || st > 0xff {
+		return false, &fieldError{"state", ErrSyntax}
+	}
+	if !f.States.Has(State(st)) {
+		return false, nil
+	}
+	la, lport, ok := splitAddr(fs[colLocal])
+	if !ok {
+		return false, &fieldError{"local address", ErrSyntax}
+	}
+	ra, rport, ok := splitAddr(fs[colRemote])
+	if !ok {
+		return false, &fieldError{"remote address", ErrSyntax}
+	}
+	if !f.portsMatch(lport, rport) {
+		return false, nil
+	}
+	inode, ok := dec(fs[colInode])
+	if !ok {
+		return false, &fieldError{"inode", ErrSyntax}
+	}
+	if f.Inodes != nil && !f.Inodes[inode] {
+		return false, nil
+	}
+	laddr, ok := parseAddr(la)
+	if !ok || laddr.Is6() != p.IPv6() {
+		return false, &fieldError{"local address", ErrSyntax}
+	}
+	raddr, ok := parseAddr(ra)
+	if !ok || raddr.Is6() != p.IPv6() {
+		return false, &fieldError{"remote address", ErrSyntax}
+	}
+	tx, rx, ok := hexPair(fs[colQueues])
+	if !ok || tx > 0xffffffff || rx > 0xffffffff {
+		return false, &fieldError{"queues", ErrSyntax}
+	}
+	tr, when, ok := hexPair(fs[colTimer])
+	if !ok || tr > 0xff {
+		return false, &fieldError{"timer", ErrSyntax}
+	}
+	retr, ok := hex(fs[colRetr])
+	if !ok || retr > 0xffffffff {
+		return false, &fieldError{"retransmits", ErrSyntax}
+	}
+	uid, ok := dec(fs[colUID])
+	if !ok || uid > 0xffffffff {
+		return false, &fieldError{"uid", ErrSyntax}
+	}
+	timeout, ok := dec(fs[colTimeout])
+	if !ok || timeout > 0xffffffff {
+		return false, &fieldError{"timeout", ErrSyntax}
+	}
+	var drops uint64
+	if !p.IsTCP() && len(fs) > colDropsUDP {
+		if drops, ok = dec(fs[colDropsUDP]); !ok {
+			return false, &fieldError{"drops", ErrSyntax}
+		}
+	}
+	*s = Socket{
+		Proto:       p,
+		Local:       netip.AddrPortFrom(laddr, lport),
+		Remote:      netip.AddrPortFrom(raddr, rport),
+		State:       State(st),
+		TxQueue:     uint32(tx),
+		RxQueue:     uint32(rx),
+		Timer:       Timer(tr),
+		TimerTicks:  when,
+		Retransmits: uint32(retr),
+		Timeout:     uint32(timeout),
+		UID:         uint32(uid),
+		Inode:       inode,
+		Drops:       drops,
+	}
+	return true, nil
+}
+
+func (f *Filter) portsMatch(local, remote uint16) bool {
+	if len(f.Ports) > 0 && !has(f.Ports, local) && !has(f.Ports, remote) {
+		return false
+	}
+	if len(f.LocalPorts) > 0 && !has(f.LocalPorts, local) {
+		return false
+	}
+	if len(f.RemotePorts) > 0 && !has(f.RemotePorts, remote) {
+		return false
+	}
+	return true
+}
+
+func has(ps []uint16, p uint16) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,190 @@
+package netstat
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Reader reads the socket tables under one root directory. Its zero value
+// reads the live system's tables. A Reader keeps its buffers between scans,
+// so a program that polls should keep one: after the first scan, reading
+// rows makes no heap allocation.
+//
+// A Reader is not safe for concurrent use; use one per goroutine.
+type Reader struct {
+	// Root is the directory holding proc/ ("" or "/" for the live system;
+	// a fixture tree or a container's root otherwise).
+	Root string
+	// PID, when positive, reads proc/PID/net/…: the tables of that
+	// process's network namespace. Zero reads proc/net/… (the reader's own).
+	PID int
+
+	buf    []byte
+	fields [][]byte
+	seen   map[uint64]struct{}
+	lr     lineReader
+	paths  map[string]string // interned unix socket paths
+}
+
+// Sockets returns the rows of the live system's Internet socket tables that
+// pass f. See Reader.Sockets.
+func Sockets(f Filter) iter.Seq2[Socket, error] {
+	return new(Reader).Sockets(f)
+}
+
+// List returns the rows under root that pass f, and the errors met. Both
+// may be non-empty: a bad row is reported and the rows around it are kept.
+func List(root string, f Filter) ([]Socket, error) {
+	r := Reader{Root: root}
+	return r.AppendSockets(nil, f)
+}
+
+// dir returns the directory of the tables, e.g. "proc/net" or
+// "proc/42/net", relative to the root.
+func (r *Reader) dir() string {
+	if r.PID > 0 {
+		return "proc/" + strconv.Itoa(r.PID) + "/net"
+	}
+	return "proc/net"
+}
+
+func (r *Reader) root() string {
+	if r.Root == "" {
+		return "/"
+	}
+	return r.Root
+}
+
+// open opens a table. A table the kernel does not have (no IPv6, no
+// UDP-Lite) is not an error: it reports (nil, nil).
+func (r *Reader) open(name string) (*os.File, error) {
+	f, err := os.Open(filepath.Join(r.root(), name))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return f, nil
+}
+
+func (r *Reader) init() {
+	if r.buf == nil {
+		r.buf = make([]byte, bufSize)
+		r.fields = make([][]byte, 0, 32)
+		r.seen = make(map[uint64]struct{})
+	}
+}
+
+// Sockets returns an iterator over the rows that pass f, table by table in
+// the order of AllProtos and each in file order.
+//
+// A row that cannot be parsed yields a *ParseError (and a zero Socket) and
+// the scan goes on. A table that cannot be opened or read yields an
+// *fs.PathError naming it, and the scan goes on with the next table. A
+// table the kernel lacks is skipped silently. A row repeated within one
+// read (the kernel resumes long dumps by position) is delivered once; rows
+// with inode 0 (TIME_WAIT, request sockets) are never merged.
+//
+// The iterator reuses the Reader's buffers: it must not run concurrently
+// with another scan of the same Reader.
+func (r *Reader) Sockets(f Filter) iter.Seq2[Socket, error] {
+	return func(yield func(Socket, error) bool) {
+		r.init()
+		for _, p := range AllProtos {
+			if !f.Protos.Has(p) {
+				continue
+			}
+			if !r.scanTable(p, &f, yield) {
+				return
+			}
+		}
+	}
+}
+
+// AppendSockets appends the rows that pass f to dst and returns it, with
+// every error met joined into one.
+func (r *Reader) AppendSockets(dst []Socket, f Filter) ([]Socket, error) {
+	var errs []error
+	for s, err := range r.Sockets(f) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		dst = append(dst, s)
+	}
+	return dst, errors.Join(errs...)
+}
+
+func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) bool {
+	name := r.dir() + "/" + p.String()
+	file, err := r.open(name)
+	if err != nil {
+		return yield(Socket{}, err)
+	}
+	if file == nil {
+		return true
+	}
+	defer file.Close()
+	clear(r.seen)
+	r.lr.reset(file, r.buf)
+	var s Socket
+	for {
+		line, err := r.lr.next()
+		if err == io.EOF {
+			return true
+		}
+		if err == errLineTooLong {
+			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.line, Err: err}) {
+				return false
+			}
+			continue
+		}
+		if err != nil {
+			return yield(Socket{}, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
+		}
+		if r.lr.line == 1 || len(line) == 0 {
+			continue // the header, or a blank line
+		}
+		r.fields = fields(r.fields, line)
+		if len(r.fields) == 0 {
+			continue
+		}
+		ok, ferr := parseInet(&s, p, r.fields, f)
+		if ferr != nil {
+			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.line, Field: ferr.field, Err: ferr.err}) {
+				return false
+			}
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if s.Inode != 0 {
+			if _, dup := r.seen[s.Inode]; dup {
+				continue
+			}
+			r.seen[s.Inode] = struct{}{}
+		}
+		if !yield(s, nil) {
+			return false
+		}
+	}
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
