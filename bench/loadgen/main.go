@@ -41,8 +41,8 @@ import (
 
 type config struct {
 	conns, procs, extraFDs, udp, parallel, srcAddrs int
-	duration, readyTimeout                           time.Duration
-	ready                                            string
+	duration, readyTimeout                          time.Duration
+	ready                                           string
 }
 
 func main() {
