@@ -2,12 +2,18 @@ module github.com/procnet/procnet/bench
 
 go 1.26.0
 
-require github.com/procnet/procnet v0.0.0
+require (
+	github.com/procnet/procnet v0.0.0 // the library under test, from ../
+	github.com/prometheus/procfs v0.23.0
+	github.com/shirou/gopsutil/v4 v4.26.10
+	golang.org/x/sys v0.49.0
+)
 
 require (
-	github.com/prometheus/procfs v0.23.0 // indirect
-	github.com/shirou/gopsutil/v4 v4.26.10 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	github.com/ebitengine/purego v0.11.2 // indirect
+	github.com/go-ole/go-ole v1.2.6 // indirect
+	github.com/power-devops/perfstat v0.0.0-20260805114148-88456608a4f6 // indirect
+	github.com/yusufpapurcu/wmi v1.2.4 // indirect
 )
 
 replace github.com/procnet/procnet => ../
