@@ -1,0 +1,194 @@
+package procmap
+
+import (
+	"cmp"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Owner is one file descriptor that refers to a socket.
+type Owner struct {
+	PID int
+	FD  int
+}
+
+// Process describes a process that owns at least one recorded socket.
+type Process struct {
+	PID int
+	// Comm is the kernel's name for the process (at most 15 bytes), raw as
+	// /proc/PID/stat holds it: it may contain spaces and parentheses.
+	Comm string
+	// Cmdline is argv from /proc/PID/cmdline, read only with
+	// Options.Cmdline. It is empty for kernel threads and zombies.
+	Cmdline []string
+	// UID is the real user ID (first number of the "Uid:" line of status).
+	UID uint32
+	// NetNS is the inode of the process's network namespace (the number
+	// in the ns/net link), 0 when that link is unreadable (another user's
+	// process, for a non-root caller).
+	NetNS uint64
+	// StartTime is field 22 of /proc/PID/stat: clock ticks after boot at
+	// which the process started. With PID it names one process for good:
+	// a reused PID has a later start time.
+	StartTime uint64
+}
+
+// Options say where to look and what to record.
+type Options struct {
+	// Root is the directory holding proc/ ("" or "/" for the live system;
+	// a fixture tree otherwise).
+	Root string
+	// Cmdline makes Build read each owning process's argv.
+	Cmdline bool
+	// Inodes, when non-nil, restricts the map to the inodes whose value is
+	// true, and ends the walk as soon as each has an owner. A socket held
+	// by several processes may then list only the owners met before the
+	// walk ended. Ignored by Tracker (give Refresh the inodes instead).
+	Inodes map[uint64]bool
+
+	// FullEvery bounds how stale a Tracker may get: a full walk at least
+	// every FullEvery calls to Refresh. 0 means DefaultFullEvery; 1 makes
+	// every refresh a full walk.
+	FullEvery int
+	// MaxAge also bounds it in time: a Refresh more than MaxAge after the
+	// last full walk walks in full. 0 means no bound in time.
+	MaxAge time.Duration
+}
+
+// DefaultFullEvery is the Tracker's full-walk period when
+// Options.FullEvery is 0.
+const DefaultFullEvery = 10
+
+// Map is the result of a walk: who owns which socket. A Map is never
+// modified after it is returned, so it may be shared and read by any
+// number of goroutines.
+type Map struct {
+	// Owners maps a socket inode to every fd found referring to it,
+	// sorted by PID then FD.
+	Owners map[uint64][]Owner
+	// Procs holds the details of the processes in Owners, by PID.
+	Procs map[int]*Process
+	// Denied counts processes whose fd directory could not be read for
+	// lack of permission (EACCES, EPERM): their sockets are missing from
+	// Owners. A non-root caller meets one for every other user's process,
+	// and should warn that not all processes could be identified.
+	Denied int
+}
+
+// Lookup returns the owners of a socket inode, nil if none is known.
+// Inode 0 (TIME_WAIT and request sockets) never has owners.
+func (m *Map) Lookup(inode uint64) []Owner {
+	if m == nil || inode == 0 {
+		return nil
+	}
+	return m.Owners[inode]
+}
+
+// Process returns the details of an owning process, nil if unknown.
+func (m *Map) Process(pid int) *Process {
+	if m == nil {
+		return nil
+	}
+	return m.Procs[pid]
+}
+
+// rootDir returns the directory to read for opts.Root.
+func rootDir(root string) string {
+	if root == "" {
+		return "/"
+	}
+	return root
+}
+
+// openProc opens root/proc. Failing that is Build's only error.
+func openProc(root string) (int, error) {
+	path := filepath.Join(rootDir(root), "proc")
+	fd, err := unix.Open(path, dirFlags&^unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: "proc", Err: err}
+	}
+	return fd, nil
+}
+
+// Build walks the fd tables of every process under opts.Root and returns
+// which processes own each socket.
+//
+// Processes that exit during the walk are left out silently; processes
+// whose fds may not be read are counted in Map.Denied. The only error is a
+// proc directory that cannot be opened or listed (a *fs.PathError naming
+// "proc").
+func Build(opts Options) (*Map, error) {
+	procfd, err := openProc(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer closefd(procfd)
+	w0 := workerPool.Get().(*workerState)
+	defer workerPool.Put(w0)
+	pids, e := listPIDs(make([]int, 0, 512), procfd, w0.dents)
+	if e != 0 {
+		return nil, &fs.PathError{Op: "readdir", Path: "proc", Err: e}
+	}
+	workers := make([]*workerState, numWorkers(len(pids)))
+	workers[0] = w0
+	for i := 1; i < len(workers); i++ {
+		workers[i] = workerPool.Get().(*workerState)
+		defer workerPool.Put(workers[i])
+	}
+	wk := &walk{procfd: procfd, pids: pids, want: opts.Inodes, need: opts.Inodes, cmdline: opts.Cmdline}
+	wk.run(workers)
+	return collect(workers), nil
+}
+
+// collect turns the workers' hits into a Map. The owner lists share one
+// backing array, each capped so that appending to one cannot write into
+// the next.
+func collect(workers []*workerState) *Map {
+	n, np := 0, 0
+	for _, w := range workers {
+		n += len(w.hits)
+		np += len(w.procs)
+	}
+	hits := make([]hit, 0, n)
+	m := &Map{Procs: make(map[int]*Process, np)}
+	for _, w := range workers {
+		hits = append(hits, w.hits...)
+		for _, p := range w.procs {
+			m.Procs[p.PID] = p
+		}
+		m.Denied += w.denied
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if c := cmp.Compare(a.inode, b.inode); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.pid, b.pid); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.fd, b.fd)
+	})
+	owners := make([]Owner, len(hits))
+	for i, h := range hits {
+		owners[i] = Owner{PID: int(h.pid), FD: int(h.fd)}
+	}
+	distinct := 0
+	for i := range hits {
+		if i == 0 || hits[i].inode != hits[i-1].inode {
+			distinct++
+		}
+	}
+	m.Owners = make(map[uint64][]Owner, distinct)
+	for i := 0; i < len(hits); {
+		j := i + 1
+		for j < len(hits) && hits[j].inode == hits[i].inode {
+			j++
+		}
+		m.Owners[hits[i].inode] = owners[i:j:j]
+		i = j
+	}
+	return m
+}

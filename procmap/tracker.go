@@ -1,0 +1,330 @@
+package procmap
+
+import (
+	"io/fs"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Tracker keeps a Map up to date for a program that polls (a watch mode):
+// each Refresh checks what it already knows cheaply and walks only to find
+// sockets it has not seen. See the package documentation for how stale
+// its answers can get.
+//
+// A Tracker is not safe for concurrent use. The Maps it returns are
+// immutable and may be kept and shared freely.
+type Tracker struct {
+	opts    Options
+	workers []*workerState
+	pids    []int
+
+	cur *Map
+	// missing holds inodes searched for in full and found without owner;
+	// they are not searched again before the next full walk.
+	missing map[uint64]struct{}
+	// seen holds the PIDs present at the last full walk: a search walks
+	// known owners first, then processes born since, then the rest.
+	seen     map[int]struct{}
+	rounds   int // refreshes since the last full walk
+	lastFull time.Time
+
+	// Stats counts the kinds of refresh done so far, for tests and tuning.
+	Stats TrackerStats
+}
+
+// TrackerStats counts what a Tracker's refreshes did.
+type TrackerStats struct {
+	Full     int // full walks
+	Searches int // partial walks that looked for new inodes
+	Checks   int // refreshes answered from what was known, after checks
+}
+
+// NewTracker returns a Tracker reading under opts.Root. opts.Inodes is
+// ignored: each Refresh names the inodes of interest.
+func NewTracker(opts Options) *Tracker {
+	opts.Inodes = nil
+	if opts.FullEvery <= 0 {
+		opts.FullEvery = DefaultFullEvery
+	}
+	return &Tracker{opts: opts}
+}
+
+// Refresh returns the owners of the given inodes (those with value true),
+// typically every inode of the socket tables just read. A nil set asks for
+// every socket and makes each refresh a full walk.
+//
+// It walks in full on the first call, every Options.FullEvery calls, and
+// when the last full walk is older than Options.MaxAge. Otherwise it
+//   - drops inodes no longer asked for;
+//   - re-reads proc/PID/stat of every owning process, dropping the owners
+//     of a process that exited or whose PID now names a process with
+//     another start time, and renaming one that changed its comm (execve);
+//   - looks for inodes without a live owner that it has not searched for
+//     before, walking known owners first, then processes started since
+//     the last full walk, then the rest, and stopping once all are found.
+//     Every process this walk reads replaces what was known of it. An inode
+//     not found by that (then complete) walk is remembered as ownerless
+//     until the next full walk.
+//
+// Errors are as for Build.
+func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
+	procfd, err := openProc(t.opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer closefd(procfd)
+	if t.workers == nil {
+		t.workers = make([]*workerState, numWorkers(1<<20))
+		for i := range t.workers {
+			t.workers[i] = newWorker()
+		}
+	}
+	w0 := t.workers[0]
+	pids, e := listPIDs(t.pids[:0], procfd, w0.dents)
+	t.pids = pids
+	if e != 0 {
+		return nil, &fs.PathError{Op: "readdir", Path: "proc", Err: e}
+	}
+
+	if t.cur == nil || inodes == nil || t.rounds+1 >= t.opts.FullEvery ||
+		(t.opts.MaxAge > 0 && time.Since(t.lastFull) >= t.opts.MaxAge) {
+		return t.full(procfd, inodes), nil
+	}
+	t.rounds++
+
+	next := &Map{Owners: t.cur.Owners, Procs: t.cur.Procs, Denied: t.cur.Denied}
+	cloned := false
+	mutate := func() {
+		if !cloned {
+			next.Owners = maps.Clone(next.Owners)
+			next.Procs = maps.Clone(next.Procs)
+			cloned = true
+		}
+	}
+
+	// Inodes no longer asked for are closed sockets: forget them.
+	for ino := range next.Owners {
+		if !inodes[ino] {
+			mutate()
+			delete(next.Owners, ino)
+		}
+	}
+	for ino := range t.missing {
+		if !inodes[ino] {
+			delete(t.missing, ino)
+		}
+	}
+
+	// Is every owning process still the one we know?
+	var dead map[int]bool
+	for pid, p := range next.Procs {
+		comm, start, e := w0.readPIDStat(procfd, pid)
+		switch {
+		case e != 0 || start != p.StartTime:
+			if dead == nil {
+				dead = make(map[int]bool)
+			}
+			dead[pid] = true
+		case string(comm) != p.Comm:
+			mutate()
+			q := &Process{PID: pid, Comm: string(comm), StartTime: start}
+			w0.path = appendPID(w0.path[:0], pid)
+			if fd, e := openat(procfd, w0.path, dirFlags); e == 0 {
+				readDetails(w0, fd, q, t.opts.Cmdline)
+				closefd(fd)
+			}
+			next.Procs[pid] = q
+		}
+	}
+	if dead != nil {
+		mutate()
+		dropOwners(next, dead)
+	}
+
+	// Which inodes need a search?
+	var need map[uint64]bool
+	for ino, v := range inodes {
+		if !v || ino == 0 {
+			continue
+		}
+		if _, ok := next.Owners[ino]; ok {
+			continue
+		}
+		if _, ok := t.missing[ino]; ok {
+			continue
+		}
+		if need == nil {
+			need = make(map[uint64]bool)
+		}
+		need[ino] = true
+	}
+	if need == nil {
+		t.Stats.Checks++
+		t.cur = next
+		pruneProcs(next, mutate)
+		return next, nil
+	}
+
+	// Search: known owners first, then newcomers, then everyone else.
+	order := make([]int, 0, len(pids))
+	for pid := range next.Procs {
+		order = append(order, pid)
+	}
+	slices.Sort(order)
+	for _, pid := range pids {
+		if _, ok := t.seen[pid]; !ok {
+			if _, ok := next.Procs[pid]; !ok {
+				order = append(order, pid)
+			}
+		}
+	}
+	for _, pid := range pids {
+		if _, ok := t.seen[pid]; ok {
+			if _, ok := next.Procs[pid]; !ok {
+				order = append(order, pid)
+			}
+		}
+	}
+	known := t.cur.Procs
+	wk := &walk{procfd: procfd, pids: order, want: inodes, need: need, cmdline: t.opts.Cmdline,
+		known: func(pid int, start uint64, comm []byte) *Process {
+			if p := known[pid]; p != nil && p.StartTime == start && p.Comm == string(comm) {
+				return p
+			}
+			return nil
+		}}
+	wk.run(t.workers[:numWorkers(len(order))])
+	if !wk.skipped.Load() {
+		// Nothing stopped the walk: it read every process, a full walk.
+		return t.fullFrom(pids, inodes), nil
+	}
+	t.Stats.Searches++
+	mutate()
+	// Every process read now replaces what was known of it.
+	read := make(map[int]bool)
+	for _, w := range t.workers[:numWorkers(len(order))] {
+		for _, pid := range w.walked {
+			read[pid] = true
+		}
+		for _, pid := range w.gone {
+			read[pid] = true
+		}
+	}
+	dropOwners(next, read)
+	found := collect(t.workers[:numWorkers(len(order))])
+	for ino, owners := range found.Owners {
+		if old := next.Owners[ino]; len(old) > 0 {
+			owners = sortOwners(append(slices.Clip(old), owners...))
+		}
+		next.Owners[ino] = owners
+	}
+	for pid, p := range found.Procs {
+		next.Procs[pid] = p
+	}
+	pruneProcs(next, mutate)
+	t.cur = next
+	return next, nil
+}
+
+// full walks every process and starts afresh from the result.
+func (t *Tracker) full(procfd int, inodes map[uint64]bool) *Map {
+	var known map[int]*Process
+	if t.cur != nil {
+		known = t.cur.Procs
+	}
+	wk := &walk{procfd: procfd, pids: t.pids, want: inodes, cmdline: t.opts.Cmdline,
+		known: func(pid int, start uint64, comm []byte) *Process {
+			if p := known[pid]; p != nil && p.StartTime == start && p.Comm == string(comm) {
+				return p
+			}
+			return nil
+		}}
+	wk.run(t.workers[:numWorkers(len(t.pids))])
+	return t.fullFrom(t.pids, inodes)
+}
+
+// fullFrom records the result of a walk that read every process in pids.
+func (t *Tracker) fullFrom(pids []int, inodes map[uint64]bool) *Map {
+	m := collect(t.workers[:numWorkers(len(pids))])
+	t.Stats.Full++
+	t.cur = m
+	t.rounds = 0
+	t.lastFull = time.Now()
+	t.seen = make(map[int]struct{}, len(pids))
+	for _, pid := range pids {
+		t.seen[pid] = struct{}{}
+	}
+	t.missing = make(map[uint64]struct{})
+	for ino, v := range inodes {
+		if _, ok := m.Owners[ino]; v && ino != 0 && !ok {
+			t.missing[ino] = struct{}{}
+		}
+	}
+	return m
+}
+
+// dropOwners removes from m (already cloned) every owner whose PID is in
+// pids, and inodes left without owners. Owner slices are replaced, never
+// changed in place: earlier Maps share them.
+func dropOwners(m *Map, pids map[int]bool) {
+	for ino, owners := range m.Owners {
+		keep := 0
+		for _, o := range owners {
+			if !pids[o.PID] {
+				keep++
+			}
+		}
+		switch {
+		case keep == len(owners):
+		case keep == 0:
+			delete(m.Owners, ino)
+		default:
+			kept := make([]Owner, 0, keep)
+			for _, o := range owners {
+				if !pids[o.PID] {
+					kept = append(kept, o)
+				}
+			}
+			m.Owners[ino] = kept
+		}
+	}
+	for pid := range pids {
+		delete(m.Procs, pid)
+	}
+}
+
+// pruneProcs drops processes that no longer own a recorded socket.
+func pruneProcs(m *Map, mutate func()) {
+	if len(m.Procs) == 0 {
+		return
+	}
+	owning := make(map[int]bool, len(m.Procs))
+	for _, owners := range m.Owners {
+		for _, o := range owners {
+			owning[o.PID] = true
+		}
+	}
+	for pid := range m.Procs {
+		if !owning[pid] {
+			mutate()
+			delete(m.Procs, pid)
+		}
+	}
+}
+
+func sortOwners(o []Owner) []Owner {
+	slices.SortFunc(o, func(a, b Owner) int {
+		if a.PID != b.PID {
+			return a.PID - b.PID
+		}
+		return a.FD - b.FD
+	})
+	return slices.Compact(o)
+}
+
+// appendPID appends the NUL-terminated decimal PID.
+func appendPID(dst []byte, pid int) []byte {
+	return append(strconv.AppendInt(dst, int64(pid), 10), 0)
+}

@@ -1,0 +1,366 @@
+package procmap
+
+import (
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// A hit is one socket fd found in one process.
+type hit struct {
+	inode uint64
+	pid   int32
+	fd    int32
+}
+
+// A walk is one pass over a list of processes, spread over workers.
+type walk struct {
+	procfd int
+	pids   []int
+	// Processes pids[:prefix] are walked even after an early exit.
+	prefix int
+	// want selects the inodes to record (value true); nil records every
+	// socket.
+	want map[uint64]bool
+	// need, when non-nil, makes the walk stop once each of its inodes
+	// (value true) has an owner.
+	need    map[uint64]bool
+	cmdline bool
+	// known returns details already read for a process with this PID and
+	// start time, or nil; it must be safe for concurrent calls (a read of
+	// a map nobody writes during the walk). May be nil.
+	known func(pid int, start uint64, comm []byte) *Process
+
+	next      atomic.Int64
+	stop      atomic.Bool
+	skipped   atomic.Bool // a process was left unread because of stop
+	remaining atomic.Int64
+	mu        sync.Mutex
+	found     map[uint64]struct{}
+}
+
+// workerState holds one worker's buffers and results. Buffers are reused
+// from walk to walk (a Tracker keeps its workers; Build takes them from a
+// pool).
+type workerState struct {
+	dents []byte // getdents buffer for an fd directory
+	link  []byte // readlink target
+	path  []byte // NUL-terminated relative paths
+	file  []byte // stat, status, cmdline
+	hits  []hit
+	procs []*Process
+	// walked lists the processes whose fd tables were read in full,
+	// gone the processes that vanished.
+	walked, gone []int
+	denied       int
+}
+
+var workerPool = sync.Pool{New: func() any { return newWorker() }}
+
+func newWorker() *workerState {
+	return &workerState{
+		dents: make([]byte, 32<<10),
+		link:  make([]byte, 128),
+		path:  make([]byte, 0, 64),
+		file:  make([]byte, 4<<10),
+	}
+}
+
+func (w *workerState) reset() {
+	w.hits = w.hits[:0]
+	clear(w.procs)
+	w.procs = w.procs[:0]
+	w.walked = w.walked[:0]
+	w.gone = w.gone[:0]
+	w.denied = 0
+}
+
+// run walks wk.pids with the given workers (one goroutine each).
+func (wk *walk) run(workers []*workerState) {
+	for _, w := range workers {
+		w.reset()
+	}
+	if wk.need != nil {
+		n := 0
+		for _, v := range wk.need {
+			if v {
+				n++
+			}
+		}
+		wk.remaining.Store(int64(n))
+		wk.found = make(map[uint64]struct{}, n)
+		if n == 0 && wk.prefix == 0 {
+			return
+		}
+	}
+	if len(workers) == 1 {
+		wk.work(workers[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() { wk.work(w) })
+	}
+	wg.Wait()
+}
+
+// numWorkers is how many goroutines share a walk of n processes.
+func numWorkers(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), n))
+}
+
+func (wk *walk) work(w *workerState) {
+	for {
+		i := int(wk.next.Add(1) - 1)
+		if i >= len(wk.pids) {
+			return
+		}
+		if i >= wk.prefix && wk.stop.Load() {
+			wk.skipped.Store(true)
+			return
+		}
+		wk.process(w, wk.pids[i])
+	}
+}
+
+// process reads the fd table of one process and, if it holds a recorded
+// socket, its details.
+func (wk *walk) process(w *workerState, pid int) {
+	w.path = appendPID(w.path[:0], pid)
+	// Everything about the process is read through this directory fd: if
+	// the PID dies and is reused meanwhile, reads fail instead of
+	// describing the newcomer.
+	pidfd, e := openat(wk.procfd, w.path, dirFlags)
+	if e != 0 {
+		wk.fail(w, pid, e)
+		return
+	}
+	defer closefd(pidfd)
+	fdfd, e := openat(pidfd, append(w.path[:0], "fd\x00"...), dirFlags)
+	if e != 0 {
+		wk.fail(w, pid, e)
+		return
+	}
+	first := len(w.hits)
+	e = wk.readFDs(w, fdfd, pid)
+	closefd(fdfd)
+	if e != 0 {
+		w.hits = w.hits[:first]
+		wk.fail(w, pid, e)
+		return
+	}
+	if len(w.hits) > first {
+		p, e := wk.details(w, pidfd, pid)
+		if e != 0 {
+			// Gone before we could name it: its fds are closed now.
+			w.hits = w.hits[:first]
+			wk.fail(w, pid, e)
+			return
+		}
+		w.procs = append(w.procs, p)
+		if wk.need != nil {
+			wk.noteFound(w.hits[first:])
+		}
+	}
+	w.walked = append(w.walked, pid)
+}
+
+func (wk *walk) fail(w *workerState, pid int, e unix.Errno) {
+	switch classify(e) {
+	case errGone:
+		w.gone = append(w.gone, pid)
+	case errDenied:
+		w.denied++
+	}
+}
+
+// readFDs lists the fd directory and reads each link. The per-fd path
+// allocates nothing: names come NUL-terminated from the getdents buffer and
+// links land in w.link.
+func (wk *walk) readFDs(w *workerState, fdfd int, pid int) unix.Errno {
+	for {
+		n, e := getdents(fdfd, w.dents)
+		if e != 0 {
+			return e
+		}
+		if n == 0 {
+			return 0
+		}
+		buf := w.dents[:n]
+		for off := 0; ; {
+			name, next, ok := dirent(buf, off)
+			if !ok {
+				break
+			}
+			off = next
+			if name[0] == '.' {
+				continue
+			}
+			l, e := readlinkat(fdfd, name, w.link)
+			if e != 0 {
+				if classify(e) == errDenied {
+					return e
+				}
+				continue // closed meanwhile
+			}
+			ino, ok := parseSocketLink(w.link[:l])
+			if !ok || (wk.want != nil && !wk.want[ino]) {
+				continue
+			}
+			fd, ok := dec(name[:len(name)-1])
+			if !ok || fd > 1<<31-1 {
+				continue
+			}
+			w.hits = append(w.hits, hit{inode: ino, pid: int32(pid), fd: int32(fd)})
+		}
+	}
+}
+
+// noteFound counts newly found needed inodes and raises the stop flag once
+// none remain.
+func (wk *walk) noteFound(hits []hit) {
+	wk.mu.Lock()
+	for _, h := range hits {
+		if !wk.need[h.inode] {
+			continue
+		}
+		if _, dup := wk.found[h.inode]; dup {
+			continue
+		}
+		wk.found[h.inode] = struct{}{}
+		if wk.remaining.Add(-1) == 0 {
+			wk.stop.Store(true)
+		}
+	}
+	wk.mu.Unlock()
+}
+
+// readFile reads a small proc file relative to dirfd into w.file (grown
+// as needed) and returns its contents.
+func (w *workerState) readFile(dirfd int, name string) ([]byte, unix.Errno) {
+	w.path = append(append(w.path[:0], name...), 0)
+	return w.readPath(dirfd, w.path)
+}
+
+// readPath is readFile for a NUL-terminated path.
+func (w *workerState) readPath(dirfd int, path []byte) ([]byte, unix.Errno) {
+	fd, e := openat(dirfd, path, unix.O_RDONLY)
+	if e != 0 {
+		return nil, e
+	}
+	defer closefd(fd)
+	n := 0
+	for {
+		if n == len(w.file) {
+			w.file = slices.Grow(w.file[:n], n)[:2*n]
+		}
+		m, e := read(fd, w.file[n:])
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return nil, e
+		}
+		if m == 0 {
+			return w.file[:n], 0
+		}
+		n += m
+	}
+}
+
+// readStat returns the command name and start time of the process whose
+// directory is dirfd.
+func (w *workerState) readStat(dirfd int) (comm []byte, start uint64, e unix.Errno) {
+	b, e := w.readFile(dirfd, "stat")
+	return statResult(b, e)
+}
+
+// readPIDStat is readStat for proc/PID/stat relative to the proc directory.
+func (w *workerState) readPIDStat(procfd, pid int) (comm []byte, start uint64, e unix.Errno) {
+	w.path = strconv.AppendInt(w.path[:0], int64(pid), 10)
+	w.path = append(w.path, "/stat\x00"...)
+	b, e := w.readPath(procfd, w.path)
+	return statResult(b, e)
+}
+
+func statResult(b []byte, e unix.Errno) (comm []byte, start uint64, _ unix.Errno) {
+	if e != 0 {
+		return nil, 0, e
+	}
+	comm, start, ok := parseStat(b)
+	if !ok {
+		return nil, 0, unix.EINVAL
+	}
+	return comm, start, 0
+}
+
+// details reads what Process holds. Only stat is essential (it names the
+// process and proves which incarnation of the PID it is); status, ns/net
+// and cmdline are best effort.
+func (wk *walk) details(w *workerState, pidfd, pid int) (*Process, unix.Errno) {
+	comm, start, e := w.readStat(pidfd)
+	if e != 0 {
+		return nil, e
+	}
+	if wk.known != nil {
+		if p := wk.known(pid, start, comm); p != nil {
+			return p, 0
+		}
+	}
+	p := &Process{PID: pid, Comm: string(comm), StartTime: start}
+	readDetails(w, pidfd, p, wk.cmdline)
+	return p, 0
+}
+
+// readDetails fills in the UID, network namespace and (if asked) argv.
+func readDetails(w *workerState, pidfd int, p *Process, cmdline bool) {
+	if b, e := w.readFile(pidfd, "status"); e == 0 {
+		p.UID, _ = parseStatusUID(b)
+	}
+	w.path = append(w.path[:0], "ns/net\x00"...)
+	if n, e := readlinkat(pidfd, w.path, w.link); e == 0 {
+		p.NetNS, _ = parseNetNS(w.link[:n])
+	}
+	if cmdline {
+		if b, e := w.readFile(pidfd, "cmdline"); e == 0 {
+			p.Cmdline = splitCmdline(b)
+		}
+	}
+}
+
+// listPIDs appends the PIDs in the open proc directory to dst, sorted
+// (procfs lists them in order; a fixture tree may not).
+func listPIDs(dst []int, procfd int, buf []byte) ([]int, unix.Errno) {
+	if _, err := unix.Seek(procfd, 0, 0); err != nil {
+		e, ok := err.(unix.Errno)
+		if !ok {
+			e = unix.EIO
+		}
+		return dst, e
+	}
+	start := len(dst)
+	for {
+		n, e := getdents(procfd, buf)
+		if e != 0 {
+			return dst, e
+		}
+		if n == 0 {
+			slices.Sort(dst[start:])
+			return dst, 0
+		}
+		for off := 0; ; {
+			name, next, ok := dirent(buf[:n], off)
+			if !ok {
+				break
+			}
+			off = next
+			if pid, ok := parsePID(name[:len(name)-1]); ok {
+				dst = append(dst, pid)
+			}
+		}
+	}
+}
