@@ -1,0 +1,5 @@
+package route
+
+import "os"
+
+func isRoot() bool { return os.Geteuid() == 0 }
