@@ -10,6 +10,8 @@ import (
 // /proc/net/tcp never lives in memory at once. It also bounds one line.
 const bufSize = 64 << 10
 
+var space = []byte{' '}
+
 var errLineTooLong = errors.New("line longer than 64 KiB")
 
 // lineReader yields the lines of r through one reused buffer. A line that
@@ -74,11 +76,12 @@ func (lr *lineReader) next() ([]byte, error) {
 	}
 }
 
-// fields splits line at runs of spaces into dst (reused) and returns it.
-func fields(dst [][]byte, line []byte) [][]byte {
+// fields splits line at runs of spaces into dst (reused) and returns it,
+// stopping after n fields: the padding and columns past them are not read.
+func fields(dst [][]byte, line []byte, n int) [][]byte {
 	dst = dst[:0]
 	i := 0
-	for {
+	for len(dst) < n {
 		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
 			i++
 		}
@@ -92,4 +95,47 @@ func fields(dst [][]byte, line []byte) [][]byte {
 		dst = append(dst, line[i:j])
 		i = j
 	}
+	return dst
+}
+
+// splitRow splits an Internet-table row into its first n columns. The
+// kernel prints the columns up to retrnsmt at fixed widths:
+//
+//	%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X
+//
+// (32 hex digits per address in the IPv6 tables). When every separator is
+// where that format puts it, those seven columns are sliced at their
+// offsets and only the rest is tokenized; any other layout goes through
+// fields.
+func splitRow(dst [][]byte, line []byte, n int, v6 bool) [][]byte {
+	alen := 8
+	if v6 {
+		alen = 32
+	}
+	sl := 0
+	for sl < len(line) && line[sl] == ' ' {
+		sl++
+	}
+	c := sl
+	for c < len(line) && line[c] != ':' && line[c] != ' ' && line[c] != '\t' {
+		c++
+	}
+	// c is at the colon after sl; the fixed part follows it.
+	l := c + 1 + 2*(alen+6) + 3 + 18 + 12 + 9
+	if c >= len(line) || line[c] != ':' || len(line) < l || n < 8 {
+		return fields(dst, line, n)
+	}
+	b := line[c+1 : l]
+	a := alen + 6 // " ADDR:PORT"
+	if b[0] != ' ' || b[alen+1] != ':' || b[a] != ' ' || b[a+alen+1] != ':' || b[2*a] != ' ' ||
+		b[2*a+3] != ' ' || b[2*a+12] != ':' || b[2*a+21] != ' ' || b[2*a+24] != ':' || b[2*a+33] != ' ' ||
+		(len(line) > l && line[l] != ' ') || bytes.Count(b, space) != 6 || bytes.IndexByte(b, '\t') >= 0 {
+		return fields(dst, line, n)
+	}
+	dst = append(dst[:0], line[sl:c+1],
+		b[1:a], b[a+1:2*a], b[2*a+1:2*a+3], b[2*a+4:2*a+21], b[2*a+22:2*a+33], b[2*a+34:])
+	for _, f := range fields(dst[len(dst):], line[l:], n-len(dst)) {
+		dst = append(dst, f)
+	}
+	return dst
 }

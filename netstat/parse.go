@@ -135,6 +135,14 @@ const (
 	colDropsUDP = 12
 )
 
+// columns returns how many leading columns of p's rows the parser reads.
+func (p Proto) columns() int {
+	if p.IsTCP() {
+		return minCols
+	}
+	return colDropsUDP + 1
+}
+
 // parseInet fills s from the fields of one row, applying f. It reports
 // whether the row passed the filter; a row that fails it is left half
 // decoded. Only the columns the filter needs are decoded before it decides.

@@ -26,7 +26,7 @@ type Reader struct {
 
 	buf    []byte
 	fields [][]byte
-	seen   map[uint64]struct{}
+	seen   recentInodes
 	lr     lineReader
 	paths  map[string]string // interned unix socket paths
 }
@@ -81,7 +81,6 @@ func (r *Reader) init() {
 	if r.buf == nil {
 		r.buf = make([]byte, bufSize)
 		r.fields = make([][]byte, 0, 32)
-		r.seen = make(map[uint64]struct{})
 	}
 }
 
@@ -135,7 +134,7 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 		return true
 	}
 	defer file.Close()
-	clear(r.seen)
+	r.seen.reset()
 	r.lr.reset(file, r.buf)
 	var s Socket
 	for {
@@ -155,7 +154,7 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 		if r.lr.line == 1 || len(line) == 0 {
 			continue // the header, or a blank line
 		}
-		r.fields = fields(r.fields, line)
+		r.fields = splitRow(r.fields, line, p.columns(), p.IPv6())
 		if len(r.fields) == 0 {
 			continue
 		}
@@ -169,11 +168,8 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 		if !ok {
 			continue
 		}
-		if s.Inode != 0 {
-			if _, dup := r.seen[s.Inode]; dup {
-				continue
-			}
-			r.seen[s.Inode] = struct{}{}
+		if s.Inode != 0 && !r.seen.add(s.Inode) {
+			continue
 		}
 		if !yield(s, nil) {
 			return false

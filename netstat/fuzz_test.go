@@ -1,0 +1,155 @@
+package netstat
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+)
+
+var inetSeeds = []string{
+	"   0: 3500007F:0035 00000000:0000 0A 00000000:00000000 00:00000000 00000000   991        0 18345 1 0000000000000000 100 0 0 10 5",
+	"   3: 0F02000A:9C40 5DB8D8A2:01BB 06 00000000:00000000 03:00001734 00000000     0        0 0 3 0000000000000000",
+	"  283: 3500007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   991        0 18344 2 0000000000000000 0",
+	"   2: 000080FE000000000000000001000000:0016 000080FE0000000000000000FE000000:E3D2 01 00000000:00000000 02:00057E40 00000000     0        0 31400 1 0000000000000000 20 4 28 10 -1",
+	"   1: 0000000000000000FFFF00000100007F:1F91 0000000000000000FFFF00000100007F:B000 01 00000000:00000000 00:00000000 00000000  1000        0 50004",
+	"   1: 0100007G:1F91 00000000:0000 0A 00000000:00000000",
+	"",
+}
+
+// FuzzParseInet feeds single rows to the Internet-table row parser. It must
+// never panic, and a row it accepts must decode to a consistent Socket.
+func FuzzParseInet(f *testing.F) {
+	for _, s := range inetSeeds {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, line string, v6 bool) {
+		p := TCP
+		if v6 {
+			p = UDP6
+		}
+		var s Socket
+		ok, ferr := parseInet(&s, p, fields(nil, []byte(line), p.columns()), &Filter{})
+		if ferr != nil {
+			if ok {
+				t.Fatal("both a row and an error")
+			}
+			return
+		}
+		if !ok {
+			t.Fatal("no row and no error with an empty filter")
+		}
+		if s.Local.Addr().Is6() != v6 || s.Remote.Addr().Is6() != v6 || s.Proto != p {
+			t.Fatalf("row %+v does not match its table", s)
+		}
+	})
+}
+
+// FuzzParseUnix feeds single rows to the unix row parser.
+func FuzzParseUnix(f *testing.F) {
+	for _, s := range []string{
+		"0000000000000000: 00000002 00000000 00010000 0001 01 15872 /run/systemd/private",
+		"0000000000000000: 00000003 00000000 00000000 0001 03  1080",
+		"0000000000000000: 00000002 00000000 00010000 0001 01 16001 /tmp/my socket dir/s p",
+		"0000000000000000: 00000002 00000000 00010000 0001",
+		"ffff88003a8c7380: 00000002 00000000 00000000 0002 01  3045 @/org/kernel/udev/udevd",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		u, path, ferr := parseUnix([]byte(line), nil)
+		if ferr != nil {
+			return
+		}
+		if !strings.HasSuffix(line, string(path)) {
+			t.Fatalf("path %q is not the end of the line", path)
+		}
+		_ = u.Type.String() + u.State.String()
+	})
+}
+
+// FuzzLineReader checks that the line reader returns every byte of its
+// input, split at newlines, whatever the read sizes.
+func FuzzLineReader(f *testing.F) {
+	f.Add([]byte("a\nbb\n\nccc"), 4)
+	f.Add([]byte("header\nrow one\nrow two\n"), 1)
+	f.Fuzz(func(t *testing.T, data []byte, chunk int) {
+		if chunk <= 0 || chunk > 64 {
+			chunk = 7
+		}
+		var lr lineReader
+		lr.reset(iotest{bytes.NewReader(data), chunk}, make([]byte, 16))
+		var got []string
+		long := 0
+		for {
+			line, err := lr.next()
+			if err == io.EOF {
+				break
+			}
+			if err == errLineTooLong {
+				long++
+				got = append(got, "")
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(line))
+		}
+		want := strings.Split(string(data), "\n")
+		if len(want) > 0 && want[len(want)-1] == "" {
+			want = want[:len(want)-1]
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d lines, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if len(want[i]) >= 16 {
+				if got[i] != "" {
+					t.Fatalf("line %d: long line returned as %q", i, got[i])
+				}
+				continue
+			}
+			if got[i] != want[i] {
+				t.Fatalf("line %d = %q, want %q", i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// iotest returns at most n bytes per Read, as /proc does page by page.
+type iotest struct {
+	r io.Reader
+	n int
+}
+
+func (r iotest) Read(p []byte) (int, error) {
+	if len(p) > r.n {
+		p = p[:r.n]
+	}
+	return r.r.Read(p)
+}
+
+// FuzzSplitRow checks the fixed-offset splitter against the general
+// tokenizer: both must give the same columns for every line.
+func FuzzSplitRow(f *testing.F) {
+	for _, s := range inetSeeds {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, line string, v6 bool) {
+		for _, n := range []int{minCols, colDropsUDP + 1} {
+			got := splitRow(nil, []byte(line), n, v6)
+			want := fields(nil, []byte(line), n)
+			if len(got) != len(want) {
+				t.Fatalf("n=%d: %q vs %q", n, got, want)
+			}
+			for i := range got {
+				if string(got[i]) != string(want[i]) {
+					t.Fatalf("n=%d column %d: %q vs %q", n, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}
