@@ -1,0 +1,67 @@
+// Package netstat reads the kernel's socket tables — /proc/net/tcp, tcp6,
+// udp, udp6, udplite, udplite6, raw, raw6 and unix — into typed Go values.
+//
+// # Reading
+//
+// A Reader reads the tables under a root directory: "/" (or "") for the
+// live system, or any tree holding proc/net/…, such as a fixture captured
+// from another machine. Setting Reader.PID reads proc/PID/net/… instead,
+// the tables of that process's network namespace. One code path serves
+// all of these.
+//
+//	var r netstat.Reader
+//	for s, err := range r.Sockets(netstat.Filter{States: netstat.States(netstat.Listen)}) {
+//		if err != nil {
+//			log.Print(err) // a bad row; the scan goes on
+//			continue
+//		}
+//		fmt.Println(s.Proto, s.Local, s.Inode)
+//	}
+//
+// Sockets streams the rows through a fixed 64 KiB buffer, so a table of
+// any size costs the same memory; after a Reader's first scan, reading a
+// row makes no heap allocation (unix paths are interned the same way).
+// List and AppendSockets collect the rows into a slice.
+//
+// A Filter is applied inside the scan: the state column is checked first,
+// then the ports, then the inode, and only a row that passes has its
+// addresses decoded, so rows that are filtered out cost little.
+//
+// # What the columns mean
+//
+// Addresses are netip.AddrPort. Each 32-bit word of an address is printed
+// by the kernel in host byte order; the Reader decodes it in the host's
+// order, so it is right on big-endian machines too. In the IPv6 tables a
+// dual-stack socket talking IPv4 shows IPv4-mapped addresses
+// (::ffff:127.0.0.1); they are kept as such, and Socket.Proto still says
+// tcp6 — call Addr().Unmap() to show them as IPv4, as net-tools does.
+//
+// State is the `st` column. For TCP it is the TCP state. For UDP,
+// UDP-Lite and raw sockets, Close means unconnected and Established means
+// connected to one peer. TIME_WAIT and request sockets have UID 0 and
+// Inode 0: never join them to processes by inode.
+//
+// TxQueue and RxQueue are netstat's Send-Q and Recv-Q. For a listener the
+// kernel reports the current accept backlog in RxQueue (ss reports the
+// maximum backlog instead). Timer, TimerTicks, Retransmits and Timeout are
+// the columns `netstat -o` shows.
+//
+// # Errors
+//
+// A row that cannot be parsed is reported as a *ParseError naming the file
+// (relative to the root) and line, as in
+// "proc/net/tcp6:17: local address: invalid syntax", and the rows around
+// it are still delivered. A table that cannot be opened or read is an
+// *fs.PathError naming it ("open proc/net/tcp: permission denied"); the
+// other tables are still read. A table the kernel does not have (no IPv6,
+// no UDP-Lite) is no error.
+//
+// The kernel resumes a long dump at a position, so one read can print a
+// row twice; the Reader drops a row whose non-zero inode it saw among the
+// last few thousand rows (repeats are always that close).
+//
+// # Concurrency
+//
+// A Reader is not safe for concurrent use: use one per goroutine. The
+// values it yields are plain values, safe to share.
+package netstat
