@@ -162,9 +162,11 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 	}
 	if need == nil {
 		t.Stats.Checks++
-		t.cur = next
 		pruneProcs(next, mutate)
-		return next, nil
+		if cloned {
+			t.cur = next
+		}
+		return t.cur, nil
 	}
 
 	// Search: known owners first, then newcomers, then everyone else.

@@ -1,0 +1,125 @@
+// Command walk times procmap against a minimal socket-owner walk on the live
+// system, in one process, alternating the contenders run by run:
+//
+//	floor   2 goroutines: os.ReadDir(/proc/PID/fd) + os.Readlink per fd
+//	build   procmap.Build (every socket, all owners, details of owners)
+//	query   procmap.Build with Options.Inodes = one inode (early exit);
+//	        the inode changes each run, spread evenly over all sockets
+//	refresh procmap.Tracker.Refresh with no new sockets (FullEvery large)
+//
+// It prints the median wall time of each over -runs runs and the ratios.
+// Start a load first (go run ./bench/loadgen -conns 10000 -procs 50).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/procnet/procnet/procmap"
+)
+
+func main() {
+	runs := flag.Int("runs", 21, "timed runs of each contender")
+	flag.Parse()
+
+	m, err := procmap.Build(procmap.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "walk:", err)
+		os.Exit(1)
+	}
+	all := make(map[uint64]bool, len(m.Owners))
+	inodes := make([]uint64, 0, len(m.Owners))
+	fds := 0
+	for ino, o := range m.Owners {
+		all[ino] = true
+		inodes = append(inodes, ino)
+		fds += len(o)
+	}
+	slices.Sort(inodes)
+	fmt.Printf("sockets=%d socket-fds=%d owners=%d denied=%d\n", len(inodes), fds, len(m.Procs), m.Denied)
+
+	tr := procmap.NewTracker(procmap.Options{FullEvery: 1 << 30})
+	if _, err := tr.Refresh(all); err != nil {
+		fmt.Fprintln(os.Stderr, "walk:", err)
+		os.Exit(1)
+	}
+
+	var tFloor, tBuild, tQuery, tRefresh []time.Duration
+	var floorN int
+	for i := range *runs {
+		t0 := time.Now()
+		floorN = len(floor(2))
+		t1 := time.Now()
+		procmap.Build(procmap.Options{})
+		t2 := time.Now()
+		ino := inodes[(len(inodes)-1)*i/max(1, *runs-1)]
+		procmap.Build(procmap.Options{Inodes: map[uint64]bool{ino: true}})
+		t3 := time.Now()
+		tr.Refresh(all)
+		t4 := time.Now()
+		tFloor = append(tFloor, t1.Sub(t0))
+		tBuild = append(tBuild, t2.Sub(t1))
+		tQuery = append(tQuery, t3.Sub(t2))
+		tRefresh = append(tRefresh, t4.Sub(t3))
+	}
+	f, b, q, r := median(tFloor), median(tBuild), median(tQuery), median(tRefresh)
+	fmt.Printf("floor sockets=%d\n", floorN)
+	fmt.Printf("floor(2 goroutines) %v\nbuild %v (%.2fx floor)\nquery one inode %v (%.2fx build)\nrefresh, no new sockets %v (%.2fx build) stats %+v\n",
+		f, b, ratio(b, f), q, ratio(q, b), r, ratio(r, b), tr.Stats)
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// floor is the minimal idiomatic walk: 2 goroutines, os.ReadDir and
+// os.Readlink, a set of socket inodes.
+func floor(n int) map[uint64]bool {
+	ents, _ := os.ReadDir("/proc")
+	var ps []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err == nil {
+			ps = append(ps, e.Name())
+		}
+	}
+	parts := make([]map[uint64]bool, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			m := make(map[uint64]bool)
+			for i := w; i < len(ps); i += n {
+				dir := "/proc/" + ps[i] + "/fd"
+				ents, err := os.ReadDir(dir)
+				if err != nil {
+					continue
+				}
+				for _, e := range ents {
+					target, err := os.Readlink(dir + "/" + e.Name())
+					if err != nil || !strings.HasPrefix(target, "socket:[") {
+						continue
+					}
+					if ino, err := strconv.ParseUint(target[8:len(target)-1], 10, 64); err == nil {
+						m[ino] = true
+					}
+				}
+			}
+			parts[w] = m
+		})
+	}
+	wg.Wait()
+	for _, m := range parts[1:] {
+		for k := range m {
+			parts[0][k] = true
+		}
+	}
+	return parts[0]
+}

@@ -1,0 +1,155 @@
+package procmap
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/procnet/procnet/internal/fixture"
+)
+
+func set(inodes ...uint64) map[uint64]bool {
+	m := make(map[uint64]bool, len(inodes))
+	for _, i := range inodes {
+		m[i] = true
+	}
+	return m
+}
+
+func TestTracker(t *testing.T) {
+	root := fixture.Root(t, "testdata/basic.txtar")
+	at := func(p string) string { return filepath.Join(root, p) }
+	tr := NewTracker(Options{Root: root, FullEvery: 100})
+	refresh := func(want map[uint64]bool) *Map {
+		t.Helper()
+		m, err := tr.Refresh(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	owners := func(m *Map, ino uint64, want ...Owner) {
+		t.Helper()
+		if diff := cmp.Diff(want, m.Lookup(ino)); diff != "" {
+			t.Errorf("owners of %d (-want +got):\n%s", ino, diff)
+		}
+	}
+	stats := func(want TrackerStats) {
+		t.Helper()
+		if tr.Stats != want {
+			t.Errorf("stats = %+v, want %+v", tr.Stats, want)
+		}
+	}
+
+	all := set(1001, 1002, 5000, 5001, 6000, 9999)
+	m1 := refresh(all)
+	stats(TrackerStats{Full: 1})
+	owners(m1, 5000, Owner{100, 6}, Owner{200, 6})
+
+	// Nothing changed: checks only, and the same immutable Map. 9999 has
+	// no owner and is not searched for again.
+	m2 := refresh(all)
+	stats(TrackerStats{Full: 1, Checks: 1})
+	if m2 != m1 {
+		t.Errorf("an unchanged refresh returned a new Map")
+	}
+
+	// PID reuse: 400 is now another process (later start time) without
+	// the socket. Its owner must not be trusted: 6000 is searched for,
+	// not found (a complete walk), and then known to be ownerless.
+	os.Remove(at("proc/400/fd/3"))
+	stat, _ := os.ReadFile(at("proc/400/stat"))
+	os.WriteFile(at("proc/400/stat"), []byte(strings.Replace(string(stat), " 77777 ", " 88888 ", 1)), 0o644)
+	m3 := refresh(all)
+	stats(TrackerStats{Full: 2, Checks: 1})
+	owners(m3, 6000)
+	if m3.Process(400) != nil {
+		t.Errorf("process 400 kept after PID reuse: %+v", m3.Process(400))
+	}
+	owners(m1, 6000, Owner{400, 3}) // earlier Maps are left alone
+
+	// PID reuse where the newcomer does hold the socket: owner kept, with
+	// the newcomer's details.
+	os.Symlink("socket:[6000]", at("proc/400/fd/3"))
+	os.WriteFile(at("proc/400/stat"), []byte(strings.Replace(string(stat), " 77777 ", " 99999 ", 1)), 0o644)
+	m4 := refresh(all) // 6000 is in missing until the next full walk
+	owners(m4, 6000)
+	stats(TrackerStats{Full: 2, Checks: 2})
+
+	// The sole owner of 5001 closes it: the socket leaves the tables, the
+	// caller stops asking for it, and it is dropped.
+	os.Remove(at("proc/200/fd/10"))
+	m5 := refresh(set(1001, 1002, 5000, 6000, 9999))
+	owners(m5, 5001)
+	stats(TrackerStats{Full: 2, Checks: 3})
+
+	// 200 closes its copy of the shared 5000. It lives on in 100, so the
+	// tables still list it; the tracker keeps the stale owner until it
+	// reads 200 again (documented staleness).
+	os.Remove(at("proc/200/fd/6"))
+	m6 := refresh(set(1001, 1002, 5000, 6000, 9999))
+	owners(m6, 5000, Owner{100, 6}, Owner{200, 6})
+
+	// A new socket, in a process that also owns a new socket in 200: the
+	// search reads known owners first and stops once both are found;
+	// whatever it read replaces what was known, so the stale 200/6 goes.
+	os.Symlink("socket:[5555]", at("proc/100/fd/20"))
+	os.Symlink("socket:[5556]", at("proc/200/fd/21"))
+	m7 := refresh(set(1001, 1002, 5000, 5555, 5556, 6000, 9999))
+	// (On a tiny tree the other worker may read every process before the
+	// finder raises the stop flag: then it counts as a full walk.)
+	if got := tr.Stats.Full + tr.Stats.Searches; got != 3 {
+		t.Errorf("stats = %+v, want one search or full walk more", tr.Stats)
+	}
+	owners(m7, 5555, Owner{100, 20})
+	owners(m7, 5556, Owner{200, 21})
+	owners(m7, 5000, Owner{100, 6})
+	owners(m6, 5000, Owner{100, 6}, Owner{200, 6}) // m6 untouched
+
+	// A process exits: its owners go at once.
+	os.RemoveAll(at("proc/1"))
+	m8 := refresh(set(1001, 1002, 5000, 5555, 5556, 6000, 9999))
+	owners(m8, 1001)
+	if m8.Process(1) != nil {
+		t.Errorf("exited process 1 still listed")
+	}
+}
+
+func TestTrackerFullEvery(t *testing.T) {
+	root := fixture.Root(t, "testdata/basic.txtar")
+	tr := NewTracker(Options{Root: root, FullEvery: 3})
+	want := set(1001, 5000)
+	for range 7 {
+		if _, err := tr.Refresh(want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Rounds 1, 4, 7 walk in full.
+	if tr.Stats.Full != 3 || tr.Stats.Checks != 4 {
+		t.Errorf("stats = %+v, want 3 full walks and 4 checks", tr.Stats)
+	}
+	// The stale owner of the last test is gone after a full walk.
+	os.Remove(filepath.Join(root, "proc/200/fd/6"))
+	var m *Map
+	for range 3 {
+		m, _ = tr.Refresh(want)
+	}
+	if diff := cmp.Diff([]Owner{{100, 6}}, m.Lookup(5000)); diff != "" {
+		t.Errorf("after a full walk (-want +got):\n%s", diff)
+	}
+	// A nil set walks in full every time.
+	full := tr.Stats.Full
+	tr.Refresh(nil)
+	tr.Refresh(nil)
+	if tr.Stats.Full != full+2 {
+		t.Errorf("nil refreshes made %d full walks, want 2", tr.Stats.Full-full)
+	}
+}
+
+func TestTrackerNoProc(t *testing.T) {
+	if _, err := NewTracker(Options{Root: t.TempDir()}).Refresh(nil); err == nil {
+		t.Error("Refresh without proc: no error")
+	}
+}
