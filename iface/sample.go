@@ -1,0 +1,95 @@
+package iface
+
+import "time"
+
+// Sample is every interface's counters at one instant.
+type Sample struct {
+	Time       time.Time
+	Interfaces []Interface
+}
+
+// Sample reads the interfaces and stamps them with the current time.
+func (r *Reader) Sample() (Sample, error) {
+	ifs, err := r.Interfaces()
+	return Sample{Time: time.Now(), Interfaces: ifs}, err
+}
+
+// Delta returns how much each counter grew from prev to cur. A counter
+// that went down was reset (the interface was deleted and recreated under
+// the same name, or the driver reset its statistics): its delta is its
+// current value, the count since the reset, never a wrapped-around huge
+// number. On 32-bit kernels, whose counters wrap at 2^32, a wrap is taken
+// for a reset too and that interval is undercounted.
+func Delta(prev, cur Counters) Counters {
+	d := func(p, c uint64) uint64 {
+		if c < p {
+			return c
+		}
+		return c - p
+	}
+	return Counters{
+		RxBytes:      d(prev.RxBytes, cur.RxBytes),
+		RxPackets:    d(prev.RxPackets, cur.RxPackets),
+		RxErrs:       d(prev.RxErrs, cur.RxErrs),
+		RxDrop:       d(prev.RxDrop, cur.RxDrop),
+		RxFifo:       d(prev.RxFifo, cur.RxFifo),
+		RxFrame:      d(prev.RxFrame, cur.RxFrame),
+		RxCompressed: d(prev.RxCompressed, cur.RxCompressed),
+		RxMulticast:  d(prev.RxMulticast, cur.RxMulticast),
+		TxBytes:      d(prev.TxBytes, cur.TxBytes),
+		TxPackets:    d(prev.TxPackets, cur.TxPackets),
+		TxErrs:       d(prev.TxErrs, cur.TxErrs),
+		TxDrop:       d(prev.TxDrop, cur.TxDrop),
+		TxFifo:       d(prev.TxFifo, cur.TxFifo),
+		TxColls:      d(prev.TxColls, cur.TxColls),
+		TxCarrier:    d(prev.TxCarrier, cur.TxCarrier),
+		TxCompressed: d(prev.TxCompressed, cur.TxCompressed),
+	}
+}
+
+// Rate is an interface's throughput between two samples, per second.
+type Rate struct {
+	Name      string
+	RxBytes   float64
+	RxPackets float64
+	TxBytes   float64
+	TxPackets float64
+	// Delta holds the counters' growth over the interval (see Delta).
+	Delta Counters
+	// Interval is the time between the two samples.
+	Interval time.Duration
+}
+
+// Rates returns the rate of every interface of cur that prev also has,
+// matched by name, in cur's order. An interface new in cur has no rate. If
+// the interval is not positive (equal or reversed times), the deltas are
+// given but every per-second rate is 0.
+func Rates(prev, cur Sample) []Rate {
+	before := make(map[string]*Counters, len(prev.Interfaces))
+	for i := range prev.Interfaces {
+		before[prev.Interfaces[i].Name] = &prev.Interfaces[i].Counters
+	}
+	dt := cur.Time.Sub(prev.Time)
+	var perSec float64
+	if dt > 0 {
+		perSec = 1 / dt.Seconds()
+	}
+	rates := make([]Rate, 0, len(cur.Interfaces))
+	for _, ifc := range cur.Interfaces {
+		p, ok := before[ifc.Name]
+		if !ok {
+			continue
+		}
+		d := Delta(*p, ifc.Counters)
+		rates = append(rates, Rate{
+			Name:      ifc.Name,
+			RxBytes:   float64(d.RxBytes) * perSec,
+			RxPackets: float64(d.RxPackets) * perSec,
+			TxBytes:   float64(d.TxBytes) * perSec,
+			TxPackets: float64(d.TxPackets) * perSec,
+			Delta:     d,
+			Interval:  dt,
+		})
+	}
+	return rates
+}
