@@ -113,6 +113,8 @@ func main() {
 		c.countRun(*timeout)
 		fmt.Fprintf(os.Stderr, "compare: %-22s count=%d %s\n", c.name, c.count, c.countErr)
 	}
+	busy0, total0 := hostCPU()
+	phase := time.Now()
 	for r := 0; r < *runs; r++ {
 		for j := range list {
 			c := list[(j+r)%len(list)]
@@ -120,7 +122,43 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "compare: round %d/%d done\n", r+1, *runs)
 	}
+	busy1, total1 := hostCPU()
+	var used time.Duration
+	for _, c := range list {
+		for _, d := range c.cpu {
+			used += d
+		}
+	}
 	printTable(os.Stdout, *title, list, list[refIdx], *runs)
+	if total1 > total0 {
+		// /proc/stat is not namespaced: it shows the whole machine.
+		fmt.Printf("Machine during the timed runs: %.1f s wall, %.1f of %.1f CPU-seconds busy, "+
+			"%.1f s of them by the commands: others used ≈ %.0f%% of the machine.\n\n",
+			time.Since(phase).Seconds(), busy1-busy0, total1-total0, used.Seconds(),
+			max(0, 100*(busy1-busy0-used.Seconds())/(total1-total0)))
+	}
+}
+
+// hostCPU returns the machine's busy and total CPU seconds from /proc/stat.
+func hostCPU() (busy, total float64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		n /= 100 // USER_HZ
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total
 }
 
 func fail(err error) {

@@ -467,7 +467,13 @@ func dial(c config, conn int, peer4, peer6 []int) error {
 
 var holdMu sync.Mutex
 
+// holdConn keeps cn open until the process exits. Linger 0 makes that exit
+// reset the connection instead of leaving TIME_WAIT rows behind, which would
+// otherwise sit in the tables for a minute and pollute the next measurement.
 func holdConn(cn net.Conn) {
+	if tc, ok := cn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
 	holdMu.Lock()
 	hold = append(hold, cn)
 	holdMu.Unlock()
