@@ -1,0 +1,125 @@
+package procmap
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Live benchmarks: they walk the running system, so compare them only
+// within one run under one load (bench/loadgen, ideally in a private pid
+// namespace), with -count for medians.
+
+// BenchmarkLiveFloor is the minimal idiomatic walk procmap is measured
+// against: 2 goroutines, os.ReadDir + os.Readlink, a set of socket inodes.
+func BenchmarkLiveFloor(b *testing.B) {
+	for b.Loop() {
+		floorWalk(2)
+	}
+}
+
+func BenchmarkLiveBuild(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Build(Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLiveQuery asks for one inode per iteration, cycling through 16
+// inodes spread evenly over all sockets (ordered by owner PID).
+func BenchmarkLiveQuery(b *testing.B) {
+	inodes := liveInodes(b)
+	var sample []uint64
+	for i := range 16 {
+		sample = append(sample, inodes[(len(inodes)-1)*i/15])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		Build(Options{Inodes: map[uint64]bool{sample[i%len(sample)]: true}})
+		i++
+	}
+}
+
+// BenchmarkLiveRefresh is a Tracker refresh when no socket is new.
+func BenchmarkLiveRefresh(b *testing.B) {
+	all := make(map[uint64]bool)
+	for _, ino := range liveInodes(b) {
+		all[ino] = true
+	}
+	tr := NewTracker(Options{FullEvery: 1 << 30})
+	tr.Refresh(all)
+	b.ReportAllocs()
+	for b.Loop() {
+		tr.Refresh(all)
+	}
+}
+
+// liveInodes returns every owned socket inode, ordered by first owner.
+func liveInodes(b *testing.B) []uint64 {
+	m, err := Build(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var inodes []uint64
+	for ino := range m.Owners {
+		inodes = append(inodes, ino)
+	}
+	if len(inodes) == 0 {
+		b.Skip("no sockets")
+	}
+	slices.SortFunc(inodes, func(x, y uint64) int {
+		a, c := m.Owners[x][0], m.Owners[y][0]
+		if a.PID != c.PID {
+			return a.PID - c.PID
+		}
+		return a.FD - c.FD
+	})
+	return inodes
+}
+
+func floorWalk(n int) map[uint64]bool {
+	ents, _ := os.ReadDir("/proc")
+	var ps []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err == nil {
+			ps = append(ps, e.Name())
+		}
+	}
+	parts := make([]map[uint64]bool, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			m := make(map[uint64]bool)
+			for i := w; i < len(ps); i += n {
+				dir := "/proc/" + ps[i] + "/fd"
+				ents, err := os.ReadDir(dir)
+				if err != nil {
+					continue
+				}
+				for _, e := range ents {
+					target, err := os.Readlink(dir + "/" + e.Name())
+					if err != nil || !strings.HasPrefix(target, "socket:[") {
+						continue
+					}
+					if ino, err := strconv.ParseUint(target[8:len(target)-1], 10, 64); err == nil {
+						m[ino] = true
+					}
+				}
+			}
+			parts[w] = m
+		})
+	}
+	wg.Wait()
+	for _, m := range parts[1:] {
+		for k := range m {
+			parts[0][k] = true
+		}
+	}
+	return parts[0]
+}
