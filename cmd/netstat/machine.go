@@ -1,0 +1,232 @@
+package main
+
+import (
+	"encoding/csv"
+	"io"
+	"net/netip"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+)
+
+// appendJSONString appends s as a JSON string: control characters
+// escaped, invalid UTF-8 replaced by U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\t':
+			b = append(b, `\t`...)
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		}
+		i++
+	}
+	return append(b, '"')
+}
+
+func appendKey(b []byte, first bool, k string) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"', ':')
+}
+
+// appendProcesses appends the "processes" array: every owner.
+func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map) []byte {
+	b = append(b, '[')
+	for i, o := range owners {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"pid":`...)
+		b = strconv.AppendInt(b, int64(o.PID), 10)
+		p := m.Process(o.PID)
+		b = append(b, `,"name":`...)
+		if p != nil {
+			b = appendJSONString(b, p.Comm)
+		} else {
+			b = append(b, `""`...)
+		}
+		b = append(b, `,"cmdline":[`...)
+		if p != nil {
+			for j, a := range p.Cmdline {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, a)
+			}
+		}
+		b = append(b, `],"fd":`...)
+		b = strconv.AppendInt(b, int64(o.FD), 10)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// jsonState is the "state" value: the kernel's name, except that an
+// unconnected UDP or raw socket (CLOSE) is "UNCONN", as ss says.
+func jsonState(s *netstat.Socket) string {
+	if !s.Proto.IsTCP() && s.State == netstat.Close {
+		return "UNCONN"
+	}
+	return s.State.String()
+}
+
+// writeJSON writes one JSON object per socket (JSON Lines). Addresses are
+// plain strings, never truncated; IPv4-mapped addresses are unmapped and
+// "proto" still says tcp6.
+func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
+	b := l.buf[:0]
+	flush := func() error {
+		_, err := w.Write(b)
+		b = b[:0]
+		return err
+	}
+	for i := range snap.rows {
+		r := &snap.rows[i]
+		b = appendKey(append(b, '{'), true, "proto")
+		b = appendJSONString(b, r.Proto.String())
+		b = appendKey(b, false, "local_address")
+		b = appendJSONString(b, r.Local.Addr().Unmap().String())
+		b = appendKey(b, false, "local_port")
+		b = strconv.AppendUint(b, uint64(r.Local.Port()), 10)
+		b = appendKey(b, false, "remote_address")
+		b = appendJSONString(b, r.Remote.Addr().Unmap().String())
+		b = appendKey(b, false, "remote_port")
+		b = strconv.AppendUint(b, uint64(r.Remote.Port()), 10)
+		b = appendKey(b, false, "state")
+		b = appendJSONString(b, jsonState(&r.Socket))
+		b = appendKey(b, false, "recv_q")
+		b = strconv.AppendUint(b, uint64(r.RxQueue), 10)
+		b = appendKey(b, false, "send_q")
+		b = strconv.AppendUint(b, uint64(r.TxQueue), 10)
+		b = appendKey(b, false, "uid")
+		b = strconv.AppendUint(b, uint64(r.UID), 10)
+		b = appendKey(b, false, "user")
+		if n, ok := l.names.user(r.UID); ok {
+			b = appendJSONString(b, n)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = appendKey(b, false, "inode")
+		b = strconv.AppendUint(b, r.Inode, 10)
+		b = l.appendTail(b, r.owners, snap)
+		if len(b) > 32<<10 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range snap.unix {
+		u := &snap.unix[i]
+		b = appendKey(append(b, '{'), true, "proto")
+		b = append(b, `"unix","type":`...)
+		b = appendJSONString(b, u.Type.String())
+		b = appendKey(b, false, "state")
+		b = appendJSONString(b, u.State.String())
+		b = appendKey(b, false, "listening")
+		b = strconv.AppendBool(b, u.Listening())
+		b = appendKey(b, false, "refcount")
+		b = strconv.AppendUint(b, uint64(u.RefCount), 10)
+		b = appendKey(b, false, "inode")
+		b = strconv.AppendUint(b, u.Inode, 10)
+		b = appendKey(b, false, "path")
+		b = appendJSONString(b, u.Path)
+		var owners []procmap.Owner
+		if snap.owners != nil {
+			owners = snap.owners.Lookup(u.Inode)
+		}
+		b = l.appendTail(b, owners, snap)
+	}
+	err := flush()
+	l.buf = b
+	return err
+}
+
+// appendTail ends an object: its processes (when owners were read) and
+// the namespace.
+func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot) []byte {
+	b = appendKey(b, false, "processes")
+	if snap.owners != nil {
+		b = appendProcesses(b, owners, snap.owners)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = appendKey(b, false, "netns")
+	if snap.netns != 0 {
+		b = strconv.AppendUint(b, snap.netns, 10)
+	} else {
+		b = append(b, "null"...)
+	}
+	return append(b, '}', '\n')
+}
+
+// writeCSV writes a header and one record per socket, columns first as
+// Sysinternals tcpvcon -c prints them (protocol, process, PID, state,
+// local and remote address), then ours.
+func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"Protocol", "Process", "PID", "State", "Local Address", "Remote Address",
+		"Recv-Q", "Send-Q", "User", "Inode"})
+	for i := range snap.rows {
+		r := &snap.rows[i]
+		name, pid := "", ""
+		if snap.owners != nil && len(r.owners) > 0 {
+			pid = strconv.Itoa(r.owners[0].PID)
+			name = progName(snap.owners.Process(r.owners[0].PID))
+		}
+		cw.Write([]string{
+			r.Proto.String(), name, pid, jsonState(&r.Socket),
+			netipString(r.Local), netipString(r.Remote),
+			strconv.FormatUint(uint64(r.RxQueue), 10), strconv.FormatUint(uint64(r.TxQueue), 10),
+			l.user(r.UID), strconv.FormatUint(r.Inode, 10),
+		})
+	}
+	for i := range snap.unix {
+		u := &snap.unix[i]
+		name, pid := "", ""
+		if snap.owners != nil {
+			if os := snap.owners.Lookup(u.Inode); len(os) > 0 {
+				pid = strconv.Itoa(os[0].PID)
+				name = progName(snap.owners.Process(os[0].PID))
+			}
+		}
+		cw.Write([]string{"unix", name, pid, u.State.String(), u.Path, "", "0", "0", "", strconv.FormatUint(u.Inode, 10)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// netipString prints an endpoint with the IPv4-mapped form unmapped and
+// IPv6 in brackets: 127.0.0.1:80, [::1]:5432.
+func netipString(ap netip.AddrPort) string {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+}

@@ -1,0 +1,18 @@
+// Command netstat lists network connections, listening ports and the
+// processes that own them, straight from /proc. It takes net-tools'
+// flags and prints net-tools' layout, and adds JSON Lines, CSV, filters
+// and fixture roots. Run it with -h for the flags.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// A reader that goes away (| head) makes writes fail with EPIPE
+	// instead of killing us, so run can end quietly.
+	signal.Ignore(syscall.SIGPIPE)
+	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}

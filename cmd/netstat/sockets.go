@@ -1,0 +1,640 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+)
+
+// row is one socket with its owners.
+type row struct {
+	netstat.Socket
+	owners []procmap.Owner
+}
+
+// snapshot is what one listing read.
+type snapshot struct {
+	rows   []row
+	unix   []netstat.UnixSocket
+	owners *procmap.Map // nil when owners were not asked for
+	netns  uint64
+}
+
+// lister reads listings for one configuration, keeping its buffers
+// between rounds of -c.
+type lister struct {
+	c      *config
+	reader netstat.Reader
+	names  *names
+	buf    []byte
+	socks  []netstat.Socket
+}
+
+func newLister(c *config) *lister {
+	return &lister{
+		c:      c,
+		reader: netstat.Reader{Root: c.root},
+		names:  &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout},
+	}
+}
+
+func (c *config) protos() netstat.ProtoSet {
+	var ps []netstat.Proto
+	add := func(on bool, v4, v6 netstat.Proto) {
+		if on && c.inet {
+			ps = append(ps, v4)
+		}
+		if on && c.inet6 {
+			ps = append(ps, v6)
+		}
+	}
+	add(c.tcp, netstat.TCP, netstat.TCP6)
+	add(c.udp, netstat.UDP, netstat.UDP6)
+	add(c.udplite, netstat.UDPLite, netstat.UDPLite6)
+	add(c.raw, netstat.Raw, netstat.Raw6)
+	if len(ps) == 0 {
+		return netstat.ProtoSet(1) // bit 0 names no table: read none
+	}
+	return netstat.Protos(ps...)
+}
+
+func (c *config) inetWanted() bool { return c.tcp || c.udp || c.udplite || c.raw }
+
+// needOwners reports whether the listing shows or filters by processes.
+func (c *config) needOwners() bool {
+	return c.programs || c.pid >= 0 || c.program != ""
+}
+
+func (c *config) filter() netstat.Filter {
+	f := netstat.Filter{Protos: c.protos(), States: c.states}
+	if c.port >= 0 {
+		f.Ports = []uint16{uint16(c.port)}
+	}
+	if c.sport >= 0 {
+		f.LocalPorts = []uint16{uint16(c.sport)}
+	}
+	if c.dport >= 0 {
+		f.RemotePorts = []uint16{uint16(c.dport)}
+	}
+	return f
+}
+
+// narrowed reports whether the filter leaves few rows, so that the owner
+// walk may stop as soon as it found theirs.
+func (c *config) narrowed() bool {
+	return c.port >= 0 || c.sport >= 0 || c.dport >= 0
+}
+
+// shown applies net-tools' -l/-a rule: without -a, TCP rows show when
+// their remote port is set (or, with -l, unset); UDP and raw rows when
+// their remote address is set (or, with -l, unset).
+func (c *config) shown(s *netstat.Socket) bool {
+	if c.all {
+		return true
+	}
+	var connected bool
+	if s.Proto.IsTCP() {
+		connected = s.Remote.Port() != 0
+	} else {
+		connected = !s.Remote.Addr().IsUnspecified()
+	}
+	return connected != c.listening
+}
+
+func (c *config) unixShown(u *netstat.UnixSocket) bool {
+	if c.all {
+		return true
+	}
+	listening := u.State == netstat.Unconnected && u.Listening()
+	return listening == c.listening
+}
+
+// read takes one snapshot: the tables, and the owners when asked for.
+func (l *lister) read(stderr io.Writer) (*snapshot, error) {
+	c := l.c
+	f := c.filter()
+	snap := &snapshot{}
+	var tableErr error
+	report := func(err error) {
+		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
+		if _, ok := err.(*netstat.ParseError); !ok {
+			tableErr = exitError{1}
+		}
+	}
+	opts := procmap.Options{Root: c.root, Cmdline: true}
+
+	// Filtering by process: find its sockets first, then read only their rows.
+	if c.pid >= 0 || c.program != "" {
+		m, err := procmap.Build(opts)
+		if err != nil {
+			return nil, err
+		}
+		f.Inodes = map[uint64]bool{}
+		for ino, os := range m.Owners {
+			for _, o := range os {
+				if c.pid >= 0 && o.PID == c.pid || c.program != "" && progMatches(m.Process(o.PID), c.program) {
+					f.Inodes[ino] = true
+				}
+			}
+		}
+		snap.owners = m
+	}
+
+	// Without a narrowing filter the walk has to visit every process
+	// anyway: run it beside the table scan, on the other core.
+	var walk chan walkResult
+	if snap.owners == nil && c.needOwners() && !c.narrowed() {
+		walk = make(chan walkResult, 1)
+		go func() {
+			m, err := procmap.Build(opts)
+			walk <- walkResult{m, err}
+		}()
+	}
+
+	l.socks = l.socks[:0]
+	if c.inetWanted() {
+		for s, err := range l.reader.Sockets(f) {
+			if err != nil {
+				report(err)
+				continue
+			}
+			if c.shown(&s) {
+				l.socks = append(l.socks, s)
+			}
+		}
+	}
+	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
+		for u, err := range l.reader.UnixSockets() {
+			if err != nil {
+				report(err)
+				continue
+			}
+			if c.unixShown(&u) && (f.Inodes == nil || f.Inodes[u.Inode]) {
+				snap.unix = append(snap.unix, u)
+			}
+		}
+	}
+
+	switch {
+	case walk != nil:
+		r := <-walk
+		if r.err != nil {
+			return nil, r.err
+		}
+		snap.owners = r.m
+	case snap.owners == nil && c.needOwners():
+		// A narrow query: walk only until the listed sockets are found.
+		want := map[uint64]bool{}
+		for i := range l.socks {
+			if l.socks[i].Inode != 0 {
+				want[l.socks[i].Inode] = true
+			}
+		}
+		for i := range snap.unix {
+			want[snap.unix[i].Inode] = true
+		}
+		opts.Inodes = want
+		m, err := procmap.Build(opts)
+		if err != nil {
+			return nil, err
+		}
+		snap.owners = m
+	}
+	snap.rows = make([]row, len(l.socks))
+	for i, s := range l.socks {
+		snap.rows[i].Socket = s
+		if snap.owners != nil {
+			snap.rows[i].owners = snap.owners.Lookup(s.Inode)
+		}
+	}
+	snap.netns = l.netns()
+	return snap, tableErr
+}
+
+type walkResult struct {
+	m   *procmap.Map
+	err error
+}
+
+// netns returns the inode of the network namespace whose tables were
+// read, 0 when it cannot be told (a fixture without proc/self).
+func (l *lister) netns() uint64 {
+	link, err := os.Readlink(filepath.Join(l.c.root, "proc/self/ns/net"))
+	if err != nil {
+		return 0
+	}
+	n, ok := strings.CutPrefix(link, "net:[")
+	if !ok {
+		return 0
+	}
+	v, _ := strconv.ParseUint(strings.TrimSuffix(n, "]"), 10, 64)
+	return v
+}
+
+// progMatches reports whether p is the program name: its comm, or the
+// base name of its argv[0].
+func progMatches(p *procmap.Process, name string) bool {
+	if p == nil {
+		return false
+	}
+	return p.Comm == name || len(p.Cmdline) > 0 && filepath.Base(p.Cmdline[0]) == name
+}
+
+// sockets prints the socket listing, once or every interval with -c.
+func sockets(c *config, stdout, stderr io.Writer) error {
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	l := newLister(c)
+	for {
+		snap, err := l.read(stderr)
+		if snap == nil {
+			return err
+		}
+		if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 && c.programs {
+			warnDenied(stderr, snap.owners)
+		}
+		var werr error
+		switch {
+		case c.json:
+			werr = l.writeJSON(w, snap)
+		case c.csv:
+			werr = l.writeCSV(w, snap)
+		default:
+			werr = l.writeTable(w, snap)
+		}
+		if werr == nil {
+			werr = w.Flush()
+		}
+		if werr != nil {
+			return werr
+		}
+		if !c.continuous {
+			return err
+		}
+		time.Sleep(c.interval)
+	}
+}
+
+// warnDenied prints net-tools' warning for a caller that could not read
+// every process's fds.
+func warnDenied(stderr io.Writer, m *procmap.Map) {
+	if len(m.Owners) == 0 {
+		fmt.Fprintf(stderr, "(No info could be read for \"-p\": geteuid()=%d but you should be root.)\n", os.Geteuid())
+		return
+	}
+	io.WriteString(stderr, "(Not all processes could be identified, non-owned process info\n"+
+		" will not be shown, you would have to be root to see it all.)\n")
+}
+
+// protoName is net-tools' Proto column.
+func protoName(p netstat.Proto) string {
+	switch p {
+	case netstat.UDPLite:
+		return "udpl"
+	case netstat.UDPLite6:
+		return "udpl6"
+	}
+	return p.String()
+}
+
+// serviceProto is the protocol net-tools looks port names up under.
+func serviceProto(p netstat.Proto) string {
+	switch p {
+	case netstat.TCP, netstat.TCP6:
+		return "tcp"
+	case netstat.Raw, netstat.Raw6:
+		return "raw"
+	}
+	return "udp"
+}
+
+// endpoint renders an address and port as net-tools does: IPv6 without
+// brackets, IPv4-mapped as IPv4, port 0 as "*", and without -W cut to 22
+// columns, keeping the port.
+func (l *lister) endpoint(ap netip.AddrPort, p netstat.Proto) string {
+	a := ap.Addr().Unmap()
+	var host string
+	switch {
+	case l.c.numHosts:
+		host = a.String()
+	case a.IsUnspecified() && a.Is6():
+		host = "[::]"
+	default:
+		if host = l.names.host(a); host == "" {
+			host = a.String()
+		}
+	}
+	var port string
+	switch {
+	case ap.Port() == 0:
+		port = "*"
+	case !l.c.numPorts:
+		if s, ok := l.names.service(ap.Port(), serviceProto(p)); ok {
+			port = s
+			break
+		}
+		fallthrough
+	default:
+		port = strconv.Itoa(int(ap.Port()))
+	}
+	if !l.c.wide && len(host)+len(port) > 22 {
+		pl := min(len(port), 18)
+		host = host[:min(22-pl, len(host))]
+		port = port[:pl]
+	}
+	return host + ":" + port
+}
+
+// program is the PID/Program name column: argv[0] (its base name when it
+// starts with '/'), as net-tools prints it, cut to 19 columns. When
+// several processes share the socket the lowest PID is named and ",+N"
+// counts the others (--json lists them all).
+func program(owners []procmap.Owner, m *procmap.Map) string {
+	if len(owners) == 0 {
+		return "-"
+	}
+	pid := owners[0].PID
+	others := 0
+	last := pid
+	for _, o := range owners[1:] {
+		if o.PID != last {
+			others++
+			last = o.PID
+		}
+	}
+	s := strconv.Itoa(pid) + "/" + progName(m.Process(pid))
+	suffix := ""
+	if others > 0 {
+		suffix = ",+" + strconv.Itoa(others)
+	}
+	if len(s)+len(suffix) > 19 {
+		s = s[:max(19-len(suffix), 0)]
+	}
+	return sanitize(s + suffix)
+}
+
+// progName is net-tools' program name: argv[0], its base name if it
+// starts with '/'; comm when argv is empty.
+func progName(p *procmap.Process) string {
+	if p == nil {
+		return ""
+	}
+	if len(p.Cmdline) == 0 || p.Cmdline[0] == "" {
+		return p.Comm
+	}
+	a := p.Cmdline[0]
+	if strings.HasPrefix(a, "/") {
+		a = a[strings.LastIndexByte(a, '/')+1:]
+	}
+	return a
+}
+
+// prefetchNames resolves every address of the snapshot at once, within
+// the DNS budget, before anything is printed.
+func (l *lister) prefetchNames(snap *snapshot) {
+	if l.c.numHosts {
+		return
+	}
+	seen := map[netip.Addr]bool{}
+	var addrs []netip.Addr
+	for i := range snap.rows {
+		for _, a := range []netip.Addr{snap.rows[i].Local.Addr().Unmap(), snap.rows[i].Remote.Addr().Unmap()} {
+			if !seen[a] {
+				seen[a] = true
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	l.names.prefetch(addrs)
+}
+
+func (l *lister) user(uid uint32) string {
+	if !l.c.numUsers {
+		if n, ok := l.names.user(uid); ok {
+			return n
+		}
+	}
+	return strconv.FormatUint(uint64(uid), 10)
+}
+
+// title is net-tools' "(servers and established)" and friends.
+func (c *config) title() string {
+	switch {
+	case c.all:
+		return "(servers and established)"
+	case c.listening:
+		return "(only servers)"
+	}
+	return "(w/o servers)"
+}
+
+// writeTable prints net-tools' layout, byte for byte in numeric mode.
+func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
+	c := l.c
+	b := l.buf[:0]
+	if c.inetWanted() {
+		l.prefetchNames(snap)
+		b = append(b, "Active Internet connections "...)
+		b = append(b, c.title()...)
+		b = append(b, "\nProto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
+		if c.extend > 0 {
+			b = append(b, " User       Inode     "...)
+		}
+		if c.programs {
+			b = append(b, " PID/Program name    "...)
+		}
+		if c.timers {
+			b = append(b, " Timer"...)
+		}
+		b = append(b, '\n')
+		for i := range snap.rows {
+			b = l.appendRow(b, &snap.rows[i], snap.owners)
+			if len(b) > 32<<10 {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
+		}
+	}
+	if c.unix {
+		b = append(b, "Active UNIX domain sockets "...)
+		b = append(b, c.title()...)
+		b = append(b, "\nProto RefCnt Flags       Type       State         I-Node  "...)
+		if c.programs {
+			b = append(b, " PID/Program name    "...)
+		}
+		b = append(b, " Path\n"...)
+		for i := range snap.unix {
+			b = l.appendUnix(b, &snap.unix[i], snap.owners)
+		}
+	}
+	l.buf = b
+	_, err := w.Write(b)
+	return err
+}
+
+// pad appends s left-aligned in a field of width n.
+func pad(b []byte, s string, n int) []byte {
+	b = append(b, s...)
+	for i := len(s); i < n; i++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// padNum appends v right-aligned in a field of width n.
+func padNum(b []byte, v uint64, n int) []byte {
+	var tmp [20]byte
+	d := strconv.AppendUint(tmp[:0], v, 10)
+	for i := len(d); i < n; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, d...)
+}
+
+func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
+	c := l.c
+	b = pad(b, protoName(r.Proto), 5)
+	b = append(b, ' ')
+	b = padNum(b, uint64(r.RxQueue), 6)
+	b = append(b, ' ')
+	b = padNum(b, uint64(r.TxQueue), 6)
+	b = append(b, ' ')
+	b = pad(b, l.endpoint(r.Local, r.Proto), 23)
+	b = append(b, ' ')
+	b = pad(b, l.endpoint(r.Remote, r.Proto), 23)
+	b = append(b, ' ')
+	switch {
+	case r.Proto.IsTCP():
+		b = pad(b, r.State.String(), 11)
+	case r.Proto == netstat.Raw || r.Proto == netstat.Raw6:
+		b = pad(b, strconv.Itoa(int(r.State)), 11)
+	case r.State == netstat.Established:
+		b = pad(b, "ESTABLISHED", 11)
+	case r.State == netstat.Close:
+		b = pad(b, "", 11)
+	default:
+		b = pad(b, "UNKNOWN", 11)
+	}
+	if c.extend > 0 {
+		b = append(b, ' ')
+		b = pad(b, l.user(r.UID), 10)
+		b = append(b, ' ')
+		b = pad(b, strconv.FormatUint(r.Inode, 10), 10)
+	}
+	if c.programs {
+		b = append(b, ' ')
+		b = pad(b, program(r.owners, m), 20)
+	}
+	if c.timers {
+		b = append(b, ' ')
+		b = appendTimer(b, &r.Socket)
+	}
+	return append(b, '\n')
+}
+
+// appendTimer writes net-tools' -o column: "off (0.00/0/0)" and friends.
+func appendTimer(b []byte, s *netstat.Socket) []byte {
+	retr := uint64(s.Retransmits)
+	tcp := s.Proto.IsTCP()
+	if s.Proto == netstat.UDP || s.Proto == netstat.UDP6 || s.Proto == netstat.UDPLite || s.Proto == netstat.UDPLite6 {
+		retr = 0 // net-tools zeroes it for UDP
+	}
+	secs := float64(s.TimerTicks) / netstat.UserHZ
+	switch {
+	case s.Timer == 0:
+		b = append(b, "off ("...)
+		secs = 0
+	case tcp && s.Timer <= 3:
+		b = append(b, s.Timer.String()...)
+		b = append(b, " ("...)
+	case !tcp && s.Timer <= 2:
+		b = append(b, "on"...)
+		b = strconv.AppendInt(b, int64(s.Timer), 10)
+		b = append(b, " ("...)
+	default:
+		b = append(b, "unkn-"...)
+		b = strconv.AppendInt(b, int64(s.Timer), 10)
+		b = append(b, " ("...)
+	}
+	b = strconv.AppendFloat(b, secs, 'f', 2, 64)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, retr, 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(s.Timeout), 10)
+	return append(b, ')')
+}
+
+func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []byte {
+	proto := "unix"
+	if u.Protocol != 0 {
+		proto = "??"
+	}
+	b = pad(b, proto, 5)
+	b = append(b, ' ')
+	b = pad(b, strconv.FormatUint(uint64(u.RefCount), 10), 6)
+	b = append(b, ' ')
+	flags := "[ "
+	if u.Flags&netstat.Accepting != 0 {
+		flags += "ACC "
+	}
+	if u.Flags&(1<<17) != 0 {
+		flags += "W "
+	}
+	if u.Flags&(1<<18) != 0 {
+		flags += "N "
+	}
+	b = pad(b, flags+"]", 11)
+	b = append(b, ' ')
+	typ := "UNKNOWN"
+	if u.Type >= netstat.Stream && u.Type <= netstat.SeqPacket {
+		typ = u.Type.String()
+	}
+	b = pad(b, typ, 10)
+	b = append(b, ' ')
+	var st string
+	switch u.State {
+	case netstat.Unconnected:
+		if u.Listening() {
+			st = "LISTENING"
+		}
+	case netstat.Free, netstat.Connecting, netstat.Connected, netstat.Disconnecting:
+		st = u.State.String()
+	default:
+		st = "UNKNOWN"
+	}
+	b = pad(b, st, 13)
+	b = append(b, ' ')
+	b = pad(b, strconv.FormatUint(u.Inode, 10), 8)
+	if l.c.programs {
+		b = append(b, ' ')
+		var owners []procmap.Owner
+		if m != nil {
+			owners = m.Lookup(u.Inode)
+		}
+		b = pad(b, program(owners, m), 20)
+	}
+	b = append(b, ' ')
+	b = append(b, sanitize(u.Path)...)
+	return append(b, '\n')
+}
+
+// sortedPIDs lists the distinct PIDs of owners.
+func sortedPIDs(owners []procmap.Owner) []int {
+	var pids []int
+	for _, o := range owners {
+		pids = append(pids, o.PID)
+	}
+	slices.Sort(pids)
+	return slices.Compact(pids)
+}
