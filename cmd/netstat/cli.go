@@ -289,15 +289,6 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// notYet answers the modes that come with the routes and interfaces work.
-func notYet(what string) error {
-	return fmt.Errorf("%s is not available in this build yet", what)
-}
-
-func routes(c *config, stdout, stderr io.Writer) error     { return notYet("-r (routing table)") }
-func interfaces(c *config, stdout, stderr io.Writer) error { return notYet("-i (interface table)") }
-func statistics(c *config, stdout, stderr io.Writer) error { return notYet("-s (statistics)") }
-
 // sanitize makes s safe to print: control bytes (a newline in a unix
 // socket path, escape sequences in a process name) are written as \n,
 // \t or \xNN, so nothing the kernel reports can steer the terminal.
