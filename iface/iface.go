@@ -76,6 +76,10 @@ type Reader struct {
 	// process's network namespace. MTU and flags still come from
 	// sys/class/net, which shows the namespace sysfs was mounted in.
 	PID int
+	// CountersOnly skips sys/class/net: MTU, Flags and HasSys stay zero.
+	// Reading sysfs costs four opens per interface; a program that polls
+	// counters for rates does not need it.
+	CountersOnly bool
 
 	buf    []byte
 	small  [64]byte // for sysfs attributes
@@ -120,6 +124,9 @@ func (r *Reader) AppendInterfaces(dst []Interface) ([]Interface, error) {
 	start := len(dst)
 	dst, errs := r.parse(dst, name, f)
 	for i := range dst[start:] {
+		if r.CountersOnly {
+			break
+		}
 		if err := r.readSys(&dst[start+i]); err != nil {
 			errs = append(errs, err)
 		}
@@ -225,7 +232,7 @@ func (r *Reader) intern(b []byte) string {
 	if s, ok := r.names[string(b)]; ok {
 		return s
 	}
-	if len(r.names) > 4096 {
+	if len(r.names) > 1<<16 {
 		clear(r.names)
 	}
 	s := string(b)

@@ -160,3 +160,16 @@ func TestDeltaAndRates(t *testing.T) {
 		t.Errorf("Rates over zero time = %+v", got)
 	}
 }
+
+func TestCountersOnly(t *testing.T) {
+	root := fixture.Root(t, "testdata/modern.txtar")
+	r := Reader{Root: root, CountersOnly: true}
+	got, err := r.Interfaces()
+	if err != nil || len(got) != 5 || got[1].HasSys || got[1].MTU != 0 || got[1].RxBytes != 158526390 {
+		t.Errorf("CountersOnly: %+v, %v", got, err)
+	}
+	n := testing.AllocsPerRun(20, func() { got, _ = r.AppendInterfaces(got[:0]) })
+	if n > 6 {
+		t.Errorf("%v allocations per read; rows should not allocate", n)
+	}
+}

@@ -203,7 +203,7 @@ func (r *Reader) intern(b []byte) string {
 	if s, ok := r.names[string(b)]; ok {
 		return s
 	}
-	if len(r.names) > 4096 {
+	if len(r.names) > 1<<16 {
 		clear(r.names) // a bound, in case of garbage input
 	}
 	s := string(b)
