@@ -3,6 +3,7 @@ module github.com/procnet/procnet/bench
 go 1.26.0
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/procnet/procnet v0.0.0 // the library under test, from ../
 	github.com/prometheus/procfs v0.23.0
 	github.com/shirou/gopsutil/v4 v4.26.10
@@ -14,6 +15,7 @@ require (
 	github.com/go-ole/go-ole v1.2.6 // indirect
 	github.com/power-devops/perfstat v0.0.0-20260805114148-88456608a4f6 // indirect
 	github.com/yusufpapurcu/wmi v1.2.4 // indirect
+	golang.org/x/tools v0.52.0 // indirect
 )
 
 replace github.com/procnet/procnet => ../

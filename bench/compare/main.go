@@ -26,8 +26,9 @@
 //	contains:S  lines containing S
 //	none        no count
 //
-// A rule may end in "=N" to expect N sockets from that command; otherwise
-// -expect applies. A count that differs from its expectation (or, with no
+// A rule may end in "=N" to expect N sockets from that command, or in "=?"
+// to show the count unchecked (e.g. rounds of a watch); otherwise -expect
+// applies. A count that differs from its expectation (or, with no
 // expectation, from the reference command's count) is flagged.
 package main
 
@@ -49,10 +50,11 @@ import (
 )
 
 type command struct {
-	name   string
-	rule   string
-	expect int // -1: none
-	argv   []string
+	name    string
+	rule    string
+	expect  int // -1: none
+	noCheck bool
+	argv    []string
 
 	count, owned int // -1: unknown
 	countErr     string
@@ -172,7 +174,9 @@ func parseLine(l string, expect int) (*command, error) {
 		return nil, fmt.Errorf("want `name | rule | argv`: %q", l)
 	}
 	c := &command{name: strings.TrimSpace(parts[0]), rule: strings.TrimSpace(parts[1]), expect: expect, count: -1, owned: -1}
-	if i := strings.LastIndexByte(c.rule, '='); i >= 0 {
+	if i := strings.LastIndexByte(c.rule, '='); i >= 0 && c.rule[i+1:] == "?" {
+		c.rule, c.expect, c.noCheck = c.rule[:i], -1, true
+	} else if i >= 0 {
 		n, err := strconv.Atoi(c.rule[i+1:])
 		if err != nil {
 			return nil, fmt.Errorf("rule %q: bad expectation", c.rule)
@@ -417,7 +421,7 @@ func printTable(w io.Writer, title string, list []*command, ref *command, runs i
 func (c *command) check(ref *command) string {
 	var bad []string
 	switch {
-	case c.rule == "none":
+	case c.rule == "none", c.noCheck:
 	case c.count < 0:
 		bad = append(bad, "no count")
 	case c.expect >= 0 && c.count != c.expect:
