@@ -77,6 +77,7 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --program NAME           only sockets held by a program named NAME
         --root DIR               read DIR/proc, DIR/etc instead of /
         --dns-timeout DUR        bound on all reverse DNS of one listing (1s)
+        --rate                   with -i: bytes and packets per second (over -c SECS, 1s)
 `
 
 // config is a parsed command line.
@@ -92,6 +93,7 @@ type config struct {
 	interval                     time.Duration
 	route, interfaces, stats     bool
 	json, csv                    bool
+	rate                         bool // --rate: -i shows per-second rates
 
 	states        netstat.StateSet
 	port          int // -1 when not given
@@ -141,6 +143,7 @@ func parse(args []string) (*config, error) {
 	help := fs.BoolP("help", "h", false, "")
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.BoolVar(&c.csv, "csv", false, "")
+	fs.BoolVar(&c.rate, "rate", false, "")
 	states := fs.StringSlice("state", nil, "")
 	fs.IntVar(&c.port, "port", -1, "")
 	fs.IntVar(&c.sport, "sport", -1, "")
@@ -214,6 +217,9 @@ func parse(args []string) (*config, error) {
 	}
 	if n := btoi(c.route) + btoi(c.interfaces) + btoi(c.stats); n > 1 {
 		return nil, usageError{"-r, -i and -s exclude each other"}
+	}
+	if c.rate && !c.interfaces {
+		return nil, usageError{"--rate goes with -i"}
 	}
 	// As net-tools: an address family alone means all its protocols; a
 	// protocol alone means both families.

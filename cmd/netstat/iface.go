@@ -1,0 +1,406 @@
+package main
+
+// -i: the interface table, as net-tools 2.10 prints it, and --rate.
+//
+// --json writes one object per interface the table shows (JSON Lines):
+//
+//	name          the interface name
+//	mtu           the MTU (null when sys/class/net does not know it)
+//	flags         the Flg column ("BMRU")
+//	flag_bits     the IFF_* bits as a number (null when unknown)
+//	rx_bytes, rx_packets, rx_errors, rx_dropped, rx_fifo, rx_frame,
+//	rx_compressed, rx_multicast, tx_bytes, tx_packets, tx_errors,
+//	tx_dropped, tx_fifo, tx_collisions, tx_carrier, tx_compressed
+//	              the 16 counters of proc/net/dev
+//
+// With --rate, one object per interface and interval instead:
+//
+//	name, interval_seconds,
+//	rx_bytes_per_second, rx_packets_per_second,
+//	tx_bytes_per_second, tx_packets_per_second,
+//	rx_errors, rx_dropped, tx_errors, tx_dropped   (growth over the interval)
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/procnet/procnet/iface"
+)
+
+// now stamps samples for --rate; tests replace it with a fake clock.
+var now = time.Now
+
+func interfaces(c *config, stdout, stderr io.Writer) error {
+	w := bufio.NewWriterSize(stdout, 32<<10)
+	l := &ifLister{c: c, r: iface.Reader{Root: c.root}}
+	if c.rate {
+		return l.rates(w, stderr)
+	}
+	for {
+		list, err := l.read(stderr)
+		if list == nil && err != nil {
+			return err
+		}
+		if c.json {
+			l.buf = l.appendJSON(l.buf[:0], list)
+		} else {
+			l.buf = l.appendTable(l.buf[:0], list)
+		}
+		if _, werr := w.Write(l.buf); werr != nil {
+			return werr
+		}
+		if werr := w.Flush(); werr != nil {
+			return werr
+		}
+		if !c.continuous {
+			return err
+		}
+		sleep(c.interval)
+	}
+}
+
+type ifLister struct {
+	c    *config
+	r    iface.Reader
+	list []iface.Interface
+	buf  []byte
+}
+
+// read returns the interfaces to show, in net-tools' order, with aliases
+// given their parent's MTU and flags.
+func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
+	var err error
+	l.list, err = l.r.AppendInterfaces(l.list[:0])
+	failed := l.report(err, stderr)
+	if err != nil && l.list == nil && failed != nil {
+		return nil, failed
+	}
+	inheritAliases(l.list)
+	sorted := sortIfaces(l.list)
+	out := sorted[:0]
+	for _, ifc := range sorted {
+		if l.c.all || ifc.Flags.Has(iface.FlagUp) {
+			out = append(out, ifc)
+		}
+	}
+	return out, failed
+}
+
+// report prints each error; only a failure to read (not a bad row) makes
+// the exit status 1.
+func (l *ifLister) report(err error, stderr io.Writer) error {
+	if err == nil {
+		return nil
+	}
+	var failed error
+	for _, e := range splitJoined(err) {
+		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(e.Error()))
+		if _, ok := e.(*iface.ParseError); !ok {
+			failed = exitError{1}
+		}
+	}
+	return failed
+}
+
+// inheritAliases gives an alias row of an old kernel ("eth0:1"), which
+// has no sys/class/net entry of its own, its parent's MTU and flags: what
+// SIOCGIFFLAGS and SIOCGIFMTU answer net-tools for the alias.
+func inheritAliases(list []iface.Interface) {
+	for i := range list {
+		a := &list[i]
+		if a.HasSys {
+			continue
+		}
+		parent, _, ok := strings.Cut(a.Name, ":")
+		if !ok {
+			continue
+		}
+		for j := range list {
+			if list[j].Name == parent && list[j].HasSys {
+				a.MTU, a.Flags = list[j].MTU, list[j].Flags
+				break
+			}
+		}
+	}
+}
+
+// sortIfaces orders the list as net-tools' add_interface does: each name
+// inserted after the last one that nstrcmp puts before it (eth2 before
+// eth10), duplicates dropped. It works in a new slice.
+func sortIfaces(list []iface.Interface) []iface.Interface {
+	out := make([]iface.Interface, 0, len(list))
+	for _, ifc := range list {
+		i := len(out)
+		dup := false
+		for i > 0 {
+			n := nstrcmp(out[i-1].Name, ifc.Name)
+			if n == 0 {
+				dup = true
+				break
+			}
+			if n < 0 {
+				break
+			}
+			i--
+		}
+		if dup {
+			continue
+		}
+		out = append(out, iface.Interface{})
+		copy(out[i+1:], out[i:])
+		out[i] = ifc
+	}
+	return out
+}
+
+// nstrcmp is net-tools' "strcmp that knows about numbers".
+func nstrcmp(a, b string) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) && i == len(b) {
+		return 0
+	}
+	ca, cb := byteAt(a, i), byteAt(b, i)
+	if isDigit(ca) {
+		if !isDigit(cb) {
+			return -1
+		}
+		// Back up to the start of the number both share.
+		j := i
+		for j > 0 && isDigit(a[j-1]) {
+			j--
+		}
+		if atoi(a[j:]) > atoi(b[j:]) {
+			return 1
+		}
+		return -1
+	}
+	return int(ca) - int(cb)
+}
+
+func byteAt(s string, i int) byte {
+	if i < len(s) {
+		return s[i]
+	}
+	return 0
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func atoi(s string) uint64 {
+	var v uint64
+	for i := 0; i < len(s) && isDigit(s[i]); i++ {
+		v = v*10 + uint64(s[i]-'0')
+	}
+	return v
+}
+
+const ifHeader = "Kernel Interface table\n" +
+	"Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n"
+
+// appendTable writes net-tools' short listing:
+// "%-15.15s %5d %8llu %6lu %6lu %-6lu %8llu %6lu %6lu %6lu " then the flags.
+func (l *ifLister) appendTable(b []byte, list []iface.Interface) []byte {
+	b = append(b, ifHeader...)
+	for i := range list {
+		f := &list[i]
+		b = pad(b, cut(sanitize(f.Name), 15), 15)
+		b = append(b, ' ')
+		b = padInt(b, int64(f.MTU), 5, false)
+		b = append(b, ' ')
+		b = padNum(b, f.RxPackets, 8)
+		b = append(b, ' ')
+		b = padNum(b, f.RxErrs, 6)
+		b = append(b, ' ')
+		b = padNum(b, f.RxDrop, 6)
+		b = append(b, ' ')
+		b = pad(b, strconv.FormatUint(f.RxFifo, 10), 6)
+		b = append(b, ' ')
+		b = padNum(b, f.TxPackets, 8)
+		b = append(b, ' ')
+		b = padNum(b, f.TxErrs, 6)
+		b = append(b, ' ')
+		b = padNum(b, f.TxDrop, 6)
+		b = append(b, ' ')
+		b = padNum(b, f.TxFifo, 6)
+		b = append(b, ' ')
+		b = append(b, f.Flags.String()...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func (l *ifLister) appendJSON(b []byte, list []iface.Interface) []byte {
+	for i := range list {
+		f := &list[i]
+		b = appendKey(append(b, '{'), true, "name")
+		b = appendJSONString(b, f.Name)
+		b = appendKey(b, false, "mtu")
+		if f.HasSys || f.MTU != 0 {
+			b = strconv.AppendInt(b, int64(f.MTU), 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = appendKey(b, false, "flags")
+		b = appendJSONString(b, f.Flags.String())
+		b = appendKey(b, false, "flag_bits")
+		if f.HasSys || f.Flags != 0 {
+			b = strconv.AppendUint(b, uint64(f.Flags), 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		for _, kv := range counterFields(&f.Counters) {
+			b = appendKey(b, false, kv.name)
+			b = strconv.AppendUint(b, kv.v, 10)
+		}
+		b = append(b, '}', '\n')
+	}
+	return b
+}
+
+type counterField struct {
+	name string
+	v    uint64
+}
+
+func counterFields(c *iface.Counters) [16]counterField {
+	return [16]counterField{
+		{"rx_bytes", c.RxBytes}, {"rx_packets", c.RxPackets}, {"rx_errors", c.RxErrs},
+		{"rx_dropped", c.RxDrop}, {"rx_fifo", c.RxFifo}, {"rx_frame", c.RxFrame},
+		{"rx_compressed", c.RxCompressed}, {"rx_multicast", c.RxMulticast},
+		{"tx_bytes", c.TxBytes}, {"tx_packets", c.TxPackets}, {"tx_errors", c.TxErrs},
+		{"tx_dropped", c.TxDrop}, {"tx_fifo", c.TxFifo}, {"tx_collisions", c.TxColls},
+		{"tx_carrier", c.TxCarrier}, {"tx_compressed", c.TxCompressed},
+	}
+}
+
+// rates prints per-second throughput between samples: one table after
+// the first interval (-c SECS, 1s without -c), then one per interval with
+// -c. Errors and drops are the growth over the interval.
+func (l *ifLister) rates(w *bufio.Writer, stderr io.Writer) error {
+	interval := l.c.interval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	prev, err := l.sample(stderr)
+	if err != nil {
+		return err
+	}
+	for {
+		sleep(interval)
+		cur, err := l.sample(stderr)
+		if err != nil {
+			return err
+		}
+		rs := iface.Rates(prev, cur)
+		show := map[string]iface.Interface{}
+		for _, ifc := range cur.Interfaces {
+			show[ifc.Name] = ifc
+		}
+		b := l.buf[:0]
+		if l.c.json {
+			b = appendRatesJSON(b, rs, show, l.c.all)
+		} else {
+			b = appendRatesTable(b, rs, show, l.c.all)
+		}
+		l.buf = b
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if !l.c.continuous {
+			return nil
+		}
+		prev = cur
+	}
+}
+
+func (l *ifLister) sample(stderr io.Writer) (iface.Sample, error) {
+	list, err := l.r.AppendInterfaces(nil)
+	if failed := l.report(err, stderr); failed != nil && list == nil {
+		return iface.Sample{}, failed
+	}
+	inheritAliases(list)
+	return iface.Sample{Time: now(), Interfaces: sortIfaces(list)}, nil
+}
+
+// appendRatesTable writes the --rate layout:
+//
+//	Kernel Interface rates (per second over 1.00s)
+//	Iface                 RX-B/s    RX-P/s       TX-B/s    TX-P/s RX-ERR RX-DRP TX-ERR TX-DRP Flg
+func appendRatesTable(b []byte, rs []iface.Rate, show map[string]iface.Interface, all bool) []byte {
+	secs := 0.0
+	if len(rs) > 0 {
+		secs = rs[0].Interval.Seconds()
+	}
+	b = append(b, "Kernel Interface rates (per second over "...)
+	b = strconv.AppendFloat(b, secs, 'f', 2, 64)
+	b = append(b, "s)\n"...)
+	b = append(b, "Iface                 RX-B/s    RX-P/s       TX-B/s    TX-P/s RX-ERR RX-DRP TX-ERR TX-DRP Flg\n"...)
+	for i := range rs {
+		r := &rs[i]
+		ifc := show[r.Name]
+		if !all && !ifc.Flags.Has(iface.FlagUp) {
+			continue
+		}
+		b = pad(b, cut(sanitize(r.Name), 15), 15)
+		b = appendRate(b, r.RxBytes, 13)
+		b = appendRate(b, r.RxPackets, 10)
+		b = appendRate(b, r.TxBytes, 13)
+		b = appendRate(b, r.TxPackets, 10)
+		for _, v := range []uint64{r.Delta.RxErrs, r.Delta.RxDrop, r.Delta.TxErrs, r.Delta.TxDrop} {
+			b = append(b, ' ')
+			b = padNum(b, v, 6)
+		}
+		b = append(b, ' ')
+		b = append(b, ifc.Flags.String()...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// appendRate appends " " and v with one decimal, right-aligned in width-1.
+func appendRate(b []byte, v float64, width int) []byte {
+	var tmp [32]byte
+	d := strconv.AppendFloat(tmp[:0], v, 'f', 1, 64)
+	for i := len(d); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, d...)
+}
+
+func appendRatesJSON(b []byte, rs []iface.Rate, show map[string]iface.Interface, all bool) []byte {
+	for i := range rs {
+		r := &rs[i]
+		if !all && !show[r.Name].Flags.Has(iface.FlagUp) {
+			continue
+		}
+		b = appendKey(append(b, '{'), true, "name")
+		b = appendJSONString(b, r.Name)
+		b = appendKey(b, false, "interval_seconds")
+		b = strconv.AppendFloat(b, r.Interval.Seconds(), 'f', -1, 64)
+		for _, kv := range []struct {
+			k string
+			v float64
+		}{{"rx_bytes_per_second", r.RxBytes}, {"rx_packets_per_second", r.RxPackets},
+			{"tx_bytes_per_second", r.TxBytes}, {"tx_packets_per_second", r.TxPackets}} {
+			b = appendKey(b, false, kv.k)
+			b = strconv.AppendFloat(b, kv.v, 'f', -1, 64)
+		}
+		for _, kv := range []counterField{{"rx_errors", r.Delta.RxErrs}, {"rx_dropped", r.Delta.RxDrop},
+			{"tx_errors", r.Delta.TxErrs}, {"tx_dropped", r.Delta.TxDrop}} {
+			b = appendKey(b, false, kv.name)
+			b = strconv.AppendUint(b, kv.v, 10)
+		}
+		b = append(b, '}', '\n')
+	}
+	return b
+}

@@ -1,0 +1,449 @@
+package main
+
+// -r: the kernel routing tables, as net-tools 2.10 prints them.
+//
+// --json writes one object per route the table shows (JSON Lines):
+//
+//	family       "inet" or "inet6"
+//	destination  the destination prefix, "0.0.0.0/0", "fd00::/64"
+//	gateway      the gateway or next hop, "0.0.0.0" / "::" when on-link
+//	flags        the Flags column as netstat prints it ("UG", "!H", "Un")
+//	flag_bits    the kernel's RTF_* bits as a number
+//	metric       the metric, unsigned as the kernel keeps it (4294967295
+//	             is netstat's -1)
+//	ref, use     the reference and use counts
+//	iface        the output device, "" when the route has none
+//	mss, window, irtt   IPv4 only: the MSS (kernel MTU column), window
+//	             clamp and initial RTT in ms
+//	source       IPv6 only: the source prefix of a source-specific route
+//	             ("::/0" for every other route)
+//
+// Names are never resolved in JSON: addresses stay numeric.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/procnet/procnet/route"
+)
+
+// routeTables reports which tables -r prints. As net-tools, -r alone is
+// the IPv4 table; -6 (or -A inet6) alone the IPv6 one.
+func (c *config) routeTables() (v4, v6 bool) {
+	if c.inet6 && !c.inet {
+		return false, true
+	}
+	return true, false
+}
+
+func routes(c *config, stdout, stderr io.Writer) error {
+	if !c.inet && !c.inet6 {
+		// -r -x and friends: net-tools says so and prints nothing.
+		return fmt.Errorf("no routing for address family `unix'")
+	}
+	w := bufio.NewWriterSize(stdout, 32<<10)
+	rt := &router{c: c, names: &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout}}
+	for {
+		err := rt.round(w, stderr)
+		if ferr := w.Flush(); ferr != nil {
+			return ferr
+		}
+		if !c.continuous {
+			return err
+		}
+		sleep(c.interval)
+	}
+}
+
+// sleep waits between rounds of -c; tests replace it.
+var sleep = time.Sleep
+
+// router keeps the reader, buffers and names between rounds of -c.
+type router struct {
+	c        *config
+	r        route.Reader
+	v4, v6   []route.Entry
+	names    *names
+	networks map[netip.Addr]string
+	buf      []byte
+}
+
+func (rt *router) round(w io.Writer, stderr io.Writer) error {
+	c := rt.c
+	v4, v6 := c.routeTables()
+	var failed error
+	report := func(err error) {
+		if err == nil {
+			return
+		}
+		for _, e := range splitJoined(err) {
+			fmt.Fprintf(stderr, "netstat: %s\n", sanitize(e.Error()))
+			if _, ok := e.(*route.ParseError); !ok {
+				failed = exitError{1}
+			}
+		}
+	}
+	var err error
+	if v4 {
+		rt.v4, err = rt.r.AppendIPv4(rt.v4[:0])
+		report(err)
+		rt.v4 = filterRoutes(rt.v4, func(e *route.Entry) bool { return e.Flags.Has(route.FlagUp) })
+	}
+	if v6 {
+		rt.v6, err = rt.r.AppendIPv6(rt.v6[:0])
+		report(err)
+		rt.v6 = filterRoutes(rt.v6, func(e *route.Entry) bool { return !e.Flags.Has(route.FlagCache) })
+	}
+	b := rt.buf[:0]
+	switch {
+	case c.json:
+		for i := range rt.v4 {
+			b = appendRouteJSON(b, &rt.v4[i], false)
+		}
+		for i := range rt.v6 {
+			b = appendRouteJSON(b, &rt.v6[i], true)
+		}
+	default:
+		if !c.numHosts {
+			rt.prefetch()
+		}
+		if v4 {
+			b = rt.appendTable4(b)
+		}
+		if v6 {
+			b = rt.appendTable6(b)
+		}
+	}
+	rt.buf = b
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	return failed
+}
+
+// splitJoined undoes errors.Join so each error gets its own line.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func filterRoutes(es []route.Entry, keep func(*route.Entry) bool) []route.Entry {
+	out := es[:0]
+	for i := range es {
+		if keep(&es[i]) {
+			out = append(out, es[i])
+		}
+	}
+	return out
+}
+
+// prefetch resolves, within the DNS budget, every address net-tools would
+// look up as a host: gateways, host routes' destinations and every IPv6
+// address. Network destinations are named from etc/networks only.
+func (rt *router) prefetch() {
+	seen := map[netip.Addr]bool{}
+	var addrs []netip.Addr
+	add := func(a netip.Addr) {
+		if a.IsValid() && !a.IsUnspecified() && !seen[a] {
+			seen[a] = true
+			addrs = append(addrs, a)
+		}
+	}
+	for i := range rt.v4 {
+		e := &rt.v4[i]
+		if e.Flags.Has(route.FlagHost) {
+			add(e.Dest.Addr())
+		}
+		add(e.Gateway)
+	}
+	for i := range rt.v6 {
+		add(rt.v6[i].Dest.Addr())
+		add(rt.v6[i].Gateway)
+	}
+	rt.names.prefetch(addrs)
+}
+
+// host4 is an IPv4 gateway or host route's destination as net-tools
+// names it: numeric with -n, else the resolved name, cut to 15 columns.
+func (rt *router) host4(a netip.Addr) string {
+	s := ""
+	if !rt.c.numHosts && !a.IsUnspecified() {
+		s = sanitize(rt.names.host(a))
+	}
+	if s == "" {
+		s = a.String()
+	}
+	return cut(s, 15)
+}
+
+// dest4 is the Destination column: "default" for 0.0.0.0 (without -n),
+// a host name for a host route, a network name from etc/networks for a
+// network route.
+func (rt *router) dest4(e *route.Entry) string {
+	a := e.Dest.Addr()
+	switch {
+	case rt.c.numHosts:
+	case a.IsUnspecified():
+		return "default"
+	case e.Flags.Has(route.FlagHost):
+		return rt.host4(a)
+	default:
+		if n := rt.network(a); n != "" {
+			return cut(sanitize(n), 15)
+		}
+	}
+	return cut(a.String(), 15)
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// network returns the name etc/networks gives a, as getnetbyaddr does:
+// the first entry whose number equals a, short numbers ("127") padded
+// with zero bytes on the right as glibc does.
+func (rt *router) network(a netip.Addr) string {
+	if rt.networks == nil {
+		rt.networks = map[netip.Addr]string{}
+		readLines(rt.c.root, "etc/networks", func(fs []string) {
+			if len(fs) < 2 {
+				return
+			}
+			if n, ok := parseNetwork(fs[1]); ok {
+				if _, dup := rt.networks[n]; !dup {
+					rt.networks[n] = fs[0]
+				}
+			}
+		})
+	}
+	return rt.networks[a]
+}
+
+// parseNetwork reads a dotted network number of one to four decimal parts.
+func parseNetwork(s string) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var b [4]byte
+	for i, p := range parts {
+		v, err := strconv.ParseUint(p, 10, 8)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		b[i] = byte(v)
+	}
+	return netip.AddrFrom4(b), true
+}
+
+// mask4 is the dotted netmask of a prefix length.
+func mask4(bits int) string {
+	if bits < 0 {
+		bits = 0
+	}
+	m := ^uint32(0)
+	if bits < 32 {
+		m = ^(^uint32(0) >> bits)
+	}
+	if bits == 0 {
+		m = 0
+	}
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+}
+
+// padInt appends v left-aligned (%-Nd) or right-aligned (%Nd).
+func padInt(b []byte, v int64, n int, left bool) []byte {
+	var tmp [24]byte
+	d := strconv.AppendInt(tmp[:0], v, 10)
+	if left {
+		b = append(b, d...)
+		for i := len(d); i < n; i++ {
+			b = append(b, ' ')
+		}
+		return b
+	}
+	for i := len(d); i < n; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, d...)
+}
+
+// appendTable4 writes `netstat -r` for IPv4: the MSS layout by default,
+// Metric/Ref/Use with -e, both with -ee (net-tools' ext 2, 1 and 3).
+func (rt *router) appendTable4(b []byte) []byte {
+	b = append(b, "Kernel IP routing table\n"...)
+	const head = "Destination     Gateway         Genmask         "
+	switch rt.c.extend {
+	case 0:
+		b = append(b, head+"Flags   MSS Window  irtt Iface\n"...)
+	case 1:
+		b = append(b, head+"Flags Metric Ref    Use Iface\n"...)
+	default:
+		b = append(b, head+"Flags Metric Ref    Use Iface    MSS   Window irtt\n"...)
+	}
+	for i := range rt.v4 {
+		e := &rt.v4[i]
+		reject := e.Flags.Has(route.FlagReject)
+		b = pad(b, rt.dest4(e), 15)
+		b = append(b, ' ')
+		if reject {
+			b = append(b, "-               "...)
+		} else {
+			b = pad(b, rt.host4(e.Gateway), 15)
+			b = append(b, ' ')
+		}
+		b = pad(b, mask4(e.Dest.Bits()), 15)
+		b = append(b, ' ')
+		b = pad(b, e.Flags.String(), 5)
+		metric, use := int64(int32(e.Metric)), int64(int32(e.Use))
+		iface := e.Iface
+		if iface == "" {
+			iface = "*"
+		}
+		iface = sanitize(iface)
+		switch rt.c.extend {
+		case 0:
+			if reject {
+				b = append(b, "     - -          - -\n"...)
+				continue
+			}
+			b = append(b, ' ')
+			b = padInt(b, int64(int32(e.MTU)), 5, false)
+			b = append(b, ' ')
+			b = padInt(b, int64(int32(e.Window)), 5, true)
+			b = append(b, ' ')
+			b = padInt(b, int64(int32(e.IRTT)), 6, false)
+			b = append(b, ' ')
+			b = append(b, iface...)
+		case 1:
+			b = append(b, ' ')
+			b = padInt(b, metric, 6, true)
+			if reject {
+				b = append(b, " -  "...)
+				b = padInt(b, use, 7, false)
+				b = append(b, " -\n"...)
+				continue
+			}
+			b = append(b, ' ')
+			b = padInt(b, int64(int32(e.RefCnt)), 2, true)
+			b = append(b, ' ')
+			b = padInt(b, use, 7, false)
+			b = append(b, ' ')
+			b = append(b, iface...)
+		default:
+			b = append(b, ' ')
+			b = padInt(b, metric, 6, true)
+			if reject {
+				b = append(b, " -  "...)
+				b = padInt(b, use, 7, false)
+				b = append(b, " -        -     -      -\n"...)
+				continue
+			}
+			b = append(b, ' ')
+			b = padInt(b, int64(int32(e.RefCnt)), 3, true)
+			b = append(b, ' ')
+			b = padInt(b, use, 6, false)
+			b = append(b, ' ')
+			b = pad(b, cut(iface, 6), 6)
+			b = append(b, "   "...)
+			b = padInt(b, int64(int32(e.MTU)), 5, true)
+			b = append(b, ' ')
+			b = padInt(b, int64(int32(e.Window)), 6, true)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(int32(e.IRTT)), 10)
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// addr6 is an IPv6 address as net-tools' -r prints it: numeric with -n;
+// otherwise "[::]" for the unspecified address and a name when one is
+// known.
+func (rt *router) addr6(a netip.Addr) string {
+	if rt.c.numHosts {
+		return a.String()
+	}
+	if a.IsUnspecified() {
+		return "[::]"
+	}
+	if n := sanitize(rt.names.host(a)); n != "" {
+		return n
+	}
+	return a.String()
+}
+
+// appendTable6 writes `netstat -r -6`: one layout whatever -e says.
+func (rt *router) appendTable6(b []byte) []byte {
+	b = append(b, "Kernel IPv6 routing table\n"+
+		"Destination                    Next Hop                   Flag Met Ref  Use If\n"...)
+	for i := range rt.v6 {
+		e := &rt.v6[i]
+		b = pad(b, rt.addr6(e.Dest.Addr())+"/"+strconv.Itoa(e.Dest.Bits()), 30)
+		b = append(b, ' ')
+		b = pad(b, rt.addr6(e.Gateway), 26)
+		b = append(b, ' ')
+		b = pad(b, e.Flags.String6(), 4)
+		b = append(b, ' ')
+		b = padInt(b, int64(int32(e.Metric)), 3, true)
+		b = append(b, ' ')
+		b = padInt(b, int64(int32(e.RefCnt)), 1, true)
+		b = append(b, ' ')
+		b = padInt(b, int64(int32(e.Use)), 6, false)
+		b = append(b, ' ')
+		b = append(b, sanitize(e.Iface)...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func appendRouteJSON(b []byte, e *route.Entry, v6 bool) []byte {
+	b = appendKey(append(b, '{'), true, "family")
+	if v6 {
+		b = append(b, `"inet6"`...)
+	} else {
+		b = append(b, `"inet"`...)
+	}
+	b = appendKey(b, false, "destination")
+	b = appendJSONString(b, e.Dest.String())
+	b = appendKey(b, false, "gateway")
+	b = appendJSONString(b, e.Gateway.String())
+	b = appendKey(b, false, "flags")
+	if v6 {
+		b = appendJSONString(b, e.Flags.String6())
+	} else {
+		b = appendJSONString(b, e.Flags.String())
+	}
+	b = appendKey(b, false, "flag_bits")
+	b = strconv.AppendUint(b, uint64(e.Flags), 10)
+	b = appendKey(b, false, "metric")
+	b = strconv.AppendUint(b, uint64(e.Metric), 10)
+	b = appendKey(b, false, "ref")
+	b = strconv.AppendUint(b, uint64(e.RefCnt), 10)
+	b = appendKey(b, false, "use")
+	b = strconv.AppendUint(b, uint64(e.Use), 10)
+	b = appendKey(b, false, "iface")
+	b = appendJSONString(b, e.Iface)
+	if v6 {
+		b = appendKey(b, false, "source")
+		b = appendJSONString(b, e.Source.String())
+	} else {
+		b = appendKey(b, false, "mss")
+		b = strconv.AppendUint(b, uint64(e.MTU), 10)
+		b = appendKey(b, false, "window")
+		b = strconv.AppendUint(b, uint64(e.Window), 10)
+		b = appendKey(b, false, "irtt")
+		b = strconv.AppendUint(b, uint64(e.IRTT), 10)
+	}
+	return append(b, '}', '\n')
+}
