@@ -201,7 +201,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		name, pid := "", ""
 		if snap.owners != nil && len(r.owners) > 0 {
 			pid = strconv.Itoa(r.owners[0].PID)
-			name = progName(snap.owners.Process(r.owners[0].PID))
+			name = commOf(snap.owners.Process(r.owners[0].PID))
 		}
 		cw.Write([]string{
 			r.Proto.String(), name, pid, jsonState(&r.Socket),
@@ -216,7 +216,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		if snap.owners != nil {
 			if os := snap.owners.Lookup(u.Inode); len(os) > 0 {
 				pid = strconv.Itoa(os[0].PID)
-				name = progName(snap.owners.Process(os[0].PID))
+				name = commOf(snap.owners.Process(os[0].PID))
 			}
 		}
 		cw.Write([]string{"unix", name, pid, u.State.String(), u.Path, "", "0", "0", "", strconv.FormatUint(u.Inode, 10)})
@@ -229,4 +229,12 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 // IPv6 in brackets: 127.0.0.1:80, [::1]:5432.
 func netipString(ap netip.AddrPort) string {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+}
+
+// commOf is the process name for CSV, as tcpvcon names the image.
+func commOf(p *procmap.Process) string {
+	if p == nil {
+		return ""
+	}
+	return p.Comm
 }

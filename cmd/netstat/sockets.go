@@ -286,7 +286,14 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 
 // warnDenied prints net-tools' warning for a caller that could not read
 // every process's fds.
+//
+// As root the net-tools wording would be wrong: the fds were refused
+// anyway (a sandbox, an LSM), so a note says so instead.
 func warnDenied(stderr io.Writer, m *procmap.Map) {
+	if os.Geteuid() == 0 {
+		fmt.Fprintf(stderr, "(%d process(es) refused to show their fds even to root; their sockets show \"-\")\n", m.Denied)
+		return
+	}
 	if len(m.Owners) == 0 {
 		fmt.Fprintf(stderr, "(No info could be read for \"-p\": geteuid()=%d but you should be root.)\n", os.Geteuid())
 		return
@@ -324,7 +331,8 @@ func (l *lister) endpoint(ap netip.AddrPort, p netstat.Proto) string {
 	a := ap.Addr().Unmap()
 	var host string
 	switch {
-	case l.c.numHosts:
+	case l.c.numHosts, ap.Addr().Is4In6():
+		// net-tools prints IPv4-mapped peers numerically, names or not.
 		host = a.String()
 	case a.IsUnspecified() && a.Is6():
 		host = "[::]"
@@ -407,8 +415,8 @@ func (l *lister) prefetchNames(snap *snapshot) {
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
 	for i := range snap.rows {
-		for _, a := range []netip.Addr{snap.rows[i].Local.Addr().Unmap(), snap.rows[i].Remote.Addr().Unmap()} {
-			if !seen[a] {
+		for _, a := range []netip.Addr{snap.rows[i].Local.Addr(), snap.rows[i].Remote.Addr()} {
+			if !seen[a] && !a.Is4In6() {
 				seen[a] = true
 				addrs = append(addrs, a)
 			}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/procnet/procnet/internal/fixture"
+)
+
+// fakeResolver answers from a table and records what it was asked. It
+// never touches the network.
+type fakeResolver struct {
+	mu    sync.Mutex
+	names map[string]string
+	asked []string
+	delay time.Duration // wait this long, or until ctx ends, before answering
+}
+
+func (r *fakeResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	r.mu.Lock()
+	r.asked = append(r.asked, addr)
+	r.mu.Unlock()
+	if r.delay > 0 {
+		select {
+		case <-time.After(r.delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if n, ok := r.names[addr]; ok {
+		return []string{n}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: addr, IsNotFound: true}
+}
+
+// refuseResolver fails the test if any lookup is made.
+type refuseResolver struct{ t *testing.T }
+
+func (r refuseResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	r.t.Errorf("a DNS lookup of %s was made", addr)
+	return nil, errors.New("refused")
+}
+
+// runCLI runs the command in-process and returns stdout, stderr and the
+// exit status main would give.
+func runCLI(t *testing.T, res Resolver, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := runWith(args, &out, &errb, res)
+	code := exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+var hostNames = map[string]string{
+	"162.216.184.93": "www.example.org.",
+	"10.0.2.2":       "gateway.example.",
+}
+
+// TestGolden runs the command over fixture trees and compares stdout and
+// stderr with golden files (go test -update rewrites them).
+func TestGolden(t *testing.T) {
+	root := fixture.Root(t, "testdata/host.txtar")
+	for _, tc := range []struct {
+		name string
+		args string
+		code int
+	}{
+		{"tan", "-tan", 0},
+		{"tanp", "-tanp", 0},
+		{"tunap", "-tunap", 0},
+		{"lntp", "-lntp", 0},
+		{"default-n", "-n", 0},
+		{"tane", "-tane", 0},
+		{"taneep", "-taneep", 0},
+		{"tano", "-tano", 0},
+		{"tanW", "-tanW", 0},
+		{"uan", "-uan", 0},
+		{"wan", "-wan", 0},
+		{"xa", "-xa", 0},
+		{"xap", "-xap", 0},
+		{"6lnp", "-6lnp", 0},
+		{"A-inet", "-A inet -an", 0},
+		{"names-ta", "-ta", 0},
+		{"names-tae", "-tae", 0},
+		{"names-ua", "-ua", 0},
+		{"json", "--json -tunap", 0},
+		{"json-x", "--json -xap", 0},
+		{"csv", "--csv -tunap", 0},
+		{"state", "--state established,time-wait -tanp", 0},
+		{"port", "--port 22 -tanp", 0},
+		{"sport", "--sport 631 -tlnp", 0},
+		{"dport", "--dport 443 -tanp", 0},
+		{"pid", "--pid 400 -tunapx", 0},
+		{"program", "--program nginx -tanp", 0},
+		{"bad-flag", "-tz", 2},
+		{"bad-state", "--state bogus -t", 2},
+		{"bad-family", "-A ipx", 2},
+		{"bad-arg", "-t extra", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(strings.Fields(tc.args), "--root", root)
+			var res Resolver = &fakeResolver{names: hostNames}
+			if strings.Contains(tc.args, "n") && !strings.HasPrefix(tc.name, "names") {
+				res = refuseResolver{t}
+			}
+			stdout, stderr, code := runCLI(t, res, args...)
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			fixture.Golden(t, "testdata/golden/"+tc.name+".stdout", []byte(stdout))
+			fixture.Golden(t, "testdata/golden/"+tc.name+".stderr", []byte(stderr))
+		})
+	}
+}
+
+func TestUnreadableRoot(t *testing.T) {
+	stdout, stderr, code := runCLI(t, refuseResolver{t}, "-tan", "--root", "/nonexistent/dir")
+	if code != 1 || stdout != "" || stderr != "netstat: cannot read /nonexistent/dir/proc: no such file or directory\n" {
+		t.Errorf("code %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	f := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(f, nil, 0o644)
+	if _, stderr, code := runCLI(t, refuseResolver{t}, "-tan", "--root", f); code != 1 || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("root is a file: code %d stderr %q", code, stderr)
+	}
+}
+
+// TestDNSBudget: a resolver that never answers must not hold the listing
+// for more than the budget; the addresses stay numeric.
+func TestDNSBudget(t *testing.T) {
+	root := fixture.Root(t, "testdata/host.txtar")
+	res := &fakeResolver{names: hostNames, delay: time.Hour}
+	start := time.Now()
+	stdout, _, code := runCLI(t, res, "-ta", "--dns-timeout", "200ms", "--root", root)
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("listing took %v with a 200ms DNS budget", el)
+	}
+	if code != 0 || !strings.Contains(stdout, "162.216.184.93:https") {
+		t.Errorf("code %d, stdout:\n%s", code, stdout)
+	}
+	if len(res.asked) == 0 {
+		t.Errorf("the resolver was never asked")
+	}
+}
+
+// TestClosedPipe: a reader that goes away ends the listing quietly.
+func TestClosedPipe(t *testing.T) {
+	root := fixture.Root(t, "testdata/host.txtar")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	var errb bytes.Buffer
+	err = runWith([]string{"-tunapx", "-n", "--root", root}, w, &errb, refuseResolver{t})
+	w.Close()
+	if code := exitCode(err, &errb); code != 0 || errb.Len() != 0 {
+		t.Errorf("closed pipe: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestHelp(t *testing.T) {
+	stdout, stderr, code := runCLI(t, refuseResolver{t}, "-h")
+	if code != 0 || !strings.HasPrefix(stdout, "usage: netstat") || stderr != "" {
+		t.Errorf("-h: code %d stderr %q", code, stderr)
+	}
+}
