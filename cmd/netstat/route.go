@@ -47,7 +47,7 @@ func routes(c *config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("no routing for address family `unix'")
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
-	rt := &router{c: c, names: &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout}}
+	rt := &router{c: c, r: route.Reader{Root: c.root}, names: &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout}}
 	for {
 		err := rt.round(w, stderr)
 		if ferr := w.Flush(); ferr != nil {

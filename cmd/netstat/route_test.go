@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/procnet/procnet/internal/fixture"
+)
+
+// namesResolver answers reverse lookups from a table and never touches
+// the network; with refuse set, any lookup fails the test (for -n runs).
+type namesResolver struct {
+	t      *testing.T
+	names  map[string]string
+	refuse bool
+}
+
+func (r namesResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	if r.refuse {
+		r.t.Errorf("a DNS lookup of %s was made", addr)
+	}
+	if n, ok := r.names[addr]; ok {
+		return []string{n}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: addr, IsNotFound: true}
+}
+
+// runMode runs the command in-process and returns stdout, stderr and the
+// exit status main would give.
+func runMode(t *testing.T, res Resolver, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := exitCode(runWith(args, &out, &errb, res), &errb)
+	return out.String(), errb.String(), code
+}
+
+type modeCase struct {
+	name  string
+	args  []string
+	names map[string]string // nil: -n, and any lookup fails the test
+}
+
+// runGoldens runs each case against root and compares stdout with
+// testdata/dir/NAME.stdout; stderr must be empty and the status 0.
+func runGoldens(t *testing.T, root, dir string, cases []modeCase) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := namesResolver{t: t, names: tc.names, refuse: tc.names == nil}
+			out, errs, code := runMode(t, res, append([]string{"--root", root}, tc.args...)...)
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			fixture.Golden(t, filepath.Join("testdata", dir, tc.name+".stdout"), []byte(out))
+		})
+	}
+}
+
+var routeNames = map[string]string{
+	"192.0.2.254": "gw2.example.",
+	"fe80::1":     "rtr6.example.",
+}
+
+func TestRouteGolden(t *testing.T) {
+	root := fixture.Root(t, "testdata/route.txtar")
+	runGoldens(t, root, "route", []modeCase{
+		{"rn", []string{"-rn"}, nil},
+		{"ren", []string{"-ren"}, nil},
+		{"reen", []string{"-reen"}, nil},
+		{"rn6", []string{"-rn", "-6"}, nil},
+		{"r", []string{"-r"}, routeNames},
+		{"re", []string{"-re"}, routeNames},
+		{"ree", []string{"-ree"}, routeNames},
+		{"r6", []string{"-r", "-A", "inet6"}, routeNames},
+		{"json", []string{"-r", "--json"}, nil},
+		{"json6", []string{"-r6", "--json"}, nil},
+	})
+}
+
+func TestRouteNoUnix(t *testing.T) {
+	root := fixture.Root(t, "testdata/route.txtar")
+	out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-rn", "-x")
+	if code != 1 || out != "" || errs == "" {
+		t.Errorf("-r -x: exit %d, stdout %q, stderr %q; want exit 1 and a message", code, out, errs)
+	}
+}
+
+func TestRouteMissingTables(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-rn")
+	want := "Kernel IP routing table\nDestination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n"
+	if code != 0 || errs != "" || out != want {
+		t.Errorf("exit %d, stderr %q, stdout %q", code, errs, out)
+	}
+}
+
+// netTools returns the path of net-tools' netstat, or skips the test.
+func netTools(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("netstat")
+	if err != nil {
+		t.Skip("net-tools netstat is not installed")
+	}
+	if out, _ := exec.Command(p, "--version").Output(); !bytes.Contains(out, []byte("net-tools")) {
+		t.Skip("netstat is not net-tools'")
+	}
+	return p
+}
+
+// TestRouteLive compares the live tables with net-tools, byte for byte.
+func TestRouteLive(t *testing.T) {
+	nt := netTools(t)
+	for _, args := range [][]string{{"-rn"}, {"-rn", "-6"}, {"-ren"}, {"-reen"}, {"-rn", "-A", "inet6"}} {
+		want, err := exec.Command(nt, args...).Output()
+		if err != nil {
+			t.Fatalf("netstat %v: %v", args, err)
+		}
+		got, errs, code := runMode(t, namesResolver{t: t, refuse: true}, args...)
+		if code != 0 || errs != "" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		if got != string(want) {
+			t.Errorf("%v differs from net-tools:\n--- net-tools\n%s--- ours\n%s", args, want, got)
+		}
+	}
+}
+
+// TestRouteNetToolsOnFixture runs net-tools itself on the fixture: in a
+// new mount and network namespace (root only) the fixture's proc and etc
+// files are bind-mounted over /proc and /etc/hosts, /etc/networks and
+// /etc/resolv.conf. With no network, net-tools' DNS lookups fail at once
+// and never leave the machine, so its names come from the files alone —
+// as ours do with a resolver that knows nothing.
+func TestRouteNetToolsOnFixture(t *testing.T) {
+	nt := netTools(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for unshare")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare")
+	}
+	root := fixture.Root(t, "testdata/route.txtar")
+	if err := os.WriteFile(filepath.Join(root, "etc/resolv.conf"), []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-r"}, {"-rn"}, {"-re"}, {"-ree"}, {"-ren"}, {"-r", "-6"}, {"-rn", "-6"}} {
+		script := `mount --bind "$1/proc" /proc && mount --bind "$1/etc/hosts" /etc/hosts &&
+			mount --bind "$1/etc/networks" /etc/networks && mount --bind "$1/etc/resolv.conf" /etc/resolv.conf &&
+			shift && exec timeout 20 "$@"`
+		cmd := exec.Command("unshare", append([]string{"-n", "-m", "sh", "-c", script, "sh", root, nt}, args...)...)
+		want, err := cmd.Output()
+		if err != nil {
+			t.Skipf("cannot run net-tools in a namespace: %v", err)
+		}
+		got, errs, code := runMode(t, namesResolver{t: t}, append([]string{"--root", root}, args...)...)
+		if code != 0 || errs != "" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		if got != string(want) {
+			t.Errorf("%v differs from net-tools:\n--- net-tools\n%s--- ours\n%s", args, want, got)
+		}
+	}
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// maskDigits replaces every number by N: counters move between two runs.
+func maskDigits(s string) string { return digits.ReplaceAllString(s, "N") }
