@@ -133,13 +133,29 @@ func TestRouteLive(t *testing.T) {
 	}
 }
 
-// TestRouteNetToolsOnFixture runs net-tools itself on the fixture: in a
-// new mount and network namespace (root only) the fixture's proc and etc
-// files are bind-mounted over /proc and /etc/hosts, /etc/networks and
-// /etc/resolv.conf. With no network, net-tools' DNS lookups fail at once
-// and never leave the machine, so its names come from the files alone —
-// as ours do with a resolver that knows nothing.
+// TestRouteNetToolsOnFixture compares with net-tools run on the fixture.
 func TestRouteNetToolsOnFixture(t *testing.T) {
+	root := fixture.Root(t, "testdata/route.txtar")
+	for _, args := range [][]string{{"-r"}, {"-rn"}, {"-re"}, {"-ree"}, {"-ren"}, {"-r", "-6"}, {"-rn", "-6"}} {
+		want := netToolsOn(t, root, args...)
+		got, errs, code := runMode(t, namesResolver{t: t}, append([]string{"--root", root}, args...)...)
+		if code != 0 || errs != "" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		if got != want {
+			t.Errorf("%v differs from net-tools:\n--- net-tools\n%s--- ours\n%s", args, want, got)
+		}
+	}
+}
+
+// netToolsOn runs net-tools' netstat on a fixture tree and returns its
+// stdout: in a new mount and network namespace (root only) the fixture's
+// proc is bind-mounted over /proc and its etc/hosts and etc/networks over
+// /etc's, with a resolv.conf naming 127.0.0.1. With no network, its DNS
+// lookups fail at once and never leave the machine, so its names come
+// from the files alone — as ours do with a resolver that knows nothing.
+func netToolsOn(t *testing.T, root string, args ...string) string {
+	t.Helper()
 	nt := netTools(t)
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for unshare")
@@ -147,27 +163,29 @@ func TestRouteNetToolsOnFixture(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("no unshare")
 	}
-	root := fixture.Root(t, "testdata/route.txtar")
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"hosts", "networks"} {
+		p := filepath.Join(root, "etc", f)
+		if _, err := os.Stat(p); err != nil {
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	if err := os.WriteFile(filepath.Join(root, "etc/resolv.conf"), []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"-r"}, {"-rn"}, {"-re"}, {"-ree"}, {"-ren"}, {"-r", "-6"}, {"-rn", "-6"}} {
-		script := `mount --bind "$1/proc" /proc && mount --bind "$1/etc/hosts" /etc/hosts &&
-			mount --bind "$1/etc/networks" /etc/networks && mount --bind "$1/etc/resolv.conf" /etc/resolv.conf &&
-			shift && exec timeout 20 "$@"`
-		cmd := exec.Command("unshare", append([]string{"-n", "-m", "sh", "-c", script, "sh", root, nt}, args...)...)
-		want, err := cmd.Output()
-		if err != nil {
-			t.Skipf("cannot run net-tools in a namespace: %v", err)
-		}
-		got, errs, code := runMode(t, namesResolver{t: t}, append([]string{"--root", root}, args...)...)
-		if code != 0 || errs != "" {
-			t.Fatalf("%v: exit %d, stderr %q", args, code, errs)
-		}
-		if got != string(want) {
-			t.Errorf("%v differs from net-tools:\n--- net-tools\n%s--- ours\n%s", args, want, got)
-		}
+	script := `mount --bind "$1/proc" /proc && mount --bind "$1/etc/hosts" /etc/hosts &&
+		mount --bind "$1/etc/networks" /etc/networks && mount --bind "$1/etc/resolv.conf" /etc/resolv.conf &&
+		shift && exec timeout 20 "$@"`
+	cmd := exec.Command("unshare", append([]string{"-n", "-m", "sh", "-c", script, "sh", root, nt}, args...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("cannot run net-tools in a namespace: %v", err)
 	}
+	return string(out)
 }
 
 var digits = regexp.MustCompile(`[0-9]+`)
