@@ -150,19 +150,29 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		snap.owners = m
 	}
 
-	// Without a narrowing filter the walk has to visit every process
-	// anyway: run it beside the table scan, on the other core.
-	var walk chan walkResult
-	if snap.owners == nil && c.needOwners() && !c.narrowed() {
-		walk = make(chan walkResult, 1)
-		go func() {
-			m, err := procmap.Build(opts)
-			walk <- walkResult{m, err}
-		}()
-	}
-
 	l.socks = l.socks[:0]
-	if c.inetWanted() {
+	var owned []netstat.Owned
+	switch {
+	case !c.inetWanted():
+		if snap.owners == nil && c.needOwners() {
+			m, err := procmap.Build(opts)
+			if err != nil {
+				return nil, err
+			}
+			snap.owners = m
+		}
+	case snap.owners == nil && c.needOwners():
+		// The library's join: the walk runs beside the table scan, or,
+		// for a port query, stops once the listed sockets are found.
+		var err error
+		var m *procmap.Map
+		owned, m, err = l.reader.ListOwned(f, opts)
+		if m == nil {
+			return nil, err
+		}
+		snap.owners = m
+		eachError(err, report)
+	default:
 		for s, err := range l.reader.Sockets(f) {
 			if err != nil {
 				report(err)
@@ -184,46 +194,37 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 			}
 		}
 	}
-
-	switch {
-	case walk != nil:
-		r := <-walk
-		if r.err != nil {
-			return nil, r.err
-		}
-		snap.owners = r.m
-	case snap.owners == nil && c.needOwners():
-		// A narrow query: walk only until the listed sockets are found.
-		want := map[uint64]bool{}
-		for i := range l.socks {
-			if l.socks[i].Inode != 0 {
-				want[l.socks[i].Inode] = true
+	if owned != nil {
+		for i := range owned {
+			if c.shown(&owned[i].Socket) {
+				snap.rows = append(snap.rows, row{owned[i].Socket, owned[i].Owners})
 			}
 		}
-		for i := range snap.unix {
-			want[snap.unix[i].Inode] = true
-		}
-		opts.Inodes = want
-		m, err := procmap.Build(opts)
-		if err != nil {
-			return nil, err
-		}
-		snap.owners = m
-	}
-	snap.rows = make([]row, len(l.socks))
-	for i, s := range l.socks {
-		snap.rows[i].Socket = s
-		if snap.owners != nil {
-			snap.rows[i].owners = snap.owners.Lookup(s.Inode)
+	} else {
+		snap.rows = make([]row, len(l.socks))
+		for i, s := range l.socks {
+			snap.rows[i].Socket = s
+			if snap.owners != nil {
+				snap.rows[i].owners = snap.owners.Lookup(s.Inode)
+			}
 		}
 	}
 	snap.netns = l.netns()
 	return snap, tableErr
 }
 
-type walkResult struct {
-	m   *procmap.Map
-	err error
+// eachError calls fn for each error joined in err.
+func eachError(err error, fn func(error)) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			fn(e)
+		}
+		return
+	}
+	fn(err)
 }
 
 // netns returns the inode of the network namespace whose tables were

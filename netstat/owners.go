@@ -1,0 +1,67 @@
+package netstat
+
+import (
+	"github.com/procnet/procnet/procmap"
+)
+
+// Owned is a socket and the processes holding it.
+type Owned struct {
+	Socket
+	// Owners lists every (PID, fd) that refers to the socket, sorted by
+	// PID then fd; empty for TIME_WAIT and request sockets (inode 0) and
+	// for sockets no readable process holds.
+	Owners []procmap.Owner
+}
+
+// ListOwned lists the sockets that pass f, each with its owners, and
+// returns the owner map for the processes' details (m.Process(pid)).
+//
+// Finding owners means reading every process's fd table, which costs
+// more than reading the socket tables; that is why it is a separate call.
+// When f narrows the listing (ports or inodes) and opts.Inodes is nil,
+// the walk stops as soon as every listed socket has an owner (a socket
+// shared by several processes may then show only the first found);
+// otherwise the full walk runs concurrently with the table scan.
+// opts.Root defaults to the Reader's Root. Reading another namespace
+// (PID set) still walks every process of the root's proc.
+func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Map, error) {
+	if opts.Root == "" {
+		opts.Root = r.Root
+	}
+	narrow := len(f.Ports) > 0 || len(f.LocalPorts) > 0 || len(f.RemotePorts) > 0 || f.Inodes != nil
+	type result struct {
+		m   *procmap.Map
+		err error
+	}
+	var walk chan result
+	if !narrow || opts.Inodes != nil {
+		walk = make(chan result, 1)
+		go func() {
+			m, err := procmap.Build(opts)
+			walk <- result{m, err}
+		}()
+	}
+	socks, scanErr := r.AppendSockets(nil, f)
+	var m *procmap.Map
+	var err error
+	if walk != nil {
+		res := <-walk
+		m, err = res.m, res.err
+	} else {
+		opts.Inodes = make(map[uint64]bool, len(socks))
+		for i := range socks {
+			if socks[i].Inode != 0 {
+				opts.Inodes[socks[i].Inode] = true
+			}
+		}
+		m, err = procmap.Build(opts)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]Owned, len(socks))
+	for i, s := range socks {
+		out[i] = Owned{Socket: s, Owners: m.Lookup(s.Inode)}
+	}
+	return out, m, scanErr
+}
