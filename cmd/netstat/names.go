@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -35,77 +36,162 @@ type names struct {
 	resolved     map[netip.Addr]string // filled by prefetch
 }
 
+// openUnder opens the file rel (slash-separated, relative) under root
+// without leaving it: a symbolic link that points outside root, or an
+// absolute one, is refused ("path escapes from parent") rather than
+// followed, so a hostile tree cannot make us read the host's files. The
+// live system (root "/" or "") is opened directly.
+func openUnder(root, rel string) (*os.File, error) {
+	if root == "" || filepath.Clean(root) == "/" {
+		return os.Open("/" + rel)
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Open(rel)
+}
+
 // readLines calls fn for each line of the file root/rel, without comments.
+// A file that cannot be opened gives no lines: names are a nicety.
 func readLines(root, rel string, fn func(fields []string)) {
-	f, err := os.Open(filepath.Join(root, rel))
+	f, err := openUnder(root, rel)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
+	scanLines(f, fn)
+}
+
+// maxNameLine bounds one line of an etc/ file. A longer line is skipped
+// and reading goes on after it (bufio.Scanner would stop at the first one,
+// hiding every name after it).
+const maxNameLine = 64 << 10
+
+// scanLines calls fn with the fields of each line of r, less comments
+// ('#' to the end of the line); blank lines are skipped.
+func scanLines(r io.Reader, fn func(fields []string)) {
+	br := bufio.NewReaderSize(r, 4096)
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// Gather the line up to the bound, then skip the rest.
+			if len(long)+len(line) <= maxNameLine {
+				long = append(long, line...)
+			} else {
+				long = nil
+				for err == bufio.ErrBufferFull {
+					_, err = br.ReadSlice('\n')
+				}
+				if err != nil {
+					return
+				}
+				continue
+			}
+			continue
 		}
-		if fs := strings.Fields(line); len(fs) > 0 {
-			fn(fs)
+		if long != nil {
+			line = append(long, line...)
+			long = nil
+		}
+		if len(line) > maxNameLine {
+			line = nil
+		}
+		if len(line) > 0 {
+			s := string(line)
+			if i := strings.IndexByte(s, '#'); i >= 0 {
+				s = s[:i]
+			}
+			if fs := strings.Fields(s); len(fs) > 0 {
+				fn(fs)
+			}
+		}
+		if err != nil {
+			return
 		}
 	}
+}
+
+// parseServices reads etc/services: "name port/proto [aliases]". The
+// first entry for a port/proto wins, as with getservbyport.
+func parseServices(r io.Reader) map[string]string {
+	m := map[string]string{}
+	scanLines(r, func(fs []string) {
+		if len(fs) >= 2 {
+			if _, ok := m[fs[1]]; !ok {
+				m[fs[1]] = fs[0]
+			}
+		}
+	})
+	return m
+}
+
+// parsePasswd reads etc/passwd: "name:pw:uid:…". The first name for a UID
+// wins.
+func parsePasswd(r io.Reader) map[uint32]string {
+	m := map[uint32]string{}
+	scanLines(r, func(fs []string) {
+		parts := strings.Split(strings.Join(fs, " "), ":")
+		if len(parts) < 3 {
+			return
+		}
+		if id, err := strconv.ParseUint(parts[2], 10, 32); err == nil {
+			if _, ok := m[uint32(id)]; !ok {
+				m[uint32(id)] = parts[0]
+			}
+		}
+	})
+	return m
+}
+
+// parseHosts reads etc/hosts: "address name [aliases]". The first name
+// for an address wins.
+func parseHosts(r io.Reader) map[netip.Addr]string {
+	m := map[netip.Addr]string{}
+	scanLines(r, func(fs []string) {
+		if len(fs) < 2 {
+			return
+		}
+		if a, err := netip.ParseAddr(fs[0]); err == nil {
+			if _, ok := m[a]; !ok {
+				m[a] = fs[1]
+			}
+		}
+	})
+	return m
+}
+
+// parseFile parses the file root/rel with parse; a file that cannot be
+// opened gives parse's result for an empty file.
+func parseFile[M any](root, rel string, parse func(io.Reader) M) M {
+	f, err := openUnder(root, rel)
+	if err != nil {
+		return parse(strings.NewReader(""))
+	}
+	defer f.Close()
+	return parse(f)
 }
 
 // service returns the name of port for proto ("tcp" or "udp") from
 // etc/services, as getservbyport does: the first entry wins.
 func (n *names) service(port uint16, proto string) (string, bool) {
-	n.servicesOnce.Do(func() {
-		n.services = map[string]string{}
-		readLines(n.root, "etc/services", func(fs []string) {
-			if len(fs) >= 2 {
-				if _, ok := n.services[fs[1]]; !ok {
-					n.services[fs[1]] = fs[0]
-				}
-			}
-		})
-	})
+	n.servicesOnce.Do(func() { n.services = parseFile(n.root, "etc/services", parseServices) })
 	s, ok := n.services[strconv.Itoa(int(port))+"/"+proto]
 	return s, ok
 }
 
 // user returns the name of uid from etc/passwd.
 func (n *names) user(uid uint32) (string, bool) {
-	n.usersOnce.Do(func() {
-		n.users = map[uint32]string{}
-		readLines(n.root, "etc/passwd", func(fs []string) {
-			parts := strings.Split(strings.Join(fs, " "), ":")
-			if len(parts) < 3 {
-				return
-			}
-			if id, err := strconv.ParseUint(parts[2], 10, 32); err == nil {
-				if _, ok := n.users[uint32(id)]; !ok {
-					n.users[uint32(id)] = parts[0]
-				}
-			}
-		})
-	})
+	n.usersOnce.Do(func() { n.users = parseFile(n.root, "etc/passwd", parsePasswd) })
 	s, ok := n.users[uid]
 	return s, ok
 }
 
 // hostFile returns the first name etc/hosts gives addr.
 func (n *names) hostFile(a netip.Addr) (string, bool) {
-	n.hostsOnce.Do(func() {
-		n.hosts = map[netip.Addr]string{}
-		readLines(n.root, "etc/hosts", func(fs []string) {
-			if len(fs) < 2 {
-				return
-			}
-			if a, err := netip.ParseAddr(fs[0]); err == nil {
-				if _, ok := n.hosts[a]; !ok {
-					n.hosts[a] = fs[1]
-				}
-			}
-		})
-	})
+	n.hostsOnce.Do(func() { n.hosts = parseFile(n.root, "etc/hosts", parseHosts) })
 	s, ok := n.hosts[a]
 	return s, ok
 }
