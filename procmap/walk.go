@@ -246,9 +246,11 @@ func (w *workerState) readFile(dirfd int, name string) ([]byte, unix.Errno) {
 	return w.readPath(dirfd, w.path)
 }
 
-// readPath is readFile for a NUL-terminated path.
+// readPath is readFile for a NUL-terminated path. A symbolic link is not
+// followed (ELOOP): proc's own stat, status and cmdline are never links,
+// and in a fixture or container root a link could point out of the tree.
 func (w *workerState) readPath(dirfd int, path []byte) ([]byte, unix.Errno) {
-	fd, e := openat(dirfd, path, unix.O_RDONLY)
+	fd, e := openat(dirfd, path, unix.O_RDONLY|unix.O_NOFOLLOW)
 	if e != 0 {
 		return nil, e
 	}

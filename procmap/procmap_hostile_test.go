@@ -1,0 +1,95 @@
+package procmap
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/procnet/procnet/internal/fixture"
+	"golang.org/x/tools/txtar"
+)
+
+const hostileStat = " S 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 42 0 0\n"
+
+// hostileTree writes a proc/ tree whose links try to leave it or loop, and
+// a secret file outside it that nothing may read.
+func hostileTree(t *testing.T) (root, secret string) {
+	t.Helper()
+	outside := t.TempDir()
+	secret = filepath.Join(outside, "shadow")
+	if err := os.WriteFile(secret, []byte("root:SECRET-HASH:19000:0:99999:7:::\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ar := &txtar.Archive{}
+	add := func(name, body string) { ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(body)}) }
+	for _, pid := range []string{"5", "6", "7", "8"} {
+		if pid != "7" {
+			add("proc/"+pid+"/stat", pid+" (p"+pid+")"+hostileStat)
+		}
+		if pid != "8" {
+			add("proc/"+pid+"/status", "Uid:\t0\t0\t0\t0\n")
+		}
+		add("proc/"+pid+"/fd/4 -> socket:["+pid+"00]", "")
+	}
+	add("proc/5/fd/3 -> 3", "")                     // a link loop: read, never followed
+	add("proc/5/fd/5 -> /proc/self/fd/5", "")       // an absolute link: only its text counts
+	add("proc/5/cmdline", "p5\x00")                 // a plain argv
+	add("proc/6/cmdline -> "+secret, "")            // argv that is the host's file
+	add("proc/7/stat -> "+secret, "")               // stat out of the tree
+	add("proc/8/status -> ../../../../"+secret, "") // status climbing out
+	add("proc/9/fd -> /proc/self/fd", "")           // an fd directory out of the tree
+	add("proc/9/stat", "9 (p9)"+hostileStat)
+	root = t.TempDir()
+	if err := fixture.Write(root, ar); err != nil {
+		t.Fatal(err)
+	}
+	return root, secret
+}
+
+// TestHostileLinks: links in a fixture tree are read as text, never
+// followed out of the tree. In particular a cmdline, stat or status that
+// is a symlink to a file outside must not be read: --json prints argv.
+func TestHostileLinks(t *testing.T) {
+	root, _ := hostileTree(t)
+	m, err := Build(Options{Root: root, Cmdline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Lookup(500); len(got) != 1 || got[0] != (Owner{5, 4}) {
+		t.Errorf("socket 500 (beside a link loop): owners %v", got)
+	}
+	if p := m.Process(5); p == nil || p.Comm != "p5" || len(p.Cmdline) != 1 || p.Cmdline[0] != "p5" {
+		t.Errorf("process 5: %+v", p)
+	}
+	for pid, p := range m.Procs {
+		for _, a := range p.Cmdline {
+			if strings.Contains(a, "SECRET") {
+				t.Errorf("process %d: argv read through a link out of the tree: %q", pid, p.Cmdline)
+			}
+		}
+		if strings.Contains(p.Comm, "SECRET") {
+			t.Errorf("process %d: comm read through a link out of the tree: %q", pid, p.Comm)
+		}
+	}
+	if p := m.Process(6); p != nil && len(p.Cmdline) != 0 {
+		t.Errorf("process 6: cmdline %q read through a symlink", p.Cmdline)
+	}
+	if p := m.Process(8); p != nil && p.UID != 0 {
+		t.Errorf("process 8: uid %d read through a symlink", p.UID)
+	}
+	if got := m.Lookup(900); got != nil {
+		t.Errorf("proc/9/fd -> /proc/self/fd was followed: owners %v", got)
+	}
+	// The tracker reads the same way.
+	tr := NewTracker(Options{Root: root, Cmdline: true, FullEvery: 1})
+	m2, err := tr.Refresh(map[uint64]bool{500: true, 600: true, 700: true, 800: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pid, p := range m2.Procs {
+		if strings.Contains(strings.Join(p.Cmdline, " "), "SECRET") {
+			t.Errorf("tracker: process %d argv %q", pid, p.Cmdline)
+		}
+	}
+}
