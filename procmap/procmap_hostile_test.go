@@ -93,3 +93,40 @@ func TestHostileLinks(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseCmdline: argv split at NULs gives back the text exactly (less
+// one final NUL), whatever bytes a process wrote over its argv area.
+func FuzzParseCmdline(f *testing.F) {
+	for _, s := range []string{"", "\x00", "/bin/sh\x00-c\x00echo hi\x00", "nginx: worker process", "a\x00\x00b\x00", "\x1b[2J\x00\n\x00"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		args := splitCmdline(b)
+		if len(b) == 0 {
+			if args != nil {
+				t.Fatalf("empty cmdline gives %q", args)
+			}
+			return
+		}
+		want := string(b)
+		if b[len(b)-1] == 0 {
+			want = want[:len(want)-1]
+		}
+		if got := strings.Join(args, "\x00"); got != want {
+			t.Fatalf("join(%q) = %q, want %q", args, got, want)
+		}
+	})
+}
+
+// FuzzParseStatusUID: the UID comes from a "Uid:" line and only from one.
+func FuzzParseStatusUID(f *testing.F) {
+	f.Add([]byte("Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t5\n"))
+	f.Add([]byte("Uid:\t4294967296\t0\n"))
+	f.Add([]byte("Uid:"))
+	f.Add([]byte("Name:\tUid:\t5\nUid:\t7\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, ok := parseStatusUID(b); ok && !strings.Contains(string(b), "Uid:") {
+			t.Fatalf("a UID from %q", b)
+		}
+	})
+}
