@@ -3,9 +3,9 @@ package iface
 import (
 	"bytes"
 	"errors"
+	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -84,7 +84,7 @@ type Reader struct {
 	buf    []byte
 	small  [64]byte // for sysfs attributes
 	fields [][]byte
-	lr     lineReader
+	lr     procfile.Lines
 	names  map[string]string
 	row    Interface
 }
@@ -144,30 +144,30 @@ func (r *Reader) root() string {
 // parse reads the rows of /proc/net/dev (named name) from f.
 func (r *Reader) parse(dst []Interface, name string, f io.Reader) ([]Interface, []error) {
 	if r.buf == nil {
-		r.buf = make([]byte, bufSize)
+		r.buf = make([]byte, procfile.BufSize)
 		r.fields = make([][]byte, 0, 20)
 		r.names = make(map[string]string)
 	}
-	r.lr.reset(f, r.buf)
+	r.lr.Reset(f, r.buf)
 	var errs []error
 	for {
-		line, err := r.lr.next()
+		line, err := r.lr.Next()
 		if err == io.EOF {
 			break
 		}
-		if err == errLineTooLong {
-			errs = append(errs, &ParseError{File: name, Line: r.lr.line, Err: err})
+		if err == procfile.ErrLineTooLong {
+			errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Err: err})
 			continue
 		}
 		if err != nil {
 			errs = append(errs, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
 			break
 		}
-		if r.lr.line <= 2 {
+		if r.lr.Line() <= 2 {
 			continue // "Inter-|   Receive …" and " face |bytes …"
 		}
 		if field, err := r.parseRow(&r.row, line); err != nil {
-			errs = append(errs, &ParseError{File: name, Line: r.lr.line, Field: field, Err: err})
+			errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Field: field, Err: err})
 			continue
 		} else if r.row.Name == "" {
 			continue // a blank line
@@ -204,8 +204,8 @@ func (r *Reader) parseRow(ifc *Interface, line []byte) (field string, err error)
 		return "name", ErrSyntax
 	}
 	// The rest of the word after the colon is the first counter.
-	r.fields = appendFields(r.fields[:0], word[colon+1:])
-	r.fields = appendFields(r.fields, line[j:])
+	r.fields = procfile.Fields(r.fields[:0], word[colon+1:], 64)
+	r.fields = append(r.fields, procfile.Fields(r.fields[len(r.fields):], line[j:], 64)...)
 	if len(r.fields) < numCounters {
 		return "", ErrFieldCount
 	}
@@ -327,54 +327,7 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// unhex maps an ASCII byte to its hex value, or 0xff.
-var unhex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c - '0')
-	}
-	for c := 'a'; c <= 'f'; c++ {
-		t[c] = byte(c - 'a' + 10)
-		t[c-'a'+'A'] = byte(c - 'a' + 10)
-	}
-	return t
-}()
-
-// hex parses b as an unsigned hex number of at most 16 digits.
-func hex(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 16 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		d := unhex[c]
-		if d == 0xff {
-			return 0, false
-		}
-		v = v<<4 | uint64(d)
-	}
-	return v, true
-}
-
-// dec parses b as an unsigned decimal number that fits 64 bits.
-func dec(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		c -= '0'
-		if c > 9 {
-			return 0, false
-		}
-		hi, lo := bits.Mul64(v, 10)
-		lo, carry := bits.Add64(lo, uint64(c), 0)
-		if hi != 0 || carry != 0 {
-			return 0, false
-		}
-		v = lo
-	}
-	return v, true
-}
+var (
+	hex = procfile.Hex
+	dec = procfile.Dec
+)

@@ -2,27 +2,16 @@ package netstat
 
 import (
 	"errors"
-	"strconv"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
-// ParseError reports a row that could not be read. The rows before and
-// after it are still delivered.
-type ParseError struct {
-	File  string // path relative to the root, such as "proc/net/tcp6"
-	Line  int    // 1-based line number within File
-	Field string // the column at fault, such as "local address"; may be empty
-	Err   error
-}
-
-func (e *ParseError) Error() string {
-	s := e.File + ":" + strconv.Itoa(e.Line) + ": "
-	if e.Field != "" {
-		s += e.Field + ": "
-	}
-	return s + e.Err.Error()
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError reports a row that could not be read: the file (relative to
+// the root), the 1-based line, the column at fault and why, as in
+// "proc/net/tcp6:17: local address: invalid syntax". The rows before and
+// after it are still delivered. The route and iface packages report the
+// same type.
+type ParseError = procfile.ParseError
 
 // The reasons a ParseError gives.
 var (

@@ -1,8 +1,7 @@
 package netstat
 
 import (
-	"bytes"
-	"io"
+	"github.com/procnet/procnet/internal/procfile"
 	"strings"
 	"testing"
 )
@@ -30,7 +29,7 @@ func FuzzParseInet(f *testing.F) {
 			p = UDP6
 		}
 		var s Socket
-		ok, ferr := parseInet(&s, p, fields(nil, []byte(line), p.columns()), &Filter{})
+		ok, ferr := parseInet(&s, p, procfile.Fields(nil, []byte(line), p.columns()), &Filter{})
 		if ferr != nil {
 			if ok {
 				t.Fatal("both a row and an error")
@@ -69,68 +68,6 @@ func FuzzParseUnix(f *testing.F) {
 	})
 }
 
-// FuzzLineReader checks that the line reader returns every byte of its
-// input, split at newlines, whatever the read sizes.
-func FuzzLineReader(f *testing.F) {
-	f.Add([]byte("a\nbb\n\nccc"), 4)
-	f.Add([]byte("header\nrow one\nrow two\n"), 1)
-	f.Fuzz(func(t *testing.T, data []byte, chunk int) {
-		if chunk <= 0 || chunk > 64 {
-			chunk = 7
-		}
-		var lr lineReader
-		lr.reset(iotest{bytes.NewReader(data), chunk}, make([]byte, 16))
-		var got []string
-		long := 0
-		for {
-			line, err := lr.next()
-			if err == io.EOF {
-				break
-			}
-			if err == errLineTooLong {
-				long++
-				got = append(got, "")
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, string(line))
-		}
-		want := strings.Split(string(data), "\n")
-		if len(want) > 0 && want[len(want)-1] == "" {
-			want = want[:len(want)-1]
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%d lines, want %d", len(got), len(want))
-		}
-		for i := range want {
-			if len(want[i]) >= 16 {
-				if got[i] != "" {
-					t.Fatalf("line %d: long line returned as %q", i, got[i])
-				}
-				continue
-			}
-			if got[i] != want[i] {
-				t.Fatalf("line %d = %q, want %q", i, got[i], want[i])
-			}
-		}
-	})
-}
-
-// iotest returns at most n bytes per Read, as /proc does page by page.
-type iotest struct {
-	r io.Reader
-	n int
-}
-
-func (r iotest) Read(p []byte) (int, error) {
-	if len(p) > r.n {
-		p = p[:r.n]
-	}
-	return r.r.Read(p)
-}
-
 // FuzzSplitRow checks the fixed-offset splitter against the general
 // tokenizer: both must give the same columns for every line.
 func FuzzSplitRow(f *testing.F) {
@@ -141,7 +78,7 @@ func FuzzSplitRow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string, v6 bool) {
 		for _, n := range []int{minCols, colDropsUDP + 1} {
 			got := splitRow(nil, []byte(line), n, v6)
-			want := fields(nil, []byte(line), n)
+			want := procfile.Fields(nil, []byte(line), n)
 			if len(got) != len(want) {
 				t.Fatalf("n=%d: %q vs %q", n, got, want)
 			}

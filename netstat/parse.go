@@ -3,6 +3,8 @@ package netstat
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // littleEndian is the host's byte order. The kernel prints each 32-bit word
@@ -10,56 +12,10 @@ import (
 // decoding depends on it. Tests flip it to read big-endian fixtures.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// unhex maps an ASCII byte to its hex value, or 0xff.
-var unhex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c - '0')
-	}
-	for c := 'a'; c <= 'f'; c++ {
-		t[c] = byte(c - 'a' + 10)
-		t[c-'a'+'A'] = byte(c - 'a' + 10)
-	}
-	return t
-}()
-
-// hex parses b as an unsigned hex number of at most 16 digits.
-func hex(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 16 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		d := unhex[c]
-		if d == 0xff {
-			return 0, false
-		}
-		v = v<<4 | uint64(d)
-	}
-	return v, true
-}
-
-// dec parses b as an unsigned decimal number that fits 64 bits.
-func dec(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		c -= '0'
-		if c > 9 {
-			return 0, false
-		}
-		n := v*10 + uint64(c)
-		if n/10 != v {
-			return 0, false
-		}
-		v = n
-	}
-	return v, true
-}
+var (
+	hex = procfile.Hex
+	dec = procfile.Dec
+)
 
 // hexPair parses "XXXX:YYYY" (two hex numbers around a colon).
 func hexPair(b []byte) (a, c uint64, ok bool) {

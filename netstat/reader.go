@@ -2,6 +2,7 @@ package netstat
 
 import (
 	"errors"
+	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"iter"
@@ -27,7 +28,7 @@ type Reader struct {
 	buf    []byte
 	fields [][]byte
 	seen   recentInodes
-	lr     lineReader
+	lr     procfile.Lines
 	paths  map[string]string // interned unix socket paths
 }
 
@@ -79,7 +80,7 @@ func (r *Reader) open(name string) (*os.File, error) {
 
 func (r *Reader) init() {
 	if r.buf == nil {
-		r.buf = make([]byte, bufSize)
+		r.buf = make([]byte, procfile.BufSize)
 		r.fields = make([][]byte, 0, 32)
 	}
 }
@@ -135,15 +136,15 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 	}
 	defer file.Close()
 	r.seen.reset()
-	r.lr.reset(file, r.buf)
+	r.lr.Reset(file, r.buf)
 	var s Socket
 	for {
-		line, err := r.lr.next()
+		line, err := r.lr.Next()
 		if err == io.EOF {
 			return true
 		}
-		if err == errLineTooLong {
-			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.line, Err: err}) {
+		if err == procfile.ErrLineTooLong {
+			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.Line(), Err: err}) {
 				return false
 			}
 			continue
@@ -151,7 +152,7 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 		if err != nil {
 			return yield(Socket{}, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
 		}
-		if r.lr.line == 1 || len(line) == 0 {
+		if r.lr.Line() == 1 || len(line) == 0 {
 			continue // the header, or a blank line
 		}
 		r.fields = splitRow(r.fields, line, p.columns(), p.IPv6())
@@ -160,7 +161,7 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 		}
 		ok, ferr := parseInet(&s, p, r.fields, f)
 		if ferr != nil {
-			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.line, Field: ferr.field, Err: ferr.err}) {
+			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.Line(), Field: ferr.field, Err: ferr.err}) {
 				return false
 			}
 			continue

@@ -3,6 +3,7 @@ package netstat
 import (
 	"bytes"
 	"errors"
+	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"os"
@@ -86,7 +87,7 @@ func ReadStats(root string, pid int) (*Stats, error) {
 	}
 	st := new(Stats)
 	var errs []error
-	buf := make([]byte, bufSize)
+	buf := make([]byte, procfile.BufSize)
 	for _, name := range [...]string{"snmp", "netstat", "snmp6"} {
 		path := dir + name
 		f, err := os.Open(filepath.Join(root, path))
@@ -112,8 +113,8 @@ func ReadStats(root string, pid int) (*Stats, error) {
 //	Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens …
 //	Tcp: 1 200 120000 -1 173 …
 func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) []error {
-	var lr lineReader
-	lr.reset(r, buf)
+	var lr procfile.Lines
+	lr.Reset(r, buf)
 	var (
 		header  []string // counter names of the pending header line
 		prefix  string
@@ -121,12 +122,12 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 		pending bool
 	)
 	for {
-		line, err := lr.next()
+		line, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
-		if err == errLineTooLong {
-			errs = append(errs, &ParseError{File: file, Line: lr.line, Err: err})
+		if err == procfile.ErrLineTooLong {
+			errs = append(errs, &ParseError{File: file, Line: lr.Line(), Err: err})
 			pending = false
 			continue
 		}
@@ -137,7 +138,7 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 		name, rest, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
 			if len(bytes.TrimSpace(line)) > 0 {
-				errs = append(errs, &ParseError{File: file, Line: lr.line, Err: ErrSyntax})
+				errs = append(errs, &ParseError{File: file, Line: lr.Line(), Err: ErrSyntax})
 			}
 			continue
 		}
@@ -148,19 +149,19 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 			i := 0
 			for w := range statWords(rest) {
 				if i == len(header) {
-					errs = append(errs, &ParseError{File: file, Line: lr.line, Field: prefix, Err: errStatsCount})
+					errs = append(errs, &ParseError{File: file, Line: lr.Line(), Field: prefix, Err: errStatsCount})
 					break
 				}
 				v, ok := parseInt64(w)
 				if !ok {
-					errs = append(errs, &ParseError{File: file, Line: lr.line, Field: prefix + " " + header[i], Err: ErrSyntax})
+					errs = append(errs, &ParseError{File: file, Line: lr.Line(), Field: prefix + " " + header[i], Err: ErrSyntax})
 				} else {
 					g.Stats = append(g.Stats, Stat{header[i], v})
 				}
 				i++
 			}
 			if i < len(header) {
-				errs = append(errs, &ParseError{File: file, Line: lr.line, Field: prefix, Err: errStatsCount})
+				errs = append(errs, &ParseError{File: file, Line: lr.Line(), Field: prefix, Err: errStatsCount})
 			}
 			s.Groups = append(s.Groups, g)
 			continue
@@ -168,7 +169,7 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 		if pending {
 			errs = append(errs, &ParseError{File: file, Line: headAt, Field: prefix, Err: errStatsNoValues})
 		}
-		prefix, headAt, pending = string(name), lr.line, true
+		prefix, headAt, pending = string(name), lr.Line(), true
 		header = header[:0]
 		for w := range statWords(rest) {
 			header = append(header, string(w))
@@ -183,16 +184,16 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 // parseSnmp6 reads "Ip6InReceives   123" lines, grouping the counters by
 // their prefix through the first "6".
 func (s *Stats) parseSnmp6(errs []error, file string, r io.Reader, buf []byte) []error {
-	var lr lineReader
-	lr.reset(r, buf)
+	var lr procfile.Lines
+	lr.Reset(r, buf)
 	var g *StatGroup
 	for {
-		line, err := lr.next()
+		line, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
-		if err == errLineTooLong {
-			errs = append(errs, &ParseError{File: file, Line: lr.line, Err: err})
+		if err == procfile.ErrLineTooLong {
+			errs = append(errs, &ParseError{File: file, Line: lr.Line(), Err: err})
 			continue
 		}
 		if err != nil {
@@ -211,12 +212,12 @@ func (s *Stats) parseSnmp6(errs []error, file string, r io.Reader, buf []byte) [
 			continue
 		}
 		if n != 2 {
-			errs = append(errs, &ParseError{File: file, Line: lr.line, Err: ErrFieldCount})
+			errs = append(errs, &ParseError{File: file, Line: lr.Line(), Err: ErrFieldCount})
 			continue
 		}
 		v, ok := parseInt64(ws[1])
 		if !ok {
-			errs = append(errs, &ParseError{File: file, Line: lr.line, Field: string(ws[0]), Err: ErrSyntax})
+			errs = append(errs, &ParseError{File: file, Line: lr.Line(), Field: string(ws[0]), Err: ErrSyntax})
 			continue
 		}
 		group, name := ws[0], ws[0]

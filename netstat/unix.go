@@ -1,6 +1,7 @@
 package netstat
 
 import (
+	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"iter"
@@ -115,7 +116,7 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 		}
 		defer file.Close()
 		r.seen.reset()
-		r.lr.reset(file, r.buf)
+		r.lr.Reset(file, r.buf)
 		// A row is held back until the next line shows it is complete: a
 		// path with a newline continues on lines that are not rows.
 		var (
@@ -138,13 +139,13 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 			return yield(pending, nil)
 		}
 		for {
-			line, err := r.lr.next()
+			line, err := r.lr.Next()
 			if err == io.EOF {
 				flush()
 				return
 			}
-			if err == errLineTooLong {
-				if !flush() || !yield(UnixSocket{}, &ParseError{File: name, Line: r.lr.line, Err: err}) {
+			if err == procfile.ErrLineTooLong {
+				if !flush() || !yield(UnixSocket{}, &ParseError{File: name, Line: r.lr.Line(), Err: err}) {
 					return
 				}
 				continue
@@ -155,7 +156,7 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 				}
 				return
 			}
-			if r.lr.line == 1 {
+			if r.lr.Line() == 1 {
 				continue
 			}
 			if have && !looksLikeUnixRow(line) {
@@ -172,7 +173,7 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 			}
 			u, path, ferr := parseUnix(line, r.fields[:0])
 			if ferr != nil {
-				if !yield(UnixSocket{}, &ParseError{File: name, Line: r.lr.line, Field: ferr.field, Err: ferr.err}) {
+				if !yield(UnixSocket{}, &ParseError{File: name, Line: r.lr.Line(), Field: ferr.field, Err: ferr.err}) {
 					return
 				}
 				continue
@@ -200,7 +201,7 @@ func (r *Reader) intern(b []byte) string {
 // a colon ("ffff8f2a01234000: ").
 func looksLikeUnixRow(line []byte) bool {
 	i := 0
-	for i < len(line) && unhex[line[i]] != 0xff {
+	for i < len(line) && procfile.Unhex[line[i]] != 0xff {
 		i++
 	}
 	return i >= 8 && i+1 < len(line) && line[i] == ':' && line[i+1] == ' '

@@ -1,5 +1,7 @@
 package procmap
 
+import "github.com/procnet/procnet/internal/procfile"
+
 // Parsers for the few proc files procmap reads. They work on byte slices
 // from reused buffers and allocate nothing.
 
@@ -21,26 +23,6 @@ func parseNetNS(b []byte) (uint64, bool) {
 		return 0, false
 	}
 	return dec(b[len(prefix) : len(b)-1])
-}
-
-// dec parses b as an unsigned decimal number that fits 64 bits.
-func dec(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		c -= '0'
-		if c > 9 {
-			return 0, false
-		}
-		n := v*10 + uint64(c)
-		if n/10 != v {
-			return 0, false
-		}
-		v = n
-	}
-	return v, true
 }
 
 // parsePID parses a /proc entry name; only positive decimal numbers that
@@ -162,3 +144,6 @@ func splitCmdline(b []byte) []string {
 	}
 	return append(args, s[start:])
 }
+
+// dec parses an unsigned decimal number without allocating.
+var dec = procfile.Dec

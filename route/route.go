@@ -3,6 +3,7 @@ package route
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"math/bits"
@@ -75,7 +76,7 @@ type Reader struct {
 
 	buf    []byte
 	fields [][]byte
-	lr     lineReader
+	lr     procfile.Lines
 	names  map[string]string // interned interface names
 	row    Entry             // the row being parsed (a local would escape)
 }
@@ -154,35 +155,35 @@ func (r *Reader) scan(dst []Entry, file string, parse parseFunc) ([]Entry, error
 // parse reads the rows of the table name from f.
 func (r *Reader) parse(dst []Entry, name string, f io.Reader, parse parseFunc) ([]Entry, error) {
 	if r.buf == nil {
-		r.buf = make([]byte, bufSize)
+		r.buf = make([]byte, procfile.BufSize)
 		r.fields = make([][]byte, 0, 16)
 		r.names = make(map[string]string)
 	}
-	r.lr.reset(f, r.buf)
+	r.lr.Reset(f, r.buf)
 	var errs []error
 	header := strings.HasSuffix(name, "/route") // ipv6_route has no header line
 	for {
-		line, err := r.lr.next()
+		line, err := r.lr.Next()
 		if err == io.EOF {
 			break
 		}
-		if err == errLineTooLong {
-			errs = append(errs, &ParseError{File: name, Line: r.lr.line, Err: err})
+		if err == procfile.ErrLineTooLong {
+			errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Err: err})
 			continue
 		}
 		if err != nil {
 			errs = append(errs, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
 			break
 		}
-		if header && r.lr.line == 1 {
+		if header && r.lr.Line() == 1 {
 			continue
 		}
-		r.fields = fields(r.fields, line)
+		r.fields = procfile.Fields(r.fields, line, 64)
 		if len(r.fields) == 0 {
 			continue // a blank line
 		}
 		if perr := parse(r, &r.row, r.fields); perr != nil {
-			errs = append(errs, &ParseError{File: name, Line: r.lr.line, Field: perr.field, Err: perr.err})
+			errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Field: perr.field, Err: perr.err})
 			continue
 		}
 		dst = append(dst, r.row)
@@ -386,7 +387,7 @@ func addr6(b []byte) (netip.Addr, bool) {
 	}
 	var a [16]byte
 	for i := range a {
-		hi, lo := unhex[b[2*i]], unhex[b[2*i+1]]
+		hi, lo := procfile.Unhex[b[2*i]], procfile.Unhex[b[2*i+1]]
 		if hi == 0xff || lo == 0xff {
 			return netip.Addr{}, false
 		}
@@ -395,53 +396,7 @@ func addr6(b []byte) (netip.Addr, bool) {
 	return netip.AddrFrom16(a), true
 }
 
-// unhex maps an ASCII byte to its hex value, or 0xff.
-var unhex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c - '0')
-	}
-	for c := 'a'; c <= 'f'; c++ {
-		t[c] = byte(c - 'a' + 10)
-		t[c-'a'+'A'] = byte(c - 'a' + 10)
-	}
-	return t
-}()
-
-// hex parses b as an unsigned hex number of at most 16 digits.
-func hex(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 16 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		d := unhex[c]
-		if d == 0xff {
-			return 0, false
-		}
-		v = v<<4 | uint64(d)
-	}
-	return v, true
-}
-
-// dec parses b as an unsigned decimal number that fits 64 bits.
-func dec(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		c -= '0'
-		if c > 9 {
-			return 0, false
-		}
-		n := v*10 + uint64(c)
-		if n/10 != v {
-			return 0, false
-		}
-		v = n
-	}
-	return v, true
-}
+var (
+	hex = procfile.Hex
+	dec = procfile.Dec
+)
