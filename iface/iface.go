@@ -6,8 +6,6 @@ import (
 	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -113,7 +111,7 @@ func (r *Reader) AppendInterfaces(dst []Interface) ([]Interface, error) {
 	if r.PID > 0 {
 		name = "proc/" + strconv.Itoa(r.PID) + "/net/dev"
 	}
-	f, err := os.Open(filepath.Join(r.root(), name))
+	f, err := procfile.Open(r.root(), name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return dst, nil
@@ -304,7 +302,7 @@ func validName(s string) bool {
 // the Reader's buffer. A missing file gives an error matching
 // fs.ErrNotExist; another failure an *fs.PathError relative to the root.
 func (r *Reader) attr(name string) ([]byte, error) {
-	f, err := os.Open(filepath.Join(r.root(), name))
+	f, err := procfile.Open(r.root(), name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err

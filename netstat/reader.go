@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"iter"
 	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -64,7 +63,7 @@ func (r *Reader) root() string {
 // open opens a table. A table the kernel does not have (no IPv6, no
 // UDP-Lite) is not an error: it reports (nil, nil).
 func (r *Reader) open(name string) (*os.File, error) {
-	f, err := os.Open(filepath.Join(r.root(), name))
+	f, err := procfile.Open(r.root(), name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil

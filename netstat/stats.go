@@ -6,8 +6,6 @@ import (
 	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -90,7 +88,7 @@ func ReadStats(root string, pid int) (*Stats, error) {
 	buf := make([]byte, procfile.BufSize)
 	for _, name := range [...]string{"snmp", "netstat", "snmp6"} {
 		path := dir + name
-		f, err := os.Open(filepath.Join(root, path))
+		f, err := procfile.Open(root, path)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, &fs.PathError{Op: "open", Path: path, Err: statsUnwrap(err)})

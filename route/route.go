@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"math/bits"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -141,7 +139,7 @@ func (r *Reader) scan(dst []Entry, file string, parse parseFunc) ([]Entry, error
 	if root == "" {
 		root = "/"
 	}
-	f, err := os.Open(filepath.Join(root, name))
+	f, err := procfile.Open(root, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return dst, nil

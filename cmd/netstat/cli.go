@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
@@ -78,6 +79,7 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --root DIR               read DIR/proc, DIR/etc instead of /
         --dns-timeout DUR        bound on all reverse DNS of one listing (1s)
         --rate                   with -i: bytes and packets per second (over -c SECS, 1s)
+        --no-cmdline             never read argv (it may hold secrets); programs named by comm
 `
 
 // config is a parsed command line.
@@ -94,6 +96,7 @@ type config struct {
 	route, interfaces, stats     bool
 	json, csv                    bool
 	rate                         bool // --rate: -i shows per-second rates
+	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 
 	states        netstat.StateSet
 	port          int // -1 when not given
@@ -144,6 +147,7 @@ func parse(args []string) (*config, error) {
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.BoolVar(&c.csv, "csv", false, "")
 	fs.BoolVar(&c.rate, "rate", false, "")
+	fs.BoolVar(&c.noCmdline, "no-cmdline", false, "")
 	states := fs.StringSlice("state", nil, "")
 	fs.IntVar(&c.port, "port", -1, "")
 	fs.IntVar(&c.sport, "sport", -1, "")
@@ -297,11 +301,14 @@ func unwrapPath(err error) error {
 
 // sanitize makes s safe to print: control bytes (a newline in a unix
 // socket path, escape sequences in a process name) are written as \n,
-// \t or \xNN, so nothing the kernel reports can steer the terminal.
+// \t or \xNN, so nothing the kernel reports can steer the terminal. C1
+// controls count too, both as a raw byte (0x9b is CSI to a terminal that
+// is not in UTF-8 mode) and UTF-8 encoded (U+009B); so does any byte that
+// is not valid UTF-8.
 func sanitize(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
+		if s[i] < 0x20 || s[i] >= 0x7f {
 			clean = false
 			break
 		}
@@ -310,19 +317,23 @@ func sanitize(s string) string {
 		return s
 	}
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; {
-		case ch == '\n':
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\n':
 			b.WriteString(`\n`)
-		case ch == '\t':
+		case r == '\t':
 			b.WriteString(`\t`)
-		case ch < 0x20 || ch == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteByte("0123456789abcdef"[ch>>4])
-			b.WriteByte("0123456789abcdef"[ch&15])
+		case r < 0x20 || r >= 0x7f && r <= 0x9f || r == utf8.RuneError && size == 1:
+			for _, ch := range []byte(s[i : i+size]) {
+				b.WriteString(`\x`)
+				b.WriteByte("0123456789abcdef"[ch>>4])
+				b.WriteByte("0123456789abcdef"[ch&15])
+			}
 		default:
-			b.WriteByte(ch)
+			b.WriteString(s[i : i+size])
 		}
+		i += size
 	}
 	return b.String()
 }

@@ -11,22 +11,28 @@ import (
 	"github.com/procnet/procnet/procmap"
 )
 
-// appendJSONString appends s as a JSON string: control characters
-// escaped, invalid UTF-8 replaced by U+FFFD.
+// appendJSONString appends s as a JSON string: control characters (C0
+// and C1) escaped, invalid UTF-8 replaced by U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if c >= 0x20 && c != 0x7f && c != '"' && c != '\\' && c < utf8.RuneSelf {
 			b = append(b, c)
 			i++
 			continue
 		}
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
+			switch {
+			case r == utf8.RuneError && size == 1:
 				b = append(b, `\ufffd`...)
-			} else {
+			case r <= 0x9f || r == 0x2028 || r == 0x2029:
+				// C1 controls (U+009B is CSI) and the line separators:
+				// valid JSON either way, but escaped no terminal acts on them.
+				b = append(b, `\u`...)
+				b = append(b, "0123456789abcdef"[r>>12&15], "0123456789abcdef"[r>>8&15], "0123456789abcdef"[r>>4&15], "0123456789abcdef"[r&15])
+			default:
 				b = append(b, s[i:i+size]...)
 			}
 			i += size
@@ -59,8 +65,9 @@ func appendKey(b []byte, first bool, k string) []byte {
 	return append(b, '"', ':')
 }
 
-// appendProcesses appends the "processes" array: every owner.
-func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map) []byte {
+// appendProcesses appends the "processes" array: every owner. Without
+// argv (--no-cmdline) "cmdline" is null.
+func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool) []byte {
 	b = append(b, '[')
 	for i, o := range owners {
 		if i > 0 {
@@ -75,16 +82,22 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map) []byte {
 		} else {
 			b = append(b, `""`...)
 		}
-		b = append(b, `,"cmdline":[`...)
-		if p != nil {
-			for j, a := range p.Cmdline {
-				if j > 0 {
-					b = append(b, ',')
+		switch {
+		case !argv:
+			b = append(b, `,"cmdline":null`...) // --no-cmdline: not read
+		default:
+			b = append(b, `,"cmdline":[`...)
+			if p != nil {
+				for j, a := range p.Cmdline {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = appendJSONString(b, a)
 				}
-				b = appendJSONString(b, a)
 			}
+			b = append(b, ']')
 		}
-		b = append(b, `],"fd":`...)
+		b = append(b, `,"fd":`...)
 		b = strconv.AppendInt(b, int64(o.FD), 10)
 		b = append(b, '}')
 	}
@@ -176,7 +189,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot) []byte {
 	b = appendKey(b, false, "processes")
 	if snap.owners != nil {
-		b = appendProcesses(b, owners, snap.owners)
+		b = appendProcesses(b, owners, snap.owners, !l.c.noCmdline)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -191,7 +204,8 @@ func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot) []
 
 // writeCSV writes a header and one record per socket, columns first as
 // Sysinternals tcpvcon -c prints them (protocol, process, PID, state,
-// local and remote address), then ours.
+// local and remote address), then ours. CSV has no escapes of its own, so
+// text from the system (names, paths) is sanitized as for the table.
 func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"Protocol", "Process", "PID", "State", "Local Address", "Remote Address",
@@ -204,10 +218,10 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			name = commOf(snap.owners.Process(r.owners[0].PID))
 		}
 		cw.Write([]string{
-			r.Proto.String(), name, pid, jsonState(&r.Socket),
+			r.Proto.String(), sanitize(name), pid, jsonState(&r.Socket),
 			netipString(r.Local), netipString(r.Remote),
 			strconv.FormatUint(uint64(r.RxQueue), 10), strconv.FormatUint(uint64(r.TxQueue), 10),
-			l.user(r.UID), strconv.FormatUint(r.Inode, 10),
+			sanitize(l.user(r.UID)), strconv.FormatUint(r.Inode, 10),
 		})
 	}
 	for i := range snap.unix {
@@ -219,7 +233,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 				name = commOf(snap.owners.Process(os[0].PID))
 			}
 		}
-		cw.Write([]string{"unix", name, pid, u.State.String(), u.Path, "", "0", "0", "", strconv.FormatUint(u.Inode, 10)})
+		cw.Write([]string{"unix", sanitize(name), pid, u.State.String(), sanitize(u.Path), "", "0", "0", "", strconv.FormatUint(u.Inode, 10)})
 	}
 	cw.Flush()
 	return cw.Error()

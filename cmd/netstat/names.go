@@ -6,11 +6,12 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // Resolver looks up the names of an address (reverse DNS). *net.Resolver
@@ -36,21 +37,10 @@ type names struct {
 	resolved     map[netip.Addr]string // filled by prefetch
 }
 
-// openUnder opens the file rel (slash-separated, relative) under root
-// without leaving it: a symbolic link that points outside root, or an
-// absolute one, is refused ("path escapes from parent") rather than
-// followed, so a hostile tree cannot make us read the host's files. The
-// live system (root "/" or "") is opened directly.
+// openUnder opens the file rel under root without leaving it: links
+// resolve as if root were "/" (see procfile.Open).
 func openUnder(root, rel string) (*os.File, error) {
-	if root == "" || filepath.Clean(root) == "/" {
-		return os.Open("/" + rel)
-	}
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return r.Open(rel)
+	return procfile.Open(root, rel)
 }
 
 // readLines calls fn for each line of the file root/rel, without comments.

@@ -131,7 +131,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 			tableErr = exitError{1}
 		}
 	}
-	opts := procmap.Options{Root: c.root, Cmdline: true}
+	opts := procmap.Options{Root: c.root, Cmdline: !c.noCmdline}
 
 	// Filtering by process: find its sockets first, then read only their rows.
 	if c.pid >= 0 || c.program != "" {

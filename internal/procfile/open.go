@@ -1,0 +1,49 @@
+package procfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Open opens the file name (slash-separated, relative) under root without
+// leaving it. For the live system (root "" or "/") it is os.Open. For any
+// other root, symbolic links are resolved as if root were "/" (chroot
+// semantics, openat2 RESOLVE_IN_ROOT): a tree holding
+// proc/net/tcp -> /etc/shadow, or -> ../../../../etc/shadow, opens
+// root/etc/shadow — never the host's file — which is right for a
+// container's root and harmless for a hostile one. Errors are
+// *fs.PathError with Path name.
+func Open(root, name string) (*os.File, error) {
+	if root == "" || filepath.Clean(root) == "/" {
+		return os.Open("/" + name)
+	}
+	dir, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	defer unix.Close(dir)
+	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(dir, name, &how)
+	if errors.Is(err, unix.ENOSYS) {
+		return openRoot(root, name) // a kernel before 5.6
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// openRoot is Open through os.Root, which refuses links out of the root
+// ("path escapes from parent") instead of resolving them inside it.
+func openRoot(root, name string) (*os.File, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Open(name)
+}
