@@ -78,6 +78,9 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --program NAME           only sockets held by a program named NAME
         --root DIR               read DIR/proc, DIR/etc instead of /
         --dns-timeout DUR        bound on all reverse DNS of one listing (1s)
+        --summary                counts per process and state, most ESTABLISHED first
+        --by process|remote|port group --summary per process, remote address or local port
+        --max-established N      mark groups above N ESTABLISHED with "!"; exit status 3 if any
         --rate                   with -i: bytes and packets per second (over -c SECS, 1s)
         --no-cmdline             never read argv (it may hold secrets); programs named by comm
 `
@@ -96,6 +99,7 @@ type config struct {
 	route, interfaces, stats     bool
 	json, csv                    bool
 	rate                         bool // --rate: -i shows per-second rates
+	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 
 	states        netstat.StateSet
@@ -156,6 +160,7 @@ func parse(args []string) (*config, error) {
 	fs.StringVar(&c.program, "program", "", "")
 	fs.StringVar(&c.root, "root", "/", "")
 	fs.DurationVar(&c.dnsTimeout, "dns-timeout", time.Second, "")
+	c.summaryFlags.register(fs)
 
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
@@ -224,6 +229,9 @@ func parse(args []string) (*config, error) {
 	}
 	if c.rate && !c.interfaces {
 		return nil, usageError{"--rate goes with -i"}
+	}
+	if err := c.summaryFlags.check(fs, c); err != nil {
+		return nil, err
 	}
 	// As net-tools: an address family alone means all its protocols; a
 	// protocol alone means both families.

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -251,38 +250,50 @@ func progMatches(p *procmap.Process, name string) bool {
 	return p.Comm == name || len(p.Cmdline) > 0 && filepath.Base(p.Cmdline[0]) == name
 }
 
-// sockets prints the socket listing, once or every interval with -c.
+// sockets prints the socket listing or, with --summary, the counts per
+// group; once, or with -c every interval until a signal (watch.go).
 func sockets(c *config, stdout, stderr io.Writer) error {
+	if c.summary {
+		// Counts are of Internet sockets; per process they need owners.
+		c.unix = false
+		if !c.inetWanted() {
+			return usageError{"--summary counts Internet sockets (-t, -u, -U, -w)"}
+		}
+		if c.by == "process" {
+			c.programs = true
+		}
+	}
+	switch {
+	case c.continuous:
+		return watchSignals(c, stdout, stderr)
+	case c.summary:
+		return summary(c, stdout, stderr)
+	}
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	l := newLister(c)
-	for {
-		snap, err := l.read(stderr)
-		if snap == nil {
-			return err
-		}
-		if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 && c.programs {
-			warnDenied(stderr, snap.owners)
-		}
-		var werr error
-		switch {
-		case c.json:
-			werr = l.writeJSON(w, snap)
-		case c.csv:
-			werr = l.writeCSV(w, snap)
-		default:
-			werr = l.writeTable(w, snap)
-		}
-		if werr == nil {
-			werr = w.Flush()
-		}
-		if werr != nil {
-			return werr
-		}
-		if !c.continuous {
-			return err
-		}
-		time.Sleep(c.interval)
+	snap, err := l.read(stderr)
+	if snap == nil {
+		return err
 	}
+	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 && c.programs {
+		warnDenied(stderr, snap.owners)
+	}
+	var werr error
+	switch {
+	case c.json:
+		werr = l.writeJSON(w, snap)
+	case c.csv:
+		werr = l.writeCSV(w, snap)
+	default:
+		werr = l.writeTable(w, snap)
+	}
+	if werr == nil {
+		werr = w.Flush()
+	}
+	if werr != nil {
+		return werr
+	}
+	return err
 }
 
 // warnDenied prints net-tools' warning for a caller that could not read

@@ -1,0 +1,480 @@
+package main
+
+// --summary: connection counts per process, remote address or local port.
+//
+// Layout (one header line, one row per group, fixed columns):
+//
+//	Active Internet connections per process (servers and established)
+//	! PID     Program              User        ESTAB    SYN    FIN C-WAIT T-WAIT LISTEN  OTHER  TOTAL
+//	!     101 sshd: alice [priv]   root            1      0      0      0      0      0      0      1
+//
+//   - "! " (2 columns) only with --max-established N: "!" marks a group
+//     holding more than N ESTABLISHED sockets, blank otherwise.
+//   - "+ ", "- ", "~ " (2 columns) only with -c: the group is new, gone
+//     (shown one more round) or its counts changed; it comes first.
+//   - The key: --by process (default): PID (7, right-aligned; "-" for
+//     sockets no visible process owns), program (20: argv[0] as in
+//     net-tools' PID/Program name), user of the process (10).
+//     --by remote: the remote address (24; "*" for listeners and
+//     unconnected sockets). --by port: Proto (5: tcp, udp, udpl, raw, both
+//     families together) and the local port (10, its name without -n).
+//     Without -W long keys are cut to their width.
+//   - Counts (6 each, right-aligned): ESTAB (ESTABLISHED, and connected
+//     UDP/raw), SYN (SYN_SENT, SYN_RECV, NEW_SYN_RECV), FIN (FIN_WAIT1,
+//     FIN_WAIT2, CLOSING, LAST_ACK), C-WAIT (CLOSE_WAIT), T-WAIT
+//     (TIME_WAIT), LISTEN (TCP LISTEN and unconnected UDP/raw, as -l
+//     lists them), OTHER (the rest, TCP CLOSE), TOTAL (their sum).
+//
+// Rows are sorted by ESTAB, then TOTAL (both descending), then by key.
+// A socket several processes share counts once, under the lowest PID, as
+// the listing's PID/Program column names it.
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+	"github.com/spf13/pflag"
+)
+
+// summaryFlags are --summary, --by and --max-established.
+type summaryFlags struct {
+	summary        bool
+	by             string
+	maxEstablished int // -1: no threshold
+}
+
+func (s *summaryFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&s.summary, "summary", false, "")
+	fs.StringVar(&s.by, "by", "process", "")
+	fs.IntVar(&s.maxEstablished, "max-established", -1, "")
+}
+
+// check validates the flags once parsed; --by and --max-established
+// imply --summary.
+func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
+	if fs.Changed("by") || fs.Changed("max-established") {
+		s.summary = true
+	}
+	if !s.summary {
+		return nil
+	}
+	switch s.by {
+	case "process", "remote", "port":
+	default:
+		return usageError{"--by: " + strconv.Quote(s.by) + " (process, remote, port)"}
+	}
+	if fs.Changed("max-established") && s.maxEstablished < 0 {
+		return usageError{"--max-established: not a count: " + strconv.Itoa(s.maxEstablished)}
+	}
+	if c.route || c.interfaces || c.stats {
+		return usageError{"--summary counts sockets: not with -r, -i or -s"}
+	}
+	if c.csv {
+		return usageError{"--summary prints a table or --json, not --csv"}
+	}
+	return nil
+}
+
+// The count slots of a group: the kernel's states by number, 0 for an
+// unconnected UDP or raw socket, nStates for a state we have no name for.
+const nStates = int(netstat.NewSynRecv) + 1
+
+func slot(s *netstat.Socket) int {
+	switch {
+	case !s.Proto.IsTCP() && s.State == netstat.Close:
+		return 0
+	case s.State >= netstat.Established && s.State <= netstat.NewSynRecv:
+		return int(s.State)
+	}
+	return nStates
+}
+
+func slotName(i int) string {
+	switch i {
+	case 0:
+		return "UNCONN"
+	case nStates:
+		return "UNKNOWN"
+	}
+	return netstat.State(i).String()
+}
+
+// The table's count columns, each a sum of slots.
+var summaryColumns = []struct {
+	title string
+	slots []int
+}{
+	{"ESTAB", []int{int(netstat.Established)}},
+	{"SYN", []int{int(netstat.SynSent), int(netstat.SynRecv), int(netstat.NewSynRecv)}},
+	{"FIN", []int{int(netstat.FinWait1), int(netstat.FinWait2), int(netstat.Closing), int(netstat.LastAck)}},
+	{"C-WAIT", []int{int(netstat.CloseWait)}},
+	{"T-WAIT", []int{int(netstat.TimeWait)}},
+	{"LISTEN", []int{int(netstat.Listen), 0}},
+	{"OTHER", []int{int(netstat.Close), nStates}},
+}
+
+// groupKey names a group: pid for --by process (-1: no owner), addr for
+// --by remote (zero: unspecified), proto and port for --by port.
+type groupKey struct {
+	pid   int
+	addr  netip.Addr
+	proto netstat.Proto
+	port  uint16
+}
+
+type group struct {
+	key    groupKey
+	counts [nStates + 1]int
+	total  int
+	proc   *procmap.Process // --by process: the owner, nil if unknown
+	mark   byte             // -c: ' ', '+', '-', '~'
+}
+
+func (g *group) established() int { return g.counts[netstat.Established] }
+
+// family folds the IPv6 table into its IPv4 twin: --by port counts a
+// port over both families.
+func family(p netstat.Proto) netstat.Proto {
+	switch p {
+	case netstat.TCP6:
+		return netstat.TCP
+	case netstat.UDP6:
+		return netstat.UDP
+	case netstat.UDPLite6:
+		return netstat.UDPLite
+	case netstat.Raw6:
+		return netstat.Raw
+	}
+	return p
+}
+
+// groups counts rows into groups, sorted for printing.
+func (l *lister) groups(rows []wrow) []group {
+	at := map[groupKey]int{}
+	var gs []group
+	for i := range rows {
+		r := &rows[i]
+		var k groupKey
+		var proc *procmap.Process
+		switch l.c.by {
+		case "remote":
+			if a := r.Remote.Addr().Unmap(); !a.IsUnspecified() {
+				k.addr = a
+			}
+		case "port":
+			k.proto, k.port = family(r.Proto), r.Local.Port()
+		default:
+			k.pid = -1
+			if len(r.owners) > 0 {
+				k.pid = r.owners[0].PID
+				proc = r.m.Process(k.pid)
+			}
+		}
+		j, ok := at[k]
+		if !ok {
+			j = len(gs)
+			at[k] = j
+			gs = append(gs, group{key: k, proc: proc})
+		}
+		gs[j].counts[slot(&r.Socket)]++
+		gs[j].total++
+	}
+	slices.SortFunc(gs, func(a, b group) int {
+		if c := cmp.Compare(b.established(), a.established()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.total, a.total); c != 0 {
+			return c
+		}
+		return compareKeys(a.key, b.key)
+	})
+	return gs
+}
+
+// compareKeys orders keys of one kind: PIDs ascending with "-" last,
+// addresses with "*" last, ports by protocol then number.
+func compareKeys(a, b groupKey) int {
+	if c := cmp.Compare(uint(a.pid), uint(b.pid)); c != 0 { // -1 sorts last
+		return c
+	}
+	if a.addr.IsValid() != b.addr.IsValid() {
+		if a.addr.IsValid() {
+			return -1
+		}
+		return 1
+	}
+	if c := a.addr.Compare(b.addr); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.proto, b.proto); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.port, b.port)
+}
+
+func (c *config) over(g *group) bool {
+	return c.maxEstablished >= 0 && g.established() > c.maxEstablished
+}
+
+// summaryTitle is the line above the header.
+func (c *config) summaryTitle() string {
+	per := "process"
+	switch c.by {
+	case "remote":
+		per = "remote address"
+	case "port":
+		per = "local port"
+	}
+	return "Active Internet connections per " + per + " " + c.title() + "\n"
+}
+
+// appendSummary appends the summary table; marks adds the -c column.
+func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []byte {
+	c := l.c
+	b = append(b, c.summaryTitle()...)
+	if marks {
+		b = append(b, "  "...)
+	}
+	if c.maxEstablished >= 0 {
+		b = append(b, "! "...)
+	}
+	switch c.by {
+	case "remote":
+		b = pad(b, "Remote Address", 24)
+	case "port":
+		b = pad(b, "Proto", 5)
+		b = append(b, ' ')
+		b = pad(b, "Local Port", 10)
+	default:
+		b = append(b, "    PID Program              User      "...)
+	}
+	for _, col := range summaryColumns {
+		b = append(b, ' ')
+		b = alignRight(b, col.title, 6)
+	}
+	b = append(b, "  TOTAL\n"...)
+	if c.by == "remote" && !c.numHosts {
+		var addrs []netip.Addr
+		for i := range gs {
+			if gs[i].key.addr.IsValid() {
+				addrs = append(addrs, gs[i].key.addr)
+			}
+		}
+		l.names.prefetch(addrs)
+	}
+	for i := range gs {
+		g := &gs[i]
+		if marks {
+			b = markStart(b, g.mark, colour)
+		}
+		if c.maxEstablished >= 0 {
+			if c.over(g) {
+				b = append(b, "! "...)
+			} else {
+				b = append(b, "  "...)
+			}
+		}
+		switch c.by {
+		case "remote":
+			b = pad(b, l.cut(l.remoteName(g.key.addr), 24), 24)
+		case "port":
+			b = pad(b, protoName(g.key.proto), 5)
+			b = append(b, ' ')
+			b = pad(b, l.cut(l.portName(g.key.proto, g.key.port), 10), 10)
+		default:
+			if g.key.pid < 0 {
+				b = alignRight(b, "-", 7)
+				b = append(b, ' ')
+				b = pad(b, "-", 20)
+				b = append(b, ' ')
+				b = pad(b, "-", 10)
+				break
+			}
+			b = alignRight(b, strconv.Itoa(g.key.pid), 7)
+			b = append(b, ' ')
+			name, user := "", ""
+			if g.proc != nil {
+				name = sanitize(progName(g.proc))
+				user = l.user(g.proc.UID)
+			}
+			b = pad(b, l.cut(name, 20), 20)
+			b = append(b, ' ')
+			b = pad(b, l.cut(user, 10), 10)
+		}
+		for _, col := range summaryColumns {
+			n := 0
+			for _, s := range col.slots {
+				n += g.counts[s]
+			}
+			b = append(b, ' ')
+			b = padNum(b, uint64(n), 6)
+		}
+		b = append(b, ' ')
+		b = padNum(b, uint64(g.total), 6)
+		if marks && colour && g.mark != ' ' {
+			b = append(b, sgrReset...)
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// cut shortens s to n bytes unless -W.
+func (l *lister) cut(s string, n int) string {
+	if l.c.wide || len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (l *lister) remoteName(a netip.Addr) string {
+	if !a.IsValid() {
+		return "*"
+	}
+	if !l.c.numHosts {
+		if h := l.names.host(a); h != "" {
+			return h
+		}
+	}
+	return a.String()
+}
+
+func (l *lister) portName(p netstat.Proto, port uint16) string {
+	if !l.c.numPorts && p != netstat.Raw {
+		if s, ok := l.names.service(port, serviceProto(p)); ok {
+			return s
+		}
+	}
+	return strconv.Itoa(int(port))
+}
+
+// alignRight appends s right-aligned in a field of width n.
+func alignRight(b []byte, s string, n int) []byte {
+	for i := len(s); i < n; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
+}
+
+// appendSummaryJSON appends one JSON object per group.
+func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
+	c := l.c
+	for i := range gs {
+		g := &gs[i]
+		b = append(b, '{')
+		switch c.by {
+		case "remote":
+			b = appendKey(b, true, "remote_address")
+			if g.key.addr.IsValid() {
+				b = appendJSONString(b, g.key.addr.String())
+			} else {
+				b = append(b, "null"...)
+			}
+		case "port":
+			b = appendKey(b, true, "proto")
+			b = appendJSONString(b, g.key.proto.String())
+			b = appendKey(b, false, "local_port")
+			b = strconv.AppendUint(b, uint64(g.key.port), 10)
+		default:
+			b = appendKey(b, true, "pid")
+			if g.key.pid < 0 {
+				b = append(b, `null,"program":null,"name":null,"uid":null,"user":null`...)
+				break
+			}
+			b = strconv.AppendInt(b, int64(g.key.pid), 10)
+			if g.proc == nil {
+				b = append(b, `,"program":null,"name":null,"uid":null,"user":null`...)
+				break
+			}
+			b = appendKey(b, false, "program")
+			b = appendJSONString(b, progName(g.proc))
+			b = appendKey(b, false, "name")
+			b = appendJSONString(b, g.proc.Comm)
+			b = appendKey(b, false, "uid")
+			b = strconv.AppendUint(b, uint64(g.proc.UID), 10)
+			b = appendKey(b, false, "user")
+			if n, ok := l.names.user(g.proc.UID); ok {
+				b = appendJSONString(b, n)
+			} else {
+				b = append(b, "null"...)
+			}
+		}
+		b = appendKey(b, false, "states")
+		b = append(b, '{')
+		first := true
+		for _, s := range jsonSlotOrder {
+			if g.counts[s] == 0 {
+				continue
+			}
+			b = appendKey(b, first, slotName(s))
+			b = strconv.AppendInt(b, int64(g.counts[s]), 10)
+			first = false
+		}
+		b = append(b, '}')
+		b = appendKey(b, false, "established")
+		b = strconv.AppendInt(b, int64(g.established()), 10)
+		b = appendKey(b, false, "total")
+		b = strconv.AppendInt(b, int64(g.total), 10)
+		if c.maxEstablished >= 0 {
+			b = appendKey(b, false, "over")
+			b = strconv.AppendBool(b, c.over(g))
+		}
+		b = append(b, '}', '\n')
+	}
+	return b
+}
+
+// jsonSlotOrder lists the states in the kernel's order, then UNCONN and
+// UNKNOWN.
+var jsonSlotOrder = func() []int {
+	var s []int
+	for i := 1; i < nStates; i++ {
+		s = append(s, i)
+	}
+	return append(s, 0, nStates)
+}()
+
+// summary prints the counts once. With --max-established N, a group above
+// N makes the exit status 3.
+func summary(c *config, stdout, stderr io.Writer) error {
+	l := newLister(c)
+	snap, err := l.read(stderr)
+	if snap == nil {
+		return err
+	}
+	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 {
+		warnDenied(stderr, snap.owners)
+	}
+	rows := make([]wrow, len(snap.rows))
+	for i := range snap.rows {
+		rows[i] = wrow{row: snap.rows[i], m: snap.owners}
+	}
+	gs := l.groups(rows)
+	var b []byte
+	if c.json {
+		b = l.appendSummaryJSON(b, gs)
+	} else {
+		b = l.appendSummary(b, gs, false, false)
+	}
+	if _, werr := stdout.Write(b); werr != nil {
+		return werr
+	}
+	over := 0
+	for i := range gs {
+		if c.over(&gs[i]) {
+			over++
+		}
+	}
+	if over > 0 {
+		what := map[string]string{"process": "process(es)", "remote": "remote address(es)", "port": "local port(s)"}[c.by]
+		fmt.Fprintf(stderr, "netstat: %d %s above %d ESTABLISHED\n", over, what, c.maxEstablished)
+		return exitError{3}
+	}
+	return err
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/procnet/procnet/internal/fixture"
+)
+
+// Two rounds of a small host: round 1 has an ESTABLISHED connection of
+// curl, a LISTEN of nginx, a CLOSE_WAIT of python3; in round 2 curl's
+// connection fell to TIME_WAIT (inode 0, its owner gone from the fds),
+// python3's closed, a new one is SYN_SENT, the listener is unchanged.
+const watchProcs = `
+-- proc/self -> 1 --
+-- proc/1/stat --
+1 (init) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 10 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+-- proc/1/status --
+Name:	init
+Uid:	0	0	0	0
+-- proc/1/cmdline [unquote] --
+/sbin/init\x00
+-- proc/600/stat --
+600 (nginx) S 1 600 600 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 600 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+-- proc/600/status --
+Name:	nginx
+Uid:	0	0	0	0
+-- proc/600/cmdline [unquote] --
+nginx\x00
+-- proc/600/fd/6 -> socket:[3001] --
+-- proc/800/stat --
+800 (curl) S 1 800 800 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 800 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+-- proc/800/status --
+Name:	curl
+Uid:	1000	1000	1000	1000
+-- proc/800/cmdline [unquote] --
+curl\x00
+-- proc/800/fd/5 -> socket:[3002] --
+-- proc/400/stat --
+400 (python3) S 1 400 400 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 400 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+-- proc/400/status --
+Name:	python3
+Uid:	1000	1000	1000	1000
+-- proc/400/cmdline [unquote] --
+python3\x00
+-- proc/400/fd/3 -> socket:[3003] --
+-- proc/400/fd/4 -> socket:[3004] --
+`
+
+const tcpHeader = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+
+const round1 = tcpHeader +
+	"   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3001 1 0000000000000000 100 0 0 10 0\n" +
+	"   1: 0F02000A:D2F4 5DB8D8A2:01BB 01 00000000:00000000 00:00000000 00000000  1000        0 3002 1 0000000000000000 20 4 30 10 -1\n" +
+	"   2: 0100007F:1F90 0100007F:D2F0 08 00000000:00000000 00:00000000 00000000  1000        0 3003 1 0000000000000000 20 4 30 10 -1\n"
+
+const round2 = tcpHeader +
+	"   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3001 1 0000000000000000 100 0 0 10 0\n" +
+	"   1: 0F02000A:D2F4 5DB8D8A2:01BB 06 00000000:00000000 03:00001734 00000000     0        0 0 3 0000000000000000\n" +
+	"   3: 0F02000A:D2F6 5DB8D8A2:01BB 02 00000000:00000000 00:00000000 00000000  1000        0 3004 1 0000000000000000 20 4 30 10 -1\n"
+
+func writeRound(t *testing.T, root, tcp string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(root, "proc/net/tcp"), []byte(tcp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func watchRoot(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ar := filepath.Join(dir, "watch.txtar")
+	if err := os.WriteFile(ar, []byte("watch rounds\n"+watchProcs+"-- proc/net/tcp --\n"+round1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return fixture.Root(t, ar)
+}
+
+func watchConfig(t *testing.T, root string, args ...string) *config {
+	t.Helper()
+	c, err := parse(append(args, "--root", root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.resolver = refuseResolver{t}
+	if c.summary {
+		c.unix = false
+		c.programs = c.programs || c.by == "process"
+	}
+	return c
+}
+
+// lines strips the title and header of a rendered round.
+func lines(b []byte) []string {
+	ls := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	return ls[2:]
+}
+
+func TestWatchMarks(t *testing.T) {
+	root := watchRoot(t)
+	w := newWatcher(watchConfig(t, root, "-tanp", "-c", "1"))
+	b, err := w.round(nil, &bytes.Buffer{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want1 := []string{
+		"  tcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      600/nginx           ",
+		"  tcp        0      0 10.0.2.15:54004         162.216.184.93:443      ESTABLISHED 800/curl            ",
+		"  tcp        0      0 127.0.0.1:8080          127.0.0.1:54000         CLOSE_WAIT  400/python3         ",
+	}
+	if d := cmp.Diff(want1, lines(b)); d != "" {
+		t.Errorf("round 1 (-want +got):\n%s", d)
+	}
+	if !strings.HasPrefix(string(b), "Active Internet connections (servers and established)\n  Proto Recv-Q") {
+		t.Errorf("header:\n%s", b)
+	}
+
+	// Round 2: curl closed its fd (TIME_WAIT), python3's socket is gone.
+	writeRound(t, root, round2)
+	os.Remove(filepath.Join(root, "proc/800/fd/5"))
+	os.Remove(filepath.Join(root, "proc/400/fd/3"))
+	b, err = w.round(nil, &bytes.Buffer{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want2 := []string{
+		"  tcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      600/nginx           ",
+		"~ tcp        0      0 10.0.2.15:54004         162.216.184.93:443      TIME_WAIT   800/curl            ",
+		"- tcp        0      0 127.0.0.1:8080          127.0.0.1:54000         CLOSE_WAIT  400/python3         ",
+		"+ tcp        0      0 10.0.2.15:54006         162.216.184.93:443      SYN_SENT    400/python3         ",
+	}
+	if d := cmp.Diff(want2, lines(b)); d != "" {
+		t.Errorf("round 2 (-want +got):\n%s", d)
+	}
+
+	// Round 3, nothing changed: the closed row is gone, no marks, and the
+	// TIME_WAIT row still names curl.
+	b, err = w.round(nil, &bytes.Buffer{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want3 := []string{
+		"  tcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      600/nginx           ",
+		"  tcp        0      0 10.0.2.15:54004         162.216.184.93:443      TIME_WAIT   800/curl            ",
+		"  tcp        0      0 10.0.2.15:54006         162.216.184.93:443      SYN_SENT    400/python3         ",
+	}
+	if d := cmp.Diff(want3, lines(b)); d != "" {
+		t.Errorf("round 3 (-want +got):\n%s", d)
+	}
+	if bytes.Contains(b, []byte("\x1b[")) {
+		t.Errorf("colour on unmarked rows: %q", b)
+	}
+}
+
+// TestWatchColours: on a terminal each marked row is coloured and reset
+// before its newline.
+func TestWatchColours(t *testing.T) {
+	root := watchRoot(t)
+	w := newWatcher(watchConfig(t, root, "-tanp", "-c", "1"))
+	if _, err := w.round(nil, &bytes.Buffer{}, true); err != nil {
+		t.Fatal(err)
+	}
+	writeRound(t, root, round2)
+	b, err := w.round(nil, &bytes.Buffer{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lines(b)
+	for i, prefix := range []string{"  tcp", sgrYellow + "~ tcp", sgrRed + "- tcp", sgrGreen + "+ tcp"} {
+		if !strings.HasPrefix(got[i], prefix) {
+			t.Errorf("row %d = %q, want prefix %q", i, got[i], prefix)
+		}
+		if i > 0 && !strings.HasSuffix(got[i], sgrReset) {
+			t.Errorf("row %d = %q, not reset", i, got[i])
+		}
+	}
+}
+
+// TestWatchSummary: --summary -c marks groups whose counts changed, new
+// and gone groups; the TIME_WAIT owner is remembered.
+func TestWatchSummary(t *testing.T) {
+	root := watchRoot(t)
+	w := newWatcher(watchConfig(t, root, "--summary", "-tan", "-c", "1"))
+	if _, err := w.round(nil, &bytes.Buffer{}, false); err != nil {
+		t.Fatal(err)
+	}
+	writeRound(t, root, round2)
+	os.Remove(filepath.Join(root, "proc/800/fd/5"))
+	os.Remove(filepath.Join(root, "proc/400/fd/3"))
+	b, err := w.round(nil, &bytes.Buffer{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"~     400 python3              1000            0      1      0      0      0      0      0      1",
+		"      600 nginx                0               0      0      0      0      0      1      0      1",
+		"~     800 curl                 1000            0      0      0      0      1      0      0      1",
+	}
+	if d := cmp.Diff(want, lines(b)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestWatchLoop runs the loop piped: a timestamp line before each round,
+// no escapes, and a cancelled context ends it with no error.
+func TestWatchLoop(t *testing.T) {
+	root := watchRoot(t)
+	c := watchConfig(t, root, "-tan", "-c", "0.01")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	rounds := 0
+	now := func() time.Time {
+		rounds++
+		if rounds == 3 {
+			cancel()
+		}
+		return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	}
+	if err := watch(ctx, c, &out, &bytes.Buffer{}, now); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "=== 2025-01-02T03:04:05.000Z ===\nActive Internet"); n != 3 {
+		t.Errorf("%d timestamped rounds:\n%s", n, out.String())
+	}
+	if strings.Contains(out.String(), "\x1b") {
+		t.Errorf("escapes in piped output")
+	}
+
+	// On a terminal: cursor hidden, each round clears, and the end shows
+	// the cursor with colours reset.
+	c.isTerminal = true
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	out.Reset()
+	if err := watch(ctx, c, &out, &bytes.Buffer{}, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if !strings.HasPrefix(s, hideCursor+clearHome) || !strings.HasSuffix(s, sgrReset+showCursor) {
+		t.Errorf("terminal output %q...%q", s[:20], s[len(s)-20:])
+	}
+}
