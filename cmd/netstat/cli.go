@@ -83,6 +83,11 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --max-established N      mark groups above N ESTABLISHED with "!"; exit status 3 if any
         --rate                   with -i: bytes and packets per second (over -c SECS, 1s)
         --no-cmdline             never read argv (it may hold secrets); programs named by comm
+        --all-netns              sockets of every network namespace, with a NetNS column
+        --netns PID              sockets of the network namespace of process PID
+        --capture DIR            also write the files read to DIR, a fixture for --root DIR
+        --format FMT             table (default), json, csv or prometheus (text exposition)
+        --per-process            with --format prometheus: socket counts per process
 `
 
 // config is a parsed command line.
@@ -101,6 +106,7 @@ type config struct {
 	rate                         bool // --rate: -i shows per-second rates
 	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
+	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
 
 	states        netstat.StateSet
 	port          int // -1 when not given
@@ -160,6 +166,7 @@ func parse(args []string) (*config, error) {
 	fs.StringVar(&c.program, "program", "", "")
 	fs.StringVar(&c.root, "root", "/", "")
 	fs.DurationVar(&c.dnsTimeout, "dns-timeout", time.Second, "")
+	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
 
 	if err := fs.Parse(args); err != nil {
@@ -230,6 +237,9 @@ func parse(args []string) (*config, error) {
 	if c.rate && !c.interfaces {
 		return nil, usageError{"--rate goes with -i"}
 	}
+	if err := c.beyondFlags.check(fs, c); err != nil {
+		return nil, err
+	}
 	if err := c.summaryFlags.check(fs, c); err != nil {
 		return nil, err
 	}
@@ -282,6 +292,14 @@ func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
 			c.isTerminal = true
 		}
 	}
+	return c.run(stdout, stderr)
+}
+
+// run runs a parsed command line.
+func (c *config) run(stdout, stderr io.Writer) error {
+	if c.capture != "" {
+		return capture(c, stdout, stderr) // capture.go: then runs over the capture
+	}
 	if fi, err := os.Stat(filepath.Join(c.root, "proc")); err != nil || !fi.IsDir() {
 		if err == nil {
 			err = errors.New("not a directory")
@@ -295,6 +313,8 @@ func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
 		return interfaces(c, stdout, stderr)
 	case c.stats:
 		return statistics(c, stdout, stderr)
+	case c.format == "prometheus":
+		return prometheus(c, stdout, stderr)
 	}
 	return sockets(c, stdout, stderr)
 }

@@ -151,7 +151,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		}
 		b = appendKey(b, false, "inode")
 		b = strconv.AppendUint(b, r.Inode, 10)
-		b = l.appendTail(b, r.owners, snap)
+		b = l.appendTail(b, r.owners, snap, snap.nsOf(i, false))
 		if len(b) > 32<<10 {
 			if err := flush(); err != nil {
 				return err
@@ -177,7 +177,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		if snap.owners != nil {
 			owners = snap.owners.Lookup(u.Inode)
 		}
-		b = l.appendTail(b, owners, snap)
+		b = l.appendTail(b, owners, snap, snap.nsOf(i, true))
 	}
 	err := flush()
 	l.buf = b
@@ -186,19 +186,14 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 
 // appendTail ends an object: its processes (when owners were read) and
 // the namespace.
-func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot) []byte {
+func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot, ns *netstat.Namespace) []byte {
 	b = appendKey(b, false, "processes")
 	if snap.owners != nil {
 		b = appendProcesses(b, owners, snap.owners, !l.c.noCmdline)
 	} else {
 		b = append(b, "null"...)
 	}
-	b = appendKey(b, false, "netns")
-	if snap.netns != 0 {
-		b = strconv.AppendUint(b, snap.netns, 10)
-	} else {
-		b = append(b, "null"...)
-	}
+	b = l.appendNetNS(b, snap, ns) // netns.go
 	return append(b, '}', '\n')
 }
 

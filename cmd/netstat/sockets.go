@@ -27,6 +27,10 @@ type snapshot struct {
 	unix   []netstat.UnixSocket
 	owners *procmap.Map // nil when owners were not asked for
 	netns  uint64
+	// rowNS and unixNS give each row's namespace with --all-netns and
+	// --netns (netns.go); nil otherwise.
+	rowNS, unixNS []*netstat.Namespace
+	spaces        []*netstat.Namespace // the namespaces read
 }
 
 // lister reads listings for one configuration, keeping its buffers
@@ -37,6 +41,7 @@ type lister struct {
 	names  *names
 	buf    []byte
 	socks  []netstat.Socket
+	owners *procmap.Map // --all-netns: the round's one walk, for every namespace (netns.go)
 }
 
 func newLister(c *config) *lister {
@@ -121,8 +126,11 @@ func (c *config) unixShown(u *netstat.UnixSocket) bool {
 // read takes one snapshot: the tables, and the owners when asked for.
 func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 	c := l.c
+	if c.nsMode() && l.reader.PID == 0 {
+		return l.readNamespaces(stderr) // calls read for each namespace
+	}
 	f := c.filter()
-	snap := &snapshot{}
+	snap := &snapshot{owners: l.owners}
 	var tableErr error
 	report := func(err error) {
 		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
@@ -134,7 +142,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 
 	// Filtering by process: find its sockets first, then read only their rows.
 	if c.pid >= 0 || c.program != "" {
-		m, err := procmap.Build(opts)
+		m, err := l.walk(opts)
 		if err != nil {
 			return nil, err
 		}
@@ -465,7 +473,8 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		l.prefetchNames(snap)
 		b = append(b, "Active Internet connections "...)
 		b = append(b, c.title()...)
-		b = append(b, "\nProto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
+		b = l.nsHeader(append(b, '\n'))
+		b = append(b, "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
 		if c.extend > 0 {
 			b = append(b, " User       Inode     "...)
 		}
@@ -477,6 +486,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		}
 		b = append(b, '\n')
 		for i := range snap.rows {
+			b = l.nsCell(b, snap.rowNS, i)
 			b = l.appendRow(b, &snap.rows[i], snap.owners)
 			if len(b) > 32<<10 {
 				if _, err := w.Write(b); err != nil {
@@ -489,12 +499,14 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	if c.unix {
 		b = append(b, "Active UNIX domain sockets "...)
 		b = append(b, c.title()...)
-		b = append(b, "\nProto RefCnt Flags       Type       State         I-Node  "...)
+		b = l.nsHeader(append(b, '\n'))
+		b = append(b, "Proto RefCnt Flags       Type       State         I-Node  "...)
 		if c.programs {
 			b = append(b, " PID/Program name    "...)
 		}
 		b = append(b, " Path\n"...)
 		for i := range snap.unix {
+			b = l.nsCell(b, snap.unixNS, i)
 			b = l.appendUnix(b, &snap.unix[i], snap.owners)
 		}
 	}

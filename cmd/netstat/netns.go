@@ -1,0 +1,246 @@
+package main
+
+// --all-netns and --netns PID: the sockets of other network namespaces.
+//
+// Each namespace's tables are read once, through one member process
+// (proc/PID/net/…: the whole namespace's tables, whoever reads them), the
+// lowest-numbered member that is still alive and still in the namespace
+// once its tables are read. Owners come from one walk of every process
+// per round: socket inodes are unique across namespaces.
+//
+// With --all-netns the table gains a leading column, NetNS: the
+// namespace's inode, then "/" and the container hint when there is one
+// (a container ID of 12 hex digits, an LXC name or a systemd unit, from
+// the member's cgroup), cut to 24 columns without -W. With --netns the
+// layout stays net-tools'. In JSON every object's "netns" is the inode of
+// its namespace and, with either flag, "container" the hint (null when
+// there is none).
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+	"github.com/spf13/pflag"
+)
+
+// beyondFlags are --all-netns, --netns, --capture, --format and
+// --per-process.
+type beyondFlags struct {
+	allNetns   bool
+	netnsPID   int    // --netns PID; 0 when not given
+	capture    string // --capture DIR
+	format     string // --format: "" (the default layouts) or "prometheus"
+	perProcess bool   // --per-process: per-process series in --format prometheus
+}
+
+func (b *beyondFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&b.allNetns, "all-netns", false, "")
+	fs.IntVar(&b.netnsPID, "netns", 0, "")
+	fs.StringVar(&b.capture, "capture", "", "")
+	fs.StringVar(&b.format, "format", "", "")
+	fs.BoolVar(&b.perProcess, "per-process", false, "")
+}
+
+// check validates the flags once parsed.
+func (b *beyondFlags) check(fs *pflag.FlagSet, c *config) error {
+	if fs.Changed("netns") && b.netnsPID <= 0 {
+		return usageError{"--netns: not a PID: " + strconv.Itoa(b.netnsPID)}
+	}
+	if b.allNetns && b.netnsPID > 0 {
+		return usageError{"--all-netns and --netns exclude each other"}
+	}
+	switch b.format {
+	case "", "table":
+		b.format = ""
+	case "json":
+		c.json = true
+		b.format = ""
+	case "csv":
+		c.csv = true
+		b.format = ""
+	case "prometheus":
+		if c.json || c.csv {
+			return usageError{"--format prometheus excludes --json and --csv"}
+		}
+		if c.route || c.interfaces || c.stats {
+			return usageError{"--format prometheus goes with the socket listing, not -r, -i or -s"}
+		}
+		if c.continuous {
+			return usageError{"--format prometheus prints one exposition: no -c"}
+		}
+	default:
+		return usageError{"--format: unknown format " + strconv.Quote(b.format) + " (table, json, csv, prometheus)"}
+	}
+	if b.perProcess && b.format != "prometheus" {
+		return usageError{"--per-process goes with --format prometheus"}
+	}
+	if (b.allNetns || b.netnsPID > 0) && (c.route || c.interfaces || c.stats) {
+		return usageError{"--all-netns and --netns go with the socket listing, not -r, -i or -s"}
+	}
+	if b.capture != "" && (c.continuous || c.rate) {
+		return usageError{"--capture takes one snapshot: no -c or --rate"}
+	}
+	return nil
+}
+
+// nsMode reports whether the listing goes through namespaces.
+func (c *config) nsMode() bool { return c.allNetns || c.netnsPID > 0 }
+
+// namespaces lists the namespaces to read: every one, or that of --netns.
+func (c *config) namespaces() ([]netstat.Namespace, error) {
+	if c.allNetns {
+		return netstat.Namespaces(c.root)
+	}
+	ns, err := netstat.NamespaceOf(c.root, c.netnsPID)
+	if err != nil {
+		return nil, err
+	}
+	return []netstat.Namespace{ns}, nil
+}
+
+// readNamespaces is read for --all-netns and --netns: one read per
+// namespace through a member, merged into one snapshot whose rows carry
+// their namespace.
+func (l *lister) readNamespaces(stderr io.Writer) (*snapshot, error) {
+	c := l.c
+	list, err := c.namespaces()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { l.reader.PID, l.owners = 0, nil }()
+	if c.needOwners() {
+		// One walk for every namespace.
+		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+		if err != nil {
+			return nil, err
+		}
+		l.owners = m
+	}
+	out := &snapshot{owners: l.owners}
+	var failed error
+	for i := range list {
+		ns := &list[i]
+		out.spaces = append(out.spaces, ns)
+		snap, err := l.readNamespace(ns, stderr)
+		if snap == nil {
+			return nil, err
+		}
+		if err != nil {
+			failed = err
+		}
+		out.rows = append(out.rows, snap.rows...)
+		out.unix = append(out.unix, snap.unix...)
+		for range snap.rows {
+			out.rowNS = append(out.rowNS, ns)
+		}
+		for range snap.unix {
+			out.unixNS = append(out.unixNS, ns)
+		}
+		if snap.owners != nil {
+			out.owners = snap.owners
+		}
+	}
+	if len(list) == 1 {
+		out.netns = list[0].Inode
+	}
+	return out, failed
+}
+
+// readNamespace reads one namespace's tables through the first member
+// that is alive, and still in the namespace after the read. A namespace
+// whose members all vanished gives an empty snapshot.
+func (l *lister) readNamespace(ns *netstat.Namespace, stderr io.Writer) (*snapshot, error) {
+	root := l.c.root
+	for _, pid := range ns.PIDs {
+		dir := filepath.Join(root, "proc", strconv.Itoa(pid))
+		if fi, err := os.Stat(filepath.Join(dir, "net")); err != nil || !fi.IsDir() {
+			continue // gone, or in a capture only as an owner
+		}
+		l.reader.PID = pid
+		snap, err := l.read(stderr)
+		if snap == nil {
+			return nil, err
+		}
+		if now, err := netstat.NamespaceOf(root, pid); err != nil || now.Inode != ns.Inode {
+			continue // exited (or left) while we read: its tables may be empty
+		}
+		ns.PID = pid
+		return snap, err
+	}
+	return &snapshot{}, nil
+}
+
+// nsHeader is the title of the leading column of --all-netns.
+func (l *lister) nsHeader(b []byte) []byte {
+	if !l.c.allNetns {
+		return b
+	}
+	return append(pad(b, "NetNS", 24), ' ')
+}
+
+// nsCell appends the leading column of --all-netns for ns.
+func (l *lister) nsCell(b []byte, spaces []*netstat.Namespace, i int) []byte {
+	if !l.c.allNetns {
+		return b
+	}
+	var s string
+	if i < len(spaces) {
+		ns := spaces[i]
+		s = strconv.FormatUint(ns.Inode, 10)
+		if ns.Container != "" {
+			s += "/" + sanitize(ns.Container)
+		}
+	}
+	if !l.c.wide {
+		s = cut(s, 24)
+	}
+	return append(pad(b, s, 24), ' ')
+}
+
+// nsOf returns the namespace of row i (of the unix rows with unix set),
+// nil outside --all-netns and --netns.
+func (snap *snapshot) nsOf(i int, unix bool) *netstat.Namespace {
+	spaces := snap.rowNS
+	if unix {
+		spaces = snap.unixNS
+	}
+	if i < len(spaces) {
+		return spaces[i]
+	}
+	return nil
+}
+
+// appendNetNS appends the "netns" key, and "container" when the listing
+// went through namespaces.
+func (l *lister) appendNetNS(b []byte, snap *snapshot, ns *netstat.Namespace) []byte {
+	b = appendKey(b, false, "netns")
+	switch {
+	case ns != nil:
+		b = strconv.AppendUint(b, ns.Inode, 10)
+	case snap.netns != 0:
+		b = strconv.AppendUint(b, snap.netns, 10)
+	default:
+		b = append(b, "null"...)
+	}
+	if l.c.nsMode() {
+		b = appendKey(b, false, "container")
+		if ns != nil && ns.Container != "" {
+			b = appendJSONString(b, ns.Container)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	return b
+}
+
+// walk is procmap.Build, or the round's walk when --all-netns made one.
+func (l *lister) walk(opts procmap.Options) (*procmap.Map, error) {
+	if l.owners != nil {
+		return l.owners, nil
+	}
+	return procmap.Build(opts)
+}
