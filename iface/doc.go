@@ -12,4 +12,11 @@
 //
 // Two Samples give per-second rates; a counter that goes down is taken for
 // a reset, never for a huge increase.
+//
+// # Concurrency
+//
+// A Reader is not safe for concurrent use (it reuses its buffers): use one
+// per goroutine. Interfaces, Delta and Rates may be called from any number
+// of goroutines. Interface, Counters, Sample and Rate are plain values
+// (nothing here writes a Sample's slice after returning it), safe to share.
 package iface

@@ -15,4 +15,10 @@
 // Flags, whose String and String6 methods give the letters net-tools
 // netstat -rn prints. A row that cannot be parsed is reported as a
 // *ParseError with file and line, and the rows around it are kept.
+//
+// # Concurrency
+//
+// A Reader is not safe for concurrent use (it reuses its buffers): use one
+// per goroutine. IPv4 and IPv6 may be called from any number of
+// goroutines. Entries are plain values, safe to share.
 package route

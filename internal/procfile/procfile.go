@@ -1,6 +1,9 @@
 // Package procfile holds what every /proc parser of this module shares:
 // a line reader over one reused buffer, a tokenizer, number parsing that
 // does not allocate, and the error that names a file and line.
+//
+// A Lines is not safe for concurrent use; the functions (Open, Fields, Hex,
+// Dec) are, and a ParseError is a plain value.
 package procfile
 
 import (
