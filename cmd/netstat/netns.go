@@ -17,6 +17,7 @@ package main
 // there is none).
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -129,6 +130,10 @@ func (l *lister) readNamespaces(stderr io.Writer) (*snapshot, error) {
 		if snap == nil {
 			return nil, err
 		}
+		if snap.spaces == nil && !c.allNetns {
+			// --netns PID: that process was the only way in.
+			return nil, fmt.Errorf("cannot read proc/%d/net: the process is gone, or it has no tables here", c.netnsPID)
+		}
 		if err != nil {
 			failed = err
 		}
@@ -169,9 +174,10 @@ func (l *lister) readNamespace(ns *netstat.Namespace, stderr io.Writer) (*snapsh
 			continue // exited (or left) while we read: its tables may be empty
 		}
 		ns.PID = pid
+		snap.spaces = []*netstat.Namespace{ns} // read: the caller replaces it
 		return snap, err
 	}
-	return &snapshot{}, nil
+	return &snapshot{}, nil // no member left: nothing read
 }
 
 // nsHeader is the title of the leading column of --all-netns.
