@@ -51,6 +51,9 @@ type capturer struct {
 	src *os.Root
 	dst string
 	err error
+	// walk is the source's owner walk, for its Denied count: the replay
+	// cannot tell processes that refused their fds.
+	walk *procmap.Map
 }
 
 // capture writes the tree under c.capture, then runs the command over it.
@@ -83,6 +86,9 @@ func capture(c *config, stdout, stderr io.Writer) error {
 	}
 	if cp.err != nil {
 		return fmt.Errorf("--capture: %v", cp.err)
+	}
+	if cp.walk != nil && cp.walk.Denied > 0 && c.programs {
+		warnDenied(stderr, cp.walk) // the source's warning; the replay has none
 	}
 	c.root, c.capture = dir, ""
 	return c.run(stdout, stderr)
@@ -201,6 +207,7 @@ func (cp *capturer) owners(dirs []string) {
 		cp.err = err
 		return
 	}
+	cp.walk = m
 	var pids []int
 	for ino := range inodes {
 		for _, o := range m.Lookup(ino) {
