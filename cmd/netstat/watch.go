@@ -108,7 +108,7 @@ func newWatcher(c *config) *watcher {
 		nextMemo: map[connKey]ownerMemo{},
 	}
 	if c.needOwners() {
-		w.tracker = procmap.NewTracker(procmap.Options{Root: c.root, Cmdline: true})
+		w.tracker = procmap.NewTracker(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 	}
 	return w
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/procnet/procnet/procmap"
+)
+
+// The cost of one -c round on the live system against a full listing
+// (tables, then every process's fds): go test -bench 'Listing|WatchRound'
+// -count 5 ./cmd/netstat and compare the medians.
+
+// BenchmarkFullListing is `netstat -tanp -n` in-process.
+func BenchmarkFullListing(b *testing.B) {
+	for b.Loop() {
+		if err := runWith([]string{"-tanp", "-n"}, io.Discard, io.Discard, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWatchRound is one round of `netstat -tanp -n -c` after the
+// first: tables, tracker refresh, marks and rendering.
+func BenchmarkWatchRound(b *testing.B) {
+	c, err := parse([]string{"-tanp", "-n", "-c", "1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := newWatcher(c)
+	buf, err := w.round(nil, io.Discard, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if buf, err = w.round(buf[:0], io.Discard, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(w.tracker.Stats.Full), "full-walks")
+}
+
+// BenchmarkSummaryRound is one round of `netstat --summary -tan -c`.
+func BenchmarkSummaryRound(b *testing.B) {
+	c, err := parse([]string{"--summary", "-tan", "-c", "1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.unix, c.programs = false, true
+	w := newWatcher(c)
+	buf, err := w.round(nil, io.Discard, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if buf, err = w.round(buf[:0], io.Discard, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRoundParts splits a round: reading the TCP tables (the same
+// in both), a full owner walk (a listing) and a tracker refresh (a
+// watch round).
+func BenchmarkRoundParts(b *testing.B) {
+	c, err := parse([]string{"-tanp", "-n"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := newLister(c)
+	inodes := map[uint64]bool{}
+	for s, err := range l.reader.Sockets(c.filter()) {
+		if err == nil && s.Inode != 0 {
+			inodes[s.Inode] = true
+		}
+	}
+	b.Run("tables", func(b *testing.B) {
+		for b.Loop() {
+			for range l.reader.Sockets(c.filter()) {
+			}
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := procmap.Build(procmap.Options{Root: "/", Cmdline: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("refresh", func(b *testing.B) {
+		t := procmap.NewTracker(procmap.Options{Root: "/", Cmdline: true})
+		t.Refresh(inodes)
+		for b.Loop() {
+			if _, err := t.Refresh(inodes); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
