@@ -229,6 +229,9 @@ func TestAllocsPerFD(t *testing.T) {
 }
 
 func TestBuildAllocsIndependentOfFDs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops workers at random under -race")
+	}
 	small, large := many(t, 4, 20, 10), many(t, 4, 20, 1000)
 	a := func(root string) float64 {
 		Build(Options{Root: root}) // warm the pool

@@ -1,0 +1,5 @@
+//go:build !race
+
+package procmap
+
+const raceEnabled = false
