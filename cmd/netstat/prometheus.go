@@ -45,7 +45,7 @@ type metricFamily struct {
 	samples         map[string]uint64 // label text ("{a=\"b\"}") -> value
 }
 
-func newFamily(name, typ, help string) *metricFamily {
+func newMetricFamily(name, typ, help string) *metricFamily {
 	return &metricFamily{name: name, help: help, typ: typ, samples: map[string]uint64{}}
 }
 
@@ -123,10 +123,10 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 	if c.perProcess && snap.owners != nil && snap.owners.Denied > 0 {
 		warnDenied(stderr, snap.owners)
 	}
-	socks := newFamily("procnet_sockets", "gauge", "Sockets by protocol (the table under /proc/net) and state.")
-	listening := newFamily("procnet_listening", "gauge", "Listening TCP sockets and bound unconnected UDP sockets by protocol, local address and port.")
-	perProc := newFamily("procnet_process_sockets", "gauge", "Sockets held by each process, by state; a shared socket counts for each process.")
-	nsInfo := newFamily("procnet_netns_info", "gauge", "Network namespaces read, with the PID read through and the container hint.")
+	socks := newMetricFamily("procnet_sockets", "gauge", "Sockets by protocol (the table under /proc/net) and state.")
+	listening := newMetricFamily("procnet_listening", "gauge", "Listening TCP sockets and bound unconnected UDP sockets by protocol, local address and port.")
+	perProc := newMetricFamily("procnet_process_sockets", "gauge", "Sockets held by each process, by state; a shared socket counts for each process.")
+	nsInfo := newMetricFamily("procnet_netns_info", "gauge", "Network namespaces read, with the PID read through and the container hint.")
 
 	// Zeros for the usual states, so a series is there before it counts.
 	var spaces []*netstat.Namespace
@@ -257,7 +257,7 @@ func interfaceFamilies(c *config, spaces []*netstat.Namespace, stderr io.Writer)
 	}
 	fams := make([]*metricFamily, len(cols))
 	for i, col := range cols {
-		fams[i] = newFamily("procnet_interface_"+col.name+"_total", "counter",
+		fams[i] = newMetricFamily("procnet_interface_"+col.name+"_total", "counter",
 			col.help+" by the interface since it was created (/proc/net/dev).")
 	}
 	for _, ns := range spaces {
