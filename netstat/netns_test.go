@@ -1,6 +1,7 @@
 package netstat_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -130,4 +131,26 @@ func FuzzParseCgroup(f *testing.F) {
 			t.Errorf("hint %q longer than its input", h)
 		}
 	})
+}
+
+// List every network namespace once, with its container and members;
+// netstat.Reader{Root: root, PID: ns.PID} then reads its tables.
+func ExampleNamespaces() {
+	root := exampleRoot("netns.txtar")
+	defer os.RemoveAll(root)
+
+	spaces, err := netstat.Namespaces(root)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ns := range spaces {
+		fmt.Println(ns.Inode, ns.Container, "members", ns.PIDs)
+	}
+	// Output:
+	// 4026531840 init.scope members [1 120]
+	// 4026532301 3f4e5d6c7b8a members [300 301]
+	// 4026532402 a1b2c3d4e5f6 members [400]
+	// 4026532503 0123456789ab members [500]
+	// 4026532550 web1 members [550]
 }
