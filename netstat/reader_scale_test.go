@@ -64,6 +64,9 @@ func TestScaleIteratorRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 150 MB table")
 	}
+	if raceEnabled {
+		t.Skip("RSS bound does not hold under -race (shadow memory)")
+	}
 	root := writeBigTCP(t, scaleRows)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestScaleIteratorRSS$")
 	cmd.Env = append(os.Environ(), scaleChildEnv+"="+root)

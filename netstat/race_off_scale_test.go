@@ -1,0 +1,5 @@
+//go:build !race
+
+package netstat
+
+const raceEnabled = false
