@@ -325,7 +325,7 @@ func unwrapPath(err error) error {
 	return err
 }
 
-var (
-	hex = procfile.Hex
-	dec = procfile.Dec
-)
+// hex and dec are procfile's parsers; plain wrappers (not function
+// variables) so that both inline on the per-row path.
+func hex(b []byte) (uint64, bool) { return procfile.Hex(b) }
+func dec(b []byte) (uint64, bool) { return procfile.Dec(b) }

@@ -12,10 +12,10 @@ import (
 // decoding depends on it. Tests flip it to read big-endian fixtures.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-var (
-	hex = procfile.Hex
-	dec = procfile.Dec
-)
+// hex and dec are procfile's parsers; plain wrappers (not function
+// variables) so that both inline on the per-row path.
+func hex(b []byte) (uint64, bool) { return procfile.Hex(b) }
+func dec(b []byte) (uint64, bool) { return procfile.Dec(b) }
 
 // hexPair parses "XXXX:YYYY" (two hex numbers around a colon).
 func hexPair(b []byte) (a, c uint64, ok bool) {

@@ -145,5 +145,6 @@ func splitCmdline(b []byte) []string {
 	return append(args, s[start:])
 }
 
-// dec parses an unsigned decimal number without allocating.
-var dec = procfile.Dec
+// dec parses an unsigned decimal number without allocating (a wrapper,
+// not a function variable, so that it inlines).
+func dec(b []byte) (uint64, bool) { return procfile.Dec(b) }

@@ -394,7 +394,7 @@ func addr6(b []byte) (netip.Addr, bool) {
 	return netip.AddrFrom16(a), true
 }
 
-var (
-	hex = procfile.Hex
-	dec = procfile.Dec
-)
+// hex and dec are procfile's parsers; plain wrappers (not function
+// variables) so that both inline on the per-row path.
+func hex(b []byte) (uint64, bool) { return procfile.Hex(b) }
+func dec(b []byte) (uint64, bool) { return procfile.Dec(b) }
