@@ -1,6 +1,8 @@
 package netstat
 
 import (
+	"errors"
+
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -41,17 +43,27 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 			walk <- result{m, err}
 		}()
 	}
-	socks, scanErr := r.AppendSockets(nil, f)
+	// Rows go straight into the result: one copy of the listing, not two.
+	var out []Owned
+	var errs []error
+	for s, err := range r.Sockets(f) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, Owned{Socket: s})
+	}
+	scanErr := errors.Join(errs...)
 	var m *procmap.Map
 	var err error
 	if walk != nil {
 		res := <-walk
 		m, err = res.m, res.err
 	} else {
-		opts.Inodes = make(map[uint64]bool, len(socks))
-		for i := range socks {
-			if socks[i].Inode != 0 {
-				opts.Inodes[socks[i].Inode] = true
+		opts.Inodes = make(map[uint64]bool, len(out))
+		for i := range out {
+			if out[i].Inode != 0 {
+				opts.Inodes[out[i].Inode] = true
 			}
 		}
 		m, err = procmap.Build(opts)
@@ -59,9 +71,8 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]Owned, len(socks))
-	for i, s := range socks {
-		out[i] = Owned{Socket: s, Owners: m.Lookup(s.Inode)}
+	for i := range out {
+		out[i].Owners = m.Lookup(out[i].Inode)
 	}
 	return out, m, scanErr
 }

@@ -151,7 +151,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		}
 		b = appendKey(b, false, "inode")
 		b = strconv.AppendUint(b, r.Inode, 10)
-		b = l.appendTail(b, r.owners, snap, snap.nsOf(i, false))
+		b = l.appendTail(b, r.Owners, snap, snap.nsOf(i, false))
 		if len(b) > 32<<10 {
 			if err := flush(); err != nil {
 				return err
@@ -208,9 +208,9 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 	for i := range snap.rows {
 		r := &snap.rows[i]
 		name, pid := "", ""
-		if snap.owners != nil && len(r.owners) > 0 {
-			pid = strconv.Itoa(r.owners[0].PID)
-			name = commOf(snap.owners.Process(r.owners[0].PID))
+		if snap.owners != nil && len(r.Owners) > 0 {
+			pid = strconv.Itoa(r.Owners[0].PID)
+			name = commOf(snap.owners.Process(r.Owners[0].PID))
 		}
 		cw.Write([]string{
 			r.Proto.String(), sanitize(name), pid, jsonState(&r.Socket),

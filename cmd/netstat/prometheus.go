@@ -178,7 +178,7 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 				"address", r.Local.Addr().Unmap().String(), "port", strconv.Itoa(int(r.Local.Port()))}, nl...)...)]++
 		}
 		if c.perProcess && snap.owners != nil {
-			perProcess(sortedPIDs(r.owners), state, nl)
+			perProcess(sortedPIDs(r.Owners), state, nl)
 		}
 	}
 	for i := range snap.unix {

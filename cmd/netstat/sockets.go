@@ -16,10 +16,7 @@ import (
 )
 
 // row is one socket with its owners.
-type row struct {
-	netstat.Socket
-	owners []procmap.Owner
-}
+type row = netstat.Owned
 
 // snapshot is what one listing read.
 type snapshot struct {
@@ -157,7 +154,6 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		snap.owners = m
 	}
 
-	l.socks = l.socks[:0]
 	var owned []netstat.Owned
 	switch {
 	case !c.inetWanted():
@@ -186,7 +182,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 				continue
 			}
 			if c.shown(&s) {
-				l.socks = append(l.socks, s)
+				snap.rows = append(snap.rows, row{Socket: s})
 			}
 		}
 	}
@@ -202,18 +198,17 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		}
 	}
 	if owned != nil {
+		// Keep the shown rows in place: no second copy of the listing.
+		rows := owned[:0]
 		for i := range owned {
 			if c.shown(&owned[i].Socket) {
-				snap.rows = append(snap.rows, row{owned[i].Socket, owned[i].Owners})
+				rows = append(rows, owned[i])
 			}
 		}
-	} else {
-		snap.rows = make([]row, len(l.socks))
-		for i, s := range l.socks {
-			snap.rows[i].Socket = s
-			if snap.owners != nil {
-				snap.rows[i].owners = snap.owners.Lookup(s.Inode)
-			}
+		snap.rows = rows
+	} else if snap.owners != nil {
+		for i := range snap.rows {
+			snap.rows[i].Owners = snap.owners.Lookup(snap.rows[i].Inode)
 		}
 	}
 	snap.netns = l.netns()
@@ -566,7 +561,7 @@ func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
 	}
 	if c.programs {
 		b = append(b, ' ')
-		b = pad(b, program(r.owners, m), 20)
+		b = pad(b, program(r.Owners, m), 20)
 	}
 	if c.timers {
 		b = append(b, ' ')

@@ -171,8 +171,8 @@ func (l *lister) groups(rows []wrow) []group {
 			k.proto, k.port = family(r.Proto), r.Local.Port()
 		default:
 			k.pid = -1
-			if len(r.owners) > 0 {
-				k.pid = r.owners[0].PID
+			if len(r.Owners) > 0 {
+				k.pid = r.Owners[0].PID
 				proc = r.m.Process(k.pid)
 			}
 		}

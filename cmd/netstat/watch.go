@@ -181,17 +181,17 @@ func (w *watcher) read(stderr io.Writer) error {
 		}
 		r := wrow{row: row{Socket: s}, m: m, mark: ' '}
 		if m != nil {
-			r.owners = m.Lookup(s.Inode)
+			r.Owners = m.Lookup(s.Inode)
 		}
-		if len(r.owners) > 0 {
-			w.nextMemo[k] = ownerMemo{r.owners, m}
+		if len(r.Owners) > 0 {
+			w.nextMemo[k] = ownerMemo{r.Owners, m}
 		} else if s.Inode == 0 {
 			if mm, ok := w.memo[k]; ok {
-				r.owners, r.m = mm.owners, mm.m
+				r.Owners, r.m = mm.owners, mm.m
 				w.nextMemo[k] = mm
 			}
 		}
-		if !c.ownedBy(r.owners, r.m) {
+		if !c.ownedBy(r.Owners, r.m) {
 			continue
 		}
 		w.rows = append(w.rows, r)
