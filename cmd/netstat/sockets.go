@@ -469,17 +469,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		b = append(b, "Active Internet connections "...)
 		b = append(b, c.title()...)
 		b = l.nsHeader(append(b, '\n'))
-		b = append(b, "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
-		if c.extend > 0 {
-			b = append(b, " User       Inode     "...)
-		}
-		if c.programs {
-			b = append(b, " PID/Program name    "...)
-		}
-		if c.timers {
-			b = append(b, " Timer"...)
-		}
-		b = append(b, '\n')
+		b = c.appendInetColumns(b)
 		for i := range snap.rows {
 			b = l.nsCell(b, snap.rowNS, i)
 			b = l.appendRow(b, &snap.rows[i], snap.owners)
@@ -508,6 +498,22 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	l.buf = b
 	_, err := w.Write(b)
 	return err
+}
+
+// appendInetColumns appends net-tools' column header of the Internet
+// listing, with the columns -e, -p and -o add.
+func (c *config) appendInetColumns(b []byte) []byte {
+	b = append(b, "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
+	if c.extend > 0 {
+		b = append(b, " User       Inode     "...)
+	}
+	if c.programs {
+		b = append(b, " PID/Program name    "...)
+	}
+	if c.timers {
+		b = append(b, " Timer"...)
+	}
+	return append(b, '\n')
 }
 
 // pad appends s left-aligned in a field of width n.

@@ -342,17 +342,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		}
 		b = append(b, "Active Internet connections "...)
 		b = append(b, c.title()...)
-		b = append(b, "\n  Proto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
-		if c.extend > 0 {
-			b = append(b, " User       Inode     "...)
-		}
-		if c.programs {
-			b = append(b, " PID/Program name    "...)
-		}
-		if c.timers {
-			b = append(b, " Timer"...)
-		}
-		b = append(b, '\n')
+		b = c.appendInetColumns(append(b, "\n  "...))
 		for i := range w.shownRows {
 			r := &w.shownRows[i]
 			b = markStart(b, r.mark, colour)
