@@ -3,6 +3,8 @@ package netstat
 import (
 	"bytes"
 	"errors"
+	"github.com/procnet/procnet/internal/procfile"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -128,9 +130,16 @@ func netNS(root string, pid int) (uint64, bool) {
 	return ParseNetNSLink(link)
 }
 
-// containerOf reads proc/PID/cgroup under root and returns its hint.
+// containerOf reads proc/PID/cgroup under root and returns its hint. The
+// read stays inside root and is bounded: a hostile tree can neither point
+// it at a host file nor make it hold a huge one.
 func containerOf(root string, pid int) string {
-	b, err := os.ReadFile(filepath.Join(root, "proc", strconv.Itoa(pid), "cgroup"))
+	f, err := procfile.Open(root, "proc/"+strconv.Itoa(pid)+"/cgroup")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20+1))
 	if err != nil || len(b) > 1<<20 {
 		return ""
 	}
