@@ -116,7 +116,7 @@ func (r *Reader) AppendInterfaces(dst []Interface) ([]Interface, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return dst, nil
 		}
-		return dst, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
+		return dst, err // procfile.Open names the file relative to the root
 	}
 	defer f.Close()
 	start := len(dst)
@@ -146,20 +146,16 @@ func (r *Reader) parse(dst []Interface, name string, f io.Reader) ([]Interface, 
 		r.fields = make([][]byte, 0, 20)
 		r.names = make(map[string]string)
 	}
-	r.lr.Reset(f, r.buf)
+	r.lr.Reset(f, name, r.buf)
 	var errs []error
 	for {
 		line, err := r.lr.Next()
 		if err == io.EOF {
 			break
 		}
-		if err == procfile.ErrLineTooLong {
-			errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Err: err})
+		if err != nil { // a line too long, or a read error that ends the file
+			errs = append(errs, err)
 			continue
-		}
-		if err != nil {
-			errs = append(errs, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
-			break
 		}
 		if r.lr.Line() <= 2 {
 			continue // "Inter-|   Receive …" and " face |bytes …"
@@ -307,22 +303,14 @@ func (r *Reader) attr(name string) ([]byte, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
+		return nil, err
 	}
 	defer f.Close()
 	n, err := io.ReadFull(f, r.small[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)}
+		return nil, procfile.PathError("read", name, err)
 	}
 	return bytes.TrimSpace(r.small[:n]), nil
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // hex and dec are procfile's parsers; plain wrappers (not function

@@ -68,11 +68,7 @@ func (r *Reader) open(name string) (*os.File, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, err // procfile.Open names the file relative to the root
 	}
 	return f, nil
 }
@@ -135,21 +131,18 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 	}
 	defer file.Close()
 	r.seen.reset()
-	r.lr.Reset(file, r.buf)
+	r.lr.Reset(file, name, r.buf)
 	var s Socket
 	for {
 		line, err := r.lr.Next()
 		if err == io.EOF {
 			return true
 		}
-		if err == procfile.ErrLineTooLong {
-			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.Line(), Err: err}) {
+		if err != nil { // a line too long, or a read error that ends the file
+			if !yield(Socket{}, err) {
 				return false
 			}
 			continue
-		}
-		if err != nil {
-			return yield(Socket{}, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
 		}
 		if r.lr.Line() == 1 || len(line) == 0 {
 			continue // the header, or a blank line
@@ -175,12 +168,4 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 			return false
 		}
 	}
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -91,7 +91,7 @@ func ReadStats(root string, pid int) (*Stats, error) {
 		f, err := procfile.Open(root, path)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, &fs.PathError{Op: "open", Path: path, Err: statsUnwrap(err)})
+				errs = append(errs, err) // procfile.Open names the file
 			}
 			continue
 		}
@@ -112,7 +112,7 @@ func ReadStats(root string, pid int) (*Stats, error) {
 //	Tcp: 1 200 120000 -1 173 …
 func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) []error {
 	var lr procfile.Lines
-	lr.Reset(r, buf)
+	lr.Reset(r, file, buf)
 	var (
 		header  []string // counter names of the pending header line
 		prefix  string
@@ -124,14 +124,10 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 		if err == io.EOF {
 			break
 		}
-		if err == procfile.ErrLineTooLong {
-			errs = append(errs, &ParseError{File: file, Line: lr.Line(), Err: err})
+		if err != nil { // a line too long, or a read error that ends the file
+			errs = append(errs, err)
 			pending = false
 			continue
-		}
-		if err != nil {
-			errs = append(errs, &fs.PathError{Op: "read", Path: file, Err: statsUnwrap(err)})
-			break
 		}
 		name, rest, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
@@ -183,20 +179,16 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 // their prefix through the first "6".
 func (s *Stats) parseSnmp6(errs []error, file string, r io.Reader, buf []byte) []error {
 	var lr procfile.Lines
-	lr.Reset(r, buf)
+	lr.Reset(r, file, buf)
 	var g *StatGroup
 	for {
 		line, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
-		if err == procfile.ErrLineTooLong {
-			errs = append(errs, &ParseError{File: file, Line: lr.Line(), Err: err})
+		if err != nil { // a line too long, or a read error that ends the file
+			errs = append(errs, err)
 			continue
-		}
-		if err != nil {
-			errs = append(errs, &fs.PathError{Op: "read", Path: file, Err: statsUnwrap(err)})
-			break
 		}
 		var ws [3][]byte
 		n := 0
@@ -281,12 +273,4 @@ func parseInt64(b []byte) (int64, bool) {
 		return -int64(v), true
 	}
 	return int64(v), true
-}
-
-func statsUnwrap(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

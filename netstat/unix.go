@@ -3,7 +3,6 @@ package netstat
 import (
 	"github.com/procnet/procnet/internal/procfile"
 	"io"
-	"io/fs"
 	"iter"
 	"strconv"
 )
@@ -116,7 +115,7 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 		}
 		defer file.Close()
 		r.seen.reset()
-		r.lr.Reset(file, r.buf)
+		r.lr.Reset(file, name, r.buf)
 		// A row is held back until the next line shows it is complete: a
 		// path with a newline continues on lines that are not rows.
 		var (
@@ -144,17 +143,11 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 				flush()
 				return
 			}
-			if err == procfile.ErrLineTooLong {
-				if !flush() || !yield(UnixSocket{}, &ParseError{File: name, Line: r.lr.Line(), Err: err}) {
+			if err != nil { // a line too long, or a read error that ends the file
+				if !flush() || !yield(UnixSocket{}, err) {
 					return
 				}
 				continue
-			}
-			if err != nil {
-				if flush() {
-					yield(UnixSocket{}, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
-				}
-				return
 			}
 			if r.lr.Line() == 1 {
 				continue

@@ -144,7 +144,7 @@ func (r *Reader) scan(dst []Entry, file string, parse parseFunc) ([]Entry, error
 		if errors.Is(err, fs.ErrNotExist) {
 			return dst, nil
 		}
-		return dst, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
+		return dst, err // procfile.Open names the file relative to the root
 	}
 	defer f.Close()
 	return r.parse(dst, name, f, parse)
@@ -157,7 +157,7 @@ func (r *Reader) parse(dst []Entry, name string, f io.Reader, parse parseFunc) (
 		r.fields = make([][]byte, 0, 16)
 		r.names = make(map[string]string)
 	}
-	r.lr.Reset(f, r.buf)
+	r.lr.Reset(f, name, r.buf)
 	var errs []error
 	header := strings.HasSuffix(name, "/route") // ipv6_route has no header line
 	for {
@@ -165,13 +165,9 @@ func (r *Reader) parse(dst []Entry, name string, f io.Reader, parse parseFunc) (
 		if err == io.EOF {
 			break
 		}
-		if err == procfile.ErrLineTooLong {
-			errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Err: err})
+		if err != nil { // a line too long, or a read error that ends the file
+			errs = append(errs, err)
 			continue
-		}
-		if err != nil {
-			errs = append(errs, &fs.PathError{Op: "read", Path: name, Err: unwrapPath(err)})
-			break
 		}
 		if header && r.lr.Line() == 1 {
 			continue
@@ -187,14 +183,6 @@ func (r *Reader) parse(dst []Entry, name string, f io.Reader, parse parseFunc) (
 		dst = append(dst, r.row)
 	}
 	return dst, errors.Join(errs...)
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // intern returns b as a string, sharing one copy per distinct name.

@@ -19,7 +19,11 @@ import (
 // *fs.PathError with Path name.
 func Open(root, name string) (*os.File, error) {
 	if root == "" || filepath.Clean(root) == "/" {
-		return os.Open("/" + name)
+		f, err := os.Open("/" + name)
+		if err != nil {
+			return nil, PathError("open", name, err)
+		}
+		return f, nil
 	}
 	dir, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -29,7 +33,11 @@ func Open(root, name string) (*os.File, error) {
 	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
 	fd, err := unix.Openat2(dir, name, &how)
 	if errors.Is(err, unix.ENOSYS) {
-		return openRoot(root, name) // a kernel before 5.6
+		f, err := openRoot(root, name) // a kernel before 5.6
+		if err != nil {
+			return nil, PathError("open", name, err)
+		}
+		return f, nil
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
@@ -46,4 +54,15 @@ func openRoot(root, name string) (*os.File, error) {
 	}
 	defer r.Close()
 	return r.Open(name)
+}
+
+// PathError returns err as an *fs.PathError for op on name (relative to the
+// root), keeping only the cause of an inner *fs.PathError, so that messages
+// name the file as the tree holds it: "open proc/net/tcp: permission denied".
+func PathError(op, name string, err error) *fs.PathError {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &fs.PathError{Op: op, Path: name, Err: err}
 }

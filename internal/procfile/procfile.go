@@ -22,11 +22,14 @@ const BufSize = 64 << 10
 var ErrLineTooLong = errors.New("line longer than 64 KiB")
 
 // Lines yields the lines of a reader through one reused buffer. A line
-// that does not fit is reported as ErrLineTooLong (once, with its number)
-// and skipped; reading goes on after it. A last line without its newline
-// (a truncated file) is returned as a line.
+// that does not fit is reported as a *ParseError wrapping ErrLineTooLong
+// (once, with its number) and skipped; reading goes on after it. A read
+// error is reported once as an *fs.PathError and ends the file. A last line
+// without its newline (a truncated file) is returned as a line. Errors name
+// the file as Reset was given it, so callers pass them on as they are.
 type Lines struct {
 	r          io.Reader
+	name       string
 	buf        []byte
 	start, end int
 	line       int
@@ -34,16 +37,22 @@ type Lines struct {
 	skipping   bool
 }
 
-// Reset starts reading r through buf (BufSize bytes is the usual size).
-func (lr *Lines) Reset(r io.Reader, buf []byte) {
-	*lr = Lines{r: r, buf: buf}
+// Reset starts reading r, the file name (relative to the root), through
+// buf (BufSize bytes is the usual size).
+func (lr *Lines) Reset(r io.Reader, name string, buf []byte) {
+	*lr = Lines{r: r, name: name, buf: buf}
+}
+
+func (lr *Lines) tooLong() error {
+	return &ParseError{File: lr.name, Line: lr.line, Err: ErrLineTooLong}
 }
 
 // Line is the 1-based number of the line Next returned last.
 func (lr *Lines) Line() int { return lr.line }
 
 // Next returns the next line without its newline. The slice is valid until
-// the following call. At the end it returns io.EOF; a read error ends it too.
+// the following call. At the end it returns io.EOF, also after a read error
+// has been returned.
 func (lr *Lines) Next() ([]byte, error) {
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
@@ -52,7 +61,7 @@ func (lr *Lines) Next() ([]byte, error) {
 			lr.line++
 			if lr.skipping {
 				lr.skipping = false
-				return nil, ErrLineTooLong
+				return nil, lr.tooLong()
 			}
 			return line, nil
 		}
@@ -64,7 +73,7 @@ func (lr *Lines) Next() ([]byte, error) {
 				lr.line++
 				if lr.skipping {
 					lr.skipping = false
-					return nil, ErrLineTooLong
+					return nil, lr.tooLong()
 				}
 				return line, nil
 			}
@@ -83,7 +92,9 @@ func (lr *Lines) Next() ([]byte, error) {
 		if err == io.EOF {
 			lr.eof = true
 		} else if err != nil {
-			return nil, err
+			// The rest of the file cannot be trusted: end it here.
+			lr.eof, lr.skipping, lr.start, lr.end = true, false, 0, 0
+			return nil, PathError("read", lr.name, err)
 		}
 	}
 }

@@ -2,8 +2,11 @@ package procfile
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 
 	_ "github.com/procnet/procnet/internal/fixture" // defines -update
@@ -19,7 +22,7 @@ func FuzzLineReader(f *testing.F) {
 			chunk = 7
 		}
 		var lr Lines
-		lr.Reset(iotest{bytes.NewReader(data), chunk}, make([]byte, 16))
+		lr.Reset(iotest{bytes.NewReader(data), chunk}, "f", make([]byte, 16))
 		var got []string
 		long := 0
 		for {
@@ -27,7 +30,7 @@ func FuzzLineReader(f *testing.F) {
 			if err == io.EOF {
 				break
 			}
-			if err == ErrLineTooLong {
+			if errors.Is(err, ErrLineTooLong) {
 				long++
 				got = append(got, "")
 				continue
@@ -109,4 +112,41 @@ func TestNumbers(t *testing.T) {
 	}
 	_ = bytes.MinRead
 	_ = strings.ToUpper
+}
+
+// failAfter returns its data, then a read error.
+type failAfter struct{ data []byte }
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, &fs.PathError{Op: "read", Path: "/abs/path", Err: syscall.EIO}
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestLinesErrors: the reader names its file in every error, reports a
+// read error once and then ends.
+func TestLinesErrors(t *testing.T) {
+	var lr Lines
+	long := strings.Repeat("x", 40) + "\nok\n"
+	lr.Reset(&failAfter{[]byte("head\n" + long + "partial")}, "proc/net/tcp", make([]byte, 16))
+	var got []string
+	for {
+		line, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			got = append(got, "error: "+err.Error())
+			continue
+		}
+		got = append(got, string(line))
+	}
+	want := []string{"head", "error: proc/net/tcp:2: line longer than 64 KiB", "ok",
+		"error: read proc/net/tcp: input/output error"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
 }
