@@ -124,34 +124,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		return err
 	}
 	for i := range snap.rows {
-		r := &snap.rows[i]
-		b = appendKey(append(b, '{'), true, "proto")
-		b = appendJSONString(b, r.Proto.String())
-		b = appendKey(b, false, "local_address")
-		b = appendJSONString(b, r.Local.Addr().Unmap().String())
-		b = appendKey(b, false, "local_port")
-		b = strconv.AppendUint(b, uint64(r.Local.Port()), 10)
-		b = appendKey(b, false, "remote_address")
-		b = appendJSONString(b, r.Remote.Addr().Unmap().String())
-		b = appendKey(b, false, "remote_port")
-		b = strconv.AppendUint(b, uint64(r.Remote.Port()), 10)
-		b = appendKey(b, false, "state")
-		b = appendJSONString(b, jsonState(&r.Socket))
-		b = appendKey(b, false, "recv_q")
-		b = strconv.AppendUint(b, uint64(r.RxQueue), 10)
-		b = appendKey(b, false, "send_q")
-		b = strconv.AppendUint(b, uint64(r.TxQueue), 10)
-		b = appendKey(b, false, "uid")
-		b = strconv.AppendUint(b, uint64(r.UID), 10)
-		b = appendKey(b, false, "user")
-		if n, ok := l.names.user(r.UID); ok {
-			b = appendJSONString(b, n)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = appendKey(b, false, "inode")
-		b = strconv.AppendUint(b, r.Inode, 10)
-		b = l.appendTail(b, r.Owners, snap, snap.nsOf(i, false))
+		b = l.appendJSONRow(b, snap, i)
 		if len(b) > 32<<10 {
 			if err := flush(); err != nil {
 				return err
@@ -182,6 +155,44 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 	err := flush()
 	l.buf = b
 	return err
+}
+
+// appendJSONRow appends row i of snap as one JSON object and a newline.
+func (l *lister) appendJSONRow(b []byte, snap *snapshot, i int) []byte {
+	r := &snap.rows[i]
+	b = appendKey(append(b, '{'), true, "proto")
+	b = appendJSONString(b, r.Proto.String())
+	b = appendKey(b, false, "local_address")
+	b = appendJSONAddr(b, r.Local.Addr())
+	b = appendKey(b, false, "local_port")
+	b = strconv.AppendUint(b, uint64(r.Local.Port()), 10)
+	b = appendKey(b, false, "remote_address")
+	b = appendJSONAddr(b, r.Remote.Addr())
+	b = appendKey(b, false, "remote_port")
+	b = strconv.AppendUint(b, uint64(r.Remote.Port()), 10)
+	b = appendKey(b, false, "state")
+	b = appendJSONString(b, jsonState(&r.Socket))
+	b = appendKey(b, false, "recv_q")
+	b = strconv.AppendUint(b, uint64(r.RxQueue), 10)
+	b = appendKey(b, false, "send_q")
+	b = strconv.AppendUint(b, uint64(r.TxQueue), 10)
+	b = appendKey(b, false, "uid")
+	b = strconv.AppendUint(b, uint64(r.UID), 10)
+	b = appendKey(b, false, "user")
+	if n, ok := l.names.user(r.UID); ok {
+		b = appendJSONString(b, n)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = appendKey(b, false, "inode")
+	b = strconv.AppendUint(b, r.Inode, 10)
+	return l.appendTail(b, r.Owners, snap, snap.nsOf(i, false))
+}
+
+// appendJSONAddr appends a as a JSON string, IPv4-mapped as IPv4. An
+// address's text needs no escaping, so it is written in place.
+func appendJSONAddr(b []byte, a netip.Addr) []byte {
+	return append(a.Unmap().AppendTo(append(b, '"')), '"')
 }
 
 // appendTail ends an object: its processes (when owners were read) and

@@ -339,42 +339,55 @@ func serviceProto(p netstat.Proto) string {
 	return "udp"
 }
 
-// endpoint renders an address and port as net-tools does: IPv6 without
-// brackets, IPv4-mapped as IPv4, port 0 as "*", and without -W cut to 22
-// columns, keeping the port.
-func (l *lister) endpoint(ap netip.AddrPort, p netstat.Proto) string {
+// appendEndpoint appends an address and port as net-tools renders them:
+// IPv6 without brackets, IPv4-mapped as IPv4, port 0 as "*", and without
+// -W cut to 22 columns, keeping the port. It writes in place: nothing is
+// allocated per row.
+func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []byte {
+	start := len(b)
 	a := ap.Addr().Unmap()
-	var host string
 	switch {
 	case l.c.numHosts, ap.Addr().Is4In6():
 		// net-tools prints IPv4-mapped peers numerically, names or not.
-		host = a.String()
+		b = a.AppendTo(b)
 	case a.IsUnspecified() && a.Is6():
-		host = "[::]"
+		b = append(b, "[::]"...)
 	default:
-		if host = l.names.host(a); host == "" {
-			host = a.String()
+		if host := l.names.host(a); host != "" {
+			b = append(b, host...)
+		} else {
+			b = a.AppendTo(b)
 		}
 	}
-	var port string
+	hostLen := len(b) - start
+	var portBuf [24]byte
+	port := portBuf[:0]
 	switch {
 	case ap.Port() == 0:
-		port = "*"
+		port = append(port, '*')
 	case !l.c.numPorts:
 		if s, ok := l.names.service(ap.Port(), serviceProto(p)); ok {
-			port = s
+			port = append(port, s...)
 			break
 		}
 		fallthrough
 	default:
-		port = strconv.Itoa(int(ap.Port()))
+		port = strconv.AppendUint(port, uint64(ap.Port()), 10)
 	}
-	if !l.c.wide && len(host)+len(port) > 22 {
+	if !l.c.wide && hostLen+len(port) > 22 {
 		pl := min(len(port), 18)
-		host = host[:min(22-pl, len(host))]
+		b = b[:start+min(22-pl, hostLen)]
 		port = port[:pl]
 	}
-	return host + ":" + port
+	return append(append(b, ':'), port...)
+}
+
+// padFrom pads the field that starts at start to width n.
+func padFrom(b []byte, start, n int) []byte {
+	for i := len(b) - start; i < n; i++ {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // program is the PID/Program name column: argv[0] (its base name when it
@@ -438,6 +451,16 @@ func (l *lister) prefetchNames(snap *snapshot) {
 		}
 	}
 	l.names.prefetch(addrs)
+}
+
+// appendUser appends what user returns, without allocating.
+func (l *lister) appendUser(b []byte, uid uint32) []byte {
+	if !l.c.numUsers {
+		if n, ok := l.names.user(uid); ok {
+			return append(b, n...)
+		}
+	}
+	return strconv.AppendUint(b, uint64(uid), 10)
 }
 
 func (l *lister) user(uid uint32) string {
@@ -543,9 +566,11 @@ func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
 	b = append(b, ' ')
 	b = padNum(b, uint64(r.TxQueue), 6)
 	b = append(b, ' ')
-	b = pad(b, l.endpoint(r.Local, r.Proto), 23)
+	start := len(b)
+	b = padFrom(l.appendEndpoint(b, r.Local, r.Proto), start, 23)
 	b = append(b, ' ')
-	b = pad(b, l.endpoint(r.Remote, r.Proto), 23)
+	start = len(b)
+	b = padFrom(l.appendEndpoint(b, r.Remote, r.Proto), start, 23)
 	b = append(b, ' ')
 	switch {
 	case r.Proto.IsTCP():
@@ -561,9 +586,11 @@ func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
 	}
 	if c.extend > 0 {
 		b = append(b, ' ')
-		b = pad(b, l.user(r.UID), 10)
+		start = len(b)
+		b = padFrom(l.appendUser(b, r.UID), start, 10)
 		b = append(b, ' ')
-		b = pad(b, strconv.FormatUint(r.Inode, 10), 10)
+		start = len(b)
+		b = padFrom(strconv.AppendUint(b, r.Inode, 10), start, 10)
 	}
 	if c.programs {
 		b = append(b, ' ')
