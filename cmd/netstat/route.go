@@ -103,10 +103,10 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	switch {
 	case c.json:
 		for i := range rt.v4 {
-			b = appendRouteJSON(b, &rt.v4[i], false)
+			b = appendRouteJSON(b, &rt.v4[i])
 		}
 		for i := range rt.v6 {
-			b = appendRouteJSON(b, &rt.v6[i], true)
+			b = appendRouteJSON(b, &rt.v6[i])
 		}
 	default:
 		if !c.numHosts {
@@ -407,7 +407,8 @@ func (rt *router) appendTable6(b []byte) []byte {
 	return b
 }
 
-func appendRouteJSON(b []byte, e *route.Entry, v6 bool) []byte {
+func appendRouteJSON(b []byte, e *route.Entry) []byte {
+	v6 := e.Dest.Addr().Is6()
 	b = appendKey(append(b, '{'), true, "family")
 	if v6 {
 		b = append(b, `"inet6"`...)
@@ -419,11 +420,7 @@ func appendRouteJSON(b []byte, e *route.Entry, v6 bool) []byte {
 	b = appendKey(b, false, "gateway")
 	b = appendJSONString(b, e.Gateway.String())
 	b = appendKey(b, false, "flags")
-	if v6 {
-		b = appendJSONString(b, e.Flags.String6())
-	} else {
-		b = appendJSONString(b, e.Flags.String())
-	}
+	b = appendJSONString(b, e.FlagString())
 	b = appendKey(b, false, "flag_bits")
 	b = strconv.AppendUint(b, uint64(e.Flags), 10)
 	b = appendKey(b, false, "metric")
