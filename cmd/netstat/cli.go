@@ -108,16 +108,15 @@ type config struct {
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
 
-	states        netstat.StateSet
-	port          int // -1 when not given
-	sport, dport  int
-	pid           int
-	program       string
-	root          string
-	dnsTimeout    time.Duration
-	resolver      Resolver
-	isTerminal    bool
-	argsForErrors []string
+	states       netstat.StateSet
+	port         int // -1 when not given
+	sport, dport int
+	pid          int
+	program      string
+	root         string
+	dnsTimeout   time.Duration
+	resolver     Resolver
+	isTerminal   bool
 }
 
 // parse reads net-tools' flags and ours. Short flags combine (-tunap).

@@ -90,12 +90,6 @@ func (c *config) filter() netstat.Filter {
 	return f
 }
 
-// narrowed reports whether the filter leaves few rows, so that the owner
-// walk may stop as soon as it found theirs.
-func (c *config) narrowed() bool {
-	return c.port >= 0 || c.sport >= 0 || c.dport >= 0
-}
-
 // shown applies net-tools' -l/-a rule: without -a, TCP rows show when
 // their remote port is set (or, with -l, unset); UDP and raw rows when
 // their remote address is set (or, with -l, unset).
