@@ -123,16 +123,20 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = b[:0]
 		return err
 	}
-	for i := range snap.rows {
-		b = l.appendJSONRow(b, snap, i)
+	for i, r := range snap.inet() {
+		b = l.appendJSONRow(b, snap, r, snap.nsOf(i, false))
 		if len(b) > 32<<10 {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
-	for i := range snap.unix {
-		u := &snap.unix[i]
+	for i, u := range snap.unixRows() {
+		if len(b) > 32<<10 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 		b = appendKey(append(b, '{'), true, "proto")
 		b = append(b, `"unix","type":`...)
 		b = appendJSONString(b, u.Type.String())
@@ -157,9 +161,9 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 	return err
 }
 
-// appendJSONRow appends row i of snap as one JSON object and a newline.
-func (l *lister) appendJSONRow(b []byte, snap *snapshot, i int) []byte {
-	r := &snap.rows[i]
+// appendJSONRow appends r, a row of snap in namespace ns (nil outside
+// --all-netns and --netns), as one JSON object and a newline.
+func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Namespace) []byte {
 	b = appendKey(append(b, '{'), true, "proto")
 	b = appendJSONString(b, r.Proto.String())
 	b = appendKey(b, false, "local_address")
@@ -186,7 +190,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, i int) []byte {
 	}
 	b = appendKey(b, false, "inode")
 	b = strconv.AppendUint(b, r.Inode, 10)
-	return l.appendTail(b, r.Owners, snap, snap.nsOf(i, false))
+	return l.appendTail(b, r.Owners, snap, ns)
 }
 
 // appendJSONAddr appends a as a JSON string, IPv4-mapped as IPv4. An
@@ -216,8 +220,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"Protocol", "Process", "PID", "State", "Local Address", "Remote Address",
 		"Recv-Q", "Send-Q", "User", "Inode"})
-	for i := range snap.rows {
-		r := &snap.rows[i]
+	for _, r := range snap.inet() {
 		name, pid := "", ""
 		if snap.owners != nil && len(r.Owners) > 0 {
 			pid = strconv.Itoa(r.Owners[0].PID)
@@ -230,8 +233,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			sanitize(l.user(r.UID)), strconv.FormatUint(r.Inode, 10),
 		})
 	}
-	for i := range snap.unix {
-		u := &snap.unix[i]
+	for _, u := range snap.unixRows() {
 		name, pid := "", ""
 		if snap.owners != nil {
 			if os := snap.owners.Lookup(u.Inode); len(os) > 0 {

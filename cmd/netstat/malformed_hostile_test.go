@@ -184,3 +184,24 @@ func TestNoCmdline(t *testing.T) {
 		t.Errorf("argv not shown without --no-cmdline:\n%s", stdout)
 	}
 }
+
+// TestStreamNamesPass checks that a listing with names, which reads the
+// tables twice (a first pass collects the addresses to resolve), reports
+// each bad row once and prints what the numeric listing prints.
+func TestStreamNamesPass(t *testing.T) {
+	root := fixture.Root(t, "testdata/malformed/truncated.txtar")
+	numOut, numErr, numCode := runCLI(t, refuseResolver{t}, "-tan", "--root", root)
+	res := &fakeResolver{}
+	out, errs, code := runCLI(t, res, "-ta", "--numeric-ports", "--root", root)
+	if errs != numErr || code != numCode {
+		t.Errorf("-ta: exit %d, stderr:\n%s\nwant exit %d, stderr:\n%s", code, errs, numCode, numErr)
+	}
+	if len(res.asked) == 0 {
+		t.Errorf("-ta asked the resolver nothing")
+	}
+	// The fake resolver knows no name: the same rows (only "::" becomes
+	// "[::]" without -n, as in net-tools).
+	if strings.Count(out, "\n") != strings.Count(numOut, "\n") || !strings.Contains(out, "127.0.0.1:631") {
+		t.Errorf("-ta stdout:\n%s\nwant the rows of -tan:\n%s", out, numOut)
+	}
+}

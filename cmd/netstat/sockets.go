@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"iter"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -28,6 +29,59 @@ type snapshot struct {
 	// --netns (netns.go); nil otherwise.
 	rowNS, unixNS []*netstat.Namespace
 	spaces        []*netstat.Namespace // the namespaces read
+	// scanErr, for a streamed listing, is where the exit status the
+	// tables call for is left while they are read; quiet makes a pass
+	// that only looks (names' prefetch) leave errors to the pass that
+	// writes.
+	scanErr *error
+	quiet   bool
+
+	// scan and scanUnix, when set, stand for rows and unix: the listing
+	// is written while the tables are read (stream), one row at a time.
+	scan     iter.Seq[*row]
+	scanUnix iter.Seq[*netstat.UnixSocket]
+}
+
+// inet ranges over the Internet rows, held or streamed.
+func (snap *snapshot) inet() iter.Seq2[int, *row] {
+	return func(yield func(int, *row) bool) {
+		if snap.scan != nil {
+			i := 0
+			for r := range snap.scan {
+				if !yield(i, r) {
+					return
+				}
+				i++
+			}
+			return
+		}
+		for i := range snap.rows {
+			if !yield(i, &snap.rows[i]) {
+				return
+			}
+		}
+	}
+}
+
+// unixRows ranges over the unix rows, held or streamed.
+func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
+	return func(yield func(int, *netstat.UnixSocket) bool) {
+		if snap.scanUnix != nil {
+			i := 0
+			for u := range snap.scanUnix {
+				if !yield(i, u) {
+					return
+				}
+				i++
+			}
+			return
+		}
+		for i := range snap.unix {
+			if !yield(i, &snap.unix[i]) {
+				return
+			}
+		}
+	}
 }
 
 // lister reads listings for one configuration, keeping its buffers
@@ -268,7 +322,13 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	l := newLister(c)
-	snap, err := l.read(stderr)
+	var snap *snapshot
+	var err error
+	if c.streams() {
+		snap, err = l.stream(stderr)
+	} else {
+		snap, err = l.read(stderr)
+	}
 	if snap == nil {
 		return err
 	}
@@ -290,7 +350,82 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 	if werr != nil {
 		return werr
 	}
+	if snap.scanErr != nil {
+		return *snap.scanErr
+	}
 	return err
+}
+
+// streams reports whether the listing is written while the tables are
+// read rather than after: a whole listing (no port, process or
+// namespace filter), whose size grows with the system. Its memory is
+// then the owner map and one buffer, not every row.
+func (c *config) streams() bool {
+	return !c.nsMode() && c.pid < 0 && c.program == "" &&
+		c.port < 0 && c.sport < 0 && c.dport < 0
+}
+
+// stream prepares a listing that is read as it is written: the owners
+// first (the fd walk does not depend on the tables), then the rows, each
+// joined with its owners as it is read. Errors met in the tables go to
+// stderr as they come; the exit status they call for is in scanErr once
+// the listing was written.
+func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
+	c := l.c
+	f := c.filter()
+	snap := &snapshot{scanErr: new(error)}
+	report := func(err error) {
+		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
+		if _, ok := err.(*netstat.ParseError); !ok {
+			*snap.scanErr = exitError{1}
+		}
+	}
+	if c.needOwners() {
+		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+		if err != nil {
+			return nil, err
+		}
+		snap.owners = m
+	}
+	if c.inetWanted() {
+		snap.scan = func(yield func(*row) bool) {
+			var r row
+			for s, err := range l.reader.Sockets(f) {
+				if err != nil {
+					if !snap.quiet {
+						report(err)
+					}
+					continue
+				}
+				if !c.shown(&s) {
+					continue
+				}
+				r.Socket = s
+				r.Owners = nil
+				if snap.owners != nil {
+					r.Owners = snap.owners.Lookup(s.Inode)
+				}
+				if !yield(&r) {
+					return
+				}
+			}
+		}
+	}
+	if c.unix && c.states == 0 {
+		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
+			for u, err := range l.reader.UnixSockets() {
+				if err != nil {
+					report(err)
+					continue
+				}
+				if c.unixShown(&u) && !yield(&u) {
+					return
+				}
+			}
+		}
+	}
+	snap.netns = l.netns()
+	return snap, nil
 }
 
 // warnDenied prints net-tools' warning for a caller that could not read
@@ -434,16 +569,20 @@ func (l *lister) prefetchNames(snap *snapshot) {
 	if l.c.numHosts {
 		return
 	}
+	// A streamed listing reads the tables twice: this pass collects
+	// the distinct addresses, not the rows.
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
-	for i := range snap.rows {
-		for _, a := range []netip.Addr{snap.rows[i].Local.Addr(), snap.rows[i].Remote.Addr()} {
+	snap.quiet = true
+	for _, r := range snap.inet() {
+		for _, a := range [2]netip.Addr{r.Local.Addr(), r.Remote.Addr()} {
 			if !seen[a] && !a.Is4In6() {
 				seen[a] = true
 				addrs = append(addrs, a)
 			}
 		}
 	}
+	snap.quiet = false
 	l.names.prefetch(addrs)
 }
 
@@ -487,9 +626,9 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		b = append(b, c.title()...)
 		b = l.nsHeader(append(b, '\n'))
 		b = c.appendInetColumns(b)
-		for i := range snap.rows {
+		for i, r := range snap.inet() {
 			b = l.nsCell(b, snap.rowNS, i)
-			b = l.appendRow(b, &snap.rows[i], snap.owners)
+			b = l.appendRow(b, r, snap.owners)
 			if len(b) > 32<<10 {
 				if _, err := w.Write(b); err != nil {
 					return err
@@ -507,9 +646,15 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 			b = append(b, " PID/Program name    "...)
 		}
 		b = append(b, " Path\n"...)
-		for i := range snap.unix {
+		for i, u := range snap.unixRows() {
 			b = l.nsCell(b, snap.unixNS, i)
-			b = l.appendUnix(b, &snap.unix[i], snap.owners)
+			b = l.appendUnix(b, u, snap.owners)
+			if len(b) > 32<<10 {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
 		}
 	}
 	l.buf = b
