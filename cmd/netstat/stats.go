@@ -336,7 +336,7 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 		}
 		out = append(out, sg)
 	}
-	_, v6 := c.routeTables()
+	v6 := c.statsFamily() == "inet6"
 	for i := range st.Groups {
 		g := &st.Groups[i]
 		if v6 == isSnmp6(g) {
@@ -358,9 +358,19 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 	return out
 }
 
+// statsFamily is the one family -s reads: "inet" unless one was named.
+// As net-tools, -s knows "inet" or "inet6" alone; anything else (unix,
+// both families, a family named twice) is returned as the list.
+func (c *config) statsFamily() string {
+	if len(c.families) == 0 {
+		return "inet"
+	}
+	return strings.Join(c.families, ",")
+}
+
 func statistics(c *config, stdout, stderr io.Writer) error {
-	if !c.inetWanted() {
-		return errors.New("no statistics support for specified address family: unix")
+	if f := c.statsFamily(); f != "inet" && f != "inet6" {
+		return errors.New("no statistics support for specified address family: " + f)
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
 	for {
