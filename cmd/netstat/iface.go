@@ -19,6 +19,10 @@ package main
 //	rx_bytes_per_second, rx_packets_per_second,
 //	tx_bytes_per_second, tx_packets_per_second,
 //	rx_errors, rx_dropped, tx_errors, tx_dropped   (growth over the interval)
+//
+// --csv writes a header row of the same keys, then one record per
+// interface (or per interface and interval with --rate); an unknown mtu
+// or flag_bits is an empty field.
 
 import (
 	"bufio"
@@ -45,9 +49,12 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 		if list == nil && err != nil {
 			return err
 		}
-		if c.json {
+		switch {
+		case c.json:
 			l.buf = l.appendJSON(l.buf[:0], list)
-		} else {
+		case c.csv:
+			l.buf = l.appendCSV(l.buf[:0], list)
+		default:
 			l.buf = l.appendTable(l.buf[:0], list)
 		}
 		if _, werr := w.Write(l.buf); werr != nil {
@@ -264,6 +271,30 @@ func (l *ifLister) appendJSON(b []byte, list []iface.Interface) []byte {
 	return b
 }
 
+func (l *ifLister) appendCSV(b []byte, list []iface.Interface) []byte {
+	rec := []string{"name", "mtu", "flags", "flag_bits"}
+	for _, kv := range counterFields(&iface.Counters{}) {
+		rec = append(rec, kv.name)
+	}
+	b = appendCSV(b, rec)
+	for i := range list {
+		f := &list[i]
+		mtu, bits := "", ""
+		if f.HasSys || f.MTU != 0 {
+			mtu = strconv.Itoa(f.MTU)
+		}
+		if f.HasSys || f.Flags != 0 {
+			bits = strconv.FormatUint(uint64(f.Flags), 10)
+		}
+		rec = append(rec[:0], sanitize(f.Name), mtu, f.Flags.String(), bits)
+		for _, kv := range counterFields(&f.Counters) {
+			rec = append(rec, strconv.FormatUint(kv.v, 10))
+		}
+		b = appendCSV(b, rec)
+	}
+	return b
+}
+
 type counterField struct {
 	name string
 	v    uint64
@@ -304,9 +335,12 @@ func (l *ifLister) rates(w *bufio.Writer, stderr io.Writer) error {
 			show[ifc.Name] = ifc
 		}
 		b := l.buf[:0]
-		if l.c.json {
+		switch {
+		case l.c.json:
 			b = appendRatesJSON(b, rs, show, l.c.all)
-		} else {
+		case l.c.csv:
+			b = appendRatesCSV(b, rs, show, l.c.all)
+		default:
 			b = appendRatesTable(b, rs, show, l.c.all)
 		}
 		l.buf = b
@@ -401,6 +435,22 @@ func appendRatesJSON(b []byte, rs []iface.Rate, show map[string]iface.Interface,
 			b = strconv.AppendUint(b, kv.v, 10)
 		}
 		b = append(b, '}', '\n')
+	}
+	return b
+}
+
+func appendRatesCSV(b []byte, rs []iface.Rate, show map[string]iface.Interface, all bool) []byte {
+	b = appendCSV(b, []string{"name", "interval_seconds", "rx_bytes_per_second", "rx_packets_per_second",
+		"tx_bytes_per_second", "tx_packets_per_second", "rx_errors", "rx_dropped", "tx_errors", "tx_dropped"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	for i := range rs {
+		r := &rs[i]
+		if !all && !show[r.Name].Flags.Has(iface.FlagUp) {
+			continue
+		}
+		b = appendCSV(b, []string{sanitize(r.Name), f(r.Interval.Seconds()), f(r.RxBytes), f(r.RxPackets),
+			f(r.TxBytes), f(r.TxPackets), u(r.Delta.RxErrs), u(r.Delta.RxDrop), u(r.Delta.TxErrs), u(r.Delta.TxDrop)})
 	}
 	return b
 }

@@ -19,6 +19,7 @@ func TestIfaceGolden(t *testing.T) {
 		{"i", []string{"-i"}, nil},
 		{"ia", []string{"-ia"}, nil},
 		{"json", []string{"-ia", "--json"}, nil},
+		{"csv", []string{"-ia", "--csv"}, nil},
 	})
 }
 
@@ -29,6 +30,7 @@ func TestIfaceRate(t *testing.T) {
 	for _, tc := range []struct{ name, args string }{
 		{"rate", "-i --rate"},
 		{"rate-json", "-ia --rate --json -c 2"},
+		{"rate-csv", "-ia --rate --csv"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := fixture.Root(t, "testdata/iface.txtar")

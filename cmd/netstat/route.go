@@ -19,9 +19,15 @@ package main
 //	             ("::/0" for every other route)
 //
 // Names are never resolved in JSON: addresses stay numeric.
+//
+// --csv writes a header row of these keys, then one record per route:
+// the IPv4-only columns are empty in an IPv6 row, "source" in an IPv4
+// one.
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/netip"
@@ -120,6 +126,13 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	}
 	b := rt.buf[:0]
 	switch {
+	case c.csv:
+		b = appendCSV(b, routeCSVHeader)
+		for _, es := range rt.inOrder() {
+			for i := range es {
+				b = appendCSV(b, routeCSVRecord(&es[i]))
+			}
+		}
 	case c.json:
 		// One object per route: each family once, in the order named.
 		for _, es := range rt.inOrder() {
@@ -482,4 +495,29 @@ func appendRouteJSON(b []byte, e *route.Entry) []byte {
 		b = strconv.AppendUint(b, uint64(e.IRTT), 10)
 	}
 	return append(b, '}', '\n')
+}
+
+var routeCSVHeader = []string{"family", "destination", "gateway", "flags", "flag_bits", "metric",
+	"ref", "use", "iface", "mss", "window", "irtt", "source"}
+
+// routeCSVRecord is appendRouteJSON's values as a CSV record.
+func routeCSVRecord(e *route.Entry) []string {
+	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+	family, mss, window, irtt, source := "inet", u(e.MTU), u(e.Window), u(e.IRTT), ""
+	if e.Dest.Addr().Is6() {
+		family, mss, window, irtt, source = "inet6", "", "", "", e.Source.String()
+	}
+	return []string{family, e.Dest.String(), e.Gateway.String(), e.FlagString(),
+		strconv.FormatUint(uint64(e.Flags), 10), u(e.Metric), u(e.RefCnt), u(e.Use),
+		sanitize(e.Iface), mss, window, irtt, source}
+}
+
+// appendCSV appends one CSV record (RFC 4180, as encoding/csv writes it).
+// Callers sanitize text that comes from the system.
+func appendCSV(b []byte, rec []string) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(rec)
+	w.Flush()
+	return append(b, buf.Bytes()...)
 }

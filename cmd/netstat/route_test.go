@@ -86,6 +86,7 @@ func TestRouteGolden(t *testing.T) {
 		{"rn44", []string{"-rn", "-4", "--inet"}, nil},
 		{"r46", []string{"-r", "-4", "-6"}, routeNames},
 		{"json64", []string{"-r", "-6", "-4", "--json"}, nil},
+		{"csv", []string{"-r", "-4", "-6", "--csv"}, nil},
 	})
 }
 

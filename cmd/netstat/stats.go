@@ -9,6 +9,9 @@ package main
 //	counters  an object of the group's counters in file order, by the
 //	          kernel's names (snmp6 names without the group prefix:
 //	          "InReceives" in "Ip6"); values are signed (Tcp MaxConn is -1)
+//
+// --csv writes a header row "group,file,name,value", then one record per
+// counter, with the same names and values.
 
 import (
 	"bufio"
@@ -390,9 +393,12 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 		}
 		groups := statGroups(c, st)
 		var b []byte
-		if c.json {
+		switch {
+		case c.json:
 			b = appendStatsJSON(nil, groups)
-		} else {
+		case c.csv:
+			b = appendStatsCSV(nil, groups)
+		default:
 			b = appendStatsText(nil, groups)
 		}
 		if _, err := w.Write(b); err != nil {
@@ -493,6 +499,20 @@ func appendStatsJSON(b []byte, groups []shownGroup) []byte {
 			b = strconv.AppendInt(b, s.Value, 10)
 		}
 		b = append(b, '}', '}', '\n')
+	}
+	return b
+}
+
+func appendStatsCSV(b []byte, groups []shownGroup) []byte {
+	b = appendCSV(b, []string{"group", "file", "name", "value"})
+	for _, sg := range groups {
+		if !sg.print {
+			continue
+		}
+		group, file := sanitize(sg.g.Name), sanitize(sg.g.File)
+		for _, s := range sg.g.Stats {
+			b = appendCSV(b, []string{group, file, sanitize(s.Name), strconv.FormatInt(s.Value, 10)})
+		}
 	}
 	return b
 }
