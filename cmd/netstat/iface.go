@@ -1,6 +1,8 @@
 package main
 
 // -i: the interface table, as net-tools 2.10 prints it, and --rate.
+// With -e (-ie, -i -e, -iee) the long, ifconfig-style listing
+// (iface_long.go); --json and --csv are the same with or without -e.
 //
 // --json writes one object per interface the table shows (JSON Lines):
 //
@@ -44,7 +46,7 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 	if c.rate {
 		return l.rates(w, stderr)
 	}
-	for {
+	for first := true; ; first = false {
 		list, err := l.read(stderr)
 		if list == nil && err != nil {
 			return err
@@ -54,8 +56,15 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 			l.buf = l.appendJSON(l.buf[:0], list)
 		case c.csv:
 			l.buf = l.appendCSV(l.buf[:0], list)
+		case c.extend > 0:
+			// -ie: net-tools' flag_exp of 2 or more is the long listing.
+			d, derr := l.readLong(l.list)
+			if failed := l.report(derr, stderr); failed != nil {
+				err = failed
+			}
+			l.buf = l.appendLong(l.buf[:0], list, d, first)
 		default:
-			l.buf = l.appendTable(l.buf[:0], list)
+			l.buf = l.appendTable(l.buf[:0], list, first)
 		}
 		if _, werr := w.Write(l.buf); werr != nil {
 			return werr
@@ -208,12 +217,16 @@ func atoi(s string) uint64 {
 	return v
 }
 
-const ifHeader = "Kernel Interface table\n" +
-	"Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n"
+const ifHeader = "Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n"
 
 // appendTable writes net-tools' short listing:
-// "%-15.15s %5d %8llu %6lu %6lu %-6lu %8llu %6lu %6lu %6lu " then the flags.
-func (l *ifLister) appendTable(b []byte, list []iface.Interface) []byte {
+// "%-15.15s %5d %8llu %6lu %6lu %-6lu %8llu %6lu %6lu %6lu " then the
+// flags. As net-tools, the title "Kernel Interface table" heads the first
+// round of -c only; the column header, every round.
+func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []byte {
+	if first {
+		b = append(b, "Kernel Interface table\n"...)
+	}
 	b = append(b, ifHeader...)
 	for i := range list {
 		f := &list[i]
