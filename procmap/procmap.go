@@ -23,7 +23,11 @@ type Process struct {
 	// /proc/PID/stat holds it: it may contain spaces and parentheses.
 	Comm string
 	// Cmdline is argv from /proc/PID/cmdline, read only with
-	// Options.Cmdline. It is empty for kernel threads and zombies.
+	// Options.Cmdline. It is empty for kernel threads and zombies. Only
+	// the first 64 KiB of the file are read: the arguments that start
+	// later are dropped and the one that straddles the bound is cut
+	// short, as ps cuts a command line at its width (Linux before 4.2
+	// itself showed only the first page).
 	Cmdline []string
 	// UID is the real user ID (first number of the "Uid:" line of status).
 	UID uint32

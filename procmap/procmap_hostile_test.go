@@ -130,3 +130,60 @@ func FuzzParseStatusUID(f *testing.F) {
 		}
 	})
 }
+
+// TestHugeCmdline: a hostile tree's cmdline of many MiB costs at most
+// maxFile of memory per worker. argv is its first 64 KiB, the straddling
+// argument cut short; stat and status around it are still read.
+func TestHugeCmdline(t *testing.T) {
+	arg := strings.Repeat("A", 1000) + "\x00"
+	huge := strings.Repeat(arg, 4<<10) // 4 MiB, 4096 arguments
+	ar := &txtar.Archive{Files: []txtar.File{
+		{Name: "proc/5/stat", Data: []byte("5 (big)" + hostileStat)},
+		{Name: "proc/5/status", Data: []byte("Uid:\t7\t7\t7\t7\n")},
+		{Name: "proc/5/cmdline", Data: []byte(huge)},
+		{Name: "proc/5/fd/4 -> socket:[500]"},
+	}}
+	root := t.TempDir()
+	if err := fixture.Write(root, ar); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, p *Process) {
+		t.Helper()
+		if p == nil || p.Comm != "big" || p.UID != 7 {
+			t.Fatalf("%s: process %+v", name, p)
+		}
+		if n := len(strings.Join(p.Cmdline, "\x00")); n != maxFile {
+			t.Errorf("%s: argv of %d bytes, want the first %d", name, n, maxFile)
+		}
+		if got, want := len(p.Cmdline), maxFile/len(arg)+1; got != want {
+			t.Errorf("%s: %d arguments, want %d", name, got, want)
+		}
+		if last := p.Cmdline[len(p.Cmdline)-1]; last != strings.Repeat("A", maxFile%len(arg)) {
+			t.Errorf("%s: last argument of %d bytes, want the %d before the bound", name, len(last), maxFile%len(arg))
+		}
+	}
+	m, err := Build(Options{Root: root, Cmdline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Build", m.Process(5))
+	tr := NewTracker(Options{Root: root, Cmdline: true, FullEvery: 1})
+	m2, err := tr.Refresh(map[uint64]bool{500: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Tracker", m2.Process(5))
+
+	// The worker's buffer: what one read of that cmdline leaves behind.
+	w := newWorker()
+	dir, err := os.Open(filepath.Join(root, "proc/5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	p := &Process{}
+	readDetails(w, int(dir.Fd()), p, true)
+	if c := cap(w.file); c > maxFile {
+		t.Errorf("worker buffer grew to %d bytes reading a %d-byte cmdline; bound %d", c, len(huge), maxFile)
+	}
+}

@@ -239,8 +239,16 @@ func (wk *walk) noteFound(hits []hit) {
 	wk.mu.Unlock()
 }
 
+// maxFile bounds what is read of one process's stat, status or cmdline:
+// the rest is left unread, so a worker's buffer never grows past it
+// whatever a hostile tree holds. A real stat is a few hundred bytes and
+// the Uid line comes early in status; only an argv can be longer (see
+// Process.Cmdline).
+const maxFile = 64 << 10
+
 // readFile reads a small proc file relative to dirfd into w.file (grown
-// as needed) and returns its contents.
+// as needed, up to maxFile) and returns its contents, cut at
+// maxFile.
 func (w *workerState) readFile(dirfd int, name string) ([]byte, unix.Errno) {
 	w.path = append(append(w.path[:0], name...), 0)
 	return w.readPath(dirfd, w.path)
@@ -257,8 +265,13 @@ func (w *workerState) readPath(dirfd int, path []byte) ([]byte, unix.Errno) {
 	defer closefd(fd)
 	n := 0
 	for {
+		if n == maxFile {
+			return w.file[:n], 0 // the rest stays unread
+		}
 		if n == len(w.file) {
-			w.file = slices.Grow(w.file[:n], n)[:2*n]
+			grown := make([]byte, min(2*n, maxFile))
+			copy(grown, w.file[:n])
+			w.file = grown
 		}
 		m, e := read(fd, w.file[n:])
 		if e == unix.EINTR {

@@ -107,6 +107,11 @@ type config struct {
 	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
+	// families are the address families named (-4, -6, -x, --inet,
+	// --inet6, --unix, -A), in command-line order, repeats kept: net-tools'
+	// afname list, which orders the tables of -r and picks the counters of
+	// -s.
+	families []string
 
 	states       netstat.StateSet
 	port         int // -1 when not given
@@ -168,7 +173,26 @@ func parse(args []string) (*config, error) {
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
 
-	if err := fs.Parse(args); err != nil {
+	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
+		if err := fs.Set(f.Name, v); err != nil {
+			return err
+		}
+		switch f.Name {
+		case "ipv4", "inet", "ipv6", "inet6", "unix":
+			if on, _ := strconv.ParseBool(v); on {
+				c.families = append(c.families, map[string]string{
+					"ipv4": "inet", "inet": "inet", "ipv6": "inet6", "inet6": "inet6", "unix": "unix"}[f.Name])
+			}
+		case "protocol":
+			for _, f := range strings.Split(v, ",") {
+				if f != "" {
+					c.families = append(c.families, f)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, usageError{err.Error()}
 	}
 	if *help {

@@ -1,6 +1,8 @@
 package main
 
 // -i: the interface table, as net-tools 2.10 prints it, and --rate.
+// With -e (-ie, -i -e, -iee) the long, ifconfig-style listing
+// (iface_long.go); --json and --csv are the same with or without -e.
 //
 // --json writes one object per interface the table shows (JSON Lines):
 //
@@ -19,6 +21,10 @@ package main
 //	rx_bytes_per_second, rx_packets_per_second,
 //	tx_bytes_per_second, tx_packets_per_second,
 //	rx_errors, rx_dropped, tx_errors, tx_dropped   (growth over the interval)
+//
+// --csv writes a header row of the same keys, then one record per
+// interface (or per interface and interval with --rate); an unknown mtu
+// or flag_bits is an empty field.
 
 import (
 	"bufio"
@@ -40,15 +46,25 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 	if c.rate {
 		return l.rates(w, stderr)
 	}
-	for {
+	for first := true; ; first = false {
 		list, err := l.read(stderr)
 		if list == nil && err != nil {
 			return err
 		}
-		if c.json {
+		switch {
+		case c.json:
 			l.buf = l.appendJSON(l.buf[:0], list)
-		} else {
-			l.buf = l.appendTable(l.buf[:0], list)
+		case c.csv:
+			l.buf = l.appendCSV(l.buf[:0], list)
+		case c.extend > 0:
+			// -ie: net-tools' flag_exp of 2 or more is the long listing.
+			d, derr := l.readLong(l.list)
+			if failed := l.report(derr, stderr); failed != nil {
+				err = failed
+			}
+			l.buf = l.appendLong(l.buf[:0], list, d, first)
+		default:
+			l.buf = l.appendTable(l.buf[:0], list, first)
 		}
 		if _, werr := w.Write(l.buf); werr != nil {
 			return werr
@@ -201,12 +217,16 @@ func atoi(s string) uint64 {
 	return v
 }
 
-const ifHeader = "Kernel Interface table\n" +
-	"Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n"
+const ifHeader = "Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n"
 
 // appendTable writes net-tools' short listing:
-// "%-15.15s %5d %8llu %6lu %6lu %-6lu %8llu %6lu %6lu %6lu " then the flags.
-func (l *ifLister) appendTable(b []byte, list []iface.Interface) []byte {
+// "%-15.15s %5d %8llu %6lu %6lu %-6lu %8llu %6lu %6lu %6lu " then the
+// flags. As net-tools, the title "Kernel Interface table" heads the first
+// round of -c only; the column header, every round.
+func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []byte {
+	if first {
+		b = append(b, "Kernel Interface table\n"...)
+	}
 	b = append(b, ifHeader...)
 	for i := range list {
 		f := &list[i]
@@ -264,6 +284,30 @@ func (l *ifLister) appendJSON(b []byte, list []iface.Interface) []byte {
 	return b
 }
 
+func (l *ifLister) appendCSV(b []byte, list []iface.Interface) []byte {
+	rec := []string{"name", "mtu", "flags", "flag_bits"}
+	for _, kv := range counterFields(&iface.Counters{}) {
+		rec = append(rec, kv.name)
+	}
+	b = appendCSV(b, rec)
+	for i := range list {
+		f := &list[i]
+		mtu, bits := "", ""
+		if f.HasSys || f.MTU != 0 {
+			mtu = strconv.Itoa(f.MTU)
+		}
+		if f.HasSys || f.Flags != 0 {
+			bits = strconv.FormatUint(uint64(f.Flags), 10)
+		}
+		rec = append(rec[:0], sanitize(f.Name), mtu, f.Flags.String(), bits)
+		for _, kv := range counterFields(&f.Counters) {
+			rec = append(rec, strconv.FormatUint(kv.v, 10))
+		}
+		b = appendCSV(b, rec)
+	}
+	return b
+}
+
 type counterField struct {
 	name string
 	v    uint64
@@ -304,9 +348,12 @@ func (l *ifLister) rates(w *bufio.Writer, stderr io.Writer) error {
 			show[ifc.Name] = ifc
 		}
 		b := l.buf[:0]
-		if l.c.json {
+		switch {
+		case l.c.json:
 			b = appendRatesJSON(b, rs, show, l.c.all)
-		} else {
+		case l.c.csv:
+			b = appendRatesCSV(b, rs, show, l.c.all)
+		default:
 			b = appendRatesTable(b, rs, show, l.c.all)
 		}
 		l.buf = b
@@ -401,6 +448,22 @@ func appendRatesJSON(b []byte, rs []iface.Rate, show map[string]iface.Interface,
 			b = strconv.AppendUint(b, kv.v, 10)
 		}
 		b = append(b, '}', '\n')
+	}
+	return b
+}
+
+func appendRatesCSV(b []byte, rs []iface.Rate, show map[string]iface.Interface, all bool) []byte {
+	b = appendCSV(b, []string{"name", "interval_seconds", "rx_bytes_per_second", "rx_packets_per_second",
+		"tx_bytes_per_second", "tx_packets_per_second", "rx_errors", "rx_dropped", "tx_errors", "tx_dropped"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	for i := range rs {
+		r := &rs[i]
+		if !all && !show[r.Name].Flags.Has(iface.FlagUp) {
+			continue
+		}
+		b = appendCSV(b, []string{sanitize(r.Name), f(r.Interval.Seconds()), f(r.RxBytes), f(r.RxPackets),
+			f(r.TxBytes), f(r.TxPackets), u(r.Delta.RxErrs), u(r.Delta.RxDrop), u(r.Delta.TxErrs), u(r.Delta.TxDrop)})
 	}
 	return b
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,7 +22,25 @@ func TestIfaceGolden(t *testing.T) {
 		{"i", []string{"-i"}, nil},
 		{"ia", []string{"-ia"}, nil},
 		{"json", []string{"-ia", "--json"}, nil},
+		{"csv", []string{"-ia", "--csv"}, nil},
 	})
+}
+
+// TestIfaceLongGolden: -ie, -ei, -i -e and -iee are net-tools' long
+// listing (its flag_exp of 2 or more); TestIfaceLongLive checks the
+// layout against net-tools itself.
+func TestIfaceLongGolden(t *testing.T) {
+	root := fixture.Root(t, "testdata/iface_long.txtar")
+	runGoldens(t, root, "iface", []modeCase{
+		{"long-ie", []string{"-ie"}, nil},
+		{"long-iea", []string{"-iea"}, nil},
+		{"long-ie-split", []string{"-i", "-e", "-a"}, nil},
+	})
+	a, _ := os.ReadFile("testdata/iface/long-iea.stdout")
+	b, _ := os.ReadFile("testdata/iface/long-ie-split.stdout")
+	if string(a) != string(b) {
+		t.Errorf("-i -e -a differs from -iea")
+	}
 }
 
 // TestIfaceRate replaces the clock and the pause between samples: the
@@ -29,6 +50,7 @@ func TestIfaceRate(t *testing.T) {
 	for _, tc := range []struct{ name, args string }{
 		{"rate", "-i --rate"},
 		{"rate-json", "-ia --rate --json -c 2"},
+		{"rate-csv", "-ia --rate --csv"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := fixture.Root(t, "testdata/iface.txtar")
@@ -156,4 +178,182 @@ func ifacesNamed(names ...string) []iface.Interface {
 		l = append(l, iface.Interface{Name: n})
 	}
 	return l
+}
+
+// TestIfaceLongLive compares -ie and friends with net-tools in a private
+// network and mount namespace (sysfs mounted again, so that it shows the
+// namespace's interfaces): lo, a veth whose peer is down (IPv4 with a
+// broadcast, IPv6), the peer without addresses, a tun (point-to-point,
+// ARPHRD_NONE) and a bridge that is down. Only loopback and the test's
+// own devices: nothing leaves the namespace.
+func TestIfaceLongLive(t *testing.T) {
+	nt := netTools(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for unshare")
+	}
+	for _, tool := range []string{"unshare", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "netstat-ours")
+	if out, err := exec.Command("go", "build", "-o", ours, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cases := []string{"-ie", "-iea", "-ei", "-i -e", "-iee", "-ie -n"}
+	var script strings.Builder
+	script.WriteString(`set -e
+mount -t sysfs sysfs /sys
+ip link set lo up
+ip link add v0 type veth peer name v1
+ip link set v0 up
+ip addr add 192.0.2.5/24 brd + dev v0
+ip addr add 2001:db8::5/64 dev v0 nodad
+ip tuntap add tun0 mode tun 2>/dev/null && ip link set tun0 up && ip addr add 10.8.0.1/24 dev tun0 || true
+ip link add br0 type bridge 2>/dev/null || true
+sleep 0.3
+`)
+	for i, c := range cases {
+		fmt.Fprintf(&script, "%s %s > %s/nt.%d 2>&1 || true\n", nt, c, dir, i)
+		fmt.Fprintf(&script, "%s %s > %s/ours.%d 2>&1 || true\n", ours, c, dir, i)
+		fmt.Fprintf(&script, "%s %s > %s/nt2.%d 2>&1 || true\n", nt, c, dir, i)
+	}
+	cmd := exec.Command("unshare", "-n", "-m", "sh", "-c", script.String())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("cannot set up a namespace: %v\n%s", err, out)
+	}
+	for i, c := range cases {
+		want, _ := os.ReadFile(fmt.Sprintf("%s/nt.%d", dir, i))
+		want2, _ := os.ReadFile(fmt.Sprintf("%s/nt2.%d", dir, i))
+		got, _ := os.ReadFile(fmt.Sprintf("%s/ours.%d", dir, i))
+		if !strings.Contains(string(want), "inet 192.0.2.5  netmask 255.255.255.0  broadcast 192.0.2.255") {
+			t.Errorf("netstat %s: net-tools printed too little to prove anything:\n%s", c, want)
+		}
+		if string(got) == string(want) || string(got) == string(want2) {
+			continue
+		}
+		if string(want) != string(want2) && maskDigits(string(got)) == maskDigits(string(want)) {
+			continue // counters moved between the runs
+		}
+		t.Errorf("netstat %s differs from net-tools (- net-tools, + ours):\n%s", c, fixture.Diff(want, got))
+	}
+}
+
+// TestIfaceLongMalformed: bad rows of fib_trie and if_inet6 are reported
+// with file and line, and the rows around them still count.
+func TestIfaceLongMalformed(t *testing.T) {
+	root := fixture.Root(t, "testdata/iface_long.txtar")
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("proc/net/fib_trie", "Local:\n"+
+		"  +-- 0.0.0.0/0 3 0 5\n"+
+		"     |-- 192.0.2.7\n"+
+		"        /32 host LOCAL\n"+
+		"     |-- 999.0.2.8\n"+ // line 5: not an address
+		"        /32 host LOCAL\n"+ // line 6: an alias of no leaf
+		"     |-- 10.8.0.1\n"+
+		"        /33 host LOCAL\n"+ // line 8: prefix out of range
+		"        garbage\n"+ // line 9
+		"     |-- 127.0.0.0\n"+
+		"        /8 host LOCAL\n"+
+		"     |-- 127.0.0.1\n"+
+		"        /32 host LOCAL\n")
+	write("proc/net/if_inet6", "00000000000000000000000000000001 01 80 10 80       lo\n"+
+		"zz0db8000000000000000000000000007 02 40 00 80     eth0\n"+ // line 2
+		"20010db8000000000000000000000007 02 40 00\n"+ // line 3
+		"20010db8000000000000000000000007 02 ff 00 80     eth0\n"+ // line 4: prefix 255
+		"20010db8000000000000000000000008 02 40 00 80     eth0\n")
+	out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-ie")
+	if code != 0 {
+		t.Errorf("exit %d, want 0 (bad rows are not a failure)", code)
+	}
+	for _, want := range []string{"proc/net/fib_trie:5:", "proc/net/fib_trie:6:", "proc/net/fib_trie:8:", "proc/net/fib_trie:9:",
+		"proc/net/if_inet6:2:", "proc/net/if_inet6:3:", "proc/net/if_inet6:4:"} {
+		if !strings.Contains(errs, "netstat: "+want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	for _, want := range []string{"inet 192.0.2.7  netmask 255.255.255.0", "inet 127.0.0.1  netmask 255.0.0.0",
+		"inet6 ::1  prefixlen 128", "inet6 2001:db8::8  prefixlen 64"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "10.8.0.1") {
+		t.Errorf("an address from a bad alias line was shown:\n%s", out)
+	}
+}
+
+func FuzzParseFibTrie(f *testing.F) {
+	for _, s := range []string{
+		"Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n",
+		"Local:\n     |-- 127.0.0.1\n        /32 host LOCAL\n        /32 host LOCAL tos=4\n",
+		"     |-- 1.2.3.4\n        /\n", "/32\n", "|-- ::1\n /8 a b\n", "Id 100:\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		es, _ := parseFibTrie(bytes.NewReader(b), "proc/net/fib_trie")
+		for _, e := range es {
+			if !e.addr.Is4() || e.bits < 0 || e.bits > 32 {
+				t.Fatalf("entry %+v", e)
+			}
+		}
+	})
+}
+
+func FuzzParseIfInet6(f *testing.F) {
+	for _, s := range []string{
+		"00000000000000000000000000000001 01 80 10 80       lo\n",
+		"fe8000000000000050540000fe123456 02 40 20 80     eth0\n20010db8000000000000000000000007 02 40 00 80 eth0\n",
+		"0000 01 80 10 80 lo\n", "\n\n", "00000000000000000000000000000001 01 80 10 80\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		as, _ := parseIfInet6(bytes.NewReader(b), "proc/net/if_inet6")
+		for _, a := range as {
+			if !a.addr.Is6() || a.plen > 128 || a.scope > 0xff || a.dev == "" {
+				t.Fatalf("row %+v", a)
+			}
+		}
+	})
+}
+
+// TestIfaceTitleOnce: under -c net-tools prints "Kernel Interface table"
+// once, then each round's table (the column header every round for -i).
+func TestIfaceTitleOnce(t *testing.T) {
+	root := fixture.Root(t, "testdata/iface_long.txtar")
+	for _, args := range []string{"-i -c", "-ie -c"} {
+		oldSleep := sleep
+		rounds := 0
+		sleep = func(time.Duration) {
+			if rounds++; rounds == 2 {
+				panic(stopLoop{})
+			}
+		}
+		var out string
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if _, ok := r.(stopLoop); !ok {
+						panic(r)
+					}
+				}
+			}()
+			runModeCapture(t, &out, append([]string{"--root", root}, strings.Fields(args)...)...)
+		}()
+		sleep = oldSleep
+		if n := strings.Count(out, "Kernel Interface table"); n != 1 {
+			t.Errorf("%s: the title %d times in 2 rounds", args, n)
+		}
+		if n := strings.Count(out, "\nlo"); n != 2 {
+			t.Errorf("%s: lo %d times in 2 rounds", args, n)
+		}
+	}
 }

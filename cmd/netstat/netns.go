@@ -82,6 +82,11 @@ func (b *beyondFlags) check(fs *pflag.FlagSet, c *config) error {
 	if (b.allNetns || b.netnsPID > 0) && (c.route || c.interfaces || c.stats) {
 		return usageError{"--all-netns and --netns go with the socket listing, not -r, -i or -s"}
 	}
+	if b.capture != "" && c.interfaces && c.extend > 0 && !c.json && !c.csv {
+		// capture.go copies what -i reads, not fib_trie, route, if_inet6
+		// and the sysfs type, address and tx_queue_len of -ie.
+		return usageError{"--capture does not record what -ie reads yet: capture -i"}
+	}
 	if b.capture != "" && (c.continuous || c.rate) {
 		return usageError{"--capture takes one snapshot: no -c or --rate"}
 	}
@@ -188,14 +193,23 @@ func (l *lister) nsHeader(b []byte) []byte {
 	return append(pad(b, "NetNS", 24), ' ')
 }
 
-// nsCell appends the leading column of --all-netns for ns.
+// nsCell appends the leading column of --all-netns for row i.
 func (l *lister) nsCell(b []byte, spaces []*netstat.Namespace, i int) []byte {
+	var ns *netstat.Namespace
+	if i < len(spaces) {
+		ns = spaces[i]
+	}
+	return l.nsCellOf(b, ns)
+}
+
+// nsCellOf appends the leading column of --all-netns for ns (blank when
+// nil).
+func (l *lister) nsCellOf(b []byte, ns *netstat.Namespace) []byte {
 	if !l.c.allNetns {
 		return b
 	}
 	var s string
-	if i < len(spaces) {
-		ns := spaces[i]
+	if ns != nil {
 		s = strconv.FormatUint(ns.Inode, 10)
 		if ns.Container != "" {
 			s += "/" + sanitize(ns.Container)
@@ -205,6 +219,42 @@ func (l *lister) nsCell(b []byte, spaces []*netstat.Namespace, i int) []byte {
 		s = cut(s, 24)
 	}
 	return append(pad(b, s, 24), ' ')
+}
+
+// forNamespaces is readNamespaces for watch rounds (watch.go): scan runs
+// once per namespace of --all-netns or --netns with l.reader reading
+// through the namespace's first live member, and keeps what it read only
+// if that member is still in the namespace afterwards (else undo drops
+// it and the next member is tried). Owners come from the watch's
+// Tracker, whose walk covers every namespace.
+func (l *lister) forNamespaces(scan func(ns *netstat.Namespace) (undo func())) error {
+	c := l.c
+	list, err := c.namespaces()
+	if err != nil {
+		return err
+	}
+	defer func() { l.reader.PID = 0 }()
+	for i := range list {
+		ns := &list[i]
+		read := false
+		for _, pid := range ns.PIDs {
+			if fi, err := os.Stat(filepath.Join(c.root, "proc", strconv.Itoa(pid), "net")); err != nil || !fi.IsDir() {
+				continue // gone, or in a capture only as an owner
+			}
+			l.reader.PID = pid
+			undo := scan(ns)
+			if now, err := netstat.NamespaceOf(c.root, pid); err != nil || now.Inode != ns.Inode {
+				undo() // exited (or left) while we read
+				continue
+			}
+			ns.PID, read = pid, true
+			break
+		}
+		if !read && !c.allNetns {
+			return fmt.Errorf("cannot read proc/%d/net: the process is gone, or it has no tables here", c.netnsPID)
+		}
+	}
+	return nil
 }
 
 // nsOf returns the namespace of row i (of the unix rows with unix set),

@@ -8,12 +8,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/netstat"
 )
@@ -203,5 +205,72 @@ func TestNetNSLive(t *testing.T) {
 	stdout, _, _ = runCLI(t, refuseResolver{t}, "--netns", strconv.Itoa(kids[0].pid), "-tln")
 	if !strings.Contains(stdout, "127.0.0.1:"+strconv.Itoa(kids[0].port)) || strings.Contains(stdout, "127.0.0.1:"+strconv.Itoa(kids[1].port)+" ") {
 		t.Errorf("--netns %d:\n%s", kids[0].pid, stdout)
+	}
+}
+
+// TestNetNSWatch: -c rounds of --all-netns read every namespace and show
+// the NetNS column as the one-shot listing does, each row behind its
+// two-column marker; the host's :80 and the container's :80 are two
+// connections, so the host's closing marks only its own row.
+func TestNetNSWatch(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	for _, args := range []string{"--all-netns -tanp", "--all-netns -tanpW", "--all-netns -xa", "--netns 300 -tanp"} {
+		oneShot, errs, code := runCLI(t, refuseResolver{t}, append(strings.Fields(args), "--root", root)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", args, code, errs)
+		}
+		w := newWatcher(watchConfig(t, root, append(strings.Fields(args), "-c", "1")...))
+		b, err := w.round(nil, io.Discard, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, line := range strings.Split(strings.TrimSuffix(oneShot, "\n"), "\n") {
+			if strings.HasPrefix(line, "Active ") {
+				want = append(want, line)
+			} else {
+				want = append(want, "  "+line)
+			}
+		}
+		if d := cmp.Diff(want, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")); d != "" {
+			t.Errorf("%s -c, round 1, against the one-shot listing (-want +got):\n%s", args, d)
+		}
+	}
+
+	// Round 2: the host's nginx listener is gone.
+	w := newWatcher(watchConfig(t, root, "--all-netns", "-tan", "-c", "1"))
+	if _, err := w.round(nil, io.Discard, false); err != nil {
+		t.Fatal(err)
+	}
+	hostTCP := filepath.Join(root, "proc/1/net/tcp")
+	old, err := os.ReadFile(hostTCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(old), "\n") {
+		if !strings.Contains(line, "00000000:0050 00000000:0000 0A") {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(hostTCP, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := w.round(nil, io.Discard, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "0.0.0.0:80 ") {
+			got = append(got, strings.Join(strings.Fields(line), " "))
+		}
+	}
+	want := []string{
+		"- 4026531840/init.scope tcp 0 0 0.0.0.0:80 0.0.0.0:* LISTEN",
+		"4026532301/3f4e5d6c7b8a tcp 0 0 0.0.0.0:80 0.0.0.0:* LISTEN",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("round 2, the :80 listeners (-want +got):\n%s", d)
 	}
 }

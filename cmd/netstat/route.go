@@ -19,9 +19,15 @@ package main
 //	             ("::/0" for every other route)
 //
 // Names are never resolved in JSON: addresses stay numeric.
+//
+// --csv writes a header row of these keys, then one record per route:
+// the IPv4-only columns are empty in an IPv6 row, "source" in an IPv4
+// one.
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/netip"
@@ -32,19 +38,31 @@ import (
 	"github.com/procnet/procnet/route"
 )
 
-// routeTables reports which tables -r prints. As net-tools, -r alone is
-// the IPv4 table; -6 (or -A inet6) alone the IPv6 one.
-func (c *config) routeTables() (v4, v6 bool) {
-	if c.inet6 && !c.inet {
-		return false, true
+// routeFamilies lists the tables -r prints, as net-tools' route_info
+// walks its afname list: one table per family named, in command-line
+// order, repeats included (-r -6 -4 prints IPv6 first; -r -4 -4 prints
+// IPv4 twice); "inet" when none was named. "unix" has no table.
+func (c *config) routeFamilies() []string {
+	if len(c.families) == 0 {
+		return []string{"inet"}
 	}
-	return true, false
+	return c.families
 }
 
 func routes(c *config, stdout, stderr io.Writer) error {
-	if !c.inet && !c.inet6 {
-		// -r -x and friends: net-tools says so and prints nothing.
-		return fmt.Errorf("no routing for address family `unix'")
+	var failed error
+	tables := 0
+	for _, f := range c.routeFamilies() {
+		if f == "unix" {
+			// net-tools says so, and prints the other families' tables.
+			fmt.Fprintf(stderr, "netstat: no routing for address family `unix'\n")
+			failed = exitError{1}
+			continue
+		}
+		tables++
+	}
+	if tables == 0 {
+		return failed // -r -x: nothing but the message
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
 	rt := &router{c: c, r: route.Reader{Root: c.root}, names: &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout}}
@@ -54,6 +72,9 @@ func routes(c *config, stdout, stderr io.Writer) error {
 			return ferr
 		}
 		if !c.continuous {
+			if err == nil {
+				err = failed
+			}
 			return err
 		}
 		sleep(c.interval)
@@ -75,7 +96,11 @@ type router struct {
 
 func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	c := rt.c
-	v4, v6 := c.routeTables()
+	var v4, v6 bool
+	for _, f := range c.routeFamilies() {
+		v4 = v4 || f == "inet"
+		v6 = v6 || f == "inet6"
+	}
 	var failed error
 	report := func(err error) {
 		if err == nil {
@@ -101,22 +126,31 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	}
 	b := rt.buf[:0]
 	switch {
-	case c.json:
-		for i := range rt.v4 {
-			b = appendRouteJSON(b, &rt.v4[i])
+	case c.csv:
+		b = appendCSV(b, routeCSVHeader)
+		for _, es := range rt.inOrder() {
+			for i := range es {
+				b = appendCSV(b, routeCSVRecord(&es[i]))
+			}
 		}
-		for i := range rt.v6 {
-			b = appendRouteJSON(b, &rt.v6[i])
+	case c.json:
+		// One object per route: each family once, in the order named.
+		for _, es := range rt.inOrder() {
+			for i := range es {
+				b = appendRouteJSON(b, &es[i])
+			}
 		}
 	default:
 		if !c.numHosts {
 			rt.prefetch()
 		}
-		if v4 {
-			b = rt.appendTable4(b)
-		}
-		if v6 {
-			b = rt.appendTable6(b)
+		for _, f := range c.routeFamilies() {
+			switch f {
+			case "inet":
+				b = rt.appendTable4(b)
+			case "inet6":
+				b = rt.appendTable6(b)
+			}
 		}
 	}
 	rt.buf = b
@@ -124,6 +158,24 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 		return err
 	}
 	return failed
+}
+
+// inOrder returns the routes read, each family once, in the order the
+// families were first named.
+func (rt *router) inOrder() [][]route.Entry {
+	var out [][]route.Entry
+	seen4, seen6 := false, false
+	for _, f := range rt.c.routeFamilies() {
+		switch {
+		case f == "inet" && !seen4:
+			seen4 = true
+			out = append(out, rt.v4)
+		case f == "inet6" && !seen6:
+			seen6 = true
+			out = append(out, rt.v6)
+		}
+	}
+	return out
 }
 
 // splitJoined undoes errors.Join so each error gets its own line.
@@ -443,4 +495,29 @@ func appendRouteJSON(b []byte, e *route.Entry) []byte {
 		b = strconv.AppendUint(b, uint64(e.IRTT), 10)
 	}
 	return append(b, '}', '\n')
+}
+
+var routeCSVHeader = []string{"family", "destination", "gateway", "flags", "flag_bits", "metric",
+	"ref", "use", "iface", "mss", "window", "irtt", "source"}
+
+// routeCSVRecord is appendRouteJSON's values as a CSV record.
+func routeCSVRecord(e *route.Entry) []string {
+	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+	family, mss, window, irtt, source := "inet", u(e.MTU), u(e.Window), u(e.IRTT), ""
+	if e.Dest.Addr().Is6() {
+		family, mss, window, irtt, source = "inet6", "", "", "", e.Source.String()
+	}
+	return []string{family, e.Dest.String(), e.Gateway.String(), e.FlagString(),
+		strconv.FormatUint(uint64(e.Flags), 10), u(e.Metric), u(e.RefCnt), u(e.Use),
+		sanitize(e.Iface), mss, window, irtt, source}
+}
+
+// appendCSV appends one CSV record (RFC 4180, as encoding/csv writes it).
+// Callers sanitize text that comes from the system.
+func appendCSV(b []byte, rec []string) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(rec)
+	w.Flush()
+	return append(b, buf.Bytes()...)
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/procnet/procnet/internal/fixture"
@@ -79,6 +80,13 @@ func TestRouteGolden(t *testing.T) {
 		{"r6", []string{"-r", "-A", "inet6"}, routeNames},
 		{"json", []string{"-r", "--json"}, nil},
 		{"json6", []string{"-r6", "--json"}, nil},
+		{"rn46", []string{"-rn", "-4", "-6"}, nil},
+		{"rn64", []string{"-rn", "-6", "-4"}, nil},
+		{"rnA64", []string{"-rn", "-A", "inet6,inet"}, nil},
+		{"rn44", []string{"-rn", "-4", "--inet"}, nil},
+		{"r46", []string{"-r", "-4", "-6"}, routeNames},
+		{"json64", []string{"-r", "-6", "-4", "--json"}, nil},
+		{"csv", []string{"-r", "-4", "-6", "--csv"}, nil},
 	})
 }
 
@@ -87,6 +95,29 @@ func TestRouteNoUnix(t *testing.T) {
 	out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-rn", "-x")
 	if code != 1 || out != "" || errs == "" {
 		t.Errorf("-r -x: exit %d, stdout %q, stderr %q; want exit 1 and a message", code, out, errs)
+	}
+}
+
+// TestRouteUnixAmongFamilies: as net-tools, -r -4 -x says there is no
+// unix table and still prints the IPv4 one.
+func TestRouteUnixAmongFamilies(t *testing.T) {
+	root := fixture.Root(t, "testdata/route.txtar")
+	out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-rn", "-4", "-x")
+	want, _, _ := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-rn", "-4")
+	if code != 1 || out != want || errs != "netstat: no routing for address family `unix'\n" {
+		t.Errorf("-r -4 -x: exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
+}
+
+// TestStatsBothFamilies: net-tools' -s reads one family's counters and
+// refuses a list.
+func TestStatsBothFamilies(t *testing.T) {
+	root := fixture.Root(t, "testdata/stats.txtar")
+	for _, args := range [][]string{{"-s", "-4", "-6"}, {"-s", "-A", "inet6,inet"}, {"-s", "-x"}} {
+		out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, append([]string{"--root", root}, args...)...)
+		if code != 1 || out != "" || !strings.Contains(errs, "no statistics support for specified address family") {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errs, out)
+		}
 	}
 }
 
@@ -118,7 +149,8 @@ func netTools(t *testing.T) string {
 // TestRouteLive compares the live tables with net-tools, byte for byte.
 func TestRouteLive(t *testing.T) {
 	nt := netTools(t)
-	for _, args := range [][]string{{"-rn"}, {"-rn", "-6"}, {"-ren"}, {"-reen"}, {"-rn", "-A", "inet6"}} {
+	for _, args := range [][]string{{"-rn"}, {"-rn", "-6"}, {"-ren"}, {"-reen"}, {"-rn", "-A", "inet6"},
+		{"-rn", "-4", "-6"}, {"-rn", "-6", "-4"}, {"-ren", "-A", "inet6,inet"}, {"-rn", "-4", "-4"}} {
 		want, err := exec.Command(nt, args...).Output()
 		if err != nil {
 			t.Fatalf("netstat %v: %v", args, err)
@@ -136,7 +168,8 @@ func TestRouteLive(t *testing.T) {
 // TestRouteNetToolsOnFixture compares with net-tools run on the fixture.
 func TestRouteNetToolsOnFixture(t *testing.T) {
 	root := fixture.Root(t, "testdata/route.txtar")
-	for _, args := range [][]string{{"-r"}, {"-rn"}, {"-re"}, {"-ree"}, {"-ren"}, {"-r", "-6"}, {"-rn", "-6"}} {
+	for _, args := range [][]string{{"-r"}, {"-rn"}, {"-re"}, {"-ree"}, {"-ren"}, {"-r", "-6"}, {"-rn", "-6"},
+		{"-rn", "-4", "-6"}, {"-r", "-6", "-4"}, {"-rn", "-A", "inet6,inet"}, {"-rn", "--inet", "-4"}} {
 		want := netToolsOn(t, root, args...)
 		got, errs, code := runMode(t, namesResolver{t: t}, append([]string{"--root", root}, args...)...)
 		if code != 0 || errs != "" {

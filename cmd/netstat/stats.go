@@ -9,6 +9,9 @@ package main
 //	counters  an object of the group's counters in file order, by the
 //	          kernel's names (snmp6 names without the group prefix:
 //	          "InReceives" in "Ip6"); values are signed (Tcp MaxConn is -1)
+//
+// --csv writes a header row "group,file,name,value", then one record per
+// counter, with the same names and values.
 
 import (
 	"bufio"
@@ -336,7 +339,7 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 		}
 		out = append(out, sg)
 	}
-	_, v6 := c.routeTables()
+	v6 := c.statsFamily() == "inet6"
 	for i := range st.Groups {
 		g := &st.Groups[i]
 		if v6 == isSnmp6(g) {
@@ -358,9 +361,19 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 	return out
 }
 
+// statsFamily is the one family -s reads: "inet" unless one was named.
+// As net-tools, -s knows "inet" or "inet6" alone; anything else (unix,
+// both families, a family named twice) is returned as the list.
+func (c *config) statsFamily() string {
+	if len(c.families) == 0 {
+		return "inet"
+	}
+	return strings.Join(c.families, ",")
+}
+
 func statistics(c *config, stdout, stderr io.Writer) error {
-	if !c.inetWanted() {
-		return errors.New("no statistics support for specified address family: unix")
+	if f := c.statsFamily(); f != "inet" && f != "inet6" {
+		return errors.New("no statistics support for specified address family: " + f)
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
 	for {
@@ -380,9 +393,12 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 		}
 		groups := statGroups(c, st)
 		var b []byte
-		if c.json {
+		switch {
+		case c.json:
 			b = appendStatsJSON(nil, groups)
-		} else {
+		case c.csv:
+			b = appendStatsCSV(nil, groups)
+		default:
 			b = appendStatsText(nil, groups)
 		}
 		if _, err := w.Write(b); err != nil {
@@ -483,6 +499,20 @@ func appendStatsJSON(b []byte, groups []shownGroup) []byte {
 			b = strconv.AppendInt(b, s.Value, 10)
 		}
 		b = append(b, '}', '}', '\n')
+	}
+	return b
+}
+
+func appendStatsCSV(b []byte, groups []shownGroup) []byte {
+	b = appendCSV(b, []string{"group", "file", "name", "value"})
+	for _, sg := range groups {
+		if !sg.print {
+			continue
+		}
+		group, file := sanitize(sg.g.Name), sanitize(sg.g.File)
+		for _, s := range sg.g.Stats {
+			b = appendCSV(b, []string{group, file, sanitize(s.Name), strconv.FormatInt(s.Value, 10)})
+		}
 	}
 	return b
 }

@@ -20,7 +20,9 @@ func TestStatsGolden(t *testing.T) {
 		cases = append(cases, modeCase{strings.TrimPrefix(strings.Join(a, ""), "-"), a, nil})
 	}
 	cases = append(cases, modeCase{"json", []string{"-s", "--json"}, nil},
-		modeCase{"json-t6", []string{"-st6", "--json"}, nil})
+		modeCase{"json-t6", []string{"-st6", "--json"}, nil},
+		modeCase{"csv", []string{"-s", "--csv"}, nil},
+		modeCase{"csv-u6", []string{"-su6", "--csv"}, nil})
 	runGoldens(t, root, "stats", cases)
 }
 

@@ -20,7 +20,10 @@ package main
 // under a one-line header, the cursor is hidden while watching and shown
 // again, colours reset, when it ends; NO_COLOR drops the colours. Piped,
 // rounds are appended, each after a line "=== <time> ===", with the
-// plain markers. --summary -c marks whole groups the same way.
+// plain markers. --summary -c marks whole groups the same way. With
+// --all-netns each round reads every namespace and shows the NetNS column
+// after the marker (--netns PID: that namespace's tables); a connection
+// is then known by its namespace too.
 // --json and --csv with -c print the full listing each round, unmarked.
 //
 // Owners come from a procmap.Tracker: a round re-reads one stat file per
@@ -57,19 +60,24 @@ type wrow struct {
 	row
 	m    *procmap.Map
 	mark byte
+	ns   *netstat.Namespace // with --all-netns and --netns
 }
 
 type wunix struct {
 	netstat.UnixSocket
 	m    *procmap.Map
 	mark byte
+	ns   *netstat.Namespace
 }
 
 // connKey names a connection across rounds; n tells apart rows with the
-// same ends (SO_REUSEPORT listeners).
+// same ends (SO_REUSEPORT listeners). With --all-netns the same ends may
+// be in two namespaces (a container's :80 and the host's): netns tells
+// them apart.
 type connKey struct {
 	proto         netstat.Proto
 	local, remote netip.AddrPort
+	netns         uint64
 	n             int
 }
 
@@ -97,6 +105,7 @@ type watcher struct {
 	shownRows          []wrow
 	shownUnix          []wunix
 	shownGroups        []group
+	sockNS             []*netstat.Namespace // the namespace of each of l.socks
 	warned             bool
 }
 
@@ -120,30 +129,50 @@ func (w *watcher) read(stderr io.Writer) error {
 	f := c.filter()
 	report := func(err error) { io.WriteString(stderr, "netstat: "+sanitize(err.Error())+"\n") }
 	l.socks = l.socks[:0]
-	if c.inetWanted() {
-		for s, err := range l.reader.Sockets(f) {
-			if err != nil {
-				report(err)
-				continue
-			}
-			if c.shown(&s) {
-				l.socks = append(l.socks, s)
-			}
-		}
-	}
+	w.sockNS = w.sockNS[:0]
 	w.prevUnix, w.unix = w.unix, w.prevUnix[:0]
 	w.prevUkeys, w.ukeys = w.ukeys, w.prevUkeys[:0]
 	var socksUnix []netstat.UnixSocket
-	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
-		for u, err := range l.reader.UnixSockets() {
-			if err != nil {
-				report(err)
-				continue
-			}
-			if c.unixShown(&u) {
-				socksUnix = append(socksUnix, u)
+	var unixNS []*netstat.Namespace
+	// scan reads the tables l.reader points at (one namespace's with
+	// --all-netns and --netns); undo drops what it read.
+	scan := func(ns *netstat.Namespace) (undo func()) {
+		n, nu := len(l.socks), len(socksUnix)
+		if c.inetWanted() {
+			for s, err := range l.reader.Sockets(f) {
+				if err != nil {
+					report(err)
+					continue
+				}
+				if c.shown(&s) {
+					l.socks = append(l.socks, s)
+					w.sockNS = append(w.sockNS, ns)
+				}
 			}
 		}
+		if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
+			for u, err := range l.reader.UnixSockets() {
+				if err != nil {
+					report(err)
+					continue
+				}
+				if c.unixShown(&u) {
+					socksUnix = append(socksUnix, u)
+					unixNS = append(unixNS, ns)
+				}
+			}
+		}
+		return func() {
+			l.socks, w.sockNS = l.socks[:n], w.sockNS[:n]
+			socksUnix, unixNS = socksUnix[:nu], unixNS[:nu]
+		}
+	}
+	if c.nsMode() {
+		if err := l.forNamespaces(scan); err != nil { // netns.go
+			return err
+		}
+	} else {
+		scan(nil)
 	}
 
 	var m *procmap.Map
@@ -171,15 +200,19 @@ func (w *watcher) read(stderr io.Writer) error {
 	w.prevKeys, w.keys = w.keys, w.prevKeys[:0]
 	clear(w.nextMemo)
 	dup := map[connKey]int{}
-	for _, s := range l.socks {
+	for i, s := range l.socks {
+		ns := w.sockNS[i]
 		k := connKey{proto: s.Proto, local: s.Local, remote: s.Remote}
+		if ns != nil {
+			k.netns = ns.Inode
+		}
 		if n, ok := dup[k]; ok {
 			dup[k] = n + 1
 			k.n = n + 1
 		} else {
 			dup[k] = 0
 		}
-		r := wrow{row: row{Socket: s}, m: m, mark: ' '}
+		r := wrow{row: row{Socket: s}, m: m, mark: ' ', ns: ns}
 		if m != nil {
 			r.Owners = m.Lookup(s.Inode)
 		}
@@ -198,7 +231,7 @@ func (w *watcher) read(stderr io.Writer) error {
 		w.keys = append(w.keys, k)
 	}
 	w.memo, w.nextMemo = w.nextMemo, w.memo
-	for _, u := range socksUnix {
+	for i, u := range socksUnix {
 		var owners []procmap.Owner
 		if m != nil {
 			owners = m.Lookup(u.Inode)
@@ -206,7 +239,7 @@ func (w *watcher) read(stderr io.Writer) error {
 		if !c.ownedBy(owners, m) {
 			continue
 		}
-		w.unix = append(w.unix, wunix{UnixSocket: u, m: m, mark: ' '})
+		w.unix = append(w.unix, wunix{UnixSocket: u, m: m, mark: ' ', ns: unixNS[i]})
 		w.ukeys = append(w.ukeys, u.Inode)
 	}
 	w.rounds++
@@ -342,10 +375,11 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		}
 		b = append(b, "Active Internet connections "...)
 		b = append(b, c.title()...)
-		b = c.appendInetColumns(append(b, "\n  "...))
+		b = c.appendInetColumns(l.nsHeader(append(b, "\n  "...)))
 		for i := range w.shownRows {
 			r := &w.shownRows[i]
 			b = markStart(b, r.mark, colour)
+			b = l.nsCellOf(b, r.ns)
 			b = l.appendRow(b, &r.row, r.m)
 			b = markEnd(b, r.mark, colour)
 		}
@@ -353,7 +387,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	if c.unix {
 		b = append(b, "Active UNIX domain sockets "...)
 		b = append(b, c.title()...)
-		b = append(b, "\n  Proto RefCnt Flags       Type       State         I-Node  "...)
+		b = append(l.nsHeader(append(b, "\n  "...)), "Proto RefCnt Flags       Type       State         I-Node  "...)
 		if c.programs {
 			b = append(b, " PID/Program name    "...)
 		}
@@ -361,6 +395,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		for i := range w.shownUnix {
 			u := &w.shownUnix[i]
 			b = markStart(b, u.mark, colour)
+			b = l.nsCellOf(b, u.ns)
 			b = l.appendUnix(b, &u.UnixSocket, u.m)
 			b = markEnd(b, u.mark, colour)
 		}
