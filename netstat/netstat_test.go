@@ -135,7 +135,7 @@ func TestMalformedKeepsGoodRows(t *testing.T) {
 		"proc/net/tcp:4: too few fields",
 		"proc/net/tcp:5: state: invalid syntax",
 		"proc/net/tcp:6: inode: invalid syntax",
-		"read proc/net/tcp6: is a directory",
+		"open proc/net/tcp6: is a directory",
 		"proc/net/udp:3: too few fields",
 	}
 	if diff := cmp.Diff(want, msgs); diff != "" {

@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/procnet/procnet/internal/fixture"
+	"golang.org/x/sys/unix"
 	"golang.org/x/tools/txtar"
 )
 
@@ -185,5 +187,46 @@ func TestHugeCmdline(t *testing.T) {
 	readDetails(w, int(dir.Fd()), p, true)
 	if c := cap(w.file); c > maxFile {
 		t.Errorf("worker buffer grew to %d bytes reading a %d-byte cmdline; bound %d", c, len(huge), maxFile)
+	}
+}
+
+// TestFIFODetails: a tree whose stat, status or cmdline is a FIFO with no
+// writer must not hang the walk; the process still shows what could be read.
+func TestFIFODetails(t *testing.T) {
+	ar := &txtar.Archive{Files: []txtar.File{
+		{Name: "proc/6/stat", Data: []byte("6 (fifo)" + hostileStat)},
+		{Name: "proc/6/fd/4 -> socket:[600]"},
+		{Name: "proc/7/fd/4 -> socket:[700]"},
+	}}
+	root := t.TempDir()
+	if err := fixture.Write(root, ar); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"proc/6/status", "proc/6/cmdline", "proc/7/stat"} {
+		if err := unix.Mkfifo(filepath.Join(root, name), 0o644); err != nil {
+			t.Skip("mkfifo:", err)
+		}
+	}
+	done := make(chan *Map, 1)
+	go func() {
+		m, err := Build(Options{Root: root, Cmdline: true})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- m
+	}()
+	select {
+	case m := <-done:
+		if m == nil {
+			return
+		}
+		if got := m.Lookup(600); len(got) != 1 || got[0].PID != 6 {
+			t.Errorf("socket 600: owners %v, want PID 6", got)
+		}
+		if p := m.Process(6); p == nil || p.Comm != "fifo" {
+			t.Errorf("process 6: %+v", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Build blocked on a FIFO")
 	}
 }

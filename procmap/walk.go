@@ -257,8 +257,10 @@ func (w *workerState) readFile(dirfd int, name string) ([]byte, unix.Errno) {
 // readPath is readFile for a NUL-terminated path. A symbolic link is not
 // followed (ELOOP): proc's own stat, status and cmdline are never links,
 // and in a fixture or container root a link could point out of the tree.
+// The open does not block (O_NONBLOCK): a hostile tree's FIFO reads as
+// empty or EAGAIN instead of hanging the walk.
 func (w *workerState) readPath(dirfd int, path []byte) ([]byte, unix.Errno) {
-	fd, e := openat(dirfd, path, unix.O_RDONLY|unix.O_NOFOLLOW)
+	fd, e := openat(dirfd, path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
 	if e != 0 {
 		return nil, e
 	}

@@ -1,11 +1,15 @@
 package procfile
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestOpenStaysUnderRoot: links are resolved inside the root (live /proc
@@ -58,5 +62,44 @@ func TestOpenStaysUnderRoot(t *testing.T) {
 		t.Errorf("live: %v", err)
 	} else {
 		f.Close()
+	}
+}
+
+// TestOpenRefusesNonRegular: a FIFO (which would block the open, or the
+// read, forever), a device (which could stream without end) and a
+// directory are refused, quickly, with ErrNotRegular.
+func TestOpenRefusesNonRegular(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "proc/net/dir"), 0o755)
+	if err := unix.Mkfifo(filepath.Join(root, "proc/net/tcp"), 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	os.Symlink("/dev/zero", filepath.Join(root, "proc/net/udp")) // resolves to root/dev/zero: absent
+	hasZero := unix.Mknod(filepath.Join(root, "proc/net/raw"), unix.S_IFCHR|0o644, int(unix.Mkdev(1, 5))) == nil
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, name := range []string{"proc/net/tcp", "proc/net/raw"} {
+			if name == "proc/net/raw" && !hasZero {
+				continue
+			}
+			f, err := Open(root, name)
+			if err == nil {
+				f.Close()
+				t.Errorf("%s opened", name)
+				continue
+			}
+			if !errors.Is(err, ErrNotRegular) || !strings.HasPrefix(err.Error(), "open "+name+": ") {
+				t.Errorf("%s: %v, want %q", name, err, "open "+name+": not a regular file")
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Open blocked on a FIFO")
+	}
+	if _, err := Open(root, "proc/net/dir"); !errors.Is(err, unix.EISDIR) || err.Error() != "open proc/net/dir: is a directory" {
+		t.Errorf("a directory: %v", err)
 	}
 }
