@@ -401,14 +401,24 @@ func lnPort(t *testing.T, f *os.File) int {
 	return sa.(*unix.SockaddrInet4).Port
 }
 
-// unsharedThreadSocket starts a thread that unshares its fd table and
-// opens a socket in it; the thread exits when done is closed.
+// unsharedThreadSocket starts a thread other than the leader that
+// unshares its fd table and opens a socket in it; the thread exits when
+// done is closed.
 func unsharedThreadSocket(t *testing.T) (ino uint64, done chan struct{}) {
 	t.Helper()
 	done = make(chan struct{})
 	res := make(chan error, 1)
-	go func() {
+	var thread func()
+	thread = func() {
 		runtime.LockOSThread() // never unlocked: the thread dies with its table
+		if unix.Gettid() == unix.Getpid() {
+			// The leader: its table is the one /proc/PID/fd shows, and Go
+			// never ends it. Hold it while another thread does the job.
+			go thread()
+			<-done
+			runtime.UnlockOSThread()
+			return
+		}
 		if err := unix.Unshare(unix.CLONE_FILES); err != nil {
 			res <- err
 			return
@@ -423,7 +433,8 @@ func unsharedThreadSocket(t *testing.T) (ino uint64, done chan struct{}) {
 		ino = st.Ino
 		res <- nil
 		<-done
-	}()
+	}
+	go thread()
 	if err := <-res; err != nil {
 		t.Skip("unshare(CLONE_FILES):", err)
 	}
@@ -475,5 +486,33 @@ func TestLiveBPFOrder(t *testing.T) {
 				t.Errorf("owner %v of %d has no details", o, ino)
 			}
 		}
+	}
+}
+
+// A Tracker on BPF finds new sockets with a full pass of the iterator,
+// and answers quiet rounds from its checks.
+func TestLiveTrackerBPF(t *testing.T) {
+	requireBPF(t)
+	_, _, a := listen(t)
+	tr := NewTracker(Options{Source: SourceBPF, FullEvery: 100})
+	m, err := tr.Refresh(map[uint64]bool{a: true})
+	if err != nil || !hasPID(m.Lookup(a), os.Getpid()) {
+		t.Fatalf("first refresh: %v, %v", m.Lookup(a), err)
+	}
+	if _, err := tr.Refresh(map[uint64]bool{a: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, b := listen(t)
+	m, err = tr.Refresh(map[uint64]bool{a: true, b: true})
+	if err != nil || !hasPID(m.Lookup(b), os.Getpid()) {
+		t.Fatalf("after a new socket: %v, %v", m.Lookup(b), err)
+	}
+	if want := (TrackerStats{Full: 2, Checks: 1}); tr.Stats != want {
+		t.Errorf("stats %+v, want %+v", tr.Stats, want)
+	}
+
+	_, err = NewTracker(Options{Root: fixture.Root(t, "testdata/basic.txtar"), Source: SourceBPF}).Refresh(nil)
+	if !errors.Is(err, ErrBPFUnavailable) {
+		t.Errorf("SourceBPF tracker under a fixture root: err = %v", err)
 	}
 }

@@ -157,7 +157,7 @@ func TestLiveChurn(t *testing.T) {
 		}
 		for _, ino := range mine {
 			if !hasPID(m.Lookup(ino), os.Getpid()) {
-				t.Fatalf("build %d: our socket %d has owners %v", builds, ino, m.Lookup(ino))
+				t.Fatalf("build %d: our socket %d has owners %v (we are %d; bpf err %v; procs %+v)", builds, ino, m.Lookup(ino), os.Getpid(), BPFError(), m.Procs)
 			}
 		}
 		builds++
