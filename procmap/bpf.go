@@ -259,6 +259,11 @@ type bpfIter struct {
 	iter *link.Iter
 }
 
+func (b *bpfIter) close() {
+	b.iter.Close()
+	b.prog.Close()
+}
+
 var bpfLoad struct {
 	once sync.Once
 	it   *bpfIter
