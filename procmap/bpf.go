@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -36,9 +37,10 @@ import (
 //	u64 inode  socket inode (i_ino of a sockfs inode, as in "socket:[N]")
 //	u64 start  task->start_boottime, ns (checked against /proc/PID/stat)
 //
-// The first record of a read is a header: pid 0, fd ^0, inode
-// bpfHeaderMagic and the start of the reading process itself, which
-// calibrates start times against /proc/PID/stat's clock ticks.
+// The first record of an iteration (written for its first file, whatever
+// it is) is a header: pid 0, fd ^0, inode bpfHeaderMagic and the start of
+// the reading process itself, which calibrates start times against
+// /proc/PID/stat's clock ticks.
 const (
 	bpfRecordSize  = 24
 	bpfHeaderMagic = 0x3174656e636f7270 // "procnet1" read little-endian
@@ -304,7 +306,15 @@ func loadedBPF() (*bpfIter, error) {
 	return bpfLoad.it, bpfLoad.err
 }
 
+const vmlinuxBTF = "/sys/kernel/btf/vmlinux"
+
 func loadBPF() (*bpfIter, error) {
+	// Tracing programs need the kernel's own BTF, which such kernels
+	// expose here; without it, btf would go looking for a vmlinux file on
+	// disk, slowly and for nothing.
+	if _, err := os.Stat(vmlinuxBTF); err != nil {
+		return nil, fmt.Errorf("kernel BTF: %w", err)
+	}
 	// One cache, so that the layout lookup and the attach target lookup
 	// share a single decoding of the kernel's BTF.
 	cache := btf.NewCache()
@@ -576,10 +586,6 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 	if filepath.Clean(rootDir(opts.Root)) != "/" {
 		return nil, fmt.Errorf("%w: Root %q is not the live system", ErrBPFUnavailable, opts.Root)
 	}
-	it, err := loadedBPF()
-	if err != nil {
-		return nil, err
-	}
 	procfd, err := openProc("")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBPFUnavailable, err)
@@ -588,7 +594,13 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 	w0 := workerPool.Get().(*workerState)
 	defer workerPool.Put(w0)
 	w0.reset()
+	// Checked first: it is cheap, and spares a caller that lacks the
+	// privileges the cost of a load bound to fail.
 	self, err := checkSelf(w0, procfd)
+	if err != nil {
+		return nil, err
+	}
+	it, err := loadedBPF()
 	if err != nil {
 		return nil, err
 	}

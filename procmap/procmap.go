@@ -80,7 +80,9 @@ type Map struct {
 	// Denied counts processes whose fd directory could not be read for
 	// lack of permission (EACCES, EPERM): their sockets are missing from
 	// Owners. A non-root caller meets one for every other user's process,
-	// and should warn that not all processes could be identified.
+	// and should warn that not all processes could be identified. With
+	// SourceBPF, which sees every process, it counts only owners whose
+	// details could not be read for lack of permission (0 as root).
 	Denied int
 }
 
