@@ -17,6 +17,32 @@
 // Every owner is kept: after fork, in prefork servers or after SCM_RIGHTS
 // one socket has several owners, sorted by PID then fd.
 //
+// # Sources
+//
+// On the live system, when it can, Build asks the kernel instead of
+// walking (Options.Source, SourceAuto by default): a BPF task_file
+// iterator (Linux 5.8+, kernel BTF, CAP_BPF and CAP_PERFMON or root) reports
+// every socket fd of every process in the caller's pid namespace in one
+// read(2), and only the owners' details are read from /proc, as above. The
+// program is assembled in Go, its struct offsets read from
+// /sys/kernel/btf/vmlinux, so it needs no compiler at run time; it is
+// loaded once per process (tens of milliseconds) and stays loaded. The
+// result is the walk's: a socket is a sockfs inode (what a "socket:[N]"
+// link names), the fd table is the thread-group leader's (what
+// /proc/PID/fd shows), PIDs are those of the caller's pid namespace, and
+// an owner whose PID names another process by the time its details are
+// read is dropped. Two differences remain. Map.Denied counts only owners
+// whose details could not be read: the iterator itself sees every
+// process, so as root it is 0 where the walk may count a process whose
+// fds it may not read. With Options.Inodes every owner is listed, since
+// nothing is gained by stopping early.
+//
+// Anything that keeps the iterator from working (a fixture root, no BPF
+// or BTF, too few privileges, a /proc of another pid namespace, a verifier
+// that refuses the program, an error while reading) makes SourceAuto walk
+// /proc instead, silently; BPFError says why. SourceProc always walks;
+// SourceBPF fails instead of walking.
+//
 // # Tolerance
 //
 // Processes that exit during the walk (ENOENT, ESRCH) are left out
@@ -62,6 +88,8 @@
 // DefaultFullEvery) and whenever the last one is older than Options.MaxAge
 // (if set), so no owner is staler than FullEvery refreshes or MaxAge. A
 // search may correct it earlier. FullEvery: 1 makes every refresh exact.
+// On the BPF source a search is a full pass of the iterator (it costs less
+// than most partial walks), so any new socket makes the refresh exact.
 //
 // # Concurrency
 //

@@ -21,16 +21,56 @@ func BenchmarkLiveFloor(b *testing.B) {
 	}
 }
 
-func BenchmarkLiveBuild(b *testing.B) {
+// BenchmarkLiveBuild is the /proc walk; BenchmarkLiveBuildBPF the BPF
+// iterator (program already loaded). Both report ns per socket fd found.
+func BenchmarkLiveBuild(b *testing.B) { benchBuild(b, SourceProc) }
+
+func BenchmarkLiveBuildBPF(b *testing.B) {
+	requireBPFBench(b)
+	benchBuild(b, SourceBPF)
+}
+
+func benchBuild(b *testing.B, src Source) {
+	m, err := Build(Options{Source: src})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fds := 0
+	for _, o := range m.Owners {
+		fds += len(o)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Build(Options{}); err != nil {
+		if _, err := Build(Options{Source: src}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	if fds > 0 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(fds), "ns/sockfd")
+	}
 }
 
-// BenchmarkLiveQuery asks for one inode per iteration, cycling through 16
+// BenchmarkLiveLoadBPF is the one-time cost of the BPF source: parse the
+// kernel's BTF, assemble, verify and attach the program.
+func BenchmarkLiveLoadBPF(b *testing.B) {
+	requireBPFBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		it, err := loadBPF()
+		if err != nil {
+			b.Fatal(err)
+		}
+		it.close()
+	}
+}
+
+func requireBPFBench(b *testing.B) {
+	if _, err := Build(Options{Source: SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
+		b.Skip(err)
+	}
+}
+
+// BenchmarkLiveQuery (the walk, stopping early) asks for one inode per iteration, cycling through 16
 // inodes spread evenly over all sockets (ordered by owner PID).
 func BenchmarkLiveQuery(b *testing.B) {
 	inodes := liveInodes(b)
@@ -41,7 +81,7 @@ func BenchmarkLiveQuery(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		Build(Options{Inodes: map[uint64]bool{sample[i%len(sample)]: true}})
+		Build(Options{Source: SourceProc, Inodes: map[uint64]bool{sample[i%len(sample)]: true}})
 		i++
 	}
 }
@@ -52,7 +92,7 @@ func BenchmarkLiveRefresh(b *testing.B) {
 	for _, ino := range liveInodes(b) {
 		all[ino] = true
 	}
-	tr := NewTracker(Options{FullEvery: 1 << 30})
+	tr := NewTracker(Options{Source: SourceProc, FullEvery: 1 << 30})
 	tr.Refresh(all)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -62,7 +102,7 @@ func BenchmarkLiveRefresh(b *testing.B) {
 
 // liveInodes returns every owned socket inode, ordered by first owner.
 func liveInodes(b *testing.B) []uint64 {
-	m, err := Build(Options{})
+	m, err := Build(Options{Source: SourceProc})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package procmap
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -156,7 +157,7 @@ func TestLiveChurn(t *testing.T) {
 		}
 		for _, ino := range mine {
 			if !hasPID(m.Lookup(ino), os.Getpid()) {
-				t.Fatalf("build %d: our socket %d has owners %v", builds, ino, m.Lookup(ino))
+				t.Fatalf("build %d: our socket %d has owners %v (we are %d; bpf err %v; procs %+v)", builds, ino, m.Lookup(ino), os.Getpid(), BPFError(), m.Procs)
 			}
 		}
 		builds++
@@ -210,15 +211,15 @@ func TestLiveNonRoot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("helper as nobody: %v\n%s", err, out)
 	}
-	var denied, found int
+	var denied, found, fellBack int
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "procmap-nobody "); ok {
-			fmt.Sscanf(v, "denied=%d found=%d", &denied, &found)
+			fmt.Sscanf(v, "denied=%d found=%d fallback=%d", &denied, &found, &fellBack)
 		}
 	}
-	if denied == 0 || found != 1 {
-		t.Errorf("as nobody: denied=%d found=%d, want denied > 0 and our own socket found\n%s", denied, found, out)
+	if denied == 0 || found != 1 || fellBack != 1 {
+		t.Errorf("as nobody: denied=%d found=%d fallback=%d, want denied > 0, our own socket found and a fallback from BPF\n%s", denied, found, fellBack, out)
 	}
 }
 
@@ -241,5 +242,9 @@ func nobodyHelper() {
 	if hasPID(m.Lookup(ino), os.Getpid()) {
 		found = 1
 	}
-	fmt.Println("procmap-nobody denied=" + strconv.Itoa(m.Denied) + " found=" + strconv.Itoa(found))
+	fellBack := 0
+	if errors.Is(BPFError(), ErrBPFUnavailable) {
+		fellBack = 1 // SourceAuto tried BPF and walked /proc instead
+	}
+	fmt.Println("procmap-nobody denied=" + strconv.Itoa(m.Denied) + " found=" + strconv.Itoa(found) + " fallback=" + strconv.Itoa(fellBack))
 }

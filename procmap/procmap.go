@@ -51,8 +51,13 @@ type Options struct {
 	// Inodes, when non-nil, restricts the map to the inodes whose value is
 	// true, and ends the walk as soon as each has an owner. A socket held
 	// by several processes may then list only the owners met before the
-	// walk ended. Ignored by Tracker (give Refresh the inodes instead).
+	// walk ended (with SourceBPF every owner is listed). Ignored by
+	// Tracker (give Refresh the inodes instead).
 	Inodes map[uint64]bool
+	// Source selects how owners are found: SourceAuto (the zero value)
+	// uses a BPF iterator on the live system where it can, else the
+	// /proc walk.
+	Source Source
 
 	// FullEvery bounds how stale a Tracker may get: a full walk at least
 	// every FullEvery calls to Refresh. 0 means DefaultFullEvery; 1 makes
@@ -79,7 +84,9 @@ type Map struct {
 	// Denied counts processes whose fd directory could not be read for
 	// lack of permission (EACCES, EPERM): their sockets are missing from
 	// Owners. A non-root caller meets one for every other user's process,
-	// and should warn that not all processes could be identified.
+	// and should warn that not all processes could be identified. With
+	// SourceBPF, which sees every process, it counts only owners whose
+	// details could not be read for lack of permission (0 as root).
 	Denied int
 }
 
@@ -124,8 +131,15 @@ func openProc(root string) (int, error) {
 // Processes that exit during the walk are left out silently; processes
 // whose fds may not be read are counted in Map.Denied. The only error is a
 // proc directory that cannot be opened or listed (a *fs.PathError naming
-// "proc").
+// "proc"), or with SourceBPF, any failure of that source.
 func Build(opts Options) (*Map, error) {
+	if useBPF(&opts) {
+		m, err := buildBPF(&opts, nil)
+		noteBPFErr(err)
+		if err == nil || opts.Source == SourceBPF {
+			return m, err
+		}
+	}
 	procfd, err := openProc(opts.Root)
 	if err != nil {
 		return nil, err

@@ -29,6 +29,9 @@ type Tracker struct {
 	seen     map[int]struct{}
 	rounds   int // refreshes since the last full walk
 	lastFull time.Time
+	// bpf is set while full refreshes use the BPF iterator; searches
+	// are then full refreshes too.
+	bpf bool
 
 	// Stats counts the kinds of refresh done so far, for tests and tuning.
 	Stats TrackerStats
@@ -90,7 +93,7 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 
 	if t.cur == nil || inodes == nil || t.rounds+1 >= t.opts.FullEvery ||
 		(t.opts.MaxAge > 0 && time.Since(t.lastFull) >= t.opts.MaxAge) {
-		return t.full(procfd, inodes), nil
+		return t.full(procfd, inodes)
 	}
 	t.rounds++
 
@@ -169,6 +172,12 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 		return t.cur, nil
 	}
 
+	if t.bpf {
+		// One pass of the iterator reads every process for less than
+		// most partial walks cost: search by reading everything.
+		return t.full(procfd, inodes)
+	}
+
 	// Search: known owners first, then newcomers, then everyone else.
 	order := make([]int, 0, len(pids))
 	for pid := range next.Procs {
@@ -200,7 +209,7 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 	wk.run(t.workers[:numWorkers(len(order))])
 	if !wk.skipped.Load() {
 		// Nothing stopped the walk: it read every process, a full walk.
-		return t.fullFrom(pids, inodes), nil
+		return t.fullFrom(collect(t.workers[:numWorkers(len(order))]), pids, inodes), nil
 	}
 	t.Stats.Searches++
 	mutate()
@@ -230,26 +239,39 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 	return next, nil
 }
 
-// full walks every process and starts afresh from the result.
-func (t *Tracker) full(procfd int, inodes map[uint64]bool) *Map {
+// full reads every process (with the BPF iterator if the options allow
+// and it works, else by walking) and starts afresh from the result.
+func (t *Tracker) full(procfd int, inodes map[uint64]bool) (*Map, error) {
 	var known map[int]*Process
 	if t.cur != nil {
 		known = t.cur.Procs
 	}
-	wk := &walk{procfd: procfd, pids: t.pids, want: inodes, cmdline: t.opts.Cmdline,
-		known: func(pid int, start uint64, comm []byte) *Process {
-			if p := known[pid]; p != nil && p.StartTime == start && p.Comm == string(comm) {
-				return p
-			}
-			return nil
-		}}
+	reuse := func(pid int, start uint64, comm []byte) *Process {
+		if p := known[pid]; p != nil && p.StartTime == start && p.Comm == string(comm) {
+			return p
+		}
+		return nil
+	}
+	if useBPF(&t.opts) {
+		opts := t.opts
+		opts.Inodes = inodes
+		m, err := buildBPF(&opts, reuse)
+		noteBPFErr(err)
+		t.bpf = err == nil
+		if err == nil {
+			return t.fullFrom(m, t.pids, inodes), nil
+		}
+		if t.opts.Source == SourceBPF {
+			return nil, err
+		}
+	}
+	wk := &walk{procfd: procfd, pids: t.pids, want: inodes, cmdline: t.opts.Cmdline, known: reuse}
 	wk.run(t.workers[:numWorkers(len(t.pids))])
-	return t.fullFrom(t.pids, inodes)
+	return t.fullFrom(collect(t.workers[:numWorkers(len(t.pids))]), t.pids, inodes), nil
 }
 
-// fullFrom records the result of a walk that read every process in pids.
-func (t *Tracker) fullFrom(pids []int, inodes map[uint64]bool) *Map {
-	m := collect(t.workers[:numWorkers(len(pids))])
+// fullFrom records m, the result of reading every process in pids.
+func (t *Tracker) fullFrom(m *Map, pids []int, inodes map[uint64]bool) *Map {
 	t.Stats.Full++
 	t.cur = m
 	t.rounds = 0
