@@ -268,6 +268,7 @@ func (b *bpfIter) close() {
 
 var bpfLoad struct {
 	once sync.Once
+	done atomic.Bool // once has run
 	it   *bpfIter
 	err  error
 }
@@ -302,6 +303,7 @@ func loadedBPF() (*bpfIter, error) {
 		if bpfLoad.err != nil {
 			bpfLoad.err = fmt.Errorf("%w: %w", ErrBPFUnavailable, bpfLoad.err)
 		}
+		bpfLoad.done.Store(true)
 	})
 	return bpfLoad.it, bpfLoad.err
 }
@@ -363,7 +365,10 @@ type Source int
 const (
 	// SourceAuto uses SourceBPF on the live system when it works there
 	// (root, BPF and kernel BTF available, /proc of the caller's pid
-	// namespace) and SourceProc otherwise, silently: see BPFError.
+	// namespace) and SourceProc otherwise, silently: see BPFError. A
+	// Build, unless the program is loaded already, loads it only when the
+	// system has at least 8,192 open files (fs/file-nr): below that, the
+	// walk costs less than the one-time load (25–40 ms).
 	SourceAuto Source = iota
 	// SourceProc walks /proc/PID/fd of every process.
 	SourceProc
@@ -395,6 +400,40 @@ func useBPF(opts *Options) bool {
 		return filepath.Clean(rootDir(opts.Root)) == "/"
 	}
 	return true
+}
+
+// bpfMinFiles is the number of open files in the system under which a
+// one-shot Build under SourceAuto walks /proc rather than load the BPF
+// program: loading costs 25–40 ms once per process (decoding the
+// kernel's BTF), what the walk spends on some 5,000 fds.
+const bpfMinFiles = 8192
+
+// worthBPF reports whether a Build under SourceAuto should use BPF: it is
+// loaded already, or the system holds enough open files
+// (proc/sys/fs/file-nr, system-wide) for the load to pay for itself in
+// one Build. A Tracker, which runs many times, does not ask.
+func worthBPF(w *workerState, procfd int) bool {
+	if bpfLoad.done.Load() {
+		return bpfLoad.err == nil
+	}
+	b, e := w.readFile(procfd, "sys/fs/file-nr")
+	return e != 0 || manyFiles(b)
+}
+
+// manyFiles reports whether file-nr's first number, the open files, is at
+// least bpfMinFiles.
+func manyFiles(b []byte) bool {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+		if n >= bpfMinFiles {
+			return true
+		}
+	}
+	return false
 }
 
 // bpfSelf is what the BPF path needs to know about the calling process.

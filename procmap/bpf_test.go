@@ -516,3 +516,18 @@ func TestLiveTrackerBPF(t *testing.T) {
 		t.Errorf("SourceBPF tracker under a fixture root: err = %v", err)
 	}
 }
+
+func TestManyFiles(t *testing.T) {
+	for in, want := range map[string]bool{
+		"498\t0\t2466170\n":    false,
+		"8191\t0\t2466170\n":   false,
+		"8192\t0\t2466170\n":   true,
+		"120000\t0\t2466170\n": true,
+		"":                     false,
+		"x\n":                  false,
+	} {
+		if got := manyFiles([]byte(in)); got != want {
+			t.Errorf("manyFiles(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -233,6 +233,12 @@ func nobodyHelper() {
 	f, _ := ln.(*net.TCPListener).File()
 	fi, _ := f.Stat()
 	ino := fi.Sys().(*syscall.Stat_t).Ino
+	// SourceBPF says why it cannot run; SourceAuto then walks /proc.
+	// (Auto alone might not even try BPF on a machine with few files.)
+	fellBack := 0
+	if _, err := Build(Options{Source: SourceBPF}); errors.Is(err, ErrBPFUnavailable) && errors.Is(BPFError(), ErrBPFUnavailable) {
+		fellBack = 1
+	}
 	m, err := Build(Options{Cmdline: true})
 	if err != nil {
 		fmt.Println("build:", err)
@@ -241,10 +247,6 @@ func nobodyHelper() {
 	found := 0
 	if hasPID(m.Lookup(ino), os.Getpid()) {
 		found = 1
-	}
-	fellBack := 0
-	if errors.Is(BPFError(), ErrBPFUnavailable) {
-		fellBack = 1 // SourceAuto tried BPF and walked /proc instead
 	}
 	fmt.Println("procmap-nobody denied=" + strconv.Itoa(m.Denied) + " found=" + strconv.Itoa(found) + " fallback=" + strconv.Itoa(fellBack))
 }

@@ -133,12 +133,10 @@ func openProc(root string) (int, error) {
 // proc directory that cannot be opened or listed (a *fs.PathError naming
 // "proc"), or with SourceBPF, any failure of that source.
 func Build(opts Options) (*Map, error) {
-	if useBPF(&opts) {
+	if opts.Source == SourceBPF {
 		m, err := buildBPF(&opts, nil)
 		noteBPFErr(err)
-		if err == nil || opts.Source == SourceBPF {
-			return m, err
-		}
+		return m, err
 	}
 	procfd, err := openProc(opts.Root)
 	if err != nil {
@@ -147,6 +145,13 @@ func Build(opts Options) (*Map, error) {
 	defer closefd(procfd)
 	w0 := workerPool.Get().(*workerState)
 	defer workerPool.Put(w0)
+	if useBPF(&opts) && worthBPF(w0, procfd) {
+		m, err := buildBPF(&opts, nil)
+		noteBPFErr(err)
+		if err == nil {
+			return m, nil
+		}
+	}
 	pids, e := listPIDs(make([]int, 0, 512), procfd, w0.dents)
 	if e != 0 {
 		return nil, &fs.PathError{Op: "readdir", Path: "proc", Err: e}
