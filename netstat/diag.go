@@ -15,9 +15,10 @@ import (
 // The kernel offers the same tables twice: as text in proc/net/… and as
 // binary rows over a NETLINK_SOCK_DIAG socket (inet_diag, what `ss` uses).
 // Netlink costs about a third of the text: no formatting in the kernel, no
-// parsing here. The rows and their values are the same (see Reader.Source
-// for the few exceptions), and so is their order: both walk the listening
-// hash and then the established hash, bucket by bucket.
+// parsing here. The rows and their values are the same (the package doc
+// lists the two exceptions, both about SYN_RECV request sockets), and so
+// is their order: both walk the listening hash and then the established
+// hash, bucket by bucket.
 type Source uint8
 
 const (
