@@ -573,9 +573,90 @@ func v6only(b []byte) bool {
 	return false
 }
 
-// maxBytecode bounds the port filter pushed into the kernel.
-const maxBytecode = 0
+// The port filter pushed into the kernel: inet_diag bytecode
+// (linux/inet_diag.h), run on every socket before its row is built.
+const (
+	maxBytecode = 2048 // a longer port list is filtered here only
+	bcJmp       = 1    // INET_DIAG_BC_JMP: always takes "no"
+	bcSEq       = 11   // INET_DIAG_BC_S_EQ: local port == operand
+	bcDEq       = 12   // INET_DIAG_BC_D_EQ: remote port == operand
+)
 
 // appendPortBytecode appends to the request b an INET_DIAG_REQ_BYTECODE
-// attribute that keeps the rows f's ports allow.
-func appendPortBytecode(b []byte, f *Filter) []byte { return b }
+// attribute keeping the rows whose ports pass f (Ports: local or remote
+// port listed; LocalPorts, RemotePorts: that side's), or returns b as it
+// is when f has no ports or too many. The scan still checks every row, so
+// the bytecode only spares the kernel building rows that would be
+// dropped.
+//
+// Each op is {code u8, yes u8, no u16}; a port comparison is followed by
+// an operand op whose "no" holds the port. The kernel accepts a socket
+// when the program runs off its end exactly, and rejects it on a jump to
+// end+4. Offsets are relative to the op. A comparison's "yes" falls
+// through (the kernel's audit walks the yes chain); a group of
+// alternatives is laid out as
+//
+//	cmp1 JMP cmp2 JMP … cmpN
+//
+// where cmp_k's "no" goes to cmp_k+1 (12 bytes on), the JMP after a
+// match skips to the next group, and the last comparison's "no" rejects.
+func appendPortBytecode(b []byte, f *Filter) []byte {
+	n := 2*len(f.Ports) + len(f.LocalPorts) + len(f.RemotePorts)
+	groups := 0
+	for _, g := range [][]uint16{f.Ports, f.LocalPorts, f.RemotePorts} {
+		if len(g) > 0 {
+			groups++
+		}
+	}
+	size := 8*n + 4*(n-groups)
+	if n == 0 || size > maxBytecode || len(b)+4+size > cap(b) {
+		return b
+	}
+	ne := binary.NativeEndian
+	b = ne.AppendUint16(b, uint16(4+size))
+	b = ne.AppendUint16(b, inetDiagReqBC)
+	base := len(b)
+	b = appendGroup(b, base, size, f.Ports, 0)
+	b = appendGroup(b, base, size, f.LocalPorts, bcSEq)
+	b = appendGroup(b, base, size, f.RemotePorts, bcDEq)
+	return b
+}
+
+// appendGroup appends the alternatives of one port list: the port that
+// code compares (bcSEq local, bcDEq remote, 0 either) equal to one of
+// ports. base is where the program starts in b, size its whole length.
+func appendGroup(b []byte, base, size int, ports []uint16, code uint8) []byte {
+	both := code == 0
+	m := len(ports)
+	if both {
+		m *= 2
+	}
+	if m == 0 {
+		return b
+	}
+	end := len(b) - base + 8*m + 4*(m-1) // the next group
+	op := func(b []byte, code, yes uint8, no int) []byte {
+		b = append(b, code, yes)
+		return binary.NativeEndian.AppendUint16(b, uint16(no))
+	}
+	for k := 0; k < m; k++ {
+		code, i := code, k
+		if both {
+			code, i = bcSEq, k/2
+			if k%2 == 1 {
+				code = bcDEq
+			}
+		}
+		port := ports[i]
+		at := len(b) - base
+		if k < m-1 {
+			b = op(b, code, 8, 12)
+			b = op(b, 0, 0, int(port))
+			b = op(b, bcJmp, 4, end-(at+8))
+		} else {
+			b = op(b, code, 8, size+4-at) // no match in the group: reject
+			b = op(b, 0, 0, int(port))
+		}
+	}
+	return b
+}

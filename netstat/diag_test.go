@@ -218,6 +218,22 @@ func loopbackSet(t *testing.T) (ports []uint16, reqPort uint16) {
 	}
 	keep(cp)
 
+	// A bound TCP socket that neither listens nor connects: proc does
+	// not show it, and netlink must not either (TCP_BOUND_INACTIVE).
+	bfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(rawFD(bfd))
+	if err := unix.Bind(bfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	bsa, err := unix.Getsockname(bfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports = append(ports, uint16(bsa.(*unix.SockaddrInet4).Port))
+
 	// A sender facing a zero window: Send-Q > 0 and the probe timer.
 	var lc net.ListenConfig
 	lc.Control = func(_, _ string, c syscall.RawConn) error {
@@ -432,13 +448,15 @@ func TestDiagFilter(t *testing.T) {
 // makes no heap allocation.
 func TestDiagAllocs(t *testing.T) {
 	diagUsable(t)
-	loopbackSet(t)
+	ports, _ := loopbackSet(t)
 	r := Reader{Source: SourceNetlink}
-	f := Filter{Protos: Protos(TCP, TCP6, UDP, UDP6, UDPLite, UDPLite6)} // raw comes from proc
+	protos := Protos(TCP, TCP6, UDP, UDP6, UDPLite, UDPLite6) // raw comes from proc
 	scan := func() {
-		for _, err := range r.Sockets(f) {
-			if err != nil {
-				t.Fatal(err)
+		for _, f := range []Filter{{Protos: protos}, {Protos: protos, Ports: ports, RemotePorts: ports[:2]}} {
+			for _, err := range r.Sockets(f) {
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
@@ -852,3 +870,193 @@ func BenchmarkDiag(b *testing.B) { benchSource(b, SourceNetlink) }
 
 // BenchmarkDiagProc reads the same table from /proc/net/tcp, for the ratio.
 func BenchmarkDiagProc(b *testing.B) { benchSource(b, SourceProc) }
+
+// bcAudit and bcRun are the kernel's inet_diag_bc_audit and
+// inet_diag_bc_run (net/ipv4/inet_diag.c) for the ops the port filter
+// uses, so that its programs can be checked against every port pair.
+func bcAudit(bc []byte) bool {
+	ne := binary.NativeEndian
+	validCC := func(cc int) bool { // cc: an offset reached along the yes chain
+		for l := len(bc); l >= 0; {
+			at := len(bc) - l
+			if cc > l {
+				return false
+			}
+			if cc == l {
+				return true
+			}
+			yes := int(bc[at+1])
+			if yes < 4 || yes&3 != 0 {
+				return false
+			}
+			l -= yes
+		}
+		return false
+	}
+	for l := len(bc); l > 0; {
+		at := len(bc) - l
+		if l < 4 {
+			return false
+		}
+		code, yes, no := bc[at], int(bc[at+1]), int(ne.Uint16(bc[at+2:]))
+		minLen := 4
+		switch code {
+		case bcSEq, bcDEq:
+			minLen += 4
+			if l < minLen {
+				return false
+			}
+		case bcJmp, 0:
+		default:
+			return false
+		}
+		if code != 0 {
+			if no < minLen || no > l+4 || no&3 != 0 {
+				return false
+			}
+			if no < l && !validCC(l-no) {
+				return false
+			}
+		}
+		if yes < minLen || yes > l+4 || yes&3 != 0 {
+			return false
+		}
+		l -= yes
+	}
+	return true
+}
+
+func bcRun(bc []byte, sport, dport uint16) bool {
+	ne := binary.NativeEndian
+	l := len(bc)
+	for l > 0 {
+		at := len(bc) - l
+		code, yes, no := bc[at], int(bc[at+1]), int(ne.Uint16(bc[at+2:]))
+		ok := true
+		switch code {
+		case bcJmp:
+			ok = false
+		case bcSEq:
+			ok = sport == ne.Uint16(bc[at+6:])
+		case bcDEq:
+			ok = dport == ne.Uint16(bc[at+6:])
+		}
+		if ok {
+			l -= yes
+		} else {
+			l -= no
+		}
+	}
+	return l == 0
+}
+
+// TestPortBytecode runs the port filter's programs through the kernel's
+// audit and interpreter (in Go) and wants the Filter's own verdict for
+// every port pair.
+func TestPortBytecode(t *testing.T) {
+	ports := []uint16{0, 22, 80, 443, 8080, 65535}
+	lists := [][]uint16{nil, {80}, {80, 443}, {0, 22, 8080}, ports}
+	n := 0
+	for _, p := range lists {
+		for _, lp := range lists {
+			for _, rp := range lists {
+				f := Filter{Ports: p, LocalPorts: lp, RemotePorts: rp}
+				var d diagConn
+				req := d.request(unix.AF_INET, unix.IPPROTO_TCP, 0, tcpStateMask, &f)
+				if len(p)+len(lp)+len(rp) == 0 {
+					if len(req) != diagReqTotal {
+						t.Fatalf("%+v: bytecode without ports", f)
+					}
+					continue
+				}
+				attr := req[diagReqTotal:]
+				if len(attr) < 4 || int(binary.NativeEndian.Uint16(attr)) != len(attr) ||
+					binary.NativeEndian.Uint16(attr[2:]) != inetDiagReqBC ||
+					binary.NativeEndian.Uint32(req) != uint32(len(req)) {
+					t.Fatalf("%+v: bad attribute % x", f, attr)
+				}
+				bc := attr[4:]
+				if !bcAudit(bc) {
+					t.Fatalf("%+v: the kernel's audit refuses % x", f, bc)
+				}
+				for _, s := range append(ports, 1, 81, 444) {
+					for _, d := range append(ports, 2, 79, 442) {
+						if got, want := bcRun(bc, s, d), f.portsMatch(s, d); got != want {
+							t.Fatalf("%+v, ports %d->%d: bytecode %v, filter %v\n% x", f, s, d, got, want, bc)
+						}
+						n++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d filter and port combinations agree", n)
+	// Too many ports: no bytecode, the scan filters alone.
+	var d diagConn
+	many := make([]uint16, 200)
+	if req := d.request(unix.AF_INET, unix.IPPROTO_TCP, 0, tcpStateMask, &Filter{Ports: many}); len(req) != diagReqTotal {
+		t.Errorf("%d bytes of bytecode for 200 ports", len(req)-diagReqTotal)
+	}
+}
+
+// TestDiagBytecodeLive checks that the kernel applies the port filter: a
+// dump with it returns only rows that pass, and the same rows as an
+// unfiltered dump filtered here.
+func TestDiagBytecodeLive(t *testing.T) {
+	diagUsable(t)
+	ports, _ := loopbackSet(t)
+	dumpRows := func(f *Filter) (rows []Socket) {
+		var d diagConn
+		d.buf = make([]byte, diagBufSize)
+		dump, err := startDump(d.buf, d.request(unix.AF_INET, unix.IPPROTO_TCP, 1<<(inetDiagInfo-1), tcpStateMask, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dump.close()
+		for {
+			msg, err := dump.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg == nil {
+				return rows
+			}
+			var s Socket
+			if _, err := parseDiag(&s, TCP, msg); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, s)
+		}
+	}
+	for _, f := range []Filter{{Ports: ports[:2]}, {LocalPorts: ports[:3]}, {RemotePorts: ports[:1]},
+		{Ports: ports, RemotePorts: ports[:1]}} {
+		var last string
+		for attempt := 1; attempt <= 20; attempt++ {
+			filtered := func() (want []Socket) {
+				for _, s := range dumpRows(nil) {
+					if f.portsMatch(s.Local.Port(), s.Remote.Port()) {
+						want = append(want, s)
+					}
+				}
+				return want
+			}
+			want := filtered()
+			got := dumpRows(&f)
+			after := filtered()
+			for _, s := range got {
+				if !f.portsMatch(s.Local.Port(), s.Remote.Port()) {
+					t.Fatalf("filter %+v: the kernel let %v->%v through", f, s.Local, s.Remote)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("filter %+v: no rows to compare", f)
+			}
+			if last = sandwich(want, got, after); last == "" {
+				break
+			}
+		}
+		if last != "" {
+			t.Errorf("filter %+v: %s", f, last)
+		}
+	}
+}
