@@ -554,8 +554,11 @@ func (d *diagConn) readListeners() {
 	}
 }
 
-// v6only reads INET_DIAG_SKV6ONLY from a message parseDiag accepted.
+// v6only reads INET_DIAG_SKV6ONLY from an inet_diag_msg.
 func v6only(b []byte) bool {
+	if len(b) < diagMsgLen {
+		return false
+	}
 	for a := b[diagMsgLen:]; len(a) >= 4; {
 		l := int(binary.NativeEndian.Uint16(a))
 		if l < 4 || l > len(a) {
