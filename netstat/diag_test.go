@@ -418,6 +418,32 @@ func TestDiagWholeTables(t *testing.T) {
 	t.Skipf("the live tables never held still for three reads; last: %s", last)
 }
 
+// TestDiagOrderAtScale compares the whole tcp table holding 2,000 more
+// connections, which netlink delivers in dozens of datagrams and proc in
+// dozens of reads: both resume where they stopped, and the rows must come
+// in the same order.
+func TestDiagOrderAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 4,000 sockets")
+	}
+	diagUsable(t)
+	benchPairs(t, 2000)
+	f := Filter{Protos: Protos(TCP)}
+	var last string
+	for attempt := 1; attempt <= 20; attempt++ {
+		proc1, diag, proc2 := readBoth(t, f)
+		if last = sandwich(proc1, diag, proc2); last == "" {
+			if len(diag) < 4000 {
+				t.Fatalf("only %d rows", len(diag))
+			}
+			t.Logf("attempt %d: all %d rows identical and in the same order", attempt, len(diag))
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Skipf("the tcp table never held still for three reads; last: %.2000s", last)
+}
+
 // TestDiagFilter checks that the filter gives the same rows either way.
 func TestDiagFilter(t *testing.T) {
 	diagUsable(t)
@@ -789,9 +815,9 @@ func FuzzParseDiag(f *testing.F) {
 }
 
 // benchPairs opens n loopback TCP connections (2n sockets) for a
-// benchmark and closes them with a reset afterwards, so that no TIME_WAIT
-// rows outlive it.
-func benchPairs(b *testing.B, n int) {
+// benchmark or test and closes them with a reset afterwards, so that no
+// TIME_WAIT rows outlive it.
+func benchPairs(b testing.TB, n int) {
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		b.Skip(err)
