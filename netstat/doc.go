@@ -18,14 +18,41 @@
 //		fmt.Println(s.Proto, s.Local, s.Inode)
 //	}
 //
-// Sockets streams the rows through a fixed 64 KiB buffer, so a table of
-// any size costs the same memory; after a Reader's first scan, reading a
+// Sockets streams the rows through a fixed 64 KiB buffer (one per
+// source), so a table of any size costs the same memory; after a Reader's first scan, reading a
 // row makes no heap allocation (unix paths are interned the same way).
 // List and AppendSockets collect the rows into a slice.
 //
 // A Filter is applied inside the scan: the state column is checked first,
 // then the ports, then the inode, and only a row that passes has its
 // addresses decoded, so rows that are filtered out cost little.
+//
+// # Netlink or proc
+//
+// For the live system (Root "" or "/", PID 0) the Reader's zero Source,
+// SourceAuto, reads tcp, tcp6, udp, udp6, udplite and udplite6 over a
+// NETLINK_SOCK_DIAG socket (inet_diag, as `ss` does) instead of parsing
+// proc's text: about half the CPU per row. The rows are the same, in the
+// same order (both walk the kernel's listening hash, then its established
+// hash), with the same values: Retransmits and Timeout come from tcp_info
+// as proc prints them, a listener's TxQueue is 0 as in proc (netlink's
+// Send-Q is the maximum backlog), a request socket's UID is its
+// listener's, UDP Drops is the socket's drop counter, TimerTicks is the
+// remaining milliseconds / 10 (the very value proc prints for HZ = 100,
+// 250, 500 or 1000). Two exceptions, both about transient SYN_RECV request
+// sockets: Retransmits counts SYN-ACKs resent where proc counts timer
+// expiries (they differ after a client resent its SYN, or under
+// TCP_DEFER_ACCEPT), and the UID is found by matching the request's local
+// address to a listener, which a SO_REUSEPORT group with several owners
+// makes ambiguous. On a 32-bit inode space (every current kernel) Inode is
+// exact.
+//
+// When netlink fails — no permission, no sock_diag, no diag module for a
+// protocol — SourceAuto reads that table from proc, silently. Fixture
+// roots, a PID's namespace and the raw tables are always read from proc
+// (raw_diag is an optional module). SourceProc forces proc, and
+// SourceNetlink forces netlink, reporting a *DiagError for a table it
+// cannot read that way.
 //
 // # What the columns mean
 //

@@ -23,7 +23,12 @@ type Reader struct {
 	// PID, when positive, reads proc/PID/net/…: the tables of that
 	// process's network namespace. Zero reads proc/net/… (the reader's own).
 	PID int
+	// Source says where the live system's tables come from: over netlink
+	// when the kernel allows (SourceAuto, the zero value), or always
+	// from proc/net (SourceProc). See Source.
+	Source Source
 
+	diag   diagConn
 	buf    []byte
 	fields [][]byte
 	seen   recentInodes
@@ -99,7 +104,7 @@ func (r *Reader) Sockets(f Filter) iter.Seq2[Socket, error] {
 			if !f.Protos.Has(p) {
 				continue
 			}
-			if !r.scanTable(p, &f, yield) {
+			if !r.scan(p, &f, yield) {
 				return
 			}
 		}
