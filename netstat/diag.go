@@ -91,6 +91,7 @@ const (
 	inetDiagInfo      = 2  // INET_DIAG_INFO: struct tcp_info
 	inetDiagSkmeminfo = 7  // INET_DIAG_SKMEMINFO: u32[SK_MEMINFO_VARS]
 	inetDiagV6only    = 11 // INET_DIAG_SKV6ONLY: u8
+	inetDiagShutdown  = 8  // INET_DIAG_SHUTDOWN: u8, sent for every full socket
 	inetDiagReqBC     = 1  // INET_DIAG_REQ_BYTECODE
 
 	// tcpStateMask has the bits of the TCP states 1..12 (TCPF_*). Bit 13,
@@ -152,6 +153,14 @@ func (r *Reader) live() bool { return (r.Root == "" || r.Root == "/") && r.PID <
 
 // scan reads table p from the Reader's source.
 func (r *Reader) scan(p Proto, f *Filter, yield func(Socket, error) bool) bool {
+	if r.NoRetransmits && p.IsTCP() {
+		// The same zeros whichever source answers.
+		all := yield
+		yield = func(s Socket, err error) bool {
+			s.Retransmits, s.Timeout = 0, 0
+			return all(s, err)
+		}
+	}
 	if _, _, ok := diagProto(p); ok {
 		switch {
 		case r.Source == SourceNetlink && !r.live():
@@ -185,7 +194,9 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 	}
 	var ext uint8
 	if p.IsTCP() {
-		ext = 1 << (inetDiagInfo - 1) // icsk_retransmits, icsk_probes_out
+		if !r.NoRetransmits {
+			ext = 1 << (inetDiagInfo - 1) // icsk_retransmits, icsk_probes_out
+		}
 	} else {
 		ext = 1 << (inetDiagSkmeminfo - 1) // sk_drops
 	}
@@ -400,6 +411,7 @@ func parseDiag(s *Socket, p Proto, b []byte) (request bool, err error) {
 		return false, errDiagFamily
 	}
 	var info, mem []byte
+	full := false // a full socket, not a request or TIME_WAIT one
 	for a := b[diagMsgLen:]; len(a) > 0; {
 		if len(a) < 4 {
 			return false, errDiagAttr
@@ -410,7 +422,9 @@ func parseDiag(s *Socket, p Proto, b []byte) (request bool, err error) {
 		}
 		switch binary.NativeEndian.Uint16(a[2:]) & 0x3fff {
 		case inetDiagInfo:
-			info = a[4:l]
+			info, full = a[4:l], true
+		case inetDiagShutdown:
+			full = true
 		case inetDiagSkmeminfo:
 			mem = a[4:l]
 		}
@@ -453,16 +467,19 @@ func parseDiag(s *Socket, p Proto, b []byte) (request bool, err error) {
 		return false, nil
 	}
 	switch {
-	case info != nil: // a full socket
-		if len(info) < tcpiProbes+1 {
-			return false, errDiagAttr
-		}
+	case full:
 		// proc prints icsk_retransmits and icsk_probes_out whatever
 		// the timer; idiag_retrans holds one or the other depending on
 		// it. tcp_info has both (and zeros for a listener, whose
-		// counters are zero).
-		s.Retransmits = uint32(info[tcpiRetransmits])
-		s.Timeout = uint32(info[tcpiProbes])
+		// counters are zero). Without tcp_info (NoRetransmits) they
+		// stay zero.
+		if info != nil {
+			if len(info) < tcpiProbes+1 {
+				return false, errDiagAttr
+			}
+			s.Retransmits = uint32(info[tcpiRetransmits])
+			s.Timeout = uint32(info[tcpiProbes])
+		}
 		if state == Listen {
 			// idiag_wqueue is the maximum backlog; proc prints
 			// write_seq - snd_una, zero for a listener.

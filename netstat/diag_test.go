@@ -33,10 +33,10 @@ func diagUsable(t testing.TB) {
 
 // readBoth reads f with SourceProc, then SourceNetlink, then SourceProc
 // again.
-func readBoth(t *testing.T, f Filter) (proc1, diag, proc2 []Socket) {
+func readBoth(t *testing.T, f Filter, noRetrans bool) (proc1, diag, proc2 []Socket) {
 	t.Helper()
 	read := func(src Source) []Socket {
-		r := Reader{Source: src}
+		r := Reader{Source: src, NoRetransmits: noRetrans}
 		got, err := r.AppendSockets(nil, f)
 		if err != nil {
 			t.Fatalf("%v: %v", src, err)
@@ -334,13 +334,28 @@ func loopbackSet(t *testing.T) (ports []uint16, reqPort uint16) {
 // proc and through netlink and requires the same rows, in the same order,
 // with the same values.
 func TestDiagMatchesProc(t *testing.T) {
+	t.Run("all", func(t *testing.T) { testDiagMatchesProc(t, false) })
+	// Without tcp_info the kernel still tells full sockets from request
+	// and TIME_WAIT ones (INET_DIAG_SHUTDOWN): a listener's Send-Q is
+	// still 0, a request socket's UID still its listener's.
+	t.Run("NoRetransmits", func(t *testing.T) { testDiagMatchesProc(t, true) })
+}
+
+func testDiagMatchesProc(t *testing.T, noRetrans bool) {
 	diagUsable(t)
 	start := time.Now()
 	ports, reqPort := loopbackSet(t)
 	f := Filter{Ports: ports}
 	var last string
 	for attempt := 1; attempt <= 50; attempt++ {
-		proc1, diag, proc2 := readBoth(t, f)
+		proc1, diag, proc2 := readBoth(t, f, noRetrans)
+		if noRetrans {
+			for _, s := range diag {
+				if s.Proto.IsTCP() && (s.Retransmits != 0 || s.Timeout != 0) {
+					t.Fatalf("NoRetransmits: %v %v has retransmits %d, timeout %d", s.Proto, s.Local, s.Retransmits, s.Timeout)
+				}
+			}
+		}
 		if last = sandwich(proc1, diag, proc2); last == "" {
 			seen := map[string]bool{}
 			for _, s := range diag {
@@ -408,7 +423,7 @@ func TestDiagWholeTables(t *testing.T) {
 	diagUsable(t)
 	var last string
 	for attempt := 1; attempt <= 30; attempt++ {
-		proc1, diag, proc2 := readBoth(t, Filter{})
+		proc1, diag, proc2 := readBoth(t, Filter{}, false)
 		if last = sandwich(proc1, diag, proc2); last == "" {
 			t.Logf("attempt %d: all %d rows identical and in the same order", attempt, len(diag))
 			return
@@ -431,7 +446,7 @@ func TestDiagOrderAtScale(t *testing.T) {
 	f := Filter{Protos: Protos(TCP)}
 	var last string
 	for attempt := 1; attempt <= 20; attempt++ {
-		proc1, diag, proc2 := readBoth(t, f)
+		proc1, diag, proc2 := readBoth(t, f, false)
 		if last = sandwich(proc1, diag, proc2); last == "" {
 			if len(diag) < 4000 {
 				t.Fatalf("only %d rows", len(diag))
@@ -459,7 +474,7 @@ func TestDiagFilter(t *testing.T) {
 	} {
 		var last string
 		for attempt := 1; attempt <= 30; attempt++ {
-			if last = sandwich(readBoth(t, f)); last == "" {
+			if last = sandwich(readBoth(t, f, false)); last == "" {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -27,6 +27,11 @@ type Reader struct {
 	// when the kernel allows (SourceAuto, the zero value), or always
 	// from proc/net (SourceProc). See Source.
 	Source Source
+	// NoRetransmits says the caller does not need Socket.Retransmits and
+	// Timeout (netstat -o's retrnsmt and timeout columns): they are left
+	// zero. On the netlink source this spares the kernel filling a
+	// tcp_info for every TCP row, about a third of a dump.
+	NoRetransmits bool
 
 	diag   diagConn
 	buf    []byte

@@ -98,7 +98,9 @@ type lister struct {
 func newLister(c *config) *lister {
 	return &lister{
 		c:      c,
-		reader: netstat.Reader{Root: c.root},
+		// Only -o prints the retransmit and probe counters; without it
+		// the netlink source skips the kernel's tcp_info per row.
+		reader: netstat.Reader{Root: c.root, NoRetransmits: !c.timers},
 		names:  &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout},
 	}
 }
