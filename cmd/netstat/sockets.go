@@ -97,7 +97,7 @@ type lister struct {
 
 func newLister(c *config) *lister {
 	return &lister{
-		c:      c,
+		c: c,
 		// Only -o prints the retransmit and probe counters; without it
 		// the netlink source skips the kernel's tcp_info per row.
 		reader: netstat.Reader{Root: c.root, NoRetransmits: !c.timers},
