@@ -254,8 +254,9 @@ func program(l *kernelLayout) asm.Instructions {
 }
 
 // bpfIter is the loaded program and its iterator link, kept open for the
-// life of the process (two fds): loading costs a parse of the kernel's BTF
-// and a verifier run, tens of milliseconds, so it is done once.
+// life of the process (two fds): loading costs a scan of the kernel's BTF
+// and a verifier run, some 6 ms (25–40 ms when cilium/ebpf has to decode
+// the BTF: see loadBPF), so it is done once.
 type bpfIter struct {
 	prog *ebpf.Program
 	iter *link.Iter
@@ -310,7 +311,18 @@ func loadedBPF() (*bpfIter, error) {
 
 const vmlinuxBTF = "/sys/kernel/btf/vmlinux"
 
+// loadBPF loads the program the fast way (loadBPFFast) or, should that
+// fail for any reason, with cilium/ebpf.
 func loadBPF() (*bpfIter, error) {
+	if it, err := loadBPFFast(); err == nil {
+		return it, nil
+	}
+	return loadBPFCilium()
+}
+
+// loadBPFCilium loads the program with cilium/ebpf, which decodes the
+// kernel's BTF to find the attach target.
+func loadBPFCilium() (*bpfIter, error) {
 	// Tracing programs need the kernel's own BTF, which such kernels
 	// expose here; without it, btf would go looking for a vmlinux file on
 	// disk, slowly and for nothing.
@@ -367,8 +379,7 @@ const (
 	// (root, BPF and kernel BTF available, /proc of the caller's pid
 	// namespace) and SourceProc otherwise, silently: see BPFError. A
 	// Build, unless the program is loaded already, loads it only when the
-	// system has at least 8,192 open files (fs/file-nr): below that, the
-	// walk costs less than the one-time load (25–40 ms).
+	// system has at least 8,192 open files (fs/file-nr): see bpfMinFiles.
 	SourceAuto Source = iota
 	// SourceProc walks /proc/PID/fd of every process.
 	SourceProc
@@ -404,8 +415,10 @@ func useBPF(opts *Options) bool {
 
 // bpfMinFiles is the number of open files in the system under which a
 // one-shot Build under SourceAuto walks /proc rather than load the BPF
-// program: loading costs 25–40 ms once per process (decoding the
-// kernel's BTF), what the walk spends on some 5,000 fds.
+// program. It was set when loading cost 25–40 ms once per process
+// (cilium/ebpf decoding the kernel's BTF), what the walk spends on some
+// 5,000 fds; loadBPFFast brought that to some 6 ms (about 1,000 fds), so
+// it is conservative now: between the two, a one-shot Build walks.
 const bpfMinFiles = 8192
 
 // worthBPF reports whether a Build under SourceAuto should use BPF: it is
