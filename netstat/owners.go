@@ -20,10 +20,11 @@ type Owned struct {
 //
 // Finding owners means reading every process's fd table, which costs
 // more than reading the socket tables; that is why it is a separate call.
-// When f narrows the listing (ports or inodes) and opts.Inodes is nil,
-// the walk stops as soon as every listed socket has an owner (a socket
-// shared by several processes may then show only the first found);
-// otherwise the full walk runs concurrently with the table scan.
+// When f narrows the listing (ports or inodes), opts.Inodes is nil and
+// owners come from the /proc walk, the walk stops as soon as every listed
+// socket has an owner (a socket shared by several processes may then show
+// only the first found); otherwise (procmap.Exhaustive) the owners are
+// found concurrently with the table scan.
 // opts.Root defaults to the Reader's Root. Reading another namespace
 // (PID set) still walks every process of the root's proc.
 func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Map, error) {
@@ -36,9 +37,23 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 		err error
 	}
 	var walk chan result
-	if !narrow || opts.Inodes != nil {
+	switch {
+	case !narrow || opts.Inodes != nil:
 		walk = make(chan result, 1)
 		go func() {
+			m, err := procmap.Build(opts)
+			walk <- result{m, err}
+		}()
+	case opts.Source != procmap.SourceProc:
+		// A source that finds every owner in one pass anyway (BPF) runs
+		// beside the scan, its load included; else (m nil) the walk
+		// waits for the scan's inodes, to stop early.
+		walk = make(chan result, 1)
+		go func() {
+			if !procmap.Exhaustive(opts) {
+				walk <- result{}
+				return
+			}
 			m, err := procmap.Build(opts)
 			walk <- result{m, err}
 		}()
@@ -59,7 +74,8 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 	if walk != nil {
 		res := <-walk
 		m, err = res.m, res.err
-	} else {
+	}
+	if m == nil && err == nil {
 		opts.Inodes = make(map[uint64]bool, len(out))
 		for i := range out {
 			if out[i].Inode != 0 {

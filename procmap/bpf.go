@@ -379,7 +379,7 @@ const (
 	// (root, BPF and kernel BTF available, /proc of the caller's pid
 	// namespace) and SourceProc otherwise, silently: see BPFError. A
 	// Build, unless the program is loaded already, loads it only when the
-	// system has at least 8,192 open files (fs/file-nr): see bpfMinFiles.
+	// system has at least 2,048 open files (fs/file-nr): see bpfMinFiles.
 	SourceAuto Source = iota
 	// SourceProc walks /proc/PID/fd of every process.
 	SourceProc
@@ -415,11 +415,11 @@ func useBPF(opts *Options) bool {
 
 // bpfMinFiles is the number of open files in the system under which a
 // one-shot Build under SourceAuto walks /proc rather than load the BPF
-// program. It was set when loading cost 25–40 ms once per process
-// (cilium/ebpf decoding the kernel's BTF), what the walk spends on some
-// 5,000 fds; loadBPFFast brought that to some 6 ms (about 1,000 fds), so
-// it is conservative now: between the two, a one-shot Build walks.
-const bpfMinFiles = 8192
+// program. Loading costs some 6 ms once per process (loadBPFFast; 25–40
+// ms through cilium/ebpf's full BTF decoding), what the walk spends on
+// about 1,000 fds; file-nr counts every open file, sockets or not, so
+// twice that keeps a small machine on the walk.
+const bpfMinFiles = 2048
 
 // worthBPF reports whether a Build under SourceAuto should use BPF: it is
 // loaded already, or the system holds enough open files

@@ -520,14 +520,33 @@ func TestLiveTrackerBPF(t *testing.T) {
 func TestManyFiles(t *testing.T) {
 	for in, want := range map[string]bool{
 		"498\t0\t2466170\n":    false,
-		"8191\t0\t2466170\n":   false,
-		"8192\t0\t2466170\n":   true,
+		"2047\t0\t2466170\n":   false,
+		"2048\t0\t2466170\n":   true,
 		"120000\t0\t2466170\n": true,
 		"":                     false,
 		"x\n":                  false,
 	} {
 		if got := manyFiles([]byte(in)); got != want {
 			t.Errorf("manyFiles(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestExhaustive(t *testing.T) {
+	if Exhaustive(Options{Root: t.TempDir()}) {
+		t.Error("a fixture root is exhaustive")
+	}
+	if Exhaustive(Options{Source: SourceProc}) {
+		t.Error("SourceProc is exhaustive")
+	}
+	if !Exhaustive(Options{Source: SourceBPF}) {
+		t.Error("SourceBPF is not exhaustive")
+	}
+	// SourceAuto on the live system: exhaustive exactly when Build would
+	// then use BPF.
+	if Exhaustive(Options{}) {
+		if _, err := Build(Options{}); err != nil || BPFError() != nil {
+			t.Errorf("exhaustive, but Build did not use BPF: %v, %v", err, BPFError())
 		}
 	}
 }

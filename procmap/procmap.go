@@ -125,6 +125,33 @@ func openProc(root string) (int, error) {
 	return fd, nil
 }
 
+// Exhaustive reports whether Build(opts) finds every owner in one pass
+// whatever opts.Inodes holds — the BPF source, which asks the kernel for
+// every (process, fd, socket) at once — so that a caller gains nothing by
+// learning the inodes first and may start Build beside whatever finds
+// them. It is false when Build would walk /proc, which can stop early.
+// Under SourceAuto it may load the BPF program (once per process).
+func Exhaustive(opts Options) bool {
+	switch {
+	case opts.Source == SourceBPF:
+		return true
+	case !useBPF(&opts):
+		return false
+	}
+	procfd, err := openProc(opts.Root)
+	if err != nil {
+		return false
+	}
+	defer closefd(procfd)
+	w := workerPool.Get().(*workerState)
+	defer workerPool.Put(w)
+	if !worthBPF(w, procfd) {
+		return false
+	}
+	_, err = loadedBPF()
+	return err == nil
+}
+
 // Build walks the fd tables of every process under opts.Root and returns
 // which processes own each socket.
 //
