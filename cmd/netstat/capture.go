@@ -20,7 +20,9 @@ package main
 //	proc/PID/stat, status,   of those processes: only what procmap reads
 //	comm, cmdline, ns/net    (name, start time, UID); cmdline is the comm
 //	                         alone with --no-cmdline
-//	sys/class/net/NAME/      mtu, flags, operstate, carrier for -i
+//	sys/class/net/NAME/      mtu, flags, operstate, carrier for -i (and
+//	                         type, address, tx_queue_len for -ie, with
+//	                         proc/net/fib_trie, route and if_inet6)
 //	etc/services, hosts,     when names are printed
 //	passwd, networks
 //
@@ -78,7 +80,7 @@ func capture(c *config, stdout, stderr io.Writer) error {
 			cp.copyAll("etc/networks", "etc/hosts")
 		}
 	case c.interfaces:
-		cp.interfaces()
+		cp.interfaces(c.extend > 0 && !c.json && !c.csv)
 	case c.stats:
 		cp.copyAll("proc/net/snmp", "proc/net/netstat", "proc/net/snmp6")
 	default:
@@ -252,10 +254,16 @@ func (cp *capturer) process(p *procmap.Process) {
 }
 
 // interfaces captures proc/net/dev and, for each interface it lists, the
-// sysfs attributes iface reads.
-func (cp *capturer) interfaces() {
+// sysfs attributes iface reads; with long (-ie, iface_long.go) also the
+// addresses' sources and the hardware attributes.
+func (cp *capturer) interfaces(long bool) {
 	if !cp.copy("proc/net/dev") {
 		return
+	}
+	attrs := []string{"mtu", "flags", "operstate", "carrier"}
+	if long {
+		cp.copyAll("proc/net/fib_trie", "proc/net/route", "proc/net/if_inet6")
+		attrs = append(attrs, "type", "address", "tx_queue_len")
 	}
 	r := iface.Reader{Root: cp.dst, CountersOnly: true}
 	list, _ := r.Interfaces()
@@ -263,7 +271,7 @@ func (cp *capturer) interfaces() {
 		if ifc.Name == "" || ifc.Name == "." || ifc.Name == ".." || strings.Contains(ifc.Name, "/") {
 			continue
 		}
-		for _, a := range []string{"mtu", "flags", "operstate", "carrier"} {
+		for _, a := range attrs {
 			cp.copy("sys/class/net/" + ifc.Name + "/" + a)
 		}
 	}

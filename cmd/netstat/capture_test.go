@@ -122,6 +122,8 @@ func TestCaptureFixture(t *testing.T) {
 		{"iface", "-i"},
 		{"iface", "-ia"},
 		{"iface", "-ia --json"},
+		{"iface_long", "-ie"},
+		{"iface_long", "-iea"},
 		{"route", "-rn"},
 		{"route", "-r"},
 		{"stats", "-s"},

@@ -82,11 +82,6 @@ func (b *beyondFlags) check(fs *pflag.FlagSet, c *config) error {
 	if (b.allNetns || b.netnsPID > 0) && (c.route || c.interfaces || c.stats) {
 		return usageError{"--all-netns and --netns go with the socket listing, not -r, -i or -s"}
 	}
-	if b.capture != "" && c.interfaces && c.extend > 0 && !c.json && !c.csv {
-		// capture.go copies what -i reads, not fib_trie, route, if_inet6
-		// and the sysfs type, address and tx_queue_len of -ie.
-		return usageError{"--capture does not record what -ie reads yet: capture -i"}
-	}
 	if b.capture != "" && (c.continuous || c.rate) {
 		return usageError{"--capture takes one snapshot: no -c or --rate"}
 	}
