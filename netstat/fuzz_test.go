@@ -13,23 +13,32 @@ var inetSeeds = []string{
 	"   2: 000080FE000000000000000001000000:0016 000080FE0000000000000000FE000000:E3D2 01 00000000:00000000 02:00057E40 00000000     0        0 31400 1 0000000000000000 20 4 28 10 -1",
 	"   1: 0000000000000000FFFF00000100007F:1F91 0000000000000000FFFF00000100007F:B000 01 00000000:00000000 00:00000000 00000000  1000        0 50004",
 	"   1: 0100007G:1F91 00000000:0000 0A 00000000:00000000",
+	"   4: 0100007F:1F90 0100007F:D2F0 08 00000001:00000000 00:00000000 00000000  1000        0 4000",
+	"   4: 0100007F:1F90 0100007F:D2F0 08 00000001:00000000 00:00000000 00000000  1000        0 40001 1",
+	"  300: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 19000 2 0000000000000000 3",
+	"  300: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 19000 2 0000000000000000 3 ",
 	"",
 }
 
 // FuzzParseInet feeds single rows to the Internet-table row parser. It must
-// never panic, and a row it accepts must decode to a consistent Socket.
+// never panic, a row it accepts must decode to a consistent Socket, and it
+// must accept no row that lacks the columns every layout prints after the
+// inode (ref, pointer; drops where the header names it).
 func FuzzParseInet(f *testing.F) {
 	for _, s := range inetSeeds {
-		f.Add(s, false)
-		f.Add(s, true)
+		for _, v6 := range []bool{false, true} {
+			f.Add(s, v6, false, false)
+			f.Add(s, v6, true, true)
+		}
 	}
-	f.Fuzz(func(t *testing.T, line string, v6 bool) {
+	f.Fuzz(func(t *testing.T, line string, v6, drops, partial bool) {
 		p := TCP
 		if v6 {
 			p = UDP6
 		}
+		end := rowEnd{drops: drops, cut: partial && line != "" && line[len(line)-1] != ' ' && line[len(line)-1] != '\t'}
 		var s Socket
-		ok, ferr := parseInet(&s, p, procfile.Fields(nil, []byte(line), p.columns()), &Filter{})
+		ok, ferr := parseInet(&s, p, procfile.Fields(nil, []byte(line), p.columns()), &Filter{}, end)
 		if ferr != nil {
 			if ok {
 				t.Fatal("both a row and an error")
@@ -41,6 +50,13 @@ func FuzzParseInet(f *testing.F) {
 		}
 		if s.Local.Addr().Is6() != v6 || s.Remote.Addr().Is6() != v6 || s.Proto != p {
 			t.Fatalf("row %+v does not match its table", s)
+		}
+		all := procfile.Fields(nil, []byte(line), 100)
+		if len(all) <= colPointer {
+			t.Fatalf("accepted a row without ref and pointer: %q", all)
+		}
+		if !p.IsTCP() && (drops && len(all) <= colDropsUDP || end.cut && len(all) == colDropsUDP+1) {
+			t.Fatalf("accepted a udp row whose drops is missing or cut: %q", all)
 		}
 	})
 }
@@ -76,7 +92,7 @@ func FuzzSplitRow(f *testing.F) {
 		f.Add(s, true)
 	}
 	f.Fuzz(func(t *testing.T, line string, v6 bool) {
-		for _, n := range []int{minCols, colDropsUDP + 1} {
+		for _, n := range []int{minCols, colDropsUDP + 1, TCP.columns(), UDP.columns()} {
 			got := splitRow(nil, []byte(line), n, v6)
 			want := procfile.Fields(nil, []byte(line), n)
 			if len(got) != len(want) {

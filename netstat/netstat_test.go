@@ -40,7 +40,7 @@ func dump(r *Reader, f Filter) []byte {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"modern", "old", "dualstack", "malformed"} {
+	for _, name := range []string{"modern", "old", "dualstack", "malformed", "cut"} {
 		t.Run(name, func(t *testing.T) {
 			root := fixture.Root(t, "testdata/"+name+".txtar")
 			fixture.Golden(t, "testdata/"+name+".golden", dump(&Reader{Root: root}, Filter{}))
@@ -144,6 +144,61 @@ func TestMalformedKeepsGoodRows(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) || pe.File != "proc/net/tcp" || pe.Line != 3 || !errors.Is(pe, ErrSyntax) {
 		t.Errorf("first ParseError = %#v", pe)
+	}
+}
+
+// TestCutRows: a row that lacks the columns its layout prints after the
+// inode is a ParseError naming the column, never a row with a wrong inode
+// (testdata/cut.txtar says which row is which).
+func TestCutRows(t *testing.T) {
+	got, err := List(fixture.Root(t, "testdata/cut.txtar"), Filter{})
+	var inodes []uint64
+	for _, s := range got {
+		inodes = append(inodes, s.Inode)
+	}
+	if diff := cmp.Diff([]uint64{70001, 0, 70005, 70101, 70201, 70401, 70403}, inodes); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	var msgs []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var pe *ParseError
+		if !errors.As(e, &pe) || !errors.Is(e, ErrTruncated) {
+			t.Errorf("%v: not a ParseError wrapping ErrTruncated", e)
+		}
+		msgs = append(msgs, e.Error())
+	}
+	want := []string{
+		"proc/net/tcp:3: inode: row cut short",
+		"proc/net/tcp:4: inode: row cut short",
+		"proc/net/tcp:7: inode: row cut short",
+		"proc/net/tcp6:3: inode: row cut short",
+		"proc/net/udp:3: drops: row cut short",
+		"proc/net/udp:4: drops: row cut short",
+		"proc/net/udp6:2: drops: row cut short",
+		"proc/net/udplite:2: inode: row cut short",
+		"proc/net/raw:3: inode: row cut short",
+	}
+	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	// The same rows with their newlines: only the rows that lack columns
+	// are errors; udp's and udp6's last rows are whole again.
+	root := fixture.Root(t, "testdata/cut.txtar")
+	for _, name := range []string{"tcp", "tcp6", "udp", "udp6", "raw", "udplite"} {
+		p := filepath.Join(root, "proc/net", name)
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, append(b, '\n'), 0o644)
+	}
+	got, err = List(root, Filter{Protos: Protos(UDP, UDP6)})
+	inodes = inodes[:0]
+	for _, s := range got {
+		inodes = append(inodes, s.Inode)
+	}
+	if diff := cmp.Diff([]uint64{70201, 70203, 70301}, inodes); diff != "" {
+		t.Errorf("rows with newlines (-want +got):\n%s", diff)
+	}
+	if err == nil || err.Error() != "proc/net/udp:3: drops: row cut short" {
+		t.Errorf("errors with newlines: %v", err)
 	}
 }
 
