@@ -106,3 +106,49 @@ func FuzzSplitRow(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFixed holds the fast path to the column parser: for any row,
+// table and filter, a row parseFixed handles must be one parseInet reads
+// without error, to the same decision and the same Socket.
+func FuzzParseFixed(f *testing.F) {
+	for _, s := range inetSeeds {
+		for pi := range 4 {
+			f.Add(s, uint8(pi), uint8(0), false, false)
+			f.Add(s, uint8(pi), uint8(3), true, true)
+		}
+	}
+	f.Add("   0: 0100007F:1F90 0200007F:07D1 0A 00000000:00000000 00:00000000 00000000  1000        0 100000 1 0000000000000000 20 4 30 10 -1                    ", uint8(0), uint8(1), false, false)
+	f.Add("  310: 0100007F:A000 0100007F:0035 01 00000000:00000340 00:00000000 00000000  1000        0 70203 2 0000000000000000 1", uint8(2), uint8(2), true, true)
+	f.Add("  310: 0100007f:a000 0100007F:0035 01 0000000a:00000340 00:0000000F 00000000  1000        0 70203 2 0000000000000000 17 ", uint8(2), uint8(0), true, true)
+	protos := []Proto{TCP, TCP6, UDP, UDP6}
+	filters := []Filter{
+		{},
+		{States: States(Listen)},
+		{LocalPorts: []uint16{0x1F90, 0x35}},
+		{Inodes: map[uint64]bool{18345: true, 70203: true}},
+	}
+	f.Fuzz(func(t *testing.T, line string, pi, fi uint8, drops, partial bool) {
+		p := protos[int(pi)%len(protos)]
+		flt := &filters[int(fi)%len(filters)]
+		end := rowEnd{drops: drops, cut: partial && line != "" && line[len(line)-1] != ' ' && line[len(line)-1] != '\t'}
+		var fast, slow Socket
+		ok, handled := parseFixed(&fast, p, []byte(line), flt, end)
+		if !handled {
+			return
+		}
+		fs := procfile.Fields(nil, []byte(line), p.columns())
+		if len(fs) == 0 {
+			t.Fatal("handled a line of blanks")
+		}
+		sok, ferr := parseInet(&slow, p, fs, flt, end)
+		if ferr != nil {
+			t.Fatalf("handled a row parseInet rejects: %s: %v", ferr.field, ferr.err)
+		}
+		if ok != sok {
+			t.Fatalf("passes the filter: fast %v, parseInet %v", ok, sok)
+		}
+		if ok && fast != slow {
+			t.Fatalf("fast %+v\nparseInet %+v", fast, slow)
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/procnet/procnet/internal/fixture"
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // dump renders everything a Reader yields, one line per row or error, for
@@ -420,6 +421,52 @@ func TestStrings(t *testing.T) {
 	for _, p := range AllProtos {
 		if got, ok := ParseProto(p.String()); !ok || got != p {
 			t.Errorf("ParseProto(%v) = %v", p, got)
+		}
+	}
+}
+
+// TestHex8 checks the word-at-a-time hex decoder against procfile.Hex for
+// every byte in every position.
+func TestHex8(t *testing.T) {
+	base := []byte("0123abCD")
+	for pos := range 8 {
+		for c := range 256 {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(c)
+			want, wok := procfile.Hex(b)
+			x := word64(b)
+			got, bad := hexValue(x), hexBad(x)
+			if (bad == 0) != wok || wok && uint64(got) != want {
+				t.Fatalf("%q: got %#x (bad %#x), want %#x, %v", b, got, bad, want, wok)
+			}
+		}
+	}
+	for _, s := range []string{"00000000", "FFFFFFFF", "ffffffff", "0100007F", "DEADbeef", "9aF0A9fa"} {
+		want, _ := procfile.Hex([]byte(s))
+		if x := word64([]byte(s)); hexBad(x) != 0 || uint64(hexValue(x)) != want {
+			t.Errorf("%s: got %#x", s, hexValue(word64([]byte(s))))
+		}
+	}
+}
+
+// TestDecAt checks the word-at-a-time decimal reader against procfile.Dec.
+func TestDecAt(t *testing.T) {
+	for _, s := range []string{"0", "7", "12", "1000", "100000", "1234567", "12345678", "123456789",
+		"4294967295", "4294967296", "18446744073709551615", "1844674407370955161", "0000000000000000001",
+		"00000000000000000001", "12a4", "", "x", "99999999", "1/", "9:"} {
+		for pad := range 3 {
+			for _, tail := range []string{" ", "", "\t", " 1 0000000000000000 20 4 30 10 -1"} {
+				if s == "" && len(tail) > 1 {
+					continue // that would read the tail's first number
+				}
+				line := []byte(strings.Repeat(" ", pad) + s + tail)
+				got, next, ok := decAt(line, 0)
+				want, wok := procfile.Dec([]byte(s))
+				wok = wok && len(s) < 20 && strings.HasPrefix(tail, " ")
+				if ok != wok || ok && (got != want || next != pad+len(s)) {
+					t.Errorf("decAt(%q) = %d, %d, %v; want %d, %v", line, got, next, ok, want, wok)
+				}
+			}
 		}
 	}
 }

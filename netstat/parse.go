@@ -118,6 +118,20 @@ type rowEnd struct {
 	cut   bool // the file ends inside this row's last column (no newline)
 }
 
+// parseRow fills s from one row, applying f: through parseFixed when the
+// row is laid out as the kernel prints it, else column by column. A line of
+// blanks is no row: (false, nil).
+func (r *Reader) parseRow(s *Socket, p Proto, line []byte, f *Filter, end rowEnd) (bool, *fieldError) {
+	if ok, handled := parseFixed(s, p, line, f, end); handled {
+		return ok, nil
+	}
+	r.fields = splitRow(r.fields, line, p.columns(), p.IPv6())
+	if len(r.fields) == 0 {
+		return false, nil
+	}
+	return parseInet(s, p, r.fields, f, end)
+}
+
 // parseInet fills s from the fields of one row, applying f. It reports
 // whether the row passed the filter; a row that fails it is left half
 // decoded. Only the columns the filter needs are decoded before it decides;

@@ -152,12 +152,8 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 		if len(line) == 0 {
 			continue // a blank line
 		}
-		r.fields = splitRow(r.fields, line, p.columns(), p.IPv6())
-		if len(r.fields) == 0 {
-			continue
-		}
 		end.cut = r.lr.Partial() && line[len(line)-1] != ' ' && line[len(line)-1] != '\t'
-		ok, ferr := parseInet(&s, p, r.fields, f, end)
+		ok, ferr := r.parseRow(&s, p, line, f, end)
 		if ferr != nil {
 			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.Line(), Field: ferr.field, Err: ferr.err}) {
 				return false
