@@ -470,3 +470,35 @@ func TestDecAt(t *testing.T) {
 		}
 	}
 }
+
+// TestRecentInodes holds the duplicate window to its definition, two
+// generations of dedupWindow inodes, on a stream with repeats near and far.
+func TestRecentInodes(t *testing.T) {
+	var r recentInodes
+	r.reset()
+	cur, prev := map[uint64]bool{}, map[uint64]bool{}
+	var seq []uint64
+	x := uint64(1)
+	for i := 0; i < 5*dedupWindow; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+		v := x>>40 | 1 // 24 bits: collisions in the hash table are common
+		if len(seq) > 0 && x%7 == 0 {
+			v = seq[len(seq)-1-int(x>>20)%min(len(seq), 3*dedupWindow)] // a repeat, near or far
+		}
+		seq = append(seq, v)
+		want := !cur[v] && !prev[v]
+		if want {
+			cur[v] = true
+			if len(cur) == dedupWindow {
+				cur, prev = map[uint64]bool{}, cur
+			}
+		}
+		if got := r.add(v); got != want {
+			t.Fatalf("row %d: add(%d) = %v, want %v", i, v, got, want)
+		}
+	}
+	r.reset()
+	if !r.add(seq[0]) {
+		t.Error("reset kept an inode")
+	}
+}
