@@ -18,6 +18,9 @@ var (
 	ErrFieldCount = errors.New("too few fields")
 	ErrSyntax     = errors.New("invalid syntax")
 	ErrRange      = errors.New("value out of range")
+	// ErrTruncated: the row lacks columns its layout always has after the
+	// one named (it was cut, maybe inside that column).
+	ErrTruncated = errors.New("row cut short")
 )
 
 // fieldError is a parse failure before the file and line are known.

@@ -6,7 +6,14 @@ import (
 	"github.com/procnet/procnet/internal/procfile"
 )
 
-var space = []byte{' '}
+var (
+	space = []byte{' '}
+	drops = []byte(" drops")
+)
+
+// namesDrops reports whether a udp or raw table's header line names the
+// drops column (kernels since about 2.6.27; older ones end at pointer).
+func namesDrops(header []byte) bool { return bytes.Contains(header, drops) }
 
 // splitRow splits an Internet-table row into its first n columns. The
 // kernel prints the columns up to retrnsmt at fixed widths:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/procnet/procnet/internal/fixture"
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // dump renders everything a Reader yields, one line per row or error, for
@@ -40,7 +41,7 @@ func dump(r *Reader, f Filter) []byte {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"modern", "old", "dualstack", "malformed"} {
+	for _, name := range []string{"modern", "old", "dualstack", "malformed", "cut"} {
 		t.Run(name, func(t *testing.T) {
 			root := fixture.Root(t, "testdata/"+name+".txtar")
 			fixture.Golden(t, "testdata/"+name+".golden", dump(&Reader{Root: root}, Filter{}))
@@ -144,6 +145,61 @@ func TestMalformedKeepsGoodRows(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) || pe.File != "proc/net/tcp" || pe.Line != 3 || !errors.Is(pe, ErrSyntax) {
 		t.Errorf("first ParseError = %#v", pe)
+	}
+}
+
+// TestCutRows: a row that lacks the columns its layout prints after the
+// inode is a ParseError naming the column, never a row with a wrong inode
+// (testdata/cut.txtar says which row is which).
+func TestCutRows(t *testing.T) {
+	got, err := List(fixture.Root(t, "testdata/cut.txtar"), Filter{})
+	var inodes []uint64
+	for _, s := range got {
+		inodes = append(inodes, s.Inode)
+	}
+	if diff := cmp.Diff([]uint64{70001, 0, 70005, 70101, 70201, 70401, 70403}, inodes); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	var msgs []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var pe *ParseError
+		if !errors.As(e, &pe) || !errors.Is(e, ErrTruncated) {
+			t.Errorf("%v: not a ParseError wrapping ErrTruncated", e)
+		}
+		msgs = append(msgs, e.Error())
+	}
+	want := []string{
+		"proc/net/tcp:3: inode: row cut short",
+		"proc/net/tcp:4: inode: row cut short",
+		"proc/net/tcp:7: inode: row cut short",
+		"proc/net/tcp6:3: inode: row cut short",
+		"proc/net/udp:3: drops: row cut short",
+		"proc/net/udp:4: drops: row cut short",
+		"proc/net/udp6:2: drops: row cut short",
+		"proc/net/udplite:2: inode: row cut short",
+		"proc/net/raw:3: inode: row cut short",
+	}
+	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	// The same rows with their newlines: only the rows that lack columns
+	// are errors; udp's and udp6's last rows are whole again.
+	root := fixture.Root(t, "testdata/cut.txtar")
+	for _, name := range []string{"tcp", "tcp6", "udp", "udp6", "raw", "udplite"} {
+		p := filepath.Join(root, "proc/net", name)
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, append(b, '\n'), 0o644)
+	}
+	got, err = List(root, Filter{Protos: Protos(UDP, UDP6)})
+	inodes = inodes[:0]
+	for _, s := range got {
+		inodes = append(inodes, s.Inode)
+	}
+	if diff := cmp.Diff([]uint64{70201, 70203, 70301}, inodes); diff != "" {
+		t.Errorf("rows with newlines (-want +got):\n%s", diff)
+	}
+	if err == nil || err.Error() != "proc/net/udp:3: drops: row cut short" {
+		t.Errorf("errors with newlines: %v", err)
 	}
 }
 
@@ -366,5 +422,83 @@ func TestStrings(t *testing.T) {
 		if got, ok := ParseProto(p.String()); !ok || got != p {
 			t.Errorf("ParseProto(%v) = %v", p, got)
 		}
+	}
+}
+
+// TestHex8 checks the word-at-a-time hex decoder against procfile.Hex for
+// every byte in every position.
+func TestHex8(t *testing.T) {
+	base := []byte("0123abCD")
+	for pos := range 8 {
+		for c := range 256 {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(c)
+			want, wok := procfile.Hex(b)
+			x := word64(b)
+			got, bad := hexValue(x), hexBad(x)
+			if (bad == 0) != wok || wok && uint64(got) != want {
+				t.Fatalf("%q: got %#x (bad %#x), want %#x, %v", b, got, bad, want, wok)
+			}
+		}
+	}
+	for _, s := range []string{"00000000", "FFFFFFFF", "ffffffff", "0100007F", "DEADbeef", "9aF0A9fa"} {
+		want, _ := procfile.Hex([]byte(s))
+		if x := word64([]byte(s)); hexBad(x) != 0 || uint64(hexValue(x)) != want {
+			t.Errorf("%s: got %#x", s, hexValue(word64([]byte(s))))
+		}
+	}
+}
+
+// TestDecAt checks the word-at-a-time decimal reader against procfile.Dec.
+func TestDecAt(t *testing.T) {
+	for _, s := range []string{"0", "7", "12", "1000", "100000", "1234567", "12345678", "123456789",
+		"4294967295", "4294967296", "18446744073709551615", "1844674407370955161", "0000000000000000001",
+		"00000000000000000001", "12a4", "", "x", "99999999", "1/", "9:"} {
+		for pad := range 3 {
+			for _, tail := range []string{" ", "", "\t", " 1 0000000000000000 20 4 30 10 -1"} {
+				if s == "" && len(tail) > 1 {
+					continue // that would read the tail's first number
+				}
+				line := []byte(strings.Repeat(" ", pad) + s + tail)
+				got, next, ok := decAt(line, 0)
+				want, wok := procfile.Dec([]byte(s))
+				wok = wok && len(s) < 20 && strings.HasPrefix(tail, " ")
+				if ok != wok || ok && (got != want || next != pad+len(s)) {
+					t.Errorf("decAt(%q) = %d, %d, %v; want %d, %v", line, got, next, ok, want, wok)
+				}
+			}
+		}
+	}
+}
+
+// TestRecentInodes holds the duplicate window to its definition, two
+// generations of dedupWindow inodes, on a stream with repeats near and far.
+func TestRecentInodes(t *testing.T) {
+	var r recentInodes
+	r.reset()
+	cur, prev := map[uint64]bool{}, map[uint64]bool{}
+	var seq []uint64
+	x := uint64(1)
+	for i := 0; i < 5*dedupWindow; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+		v := x>>40 | 1 // 24 bits: collisions in the hash table are common
+		if len(seq) > 0 && x%7 == 0 {
+			v = seq[len(seq)-1-int(x>>20)%min(len(seq), 3*dedupWindow)] // a repeat, near or far
+		}
+		seq = append(seq, v)
+		want := !cur[v] && !prev[v]
+		if want {
+			cur[v] = true
+			if len(cur) == dedupWindow {
+				cur, prev = map[uint64]bool{}, cur
+			}
+		}
+		if got := r.add(v); got != want {
+			t.Fatalf("row %d: add(%d) = %v, want %v", i, v, got, want)
+		}
+	}
+	r.reset()
+	if !r.add(seq[0]) {
+		t.Error("reset kept an inode")
 	}
 }

@@ -76,7 +76,7 @@ func parseAddr(b []byte) (netip.Addr, bool) {
 
 // Column positions in tcp, udp, raw and their siblings:
 //
-//	sl local rem st tx:rx tr:when retrnsmt uid timeout inode [ref pointer drops | tcp extras]
+//	sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer [drops | tcp extras]
 const (
 	colLocal = 1 + iota
 	colRemote
@@ -87,24 +87,65 @@ const (
 	colUID
 	colTimeout
 	colInode
-	minCols
+	minCols     // a row with fewer columns is ErrFieldCount
+	colPointer  = colInode + 2
 	colDropsUDP = 12
 )
 
-// columns returns how many leading columns of p's rows the parser reads.
+// columns returns how many leading columns of p's rows the scan splits:
+// those the parser reads or checks, and for UDP and raw one more, to know
+// whether drops is the row's last column.
 func (p Proto) columns() int {
 	if p.IsTCP() {
-		return minCols
+		return colPointer + 1
 	}
-	return colDropsUDP + 1
+	return colDropsUDP + 2
+}
+
+// rowEnd says what the scan knows of how a row ends, beyond its columns.
+//
+// What makes a row complete: every layout of every kernel prints the
+// inode's ref and pointer columns after it — tcp sockets (then five
+// extras), tcp TIME_WAIT and request rows (nothing after the pointer),
+// udp and raw of older kernels (nothing after the pointer) and of newer
+// ones (then drops). A row missing ref or pointer was cut, maybe inside its
+// inode, and is an error rather than a wrong inode. A udp or raw table
+// whose header names drops has it on every row. A drops column that ends a
+// file's last line, without the newline the kernel always prints, may
+// itself be cut.
+type rowEnd struct {
+	drops bool // the table's header names a drops column: every row has one
+	cut   bool // the file ends inside this row's last column (no newline)
+}
+
+// parseRow fills s from one row, applying f: through parseFixed when the
+// row is laid out as the kernel prints it, else column by column. A line of
+// blanks is no row: (false, nil).
+func (r *Reader) parseRow(s *Socket, p Proto, line []byte, f *Filter, end rowEnd) (bool, *fieldError) {
+	if ok, handled := parseFixed(s, p, line, f, end); handled {
+		return ok, nil
+	}
+	r.fields = splitRow(r.fields, line, p.columns(), p.IPv6())
+	if len(r.fields) == 0 {
+		return false, nil
+	}
+	return parseInet(s, p, r.fields, f, end)
 }
 
 // parseInet fills s from the fields of one row, applying f. It reports
 // whether the row passed the filter; a row that fails it is left half
-// decoded. Only the columns the filter needs are decoded before it decides.
-func parseInet(s *Socket, p Proto, fs [][]byte, f *Filter) (bool, *fieldError) {
+// decoded. Only the columns the filter needs are decoded before it decides;
+// a row missing columns is an error whatever the filter.
+func parseInet(s *Socket, p Proto, fs [][]byte, f *Filter, end rowEnd) (bool, *fieldError) {
 	if len(fs) < minCols {
 		return false, &fieldError{"", ErrFieldCount}
+	}
+	if len(fs) <= colPointer {
+		return false, &fieldError{"inode", ErrTruncated}
+	}
+	hasDrops := !p.IsTCP() && len(fs) > colDropsUDP
+	if !p.IsTCP() && (end.drops && !hasDrops || end.cut && len(fs) == colDropsUDP+1) {
+		return false, &fieldError{"drops", ErrTruncated}
 	}
 	st, ok := hex(fs[colState])
 	if !ok || st > 0xff {
@@ -160,7 +201,7 @@ func parseInet(s *Socket, p Proto, fs [][]byte, f *Filter) (bool, *fieldError) {
 		return false, &fieldError{"timeout", ErrSyntax}
 	}
 	var drops uint64
-	if !p.IsTCP() && len(fs) > colDropsUDP {
+	if hasDrops {
 		if drops, ok = dec(fs[colDropsUDP]); !ok {
 			return false, &fieldError{"drops", ErrSyntax}
 		}

@@ -143,6 +143,7 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 	r.seen.reset()
 	r.lr.Reset(file, name, r.buf)
 	var s Socket
+	var end rowEnd
 	for {
 		line, err := r.lr.Next()
 		if err == io.EOF {
@@ -154,14 +155,15 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 			}
 			continue
 		}
-		if r.lr.Line() == 1 || len(line) == 0 {
-			continue // the header, or a blank line
-		}
-		r.fields = splitRow(r.fields, line, p.columns(), p.IPv6())
-		if len(r.fields) == 0 {
+		if r.lr.Line() == 1 {
+			end.drops = !p.IsTCP() && namesDrops(line)
 			continue
 		}
-		ok, ferr := parseInet(&s, p, r.fields, f)
+		if len(line) == 0 {
+			continue // a blank line
+		}
+		end.cut = r.lr.Partial() && line[len(line)-1] != ' ' && line[len(line)-1] != '\t'
+		ok, ferr := r.parseRow(&s, p, line, f, end)
 		if ferr != nil {
 			if !yield(Socket{}, &ParseError{File: name, Line: r.lr.Line(), Field: ferr.field, Err: ferr.err}) {
 				return false

@@ -35,6 +35,7 @@ type Lines struct {
 	line       int
 	eof        bool
 	skipping   bool
+	partial    bool
 }
 
 // Reset starts reading r, the file name (relative to the root), through
@@ -49,6 +50,12 @@ func (lr *Lines) tooLong() error {
 
 // Line is the 1-based number of the line Next returned last.
 func (lr *Lines) Line() int { return lr.line }
+
+// Partial reports whether the line Next returned last is the end of the
+// file without its newline. The kernel ends every line it prints, so such a
+// line was cut short (a truncated file or copy), maybe inside its last
+// column.
+func (lr *Lines) Partial() bool { return lr.partial }
 
 // Next returns the next line without its newline. The slice is valid until
 // the following call. At the end it returns io.EOF, also after a read error
@@ -71,6 +78,7 @@ func (lr *Lines) Next() ([]byte, error) {
 				line := lr.buf[lr.start:lr.end]
 				lr.start = lr.end
 				lr.line++
+				lr.partial = true
 				if lr.skipping {
 					lr.skipping = false
 					return nil, lr.tooLong()

@@ -38,6 +38,9 @@ func FuzzLineReader(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if lr.Partial() != (len(data) > 0 && data[len(data)-1] != '\n' && len(got) == bytes.Count(data, []byte("\n"))) {
+				t.Fatalf("line %d: Partial() = %v", len(got)+1, lr.Partial())
+			}
 			got = append(got, string(line))
 		}
 		want := strings.Split(string(data), "\n")
