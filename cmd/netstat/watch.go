@@ -81,19 +81,17 @@ type connKey struct {
 	n             int
 }
 
-type ownerMemo struct {
-	owners []procmap.Owner
-	m      *procmap.Map
-}
-
 // watcher keeps what one round needs of the round before.
 type watcher struct {
 	l       *lister
 	tracker *procmap.Tracker // nil when owners are not needed
 	inodes  map[uint64]bool
-	// memo holds the last owners of every connection still listed, so
-	// that TIME_WAIT rows (inode 0) keep theirs.
-	memo, nextMemo map[connKey]ownerMemo
+	// at and prevAt index this round's and the last round's rows by key.
+	// They tell duplicate keys apart while a round is read, give a
+	// TIME_WAIT row (inode 0) the owners its connection had the round
+	// before, and are the maps mark compares the rounds with: one map
+	// built per round, not one per use.
+	at, prevAt map[connKey]int
 
 	rounds             int
 	rows, prevRows     []wrow
@@ -111,10 +109,10 @@ type watcher struct {
 
 func newWatcher(c *config) *watcher {
 	w := &watcher{
-		l:        newLister(c),
-		inodes:   map[uint64]bool{},
-		memo:     map[connKey]ownerMemo{},
-		nextMemo: map[connKey]ownerMemo{},
+		l:      newLister(c),
+		inodes: map[uint64]bool{},
+		at:     map[connKey]int{},
+		prevAt: map[connKey]int{},
 	}
 	if c.needOwners() {
 		w.tracker = procmap.NewTracker(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
@@ -198,39 +196,38 @@ func (w *watcher) read(stderr io.Writer) error {
 
 	w.prevRows, w.rows = w.rows, w.prevRows[:0]
 	w.prevKeys, w.keys = w.keys, w.prevKeys[:0]
-	clear(w.nextMemo)
-	dup := map[connKey]int{}
+	w.prevAt, w.at = w.at, w.prevAt
+	clear(w.at)
 	for i, s := range l.socks {
 		ns := w.sockNS[i]
 		k := connKey{proto: s.Proto, local: s.Local, remote: s.Remote}
 		if ns != nil {
 			k.netns = ns.Inode
 		}
-		if n, ok := dup[k]; ok {
-			dup[k] = n + 1
-			k.n = n + 1
-		} else {
-			dup[k] = 0
-		}
 		r := wrow{row: row{Socket: s}, m: m, mark: ' ', ns: ns}
 		if m != nil {
 			r.Owners = m.Lookup(s.Inode)
 		}
-		if len(r.Owners) > 0 {
-			w.nextMemo[k] = ownerMemo{r.Owners, m}
-		} else if s.Inode == 0 {
-			if mm, ok := w.memo[k]; ok {
-				r.Owners, r.m = mm.owners, mm.m
-				w.nextMemo[k] = mm
+		if len(r.Owners) == 0 && s.Inode == 0 {
+			// TIME_WAIT: the owners the connection had (or inherited)
+			// the round before.
+			if j, ok := w.prevAt[k]; ok {
+				r.Owners, r.m = w.prevRows[j].Owners, w.prevRows[j].m
 			}
 		}
 		if !c.ownedBy(r.Owners, r.m) {
 			continue
 		}
+		for { // the same key twice (SO_REUSEPORT listeners): number them
+			if _, dup := w.at[k]; !dup {
+				break
+			}
+			k.n++
+		}
+		w.at[k] = len(w.rows)
 		w.rows = append(w.rows, r)
 		w.keys = append(w.keys, k)
 	}
-	w.memo, w.nextMemo = w.nextMemo, w.memo
 	for i, u := range socksUnix {
 		var owners []procmap.Owner
 		if m != nil {
@@ -262,7 +259,7 @@ func (c *config) ownedBy(owners []procmap.Owner, m *procmap.Map) bool {
 // mark compares the round just read with the one before.
 func (w *watcher) mark() {
 	first := w.rounds == 1
-	w.shownRows = diff(w.shownRows[:0], w.prevRows, w.prevKeys, w.rows, w.keys, first,
+	w.shownRows = diffAt(w.shownRows[:0], w.prevRows, w.prevKeys, w.prevAt, w.rows, w.keys, w.at, first,
 		func(a, b *wrow) bool { return a.State != b.State },
 		func(r *wrow, m byte) { r.mark = m })
 	w.shownUnix = diff(w.shownUnix[:0], w.prevUnix, w.prevUkeys, w.unix, w.ukeys, first,
@@ -291,10 +288,7 @@ func (w *watcher) markGroups() {
 func diff[K comparable, R any](out, prev []R, prevKeys []K, cur []R, curKeys []K, first bool,
 	changed func(a, b *R) bool, setMark func(*R, byte)) []R {
 	if first {
-		for i := range cur {
-			setMark(&cur[i], ' ')
-		}
-		return append(out, cur...)
+		return diffAt(out, prev, prevKeys, nil, cur, curKeys, nil, true, changed, setMark)
 	}
 	prevAt := make(map[K]int, len(prevKeys))
 	for j, k := range prevKeys {
@@ -303,6 +297,21 @@ func diff[K comparable, R any](out, prev []R, prevKeys []K, cur []R, curKeys []K
 	curAt := make(map[K]int, len(curKeys))
 	for i, k := range curKeys {
 		curAt[k] = i
+	}
+	return diffAt(out, prev, prevKeys, prevAt, cur, curKeys, curAt, false, changed, setMark)
+}
+
+// diffAt is diff with prevAt and curAt, the index of each key in prev
+// and cur, given.
+func diffAt[K comparable, R any](out, prev []R, prevKeys []K, prevAt map[K]int, cur []R, curKeys []K, curAt map[K]int, first bool,
+	changed func(a, b *R) bool, setMark func(*R, byte)) []R {
+	if first {
+		for i := range cur {
+			setMark(&cur[i], ' ')
+		}
+		return append(out, cur...)
+	}
+	for i, k := range curKeys {
 		m := byte(' ')
 		if j, ok := prevAt[k]; !ok {
 			m = '+'
