@@ -168,18 +168,24 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
-// readFibTrie reads proc/net/fib_trie; a kernel without it gives nothing.
-func readFibTrie(root string) ([]fibEntry, error) {
-	const name = "proc/net/fib_trie"
+// readIfPresent parses the file name under root; a file the kernel does
+// not have gives the zero T and no error.
+func readIfPresent[T any](root, name string, parse func(io.Reader, string) (T, error)) (T, error) {
 	f, err := procfile.Open(root, name)
 	if err != nil {
+		var zero T
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+			err = nil
 		}
-		return nil, err
+		return zero, err
 	}
 	defer f.Close()
-	return parseFibTrie(f, name)
+	return parse(f, name)
+}
+
+// readFibTrie reads proc/net/fib_trie; a kernel without it gives nothing.
+func readFibTrie(root string) ([]fibEntry, error) {
+	return readIfPresent(root, "proc/net/fib_trie", parseFibTrie)
 }
 
 // parseFibTrie reads the leaves of fib_trie (net/ipv4/fib_trie.c,
@@ -239,16 +245,7 @@ func parseFibTrie(r io.Reader, name string) ([]fibEntry, error) {
 
 // readIfInet6 reads proc/net/if_inet6; a kernel without IPv6 lacks it.
 func readIfInet6(root string) ([]inet6, error) {
-	const name = "proc/net/if_inet6"
-	f, err := procfile.Open(root, name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	defer f.Close()
-	return parseIfInet6(f, name)
+	return readIfPresent(root, "proc/net/if_inet6", parseIfInet6)
 }
 
 // parseIfInet6 reads the rows of if_inet6 (net/ipv6/addrconf.c,
