@@ -530,38 +530,17 @@ func program(owners []procmap.Owner, m *procmap.Map) string {
 	if len(owners) == 0 {
 		return "-"
 	}
-	pid := owners[0].PID
-	others := 0
-	last := pid
-	for _, o := range owners[1:] {
-		if o.PID != last {
-			others++
-			last = o.PID
-		}
-	}
-	s := strconv.Itoa(pid) + "/" + progName(m.Process(pid))
-	suffix := ""
-	if others > 0 {
-		suffix = ",+" + strconv.Itoa(others)
-	}
-	if len(s)+len(suffix) > 19 {
-		s = s[:max(19-len(suffix), 0)]
-	}
-	return sanitize(s + suffix)
+	return progKeyOf(owners, m).cell()
 }
 
-// progKey is what the PID/Program column depends on.
+// progKey is what the PID/Program column depends on: the first owner's
+// PID and process, and how many other PIDs share the socket.
 type progKey struct {
 	p           *procmap.Process
 	pid, others int
 }
 
-// program is program, remembered: a process's sockets share the column,
-// and building it (with a sanitize) cost a tenth of a 100k-row listing.
-func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
-	if len(owners) == 0 {
-		return "-"
-	}
+func progKeyOf(owners []procmap.Owner, m *procmap.Map) progKey {
 	k := progKey{pid: owners[0].PID}
 	last := k.pid
 	for _, o := range owners[1:] {
@@ -570,16 +549,37 @@ func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
 			last = o.PID
 		}
 	}
-	if m != nil {
-		k.p = m.Process(k.pid)
+	k.p = m.Process(k.pid)
+	return k
+}
+
+// cell renders the column for k.
+func (k progKey) cell() string {
+	s := strconv.Itoa(k.pid) + "/" + progName(k.p)
+	suffix := ""
+	if k.others > 0 {
+		suffix = ",+" + strconv.Itoa(k.others)
 	}
+	if len(s)+len(suffix) > 19 {
+		s = s[:max(19-len(suffix), 0)]
+	}
+	return sanitize(s + suffix)
+}
+
+// program is program, remembered: a process's sockets share the column,
+// and building it (with a sanitize) cost a tenth of a 100k-row listing.
+func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
+	if len(owners) == 0 {
+		return "-"
+	}
+	k := progKeyOf(owners, m)
 	if s, ok := l.progs[k]; ok {
 		return s
 	}
 	if l.progs == nil || len(l.progs) >= 4096 { // bounded across -c rounds
 		l.progs = map[progKey]string{}
 	}
-	s := program(owners, m)
+	s := k.cell()
 	l.progs[k] = s
 	return s
 }
