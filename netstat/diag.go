@@ -153,14 +153,6 @@ func (r *Reader) live() bool { return (r.Root == "" || r.Root == "/") && r.PID <
 
 // scan reads table p from the Reader's source.
 func (r *Reader) scan(p Proto, f *Filter, yield func(Socket, error) bool) bool {
-	if r.NoRetransmits && p.IsTCP() {
-		// The same zeros whichever source answers.
-		all := yield
-		yield = func(s Socket, err error) bool {
-			s.Retransmits, s.Timeout = 0, 0
-			return all(s, err)
-		}
-	}
 	if _, _, ok := diagProto(p); ok {
 		switch {
 		case r.Source == SourceNetlink && !r.live():
@@ -169,6 +161,15 @@ func (r *Reader) scan(p Proto, f *Filter, yield func(Socket, error) bool) bool {
 			if done, cont := r.scanDiag(p, f, yield); done {
 				return cont
 			}
+		}
+	}
+	if r.NoRetransmits && p.IsTCP() {
+		// Netlink left them zero (no tcp_info asked for); the text has
+		// them, and the Reader gives the same rows either way.
+		all := yield
+		yield = func(s Socket, err error) bool {
+			s.Retransmits, s.Timeout = 0, 0
+			return all(s, err)
 		}
 	}
 	return r.scanTable(p, f, yield)
