@@ -36,21 +36,16 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 		m   *procmap.Map
 		err error
 	}
+	// The owners are found beside the scan, except for a narrowed query
+	// on the /proc walk, which waits for the scan's inodes to stop early
+	// (m nil below). A source that finds every owner in one pass anyway
+	// (BPF, procmap.Exhaustive) runs beside the scan, its load included.
+	early := narrow && opts.Inodes == nil
 	var walk chan result
-	switch {
-	case !narrow || opts.Inodes != nil:
+	if !early || opts.Source != procmap.SourceProc {
 		walk = make(chan result, 1)
 		go func() {
-			m, err := procmap.Build(opts)
-			walk <- result{m, err}
-		}()
-	case opts.Source != procmap.SourceProc:
-		// A source that finds every owner in one pass anyway (BPF) runs
-		// beside the scan, its load included; else (m nil) the walk
-		// waits for the scan's inodes, to stop early.
-		walk = make(chan result, 1)
-		go func() {
-			if !procmap.Exhaustive(opts) {
+			if early && !procmap.Exhaustive(opts) {
 				walk <- result{}
 				return
 			}
