@@ -64,28 +64,44 @@ type field struct {
 	size asm.Size
 }
 
+// fillLayout sets every member of l that the program reads with find
+// (struct, member, size in bytes; 0 takes 4, 8 or an array), stopping at
+// the first error: the one list for both BTF readers (readLayout,
+// btfScan.layout).
+func fillLayout(l *kernelLayout, find func(typ, name string, size int) (field, error)) error {
+	for _, m := range []struct {
+		dst       *field
+		typ, name string
+		size      int
+	}{
+		{&l.taskPid, "task_struct", "pid", 4},
+		{&l.taskTgid, "task_struct", "tgid", 4},
+		{&l.taskThreadPid, "task_struct", "thread_pid", 8},
+		{&l.taskStart, "task_struct", "start_boottime", 8},
+		{&l.taskLeader, "task_struct", "group_leader", 8},
+		{&l.pidLevel, "pid", "level", 4},
+		{&l.pidNumbers, "pid", "numbers", 0},
+		{&l.upidNr, "upid", "nr", 4},
+		{&l.fileInode, "file", "f_inode", 8},
+		{&l.inodeIno, "inode", "i_ino", 8},
+		{&l.inodeSb, "inode", "i_sb", 8},
+		{&l.sbMagic, "super_block", "s_magic", 0},
+	} {
+		f, err := find(m.typ, m.name, m.size)
+		if err != nil {
+			return err
+		}
+		*m.dst = f
+	}
+	return nil
+}
+
 // readLayout looks up every member the program reads.
 func readLayout(spec *btf.Spec) (*kernelLayout, error) {
 	var l kernelLayout
-	var err error
-	get := func(dst *field, typ, name string, size int) {
-		if err != nil {
-			return
-		}
-		*dst, err = member(spec, typ, name, size)
-	}
-	get(&l.taskPid, "task_struct", "pid", 4)
-	get(&l.taskTgid, "task_struct", "tgid", 4)
-	get(&l.taskThreadPid, "task_struct", "thread_pid", 8)
-	get(&l.taskStart, "task_struct", "start_boottime", 8)
-	get(&l.taskLeader, "task_struct", "group_leader", 8)
-	get(&l.pidLevel, "pid", "level", 4)
-	get(&l.pidNumbers, "pid", "numbers", 0)
-	get(&l.upidNr, "upid", "nr", 4)
-	get(&l.fileInode, "file", "f_inode", 8)
-	get(&l.inodeIno, "inode", "i_ino", 8)
-	get(&l.inodeSb, "inode", "i_sb", 8)
-	get(&l.sbMagic, "super_block", "s_magic", 0)
+	err := fillLayout(&l, func(typ, name string, size int) (field, error) {
+		return member(spec, typ, name, size)
+	})
 	if err != nil {
 		return nil, err
 	}

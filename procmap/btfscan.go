@@ -317,26 +317,10 @@ func (s *btfScan) layout(want []btfWant) (*kernelLayout, uint32, error) {
 		}
 		panic("procmap: unknown type " + name)
 	}
-	var err error
 	var l kernelLayout
-	get := func(dst *field, typ, name string, size int) {
-		if err != nil {
-			return
-		}
-		*dst, err = s.member(id(typ), typ, name, size)
-	}
-	get(&l.taskPid, "task_struct", "pid", 4)
-	get(&l.taskTgid, "task_struct", "tgid", 4)
-	get(&l.taskThreadPid, "task_struct", "thread_pid", 8)
-	get(&l.taskStart, "task_struct", "start_boottime", 8)
-	get(&l.taskLeader, "task_struct", "group_leader", 8)
-	get(&l.pidLevel, "pid", "level", 4)
-	get(&l.pidNumbers, "pid", "numbers", 0)
-	get(&l.upidNr, "upid", "nr", 4)
-	get(&l.fileInode, "file", "f_inode", 8)
-	get(&l.inodeIno, "inode", "i_ino", 8)
-	get(&l.inodeSb, "inode", "i_sb", 8)
-	get(&l.sbMagic, "super_block", "s_magic", 0)
+	err := fillLayout(&l, func(typ, name string, size int) (field, error) {
+		return s.member(id(typ), typ, name, size)
+	})
 	if err != nil {
 		return nil, 0, err
 	}
