@@ -33,7 +33,7 @@ type snapshot struct {
 	// tables call for is left while they are read; quiet makes a pass
 	// that only looks (names' prefetch) leave errors to the pass that
 	// writes.
-	scanErr *error
+	scanErr error
 	quiet   bool
 
 	// scan and scanUnix, when set, stand for rows and unix: the listing
@@ -354,7 +354,7 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 		return werr
 	}
 	if snap.scanErr != nil {
-		return *snap.scanErr
+		return snap.scanErr
 	}
 	return err
 }
@@ -376,11 +376,11 @@ func (c *config) streams() bool {
 func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 	c := l.c
 	f := c.filter()
-	snap := &snapshot{scanErr: new(error)}
+	snap := &snapshot{}
 	report := func(err error) {
 		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
 		if _, ok := err.(*netstat.ParseError); !ok {
-			*snap.scanErr = exitError{1}
+			snap.scanErr = exitError{1}
 		}
 	}
 	if c.needOwners() {
