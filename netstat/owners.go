@@ -20,11 +20,13 @@ type Owned struct {
 //
 // Finding owners means reading every process's fd table, which costs
 // more than reading the socket tables; that is why it is a separate call.
-// When f narrows the listing (ports or inodes), opts.Inodes is nil and
-// owners come from the /proc walk, the walk stops as soon as every listed
-// socket has an owner (a socket shared by several processes may then show
-// only the first found); otherwise (procmap.Exhaustive) the owners are
-// found concurrently with the table scan.
+// The owners are found beside the table scan. When f narrows the listing
+// (ports or inodes) and opts names no inodes, the scan's inodes are handed
+// to procmap.Build as they become known (procmap.Options.Want): the /proc
+// walk waits for them and stops as soon as each has an owner (a socket
+// shared by several processes may then show only the first found); the
+// BPF source reads every fd beside the scan, then keeps those sockets and
+// reads only their owners' details.
 // opts.Root defaults to the Reader's Root. Reading another namespace
 // (PID set) still walks every process of the root's proc.
 func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Map, error) {
@@ -32,27 +34,20 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 		opts.Root = r.Root
 	}
 	narrow := len(f.Ports) > 0 || len(f.LocalPorts) > 0 || len(f.RemotePorts) > 0 || f.Inodes != nil
+	var found chan map[uint64]bool
+	if narrow && opts.Inodes == nil && opts.Want == nil {
+		found = make(chan map[uint64]bool, 1) // Build may never ask
+		opts.Want = func() map[uint64]bool { return <-found }
+	}
 	type result struct {
 		m   *procmap.Map
 		err error
 	}
-	// The owners are found beside the scan, except for a narrowed query
-	// on the /proc walk, which waits for the scan's inodes to stop early
-	// (m nil below). A source that finds every owner in one pass anyway
-	// (BPF, procmap.Exhaustive) runs beside the scan, its load included.
-	early := narrow && opts.Inodes == nil
-	var walk chan result
-	if !early || opts.Source != procmap.SourceProc {
-		walk = make(chan result, 1)
-		go func() {
-			if early && !procmap.Exhaustive(opts) {
-				walk <- result{}
-				return
-			}
-			m, err := procmap.Build(opts)
-			walk <- result{m, err}
-		}()
-	}
+	walk := make(chan result, 1)
+	go func() {
+		m, err := procmap.Build(opts)
+		walk <- result{m, err}
+	}()
 	// Rows go straight into the result: one copy of the listing, not two.
 	var out []Owned
 	var errs []error
@@ -64,21 +59,17 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 		out = append(out, Owned{Socket: s})
 	}
 	scanErr := errors.Join(errs...)
-	var m *procmap.Map
-	var err error
-	if walk != nil {
-		res := <-walk
-		m, err = res.m, res.err
-	}
-	if m == nil && err == nil {
-		opts.Inodes = make(map[uint64]bool, len(out))
+	if found != nil {
+		want := make(map[uint64]bool, len(out))
 		for i := range out {
 			if out[i].Inode != 0 {
-				opts.Inodes[out[i].Inode] = true
+				want[out[i].Inode] = true
 			}
 		}
-		m, err = procmap.Build(opts)
+		found <- want
 	}
+	res := <-walk
+	m, err := res.m, res.err
 	if err != nil {
 		return nil, nil, err
 	}

@@ -722,6 +722,14 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 		slices.SortFunc(starts, func(a, b bpfRecord) int { return cmp.Compare(a.pid, b.pid) })
 		starts = slices.CompactFunc(starts, func(a, b bpfRecord) bool { return a.pid == b.pid })
 	}
+	if want == nil && opts.Want != nil {
+		// The fd pass ran beside the caller's search for the inodes:
+		// keep the wanted ones, and describe only their owners.
+		if want = opts.Want(); want != nil {
+			w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return !want[h.inode] })
+			starts = keepOwners(starts, w0.hits)
+		}
+	}
 
 	// Details of the owners, from /proc.
 	check := newStartCheck(s.selfNs, self.startTicks)
@@ -781,6 +789,22 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 		w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return gone[h.pid] })
 	}
 	return collect(workers), nil
+}
+
+// keepOwners keeps the starts (sorted by PID, one per PID) whose PID has a
+// hit (hits sorted by PID).
+func keepOwners(starts []bpfRecord, hits []hit) []bpfRecord {
+	kept := starts[:0]
+	i := 0
+	for _, s := range starts {
+		for i < len(hits) && hits[i].pid < int32(s.pid) {
+			i++
+		}
+		if i < len(hits) && hits[i].pid == int32(s.pid) {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 // readIter reads the iterator to its end. A read may fail with EAGAIN when

@@ -372,6 +372,27 @@ func TestLiveBPFEquivalent(t *testing.T) {
 			t.Errorf("query: process %d listed", pid)
 		}
 	}
+
+	// Want, asked after the fd pass, restricts the same way and reads the
+	// details of those owners only.
+	calls := 0
+	w, err := Build(Options{Source: SourceBPF, Cmdline: true, Want: func() map[uint64]bool {
+		calls++
+		return map[uint64]bool{ino: true, threadIno: true}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := Build(Options{Source: SourceBPF, Cmdline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Errorf("Want called %d times, want 1", calls)
+	}
+	if d := cmp.Diff(restrict(full, map[uint64]bool{ino: true}, stable), w); d != "" {
+		t.Errorf("Want: (-full restricted +got):\n%s", d)
+	}
 }
 
 // restrict keeps the owners, among the given inodes, that are stable

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -54,6 +55,15 @@ type Options struct {
 	// walk ended (with SourceBPF every owner is listed). Ignored by
 	// Tracker (give Refresh the inodes instead).
 	Inodes map[uint64]bool
+	// Want, when set (with Inodes nil), supplies Inodes late, so that a
+	// caller may start Build beside the work that finds the inodes (as
+	// netstat.ListOwned starts it beside its table scan). Build calls it
+	// once, from its own goroutine, when it first needs the set: before
+	// the /proc walk, which then stops early as with Inodes; after the
+	// kernel's fd pass with the BPF source, which thus overlaps the
+	// caller's work, and then reads the details of the wanted sockets'
+	// owners only. Ignored by Tracker.
+	Want func() map[uint64]bool
 	// Source selects how owners are found: SourceAuto (the zero value)
 	// uses a BPF iterator on the live system where it can, else the
 	// /proc walk.
@@ -160,6 +170,11 @@ func Exhaustive(opts Options) bool {
 // proc directory that cannot be opened or listed (a *fs.PathError naming
 // "proc"), or with SourceBPF, any failure of that source.
 func Build(opts Options) (*Map, error) {
+	if opts.Want != nil {
+		// Once, whichever source asks (SourceAuto may fall back from
+		// BPF to the walk).
+		opts.Want = sync.OnceValue(opts.Want)
+	}
 	if opts.Source == SourceBPF {
 		m, err := buildBPF(&opts, nil)
 		noteBPFErr(err)
@@ -178,6 +193,9 @@ func Build(opts Options) (*Map, error) {
 		if err == nil {
 			return m, nil
 		}
+	}
+	if opts.Want != nil && opts.Inodes == nil {
+		opts.Inodes = opts.Want()
 	}
 	pids, e := listPIDs(make([]int, 0, 512), procfd, w0.dents)
 	if e != 0 {

@@ -205,6 +205,38 @@ func TestEarlyExit(t *testing.T) {
 	}
 }
 
+// Want supplies Inodes late: asked once, and the walk then stops early
+// exactly as with Inodes.
+func TestWantLikeInodes(t *testing.T) {
+	root := many(t, 40, 5, 5)
+	calls := 0
+	m, err := Build(Options{Root: root, Want: func() map[uint64]bool {
+		calls++
+		return map[uint64]bool{100012: true, 100199: true}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Errorf("Want called %d times, want 1", calls)
+	}
+	want := map[uint64][]Owner{100012: {{1003, 5}}, 100199: {{1040, 7}}}
+	if diff := cmp.Diff(want, m.Owners); diff != "" {
+		t.Errorf("owners (-want +got):\n%s", diff)
+	}
+	if len(m.Procs) != 2 || m.Procs[1003] == nil || m.Procs[1040] == nil {
+		t.Errorf("Procs = %v, want 1003 and 1040", m.Procs)
+	}
+	// A nil answer asks for every socket.
+	all, err := Build(Options{Root: root, Want: func() map[uint64]bool { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Owners) != 200 || len(all.Procs) != 40 {
+		t.Errorf("Want nil: %d sockets, %d processes; want 200, 40", len(all.Owners), len(all.Procs))
+	}
+}
+
 // The per-fd path allocates nothing: a process with 1000 non-socket fds
 // costs what one with 10 costs.
 func TestAllocsPerFD(t *testing.T) {

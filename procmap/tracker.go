@@ -47,7 +47,7 @@ type TrackerStats struct {
 // NewTracker returns a Tracker reading under opts.Root. opts.Inodes is
 // ignored: each Refresh names the inodes of interest.
 func NewTracker(opts Options) *Tracker {
-	opts.Inodes = nil
+	opts.Inodes, opts.Want = nil, nil
 	if opts.FullEvery <= 0 {
 		opts.FullEvery = DefaultFullEvery
 	}
