@@ -21,21 +21,25 @@ type Owned struct {
 // Finding owners means reading every process's fd table, which costs
 // more than reading the socket tables; that is why it is a separate call.
 // The owners are found beside the table scan. When f narrows the listing
-// (ports or inodes) and opts names no inodes, the scan's inodes are handed
-// to procmap.Build as they become known (procmap.Options.Want): the /proc
-// walk waits for them and stops as soon as each has an owner (a socket
-// shared by several processes may then show only the first found); the
-// BPF source reads every fd beside the scan, then keeps those sockets and
-// reads only their owners' details.
+// and opts names no inodes, the scan's inodes are handed to procmap.Build
+// as they become known (procmap.Options.Want): the BPF source reads every
+// fd beside the scan, then keeps those sockets and reads only their
+// owners' details (ports, inodes or states narrow); the /proc walk waits
+// for them and stops as soon as each has an owner, so that a socket shared
+// by several processes may then show only the first found (ports or
+// inodes narrow; a state filter alone leaves the walk whole).
 // opts.Root defaults to the Reader's Root. Reading another namespace
 // (PID set) still walks every process of the root's proc.
 func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Map, error) {
 	if opts.Root == "" {
 		opts.Root = r.Root
 	}
-	narrow := len(f.Ports) > 0 || len(f.LocalPorts) > 0 || len(f.RemotePorts) > 0 || f.Inodes != nil
+	// Few rows (ports, inodes) are worth a walk that stops early; a
+	// state filter (listeners) only saves the BPF source the details
+	// of the other sockets' owners, and the walk keeps every owner.
+	few := len(f.Ports) > 0 || len(f.LocalPorts) > 0 || len(f.RemotePorts) > 0 || f.Inodes != nil
 	var found chan map[uint64]bool
-	if narrow && opts.Inodes == nil && opts.Want == nil {
+	if (few || f.States != 0) && opts.Inodes == nil && opts.Want == nil {
 		found = make(chan map[uint64]bool, 1) // Build may never ask
 		opts.Want = func() map[uint64]bool { return <-found }
 	}
@@ -45,6 +49,9 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 	}
 	walk := make(chan result, 1)
 	go func() {
+		if !few && found != nil && !procmap.Exhaustive(opts) {
+			opts.Want = nil
+		}
 		m, err := procmap.Build(opts)
 		walk <- result{m, err}
 	}()

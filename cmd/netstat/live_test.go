@@ -101,7 +101,7 @@ func TestLiveAgainstNetTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := []string{"-tan", "-tanp", "-tane", "-tanW", "-uan", "-uanp", "-lntp", "-tunap", "-an", "-xanp", "-n", "-6lnp", "-4an", "-tanee", "-ta", "-ua"}
+	cases := []string{"-tan", "-tanp", "-tane", "-tanW", "-uan", "-uanp", "-lntp", "-lunp", "-l", "-tunap", "-an", "-xanp", "-n", "-6lnp", "-4an", "-tanee", "-ta", "-ua"}
 	// One shell in a new network namespace: lo up, the socket holder
 	// started, every command run twice, the holder ended by its PID.
 	var script strings.Builder

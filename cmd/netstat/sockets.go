@@ -135,6 +135,24 @@ func (c *config) needOwners() bool {
 
 func (c *config) filter() netstat.Filter {
 	f := netstat.Filter{Protos: c.protos(), States: c.states}
+	if c.listening && !c.all {
+		// -l shows TCP rows without a remote port and other rows
+		// without a remote address (shown). Only LISTEN (TCP) and
+		// unconnected (Close: UDP, raw) sockets have none, so the
+		// tables are read for those states alone: the kernel then skips
+		// the connections instead of sending each to be dropped. A TCP
+		// connect to port 0, in SYN_SENT until its reset, is the one
+		// row net-tools' rule would add (ss -l does not show it either).
+		// (An empty intersection with --state keeps --state: its rows
+		// all fail the rule.)
+		unconnected := netstat.States(netstat.Listen, netstat.Close)
+		switch s := f.States & unconnected; {
+		case f.States == 0:
+			f.States = unconnected
+		case s != 0:
+			f.States = s
+		}
+	}
 	if c.port >= 0 {
 		f.Ports = []uint16{uint16(c.port)}
 	}
@@ -361,11 +379,12 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 
 // streams reports whether the listing is written while the tables are
 // read rather than after: a whole listing (no port, process or
-// namespace filter), whose size grows with the system. Its memory is
+// namespace filter, not -l alone), whose size grows with the system. Its memory is
 // then the owner map and one buffer, not every row.
 func (c *config) streams() bool {
 	return !c.nsMode() && c.pid < 0 && c.program == "" &&
-		c.port < 0 && c.sport < 0 && c.dport < 0
+		c.port < 0 && c.sport < 0 && c.dport < 0 &&
+		(c.all || !c.listening)
 }
 
 // stream prepares a listing that is read as it is written: the owners
