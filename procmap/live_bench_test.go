@@ -1,12 +1,10 @@
 package procmap
 
 import (
-	"os"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
+
+	"github.com/procnet/procnet/internal/floor"
 )
 
 // Live benchmarks: they walk the running system, so compare them only
@@ -123,43 +121,9 @@ func liveInodes(b *testing.B) []uint64 {
 	return inodes
 }
 
+// floorWalk is the minimal idiomatic walk over n goroutines
+// (internal/floor).
 func floorWalk(n int) map[uint64]bool {
-	ents, _ := os.ReadDir("/proc")
-	var ps []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err == nil {
-			ps = append(ps, e.Name())
-		}
-	}
-	parts := make([]map[uint64]bool, n)
-	var wg sync.WaitGroup
-	for w := range n {
-		wg.Go(func() {
-			m := make(map[uint64]bool)
-			for i := w; i < len(ps); i += n {
-				dir := "/proc/" + ps[i] + "/fd"
-				ents, err := os.ReadDir(dir)
-				if err != nil {
-					continue
-				}
-				for _, e := range ents {
-					target, err := os.Readlink(dir + "/" + e.Name())
-					if err != nil || !strings.HasPrefix(target, "socket:[") {
-						continue
-					}
-					if ino, err := strconv.ParseUint(target[8:len(target)-1], 10, 64); err == nil {
-						m[ino] = true
-					}
-				}
-			}
-			parts[w] = m
-		})
-	}
-	wg.Wait()
-	for _, m := range parts[1:] {
-		for k := range m {
-			parts[0][k] = true
-		}
-	}
-	return parts[0]
+	ps, _ := floor.PIDs()
+	return floor.Walk(ps, n)
 }

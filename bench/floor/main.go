@@ -6,7 +6,8 @@
 //
 // -workers 1 does everything in the main goroutine. -workers 2 reads the
 // tables in one goroutine while another walks /proc/*/fd; -workers N>2 splits
-// the walk over N-1 goroutines.
+// the walk over N-1 goroutines. The walk is internal/floor's, which
+// procmap's benchmarks call in-process.
 package main
 
 import (
@@ -17,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/procnet/procnet/internal/floor"
 )
 
 func main() {
@@ -27,12 +30,12 @@ func main() {
 	var owned map[uint64]bool  // socket inodes seen under /proc/*/fd
 	if *workers <= 1 {
 		inodes = readTables()
-		owned = walk(pids(), 1)
+		owned = floor.Walk(pids(), 1)
 	} else {
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() { defer wg.Done(); inodes = readTables() }()
-		owned = walk(pids(), *workers-1)
+		owned = floor.Walk(pids(), *workers-1)
 		wg.Wait()
 	}
 	n := 0
@@ -71,53 +74,10 @@ func readTables() map[uint64]bool {
 }
 
 func pids() []string {
-	ents, err := os.ReadDir("/proc")
+	ps, err := floor.PIDs()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
 	}
-	var ps []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err == nil {
-			ps = append(ps, e.Name())
-		}
-	}
 	return ps
-}
-
-func walk(ps []string, n int) map[uint64]bool {
-	parts := make([]map[uint64]bool, n)
-	var wg sync.WaitGroup
-	for w := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m := make(map[uint64]bool)
-			for i := w; i < len(ps); i += n {
-				dir := "/proc/" + ps[i] + "/fd"
-				ents, err := os.ReadDir(dir)
-				if err != nil {
-					continue // gone, or not ours to read
-				}
-				for _, e := range ents {
-					target, err := os.Readlink(dir + "/" + e.Name())
-					if err != nil || !strings.HasPrefix(target, "socket:[") {
-						continue
-					}
-					ino, err := strconv.ParseUint(target[8:len(target)-1], 10, 64)
-					if err == nil {
-						m[ino] = true
-					}
-				}
-			}
-			parts[w] = m
-		}()
-	}
-	wg.Wait()
-	for _, m := range parts[1:] {
-		for k := range m {
-			parts[0][k] = true
-		}
-	}
-	return parts[0]
 }

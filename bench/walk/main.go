@@ -20,11 +20,9 @@ import (
 	"os"
 	"reflect"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
+	"github.com/procnet/procnet/internal/floor"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -76,7 +74,7 @@ func main() {
 	var floorN int
 	for i := range *runs {
 		t0 := time.Now()
-		floorN = len(floor(2))
+		floorN = len(floorWalk(2))
 		t1 := time.Now()
 		procmap.Build(proc)
 		t2 := time.Now()
@@ -112,45 +110,9 @@ func median(d []time.Duration) time.Duration {
 	return d[len(d)/2]
 }
 
-// floor is the minimal idiomatic walk: 2 goroutines, os.ReadDir and
-// os.Readlink, a set of socket inodes.
-func floor(n int) map[uint64]bool {
-	ents, _ := os.ReadDir("/proc")
-	var ps []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err == nil {
-			ps = append(ps, e.Name())
-		}
-	}
-	parts := make([]map[uint64]bool, n)
-	var wg sync.WaitGroup
-	for w := range n {
-		wg.Go(func() {
-			m := make(map[uint64]bool)
-			for i := w; i < len(ps); i += n {
-				dir := "/proc/" + ps[i] + "/fd"
-				ents, err := os.ReadDir(dir)
-				if err != nil {
-					continue
-				}
-				for _, e := range ents {
-					target, err := os.Readlink(dir + "/" + e.Name())
-					if err != nil || !strings.HasPrefix(target, "socket:[") {
-						continue
-					}
-					if ino, err := strconv.ParseUint(target[8:len(target)-1], 10, 64); err == nil {
-						m[ino] = true
-					}
-				}
-			}
-			parts[w] = m
-		})
-	}
-	wg.Wait()
-	for _, m := range parts[1:] {
-		for k := range m {
-			parts[0][k] = true
-		}
-	}
-	return parts[0]
+// floorWalk is the minimal idiomatic walk over n goroutines
+// (internal/floor).
+func floorWalk(n int) map[uint64]bool {
+	ps, _ := floor.PIDs()
+	return floor.Walk(ps, n)
 }
