@@ -378,9 +378,9 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 }
 
 // streams reports whether the listing is written while the tables are
-// read rather than after: a whole listing (no port, process or
-// namespace filter, not -l alone), whose size grows with the system. Its memory is
-// then the owner map and one buffer, not every row.
+// read rather than after: a whole listing (no port, process or namespace
+// filter, not -l without -a), whose size grows with the system. Its
+// memory is then the owner map and one buffer, not every row.
 func (c *config) streams() bool {
 	return !c.nsMode() && c.pid < 0 && c.program == "" &&
 		c.port < 0 && c.sport < 0 && c.dport < 0 &&
