@@ -13,11 +13,12 @@ import (
 // same type.
 type ParseError = procfile.ParseError
 
-// The reasons a ParseError gives.
+// The reasons a ParseError gives. ErrSyntax and ErrRange are the very
+// values of route and iface.
 var (
 	ErrFieldCount = errors.New("too few fields")
-	ErrSyntax     = errors.New("invalid syntax")
-	ErrRange      = errors.New("value out of range")
+	ErrSyntax     = procfile.ErrSyntax
+	ErrRange      = procfile.ErrRange
 	// ErrTruncated: the row lacks columns its layout always has after the
 	// one named (it was cut, maybe inside that column).
 	ErrTruncated = errors.New("row cut short")

@@ -12,11 +12,12 @@ import (
 // netstat.ParseError.
 type ParseError = procfile.ParseError
 
-// The reasons a ParseError gives.
+// The reasons a ParseError gives. ErrSyntax and ErrRange are the very
+// values of netstat.
 var (
 	ErrFieldCount = errors.New("wrong number of fields")
-	ErrSyntax     = errors.New("invalid syntax")
-	ErrRange      = errors.New("value out of range")
+	ErrSyntax     = procfile.ErrSyntax
+	ErrRange      = procfile.ErrRange
 	// ErrMask is a Genmask whose one bits are not contiguous from the
 	// top. The kernel's FIB stores prefix lengths, so it never prints one.
 	ErrMask = errors.New("non-contiguous netmask")

@@ -21,6 +21,14 @@ const BufSize = 64 << 10
 // ErrLineTooLong reports a line that does not fit the buffer.
 var ErrLineTooLong = errors.New("line longer than 64 KiB")
 
+// The reasons for a ParseError that every parser gives, one value each,
+// so that errors.Is(err, route.ErrSyntax) holds for an error of netstat
+// too, as the ParseError type is already the same.
+var (
+	ErrSyntax = errors.New("invalid syntax")
+	ErrRange  = errors.New("value out of range")
+)
+
 // Lines yields the lines of a reader through one reused buffer. A line
 // that does not fit is reported as a *ParseError wrapping ErrLineTooLong
 // (once, with its number) and skipped; reading goes on after it. A read
