@@ -305,25 +305,28 @@ func (cp *capturer) link(rel string) {
 	cp.symlink(rel, target)
 }
 
-func (cp *capturer) write(rel, body string) {
+// place returns where rel goes in the capture, its directory made, or ""
+// once the capture has failed.
+func (cp *capturer) place(rel string) string {
 	if cp.err != nil {
-		return
+		return ""
 	}
 	p := filepath.Join(cp.dst, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		cp.err = err
-		return
+	if cp.err = os.MkdirAll(filepath.Dir(p), 0o755); cp.err != nil {
+		return ""
 	}
-	cp.err = os.WriteFile(p, []byte(body), 0o644)
+	return p
+}
+
+func (cp *capturer) write(rel, body string) {
+	if p := cp.place(rel); p != "" {
+		cp.err = os.WriteFile(p, []byte(body), 0o644)
+	}
 }
 
 func (cp *capturer) symlink(rel, target string) {
-	if cp.err != nil {
-		return
-	}
-	p := filepath.Join(cp.dst, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		cp.err = err
+	p := cp.place(rel)
+	if p == "" {
 		return
 	}
 	if err := os.Symlink(target, p); err != nil && !errors.Is(err, fs.ErrExist) {
