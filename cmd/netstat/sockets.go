@@ -678,10 +678,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	b := l.buf[:0]
 	if c.inetWanted() {
 		l.prefetchNames(snap)
-		b = append(b, "Active Internet connections "...)
-		b = append(b, c.title()...)
-		b = l.nsHeader(append(b, '\n'))
-		b = c.appendInetColumns(b)
+		b = l.appendInetHeader(b, "")
 		for i, r := range snap.inet() {
 			b = l.nsCell(b, snap.rowNS, i)
 			b = l.appendRow(b, r, snap.owners)
@@ -694,14 +691,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		}
 	}
 	if c.unix {
-		b = append(b, "Active UNIX domain sockets "...)
-		b = append(b, c.title()...)
-		b = l.nsHeader(append(b, '\n'))
-		b = append(b, "Proto RefCnt Flags       Type       State         I-Node  "...)
-		if c.programs {
-			b = append(b, " PID/Program name    "...)
-		}
-		b = append(b, " Path\n"...)
+		b = l.appendUnixHeader(b, "")
 		for i, u := range snap.unixRows() {
 			b = l.nsCell(b, snap.unixNS, i)
 			b = l.appendUnix(b, u, snap.owners)
@@ -716,6 +706,27 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	l.buf = b
 	_, err := w.Write(b)
 	return err
+}
+
+// appendInetHeader appends the Internet listing's title and column
+// header; lead goes before the columns (watch mode's marker column).
+func (l *lister) appendInetHeader(b []byte, lead string) []byte {
+	b = append(b, "Active Internet connections "...)
+	b = append(b, l.c.title()...)
+	b = append(append(b, '\n'), lead...)
+	return l.c.appendInetColumns(l.nsHeader(b))
+}
+
+// appendUnixHeader is appendInetHeader for the unix listing.
+func (l *lister) appendUnixHeader(b []byte, lead string) []byte {
+	b = append(b, "Active UNIX domain sockets "...)
+	b = append(b, l.c.title()...)
+	b = append(append(b, '\n'), lead...)
+	b = append(l.nsHeader(b), "Proto RefCnt Flags       Type       State         I-Node  "...)
+	if l.c.programs {
+		b = append(b, " PID/Program name    "...)
+	}
+	return append(b, " Path\n"...)
 }
 
 // appendInetColumns appends net-tools' column header of the Internet

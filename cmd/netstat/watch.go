@@ -382,9 +382,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			}
 			l.names.prefetch(addrs)
 		}
-		b = append(b, "Active Internet connections "...)
-		b = append(b, c.title()...)
-		b = c.appendInetColumns(l.nsHeader(append(b, "\n  "...)))
+		b = l.appendInetHeader(b, "  ")
 		for i := range w.shownRows {
 			r := &w.shownRows[i]
 			b = markStart(b, r.mark, colour)
@@ -394,13 +392,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		}
 	}
 	if c.unix {
-		b = append(b, "Active UNIX domain sockets "...)
-		b = append(b, c.title()...)
-		b = append(l.nsHeader(append(b, "\n  "...)), "Proto RefCnt Flags       Type       State         I-Node  "...)
-		if c.programs {
-			b = append(b, " PID/Program name    "...)
-		}
-		b = append(b, " Path\n"...)
+		b = l.appendUnixHeader(b, "  ")
 		for i := range w.shownUnix {
 			u := &w.shownUnix[i]
 			b = markStart(b, u.mark, colour)
