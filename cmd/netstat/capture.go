@@ -369,3 +369,33 @@ func (cp *capturer) symlink(rel, target string) {
 		cp.err = err
 	}
 }
+
+// replayable reports a root that holds none of the files -r, -i or -s
+// read — a capture made for other flags — which would otherwise print an
+// empty table and exit 0. The live system always has them.
+func (c *config) replayable() error {
+	if c.root == "" || c.root == "/" {
+		return nil
+	}
+	switch {
+	case c.route:
+		var names []string
+		for _, f := range c.routeFamilies() {
+			switch f {
+			case "inet":
+				names = append(names, "proc/net/route")
+			case "inet6":
+				names = append(names, "proc/net/ipv6_route")
+			}
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		return captree.RequireAny(c.root, "routing table", names...)
+	case c.interfaces:
+		return captree.RequireAny(c.root, "interface table", "proc/net/dev")
+	case c.stats:
+		return captree.RequireAny(c.root, "statistics", "proc/net/snmp", "proc/net/netstat", "proc/net/snmp6")
+	}
+	return nil
+}
