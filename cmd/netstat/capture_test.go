@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/procnet/procnet/internal/fixture"
+	"github.com/procnet/procnet/procnettest"
 	"golang.org/x/tools/txtar"
 )
 
@@ -29,7 +29,7 @@ func replay(t *testing.T, res Resolver, args ...string) (string, string) {
 		t.Fatalf("netstat %s --root capture: exit %d: %s", strings.Join(args, " "), code, stderr)
 	}
 	if again != live {
-		t.Errorf("netstat %s: the replay of the capture differs (- capture run, + replay):\n%s", strings.Join(args, " "), fixture.Diff([]byte(live), []byte(again)))
+		t.Errorf("netstat %s: the replay of the capture differs (- capture run, + replay):\n%s", strings.Join(args, " "), procnettest.Diff([]byte(live), []byte(again)))
 	}
 	return live, dir
 }
@@ -129,7 +129,7 @@ func TestCaptureFixture(t *testing.T) {
 		{"stats", "-s"},
 	} {
 		t.Run(tc.txtar+" "+tc.args, func(t *testing.T) {
-			root := fixture.Root(t, "testdata/"+tc.txtar+".txtar")
+			root := procnettest.Root(t, "testdata/"+tc.txtar+".txtar")
 			args := append(strings.Fields(tc.args), "--root", root)
 			res := &fakeResolver{names: hostNames}
 			plain, _, code := runCLI(t, res, args...)
@@ -138,17 +138,20 @@ func TestCaptureFixture(t *testing.T) {
 			}
 			captured, dir := replay(t, res, args...)
 			if captured != plain {
-				t.Errorf("capture run differs from the plain run (- plain, + capture):\n%s", fixture.Diff([]byte(plain), []byte(captured)))
+				t.Errorf("capture run differs from the plain run (- plain, + capture):\n%s", procnettest.Diff([]byte(plain), []byte(captured)))
 			}
 			// Through txtar, as a user would commit it.
-			ar := toTxtar(t, dir)
+			ar, err := procnettest.Archive(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
 			back := t.TempDir()
-			if err := fixture.Write(back, txtar.Parse(txtar.Format(ar))); err != nil {
+			if err := procnettest.Write(back, txtar.Parse(txtar.Format(ar))); err != nil {
 				t.Fatal(err)
 			}
 			again, _, _ := runCLI(t, res, append(strings.Fields(tc.args), "--root", back)...)
 			if again != plain {
-				t.Errorf("replay of the txtar differs (- plain, + txtar):\n%s", fixture.Diff([]byte(plain), []byte(again)))
+				t.Errorf("replay of the txtar differs (- plain, + txtar):\n%s", procnettest.Diff([]byte(plain), []byte(again)))
 			}
 		})
 	}
@@ -156,7 +159,7 @@ func TestCaptureFixture(t *testing.T) {
 
 // TestCaptureRefusesNonEmpty keeps a capture from mixing with old files.
 func TestCaptureRefusesNonEmpty(t *testing.T) {
-	root := fixture.Root(t, "testdata/host.txtar")
+	root := procnettest.Root(t, "testdata/host.txtar")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "x"), nil, 0o644)
 	_, stderr, code := runCLI(t, refuseResolver{t}, "-tan", "--root", root, "--capture", dir)
@@ -167,38 +170,4 @@ func TestCaptureRefusesNonEmpty(t *testing.T) {
 	if code != 2 {
 		t.Errorf("--capture with -c: exit %d, stderr %q", code, stderr)
 	}
-}
-
-// toTxtar turns a captured tree into a txtar archive in fixture syntax:
-// symlinks as "name -> target", file bodies that are not plain text
-// (cmdline's NULs) with [unquote].
-func toTxtar(t *testing.T, dir string) *txtar.Archive {
-	ar := &txtar.Archive{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if d.Type()&fs.ModeSymlink != 0 {
-			l, err := os.Readlink(p)
-			ar.Files = append(ar.Files, txtar.File{Name: rel + " -> " + l})
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		s := string(b)
-		if strings.ContainsAny(s, "\x00\r") || s != "" && !strings.HasSuffix(s, "\n") || strings.Contains(s, "\n-- ") {
-			q := strconv.Quote(s)
-			ar.Files = append(ar.Files, txtar.File{Name: rel + " [unquote]", Data: []byte(q[1:len(q)-1] + "\n")})
-			return nil
-		}
-		ar.Files = append(ar.Files, txtar.File{Name: rel, Data: b})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ar
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // namesResolver answers reverse lookups from a table and never touches
