@@ -64,6 +64,9 @@ func Create(dir, src string) (*Writer, error) {
 		if fi, lerr := os.Lstat(dir); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return nil, fmt.Errorf("%s is a symbolic link: give the directory itself", dir)
 		}
+		if errors.Is(err, unix.EACCES) { // write-only: its emptiness cannot be checked
+			return nil, fmt.Errorf("cannot tell whether %s is empty: %w", dir, &fs.PathError{Op: "open", Path: dir, Err: err})
+		}
 		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
 	w := &Writer{src: src, dir: fd, name: dir, made: map[string]bool{}}
