@@ -8,7 +8,8 @@
 // with O_NOFOLLOW, so a component swapped for a symbolic link makes the
 // capture fail instead of writing where the link points; files are created
 // with O_EXCL, never truncated; nothing is removed by path. As root, a
-// directory owned by another user is refused outright.
+// directory owned by another user, or writable by others, is refused
+// outright.
 //
 // Files are read under the readers' own rules (procfile.Open): regular
 // files only, opened non-blocking, resolved inside the source root; and
@@ -53,7 +54,8 @@ type Writer struct {
 // Create opens dir for a capture of the tree under src. dir is made if it
 // does not exist (its parent must). It is refused when it is a symbolic
 // link, when it is not empty (checked on the opened handle), when it
-// cannot be read to tell, and, for root, when another user owns it.
+// cannot be read to tell, and, for root, when another user owns it or
+// others may write to it.
 func Create(dir, src string) (*Writer, error) {
 	dir = filepath.Clean(dir) // "link/" would follow the link
 	if err := unix.Mkdir(dir, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -86,6 +88,10 @@ func (w *Writer) check() error {
 	}
 	if euid := os.Geteuid(); euid == 0 && int(st.Uid) != euid {
 		return fmt.Errorf("%s is owned by uid %d: as root, capture only into a directory of root's", w.name, st.Uid)
+	}
+	if os.Geteuid() == 0 && st.Mode&0o022 != 0 {
+		// Others could change the tree between the capture and its replay.
+		return fmt.Errorf("%s is writable by others (mode %#o): as root, capture only into a directory only root can write", w.name, st.Mode&0o777)
 	}
 	dup, err := unix.Dup(w.dir)
 	if err != nil {
@@ -275,7 +281,7 @@ func (w *Writer) copy(rel string, lenient bool) (bool, error) {
 }
 
 func tooLarge(rel string, limit int64) error {
-	return &fs.PathError{Op: "copy", Path: rel, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)}
+	return &fs.PathError{Op: "copy", Path: rel, Err: fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)}
 }
 
 // CopyLink copies the symbolic link rel of the source (its text, not what
