@@ -71,7 +71,7 @@ func capture(c *config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--capture: %v", err)
 	}
 	defer w.Close()
-	cp := &capturer{c: c, w: w, dst: dir}
+	cp := &capturer{c: c, w: w, dst: w.Root()} // read back through the handle
 	switch {
 	case c.route:
 		cp.copyAll("proc/net/route", "proc/net/ipv6_route")
@@ -91,7 +91,9 @@ func capture(c *config, stdout, stderr io.Writer) error {
 	if cp.walk != nil && cp.walk.Denied > 0 && c.programs {
 		warnDenied(stderr, cp.walk) // the source's warning; the replay has none
 	}
-	c.root, c.capture = dir, ""
+	// The replay reads what was written: through the handle, not by a
+	// name someone could since have pointed elsewhere.
+	c.root, c.capture = w.Root(), ""
 	return c.run(stdout, stderr)
 }
 

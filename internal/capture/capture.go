@@ -26,6 +26,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/procnet/procnet/internal/procfile"
@@ -119,6 +121,17 @@ func (w *Writer) Close() error {
 	err := unix.Close(w.dir)
 	w.dir = -1
 	return err
+}
+
+// Root is the capture as a root to read it back through the handle
+// Create opened (/proc/self/fd/N on Linux), so that a DIR renamed or
+// replaced since is not what is read; the directory's name elsewhere. It
+// is valid until Close.
+func (w *Writer) Root() string {
+	if runtime.GOOS == "linux" && w.dir >= 0 {
+		return "/proc/self/fd/" + strconv.Itoa(w.dir)
+	}
+	return w.name
 }
 
 // parent returns a handle on the directory that holds rel, walking from

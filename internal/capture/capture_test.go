@@ -146,3 +146,24 @@ func TestRequireAny(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Root reads back what was written even when DIR has since been renamed
+// and its name pointed elsewhere.
+func TestRootFollowsTheHandle(t *testing.T) {
+	w, dir := newWriter(t, "/")
+	if err := w.WriteFile("proc/net/tcp", []byte("ours\n")); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	os.MkdirAll(filepath.Join(elsewhere, "proc/net"), 0o755)
+	os.WriteFile(filepath.Join(elsewhere, "proc/net/tcp"), []byte("theirs\n"), 0o644)
+	if err := os.Rename(dir, dir+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, dir); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(w.Root(), "proc/net/tcp")); err != nil || string(b) != "ours\n" {
+		t.Errorf("through Root: %q, %v; want what the Writer wrote", b, err)
+	}
+}
