@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procnettest"
 	"golang.org/x/tools/txtar"
 )
 
 // exampleRoot materializes a fixture tree, as a test of yours would with
-// fixture.Root.
+// procnettest.Root.
 func exampleRoot(name string) string {
 	ar, err := txtar.ParseFile("testdata/" + name)
 	if err != nil {
@@ -20,7 +20,7 @@ func exampleRoot(name string) string {
 	if err != nil {
 		panic(err)
 	}
-	if err := fixture.Write(dir, ar); err != nil {
+	if err := procnettest.Write(dir, ar); err != nil {
 		panic(err)
 	}
 	return dir

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/netstat"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 func TestNamespaces(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/internal/procfile"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // dump renders everything a Reader yields, one line per row or error, for

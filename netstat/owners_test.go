@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/procmap"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 func TestListOwned(t *testing.T) {

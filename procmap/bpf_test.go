@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 var _ = fixture.Root // every test package imports fixture (it defines -update)

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/procmap"
+	"github.com/procnet/procnet/procnettest"
 	"golang.org/x/tools/txtar"
 )
 
@@ -13,7 +13,7 @@ func Example() {
 	// A fixture tree stands in for the live system (Root: "" reads /proc).
 	root, _ := os.MkdirTemp("", "procmap-example")
 	defer os.RemoveAll(root)
-	fixture.Write(root, txtar.Parse([]byte(`
+	procnettest.Write(root, txtar.Parse([]byte(`
 -- proc/100/stat --
 100 (nginx) S 1 100 100 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0
 -- proc/100/fd/6 -> socket:[5000] --

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 	"golang.org/x/sys/unix"
 	"golang.org/x/tools/txtar"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 func set(inodes ...uint64) map[uint64]bool {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	_ "github.com/procnet/procnet/internal/fixture" // defines -update, as in every test package
+	_ "github.com/procnet/procnet/procnettest" // defines -update, as in every test package
 )
 
 func TestParseLine(t *testing.T) {

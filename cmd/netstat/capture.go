@@ -26,31 +26,36 @@ package main
 //	etc/services, hosts,     when names are printed
 //	passwd, networks
 //
-// Symlinks are real symlinks in DIR; txtar (and fixture.Root) writes them
-// as "-- proc/42/fd/3 -> socket:[1234] --". Reverse DNS is not captured:
-// use -n (or etc/hosts) for a replay that prints the same.
+// Symlinks are real symlinks in DIR; txtar (and procnettest.Root) writes
+// them as "-- proc/42/fd/3 -> socket:[1234] --". Reverse DNS is not
+// captured: use -n (or etc/hosts) for a replay that prints the same.
+//
+// The files are opened and written by internal/capture, safe as root: DIR
+// is opened once and written through that handle, never following links.
+// A capture holds only what the run shows: the owners of the shown
+// sockets, with their argv only where the output prints it (argv[0] for
+// the program column, all of it for --json).
 
 import (
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/procnet/procnet/iface"
+	captree "github.com/procnet/procnet/internal/capture"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
 
-// capturer copies files from a root (the live system or a fixture) into a
-// new fixture tree.
+// capturer decides which files of a root (the live system or a fixture)
+// go into a new fixture tree; w copies and writes them.
 type capturer struct {
 	c   *config
-	src *os.Root
+	w   *captree.Writer
 	dst string
 	err error
 	// walk is the source's owner walk, for its Denied count: the replay
@@ -61,23 +66,17 @@ type capturer struct {
 // capture writes the tree under c.capture, then runs the command over it.
 func capture(c *config, stdout, stderr io.Writer) error {
 	dir := c.capture
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return fmt.Errorf("--capture: %s is not empty", dir)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "proc"), 0o755); err != nil {
-		return fmt.Errorf("--capture: %v", err)
-	}
-	src, err := os.OpenRoot(c.root)
+	w, err := captree.Create(dir, c.root)
 	if err != nil {
 		return fmt.Errorf("--capture: %v", err)
 	}
-	defer src.Close()
-	cp := &capturer{c: c, src: src, dst: dir}
+	defer w.Close()
+	cp := &capturer{c: c, w: w, dst: w.Root()} // read back through the handle
 	switch {
 	case c.route:
 		cp.copyAll("proc/net/route", "proc/net/ipv6_route")
 		if !c.numHosts {
-			cp.copyAll("etc/networks", "etc/hosts")
+			cp.names("etc/networks", "etc/hosts")
 		}
 	case c.interfaces:
 		cp.interfaces(c.extend > 0 && !c.json && !c.csv)
@@ -92,7 +91,9 @@ func capture(c *config, stdout, stderr io.Writer) error {
 	if cp.walk != nil && cp.walk.Denied > 0 && c.programs {
 		warnDenied(stderr, cp.walk) // the source's warning; the replay has none
 	}
-	c.root, c.capture = dir, ""
+	// The replay reads what was written: through the handle, not by a
+	// name someone could since have pointed elsewhere.
+	c.root, c.capture = w.Root(), ""
 	return c.run(stdout, stderr)
 }
 
@@ -106,7 +107,7 @@ func (cp *capturer) tables() []string {
 			names = append(names, p.String())
 		}
 	}
-	if c.unix {
+	if c.unix && !c.summary {
 		names = append(names, "unix")
 	}
 	if c.format == "prometheus" {
@@ -131,40 +132,56 @@ func (cp *capturer) sockets() {
 			}
 		}
 	} else {
-		for _, t := range tables {
-			cp.copy("proc/net/" + t)
-		}
+		cp.copyAll(prefixed("proc/net/", tables)...)
 		cp.link("proc/self/ns/net")
 		dirs = append(dirs, "proc/net")
 	}
 	if !c.numPorts {
-		cp.copyAll("etc/services")
+		cp.names("etc/services")
 	}
 	if !c.numHosts {
-		cp.copyAll("etc/hosts")
+		cp.names("etc/hosts")
 	}
 	if !c.numUsers || c.json {
-		cp.copyAll("etc/passwd")
+		cp.names("etc/passwd")
 	}
-	if c.needOwners() || c.perProcess {
+	if c.needOwners() || c.perProcess || c.summary && c.by == "process" {
 		cp.owners(dirs)
 	}
+}
+
+func prefixed(dir string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = dir + n
+	}
+	return out
 }
 
 // namespace captures one namespace's tables through the first member that
 // is alive and still in it afterwards, and returns their directory.
 func (cp *capturer) namespace(ns netstat.Namespace, tables []string) string {
 	for _, pid := range ns.PIDs {
-		p := "proc/" + strconv.Itoa(pid)
-		if fi, err := cp.src.Stat(p + "/net"); err != nil || !fi.IsDir() {
-			continue
+		if cp.err != nil {
+			return ""
 		}
+		p := "proc/" + strconv.Itoa(pid)
+		var copied []string
 		for _, t := range tables {
-			cp.copy(p + "/net/" + t)
+			if cp.copy(p + "/net/" + t) {
+				copied = append(copied, p+"/net/"+t)
+			}
+		}
+		if cp.err != nil || len(copied) == 0 {
+			continue // gone, or not a member with tables
 		}
 		now, err := netstat.NamespaceOf(cp.c.root, pid)
 		if err != nil || now.Inode != ns.Inode {
-			os.RemoveAll(filepath.Join(cp.dst, p))
+			for _, f := range copied { // what this capture just wrote
+				if err := cp.w.Discard(f); err != nil && cp.err == nil {
+					cp.err = err
+				}
+			}
 			continue
 		}
 		cp.symlink(p+"/ns/net", "net:["+strconv.FormatUint(ns.Inode, 10)+"]")
@@ -174,9 +191,9 @@ func (cp *capturer) namespace(ns netstat.Namespace, tables []string) string {
 	return ""
 }
 
-// owners captures the processes that hold the sockets of the captured
-// tables that pass the flags' filters (the --pid and --program filters
-// aside, which need them), from one full walk of the source.
+// owners captures the processes that hold the sockets the run shows: those
+// of the captured tables that pass the flags' filters, --pid and
+// --program included, from one full walk of the source.
 func (cp *capturer) owners(dirs []string) {
 	c := cp.c
 	inodes := map[uint64]bool{}
@@ -193,7 +210,7 @@ func (cp *capturer) owners(dirs []string) {
 				}
 			}
 		}
-		if c.unix {
+		if c.unix && !c.summary {
 			for u, err := range r.UnixSockets() {
 				if err == nil {
 					inodes[u.Inode] = true
@@ -210,26 +227,45 @@ func (cp *capturer) owners(dirs []string) {
 		return
 	}
 	cp.walk = m
+	byFilter := c.pid >= 0 || c.program != ""
+	matches := func(pid int) bool {
+		return c.pid >= 0 && pid == c.pid || c.program != "" && progMatches(m.Process(pid), c.program)
+	}
+	// shown: the processes whose name the output prints. A table, CSV or
+	// --summary names a socket's first owner and counts the others;
+	// --json and --per-process name every owner.
+	all := c.json || c.perProcess
+	shown := map[int]bool{}
 	var pids []int
 	for ino := range inodes {
-		for _, o := range m.Lookup(ino) {
+		owners := m.Lookup(ino)
+		if byFilter && !slices.ContainsFunc(owners, func(o procmap.Owner) bool { return matches(o.PID) }) {
+			continue // not a socket the run shows
+		}
+		for i, o := range owners {
 			p := "proc/" + strconv.Itoa(o.PID)
 			cp.symlink(p+"/fd/"+strconv.Itoa(o.FD), "socket:["+strconv.FormatUint(ino, 10)+"]")
 			pids = append(pids, o.PID)
+			if i == 0 || all || byFilter && matches(o.PID) {
+				shown[o.PID] = true
+			}
 		}
 	}
 	slices.Sort(pids)
 	for _, pid := range slices.Compact(pids) {
 		if p := m.Process(pid); p != nil {
-			cp.process(p)
+			cp.process(p, shown[pid])
 		}
 	}
 }
 
 // process writes what procmap reads of p, and nothing more: stat with the
 // name and start time (other fields zero), status with the Uid line,
-// comm, cmdline (comm alone with --no-cmdline) and the ns/net link.
-func (cp *capturer) process(p *procmap.Process) {
+// comm, cmdline and the ns/net link. cmdline holds what the output
+// prints: all of argv for --json, argv[0] for the program column of a
+// shown process, nothing for one only counted ("+1"); with --no-cmdline
+// the comm alone, as procmap then reports it.
+func (cp *capturer) process(p *procmap.Process, shown bool) {
 	dir := "proc/" + strconv.Itoa(p.PID) + "/"
 	stat := strconv.Itoa(p.PID) + " (" + p.Comm + ") S" + strings.Repeat(" 0", 18) +
 		" " + strconv.FormatUint(p.StartTime, 10) + " 0 0\n"
@@ -238,8 +274,13 @@ func (cp *capturer) process(p *procmap.Process) {
 	cp.write(dir+"status", "Uid:\t"+u+"\t"+u+"\t"+u+"\t"+u+"\n")
 	cp.write(dir+"comm", p.Comm+"\n")
 	argv := p.Cmdline
-	if cp.c.noCmdline {
+	switch {
+	case cp.c.noCmdline:
 		argv = []string{p.Comm}
+	case !shown:
+		argv = nil
+	case !cp.c.json && len(argv) > 1:
+		argv = argv[:1]
 	}
 	cmdline := ""
 	if len(argv) > 0 {
@@ -247,9 +288,7 @@ func (cp *capturer) process(p *procmap.Process) {
 	}
 	cp.write(dir+"cmdline", cmdline)
 	if p.NetNS != 0 {
-		if _, err := os.Lstat(filepath.Join(cp.dst, dir+"ns/net")); err != nil {
-			cp.symlink(dir+"ns/net", "net:["+strconv.FormatUint(p.NetNS, 10)+"]")
-		}
+		cp.symlink(dir+"ns/net", "net:["+strconv.FormatUint(p.NetNS, 10)+"]")
 	}
 }
 
@@ -284,52 +323,81 @@ func (cp *capturer) copyAll(names ...string) {
 	}
 }
 
-// copy copies the file rel from the source, if it can be read, and
-// reports whether it did. A file that cannot be read is left out: the
-// replay then misses it as the kernel's missing tables are missed.
+// names copies etc/ files, which the name lookups read when they can and
+// go without when they cannot: so does the capture.
+func (cp *capturer) names(files ...string) {
+	for _, n := range files {
+		if cp.err != nil {
+			return
+		}
+		_, cp.err = cp.w.CopyReadable(n)
+	}
+}
+
+// copy copies the file rel from the source and reports whether it did. A
+// missing file is left out, as the readers leave out the kernel's missing
+// tables; any other failure (a directory, a FIFO, a device, a link loop,
+// an unreadable or oversized file) fails the capture, as the plain run
+// reports it.
 func (cp *capturer) copy(rel string) bool {
-	b, err := cp.src.ReadFile(rel)
-	if err != nil {
+	if cp.err != nil {
 		return false
 	}
-	cp.write(rel, string(b))
-	return cp.err == nil
+	ok, err := cp.w.Copy(rel)
+	cp.err = err
+	return ok
 }
 
 // link copies the symlink rel (its text, not what it points to).
 func (cp *capturer) link(rel string) {
-	target, err := os.Readlink(filepath.Join(cp.c.root, rel))
-	if err != nil {
-		return
+	if cp.err == nil {
+		_, cp.err = cp.w.CopyLink(rel)
 	}
-	cp.symlink(rel, target)
-}
-
-// place returns where rel goes in the capture, its directory made, or ""
-// once the capture has failed.
-func (cp *capturer) place(rel string) string {
-	if cp.err != nil {
-		return ""
-	}
-	p := filepath.Join(cp.dst, rel)
-	if cp.err = os.MkdirAll(filepath.Dir(p), 0o755); cp.err != nil {
-		return ""
-	}
-	return p
 }
 
 func (cp *capturer) write(rel, body string) {
-	if p := cp.place(rel); p != "" {
-		cp.err = os.WriteFile(p, []byte(body), 0o644)
+	if cp.err == nil {
+		cp.err = cp.w.WriteFile(rel, []byte(body))
 	}
 }
 
+// symlink makes the link rel; one already made (a process's ns/net, also
+// a member's) is kept.
 func (cp *capturer) symlink(rel, target string) {
-	p := cp.place(rel)
-	if p == "" {
+	if cp.err != nil {
 		return
 	}
-	if err := os.Symlink(target, p); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := cp.w.Symlink(rel, target); err != nil && !errors.Is(err, fs.ErrExist) {
 		cp.err = err
 	}
+}
+
+// replayable reports a root that holds none of the files -r, -i or -s
+// read — a capture made for other flags — which would otherwise print an
+// empty table and exit 0. The live system always has them.
+func (c *config) replayable() error {
+	if c.root == "" || c.root == "/" {
+		return nil
+	}
+	switch {
+	case c.route:
+		var names []string
+		for _, f := range c.routeFamilies() {
+			switch f {
+			case "inet":
+				names = append(names, "proc/net/route")
+			case "inet6":
+				names = append(names, "proc/net/ipv6_route")
+			}
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		return captree.RequireAny(c.root, "routing table", names...)
+	case c.interfaces:
+		return captree.RequireAny(c.root, "interface table", "proc/net/dev")
+	case c.stats:
+		return captree.RequireAny(c.root, "statistics", "proc/net/snmp", "proc/net/netstat", "proc/net/snmp6")
+	}
+	return nil
 }

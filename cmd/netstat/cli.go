@@ -329,6 +329,9 @@ func (c *config) run(stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("cannot read %s: %v", filepath.Join(c.root, "proc"), unwrapPath(err))
 	}
+	if err := c.replayable(); err != nil {
+		return err // capture.go: a capture made for other flags
+	}
 	switch {
 	case c.route:
 		return routes(c, stdout, stderr)

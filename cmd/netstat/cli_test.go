@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // fakeResolver answers from a table and records what it was asked. It

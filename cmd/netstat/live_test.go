@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // holdEnv makes the test binary, started again by the live test, open a

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/netstat"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // TestNetNSGolden lists a fixture host with a docker container and a

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // TestSIGPIPE: `netstat -tan | head -1` on the built binary ends quietly

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 var statsArgs = [][]string{

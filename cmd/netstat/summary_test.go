@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // TestSummaryGolden runs --summary over the fixture host with every

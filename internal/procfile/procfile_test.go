@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	_ "github.com/procnet/procnet/internal/fixture" // defines -update
+	_ "github.com/procnet/procnet/procnettest" // defines -update
 )
 
 // FuzzLineReader checks that the line reader returns every byte of its

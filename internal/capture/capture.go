@@ -1,0 +1,346 @@
+// Package capture writes a fixture tree: files copied from a root (the
+// live system or another tree) into a new directory, so that reading the
+// new directory as a root gives what reading the source gave.
+//
+// It is written to be safe when run as root over a directory that someone
+// else can reach. The directory is opened once; every mkdir, file and
+// symlink is made relative to that handle, one path component at a time,
+// with O_NOFOLLOW, so a component swapped for a symbolic link makes the
+// capture fail instead of writing where the link points; files are created
+// with O_EXCL, never truncated; nothing is removed by path. As root, a
+// directory owned by another user, or writable by others, is refused
+// outright.
+//
+// Files are read under the readers' own rules (procfile.Open): regular
+// files only, opened non-blocking, resolved inside the source root; and
+// each copy is bounded (Limit) and streamed through one buffer, so memory
+// stays flat whatever the source holds. A file the readers would report as
+// an error (a directory, a FIFO, a device, a link loop) is an error here
+// too; only a missing file is "absent", as it is for the readers.
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/procnet/procnet/internal/procfile"
+	"golang.org/x/sys/unix"
+)
+
+// MaxFile is the default bound on one copied file: more than a
+// /proc/net/tcp6 of a million sockets (about 180 MB).
+const MaxFile = 256 << 20
+
+// ErrTooLarge is the cause given for a file longer than the Writer's Limit.
+var ErrTooLarge = errors.New("file larger than the capture limit")
+
+// Writer writes a capture into the directory Create opened.
+type Writer struct {
+	// Limit bounds the size of each copied file (MaxFile when 0).
+	Limit int64
+
+	src  string // the source root ("" or "/": the live system)
+	dir  int    // the capture directory's handle
+	name string // the directory as given, for messages
+	buf  []byte
+	made map[string]bool // files and links this Writer created
+}
+
+// Create opens dir for a capture of the tree under src. dir is made if it
+// does not exist (its parent must). It is refused when it is a symbolic
+// link, when it is not empty (checked on the opened handle), when it
+// cannot be read to tell, and, for root, when another user owns it or
+// others may write to it.
+func Create(dir, src string) (*Writer, error) {
+	dir = filepath.Clean(dir) // "link/" would follow the link
+	if err := unix.Mkdir(dir, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, &fs.PathError{Op: "mkdir", Path: dir, Err: err}
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if fi, lerr := os.Lstat(dir); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s is a symbolic link: give the directory itself", dir)
+		}
+		if errors.Is(err, unix.EACCES) { // write-only: its emptiness cannot be checked
+			return nil, fmt.Errorf("cannot tell whether %s is empty: %w", dir, &fs.PathError{Op: "open", Path: dir, Err: err})
+		}
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	w := &Writer{src: src, dir: fd, name: dir, made: map[string]bool{}}
+	if err := w.check(); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return w, nil
+}
+
+// check refuses a directory of another user's (as root) or one that is
+// not empty, on the handle.
+func (w *Writer) check() error {
+	var st unix.Stat_t
+	if err := unix.Fstat(w.dir, &st); err != nil {
+		return &fs.PathError{Op: "stat", Path: w.name, Err: err}
+	}
+	if euid := os.Geteuid(); euid == 0 && int(st.Uid) != euid {
+		return fmt.Errorf("%s is owned by uid %d: as root, capture only into a directory of root's", w.name, st.Uid)
+	}
+	if os.Geteuid() == 0 && st.Mode&0o022 != 0 {
+		// Others could change the tree between the capture and its replay.
+		return fmt.Errorf("%s is writable by others (mode %#o): as root, capture only into a directory only root can write", w.name, st.Mode&0o777)
+	}
+	dup, err := unix.Dup(w.dir)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(dup), w.name)
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	switch {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot tell whether %s is empty: %w", w.name, procfile.PathError("readdir", w.name, err))
+	case len(names) > 0:
+		return fmt.Errorf("%s is not empty", w.name)
+	}
+	return nil
+}
+
+// Close releases the directory's handle.
+func (w *Writer) Close() error {
+	if w.dir < 0 {
+		return nil
+	}
+	err := unix.Close(w.dir)
+	w.dir = -1
+	return err
+}
+
+// Root is the capture as a root to read it back through the handle
+// Create opened (/proc/self/fd/N on Linux), so that a DIR renamed or
+// replaced since is not what is read; the directory's name elsewhere. It
+// is valid until Close.
+func (w *Writer) Root() string {
+	if runtime.GOOS == "linux" && w.dir >= 0 {
+		return "/proc/self/fd/" + strconv.Itoa(w.dir)
+	}
+	return w.name
+}
+
+// parent returns a handle on the directory that holds rel, walking from
+// the capture's handle one component at a time without following links,
+// making the directories when mkdir is set. The caller closes it unless
+// it is w.dir.
+func (w *Writer) parent(rel string, mkdir bool) (int, string, error) {
+	if !filepath.IsLocal(rel) || strings.Contains(rel, "\\") || filepath.Clean(rel) != rel {
+		return -1, "", &fs.PathError{Op: "capture", Path: rel, Err: fs.ErrInvalid}
+	}
+	parts := strings.Split(rel, "/")
+	cur := w.dir
+	for _, p := range parts[:len(parts)-1] {
+		if mkdir {
+			if err := unix.Mkdirat(cur, p, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+				w.release(cur)
+				return -1, "", &fs.PathError{Op: "mkdir", Path: rel, Err: err}
+			}
+		}
+		fd, err := unix.Openat(cur, p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		w.release(cur)
+		if err != nil {
+			if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+				err = fmt.Errorf("%s is not a directory of the capture's (a symbolic link?): %w", p, err)
+			}
+			return -1, "", &fs.PathError{Op: "open", Path: rel, Err: err}
+		}
+		cur = fd
+	}
+	return cur, parts[len(parts)-1], nil
+}
+
+func (w *Writer) release(fd int) {
+	if fd != w.dir {
+		unix.Close(fd)
+	}
+}
+
+// create makes the new file rel (O_EXCL: never an existing file or link).
+func (w *Writer) create(rel string) (*os.File, error) {
+	dir, base, err := w.parent(rel, true)
+	if err != nil {
+		return nil, err
+	}
+	defer w.release(dir)
+	fd, err := unix.Openat(dir, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, &fs.PathError{Op: "create", Path: rel, Err: err}
+	}
+	w.made[rel] = true
+	return os.NewFile(uintptr(fd), rel), nil
+}
+
+// WriteFile writes body to the new file rel.
+func (w *Writer) WriteFile(rel string, body []byte) error {
+	f, err := w.create(rel)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Symlink makes rel a new symbolic link to target. An existing rel is an
+// error wrapping fs.ErrExist.
+func (w *Writer) Symlink(rel, target string) error {
+	dir, base, err := w.parent(rel, true)
+	if err != nil {
+		return err
+	}
+	defer w.release(dir)
+	if err := unix.Symlinkat(target, dir, base); err != nil {
+		return &fs.PathError{Op: "symlink", Path: rel, Err: err}
+	}
+	w.made[rel] = true
+	return nil
+}
+
+// Discard removes rel if this Writer made it (a file or a link),
+// relative to the handle: never a directory, never by path.
+func (w *Writer) Discard(rel string) error {
+	if !w.made[rel] {
+		return &fs.PathError{Op: "discard", Path: rel, Err: fs.ErrPermission}
+	}
+	dir, base, err := w.parent(rel, false)
+	if err != nil {
+		return err
+	}
+	defer w.release(dir)
+	if err := unix.Unlinkat(dir, base, 0); err != nil {
+		return &fs.PathError{Op: "unlink", Path: rel, Err: err}
+	}
+	delete(w.made, rel)
+	return nil
+}
+
+func (w *Writer) limit() int64 {
+	if w.Limit > 0 {
+		return w.Limit
+	}
+	return MaxFile
+}
+
+// Copy copies the file rel of the source into the capture and reports
+// whether it did. A file the source does not have is not an error (it
+// reports false, nil); anything the readers refuse is: not a regular file,
+// unreadable, a link that cannot be resolved, or longer than Limit.
+func (w *Writer) Copy(rel string) (bool, error) {
+	return w.copy(rel, false)
+}
+
+// CopyReadable is Copy for a file its readers go without when they cannot
+// read it (etc/hosts, etc/services): a file the source cannot give is left
+// out, not an error. Failures to write the capture are still errors.
+func (w *Writer) CopyReadable(rel string) (bool, error) {
+	return w.copy(rel, true)
+}
+
+func (w *Writer) copy(rel string, lenient bool) (bool, error) {
+	src, err := procfile.Open(w.src, rel)
+	if err != nil {
+		if lenient || errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	defer src.Close()
+	limit := w.limit()
+	// A real file says its size (a sparse one too); proc's say 0 and are
+	// bounded while they stream.
+	if st, err := src.Stat(); err == nil && st.Size() > limit {
+		if lenient {
+			return false, nil
+		}
+		return false, tooLarge(rel, limit)
+	}
+	dst, err := w.create(rel)
+	if err != nil {
+		return false, err
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, 64<<10)
+	}
+	// Plain Reader and Writer: no copy_file_range or sendfile, which
+	// some proc files answer with 0 bytes.
+	n, err := io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{io.LimitReader(src, limit+1)}, w.buf)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, procfile.PathError("copy", rel, err)
+	}
+	if n > limit {
+		return false, tooLarge(rel, limit)
+	}
+	return true, nil
+}
+
+func tooLarge(rel string, limit int64) error {
+	return &fs.PathError{Op: "copy", Path: rel, Err: fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)}
+}
+
+// CopyLink copies the symbolic link rel of the source (its text, not what
+// it points to) and reports whether it did; a missing link is not an error.
+func (w *Writer) CopyLink(rel string) (bool, error) {
+	var target string
+	var err error
+	if w.src == "" || filepath.Clean(w.src) == "/" {
+		target, err = os.Readlink("/" + rel)
+	} else {
+		var r *os.Root
+		if r, err = os.OpenRoot(w.src); err == nil {
+			target, err = r.Readlink(rel)
+			r.Close()
+		}
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, procfile.PathError("readlink", rel, err)
+	}
+	if err := w.Symlink(rel, target); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RequireAny returns an error when root holds none of the files names
+// (another failure to open one is left to its reader to report): a
+// replay of a capture made for other flags says what it lacks instead
+// of printing an empty table.
+func RequireAny(root, what string, names ...string) error {
+	for _, n := range names {
+		f, err := procfile.Open(root, n)
+		if err == nil {
+			f.Close()
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	r := root
+	if r == "" {
+		r = "/"
+	}
+	return fmt.Errorf("%s holds no %s (none of %s): a capture made for other flags?", r, what, strings.Join(names, ", "))
+}
