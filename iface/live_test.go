@@ -78,7 +78,7 @@ func TestLiveSys(t *testing.T) {
 	var names, sys []string
 	for _, ifc := range s1.Interfaces {
 		names = append(names, ifc.Name)
-		if !ifc.HasSys {
+		if !ifc.HasLink {
 			t.Errorf("%s: no sysfs entry", ifc.Name)
 		}
 		b, _ := os.ReadFile("/sys/class/net/" + ifc.Name + "/mtu")
