@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/procnet/procnet/internal/procfile"
@@ -20,11 +21,7 @@ func (r *Reader) rootAddrs() ([]Addr, error) {
 		dir = "proc/" + strconv.Itoa(r.PID) + "/net/"
 	}
 	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
+	add := func(err error) { errs = appendErr(errs, err) }
 	fib, err := readIfPresent(r.root(), dir+"fib_trie", parseFibTrie)
 	add(err)
 	var routes []route.Entry
@@ -316,4 +313,38 @@ func parseIfInet6(r io.Reader, name string) ([]Addr, error) {
 		})
 	}
 	return out, errors.Join(errs...)
+}
+
+// orderLike6 puts the IPv6 addresses of addrs in the order file (the rows
+// of proc/net/if_inet6) lists them, leaving the IPv4 addresses where they
+// are; an address the file does not list keeps its place after those it
+// does. The kernel dumps an interface's IPv6 addresses in its own list's
+// order, while if_inet6 (and so ifconfig) walks a hash table.
+func orderLike6(addrs, file []Addr) {
+	type key struct {
+		index int
+		ip    netip.Addr
+	}
+	pos := make(map[key]int, len(file))
+	for i, a := range file {
+		pos[key{a.Index, a.Prefix.Addr()}] = i
+	}
+	var slots []int
+	var v6 []Addr
+	for i, a := range addrs {
+		if a.Prefix.Addr().Is6() {
+			slots = append(slots, i)
+			v6 = append(v6, a)
+		}
+	}
+	rank := func(a Addr) int {
+		if p, ok := pos[key{a.Index, a.Prefix.Addr()}]; ok {
+			return p
+		}
+		return len(file)
+	}
+	slices.SortStableFunc(v6, func(a, b Addr) int { return rank(a) - rank(b) })
+	for i, s := range slots {
+		addrs[s] = v6[i]
+	}
 }

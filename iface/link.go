@@ -81,7 +81,7 @@ func (t HWType) String() string {
 // On the live system every address comes from an rtnetlink RTM_GETADDR
 // dump of the caller's own network namespace, IPv4 ones of an interface
 // in the kernel's order (primary before secondary, as SIOCGIFADDR finds
-// them). Under a root, IPv6 addresses come from proc/net/if_inet6 and
+// them), IPv6 ones in proc/net/if_inet6's order (as ifconfig lists them). Under a root, IPv6 addresses come from proc/net/if_inet6 and
 // IPv4 ones are derived from proc/net/fib_trie and proc/net/route (see
 // Reader.Addrs): there Label is the interface name, Flags only say
 // whether the address is primary, and Index is 0.
@@ -220,10 +220,7 @@ func (r *Reader) Links() ([]Link, error) {
 		return dumpLinks()
 	}
 	ifs, err := r.Interfaces()
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
+	errs := appendErr(nil, err)
 	out := make([]Link, 0, len(ifs))
 	for i := range ifs {
 		ifc := &ifs[i]
@@ -231,9 +228,7 @@ func (r *Reader) Links() ([]Link, error) {
 			continue
 		}
 		l := Link{Name: ifc.Name, MTU: ifc.MTU, Flags: ifc.Flags, Counters: ifc.Counters}
-		if err := r.readSysHW(&l); err != nil {
-			errs = append(errs, err)
-		}
+		errs = appendErr(errs, r.readSysHW(&l))
 		out = append(out, l)
 	}
 	return out, errors.Join(errs...)

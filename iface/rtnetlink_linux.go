@@ -94,9 +94,11 @@ func dumpAddrs() ([]Addr, error) {
 		if err != nil && try < 3 && errors.Is(err, errNLIntr) {
 			continue
 		}
-		if lerr != nil {
-			err = errors.Join(lerr, err)
+		// ifconfig's order of IPv6 addresses: proc/net/if_inet6 is the
+		// caller's namespace's too (proc/net is proc/self/net).
+		if file, ferr := readIfPresent("/", "proc/net/if_inet6", parseIfInet6); ferr == nil {
+			orderLike6(addrs, file)
 		}
-		return addrs, err
+		return addrs, errors.Join(appendErr(appendErr(nil, lerr), err)...)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -287,42 +286,6 @@ func TestIfaceLongMalformed(t *testing.T) {
 	if strings.Contains(out, "10.8.0.1") {
 		t.Errorf("an address from a bad alias line was shown:\n%s", out)
 	}
-}
-
-func FuzzParseFibTrie(f *testing.F) {
-	for _, s := range []string{
-		"Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n",
-		"Local:\n     |-- 127.0.0.1\n        /32 host LOCAL\n        /32 host LOCAL tos=4\n",
-		"     |-- 1.2.3.4\n        /\n", "/32\n", "|-- ::1\n /8 a b\n", "Id 100:\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		es, _ := parseFibTrie(bytes.NewReader(b), "proc/net/fib_trie")
-		for _, e := range es {
-			if !e.addr.Is4() || e.bits < 0 || e.bits > 32 {
-				t.Fatalf("entry %+v", e)
-			}
-		}
-	})
-}
-
-func FuzzParseIfInet6(f *testing.F) {
-	for _, s := range []string{
-		"00000000000000000000000000000001 01 80 10 80       lo\n",
-		"fe8000000000000050540000fe123456 02 40 20 80     eth0\n20010db8000000000000000000000007 02 40 00 80 eth0\n",
-		"0000 01 80 10 80 lo\n", "\n\n", "00000000000000000000000000000001 01 80 10 80\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		as, _ := parseIfInet6(bytes.NewReader(b), "proc/net/if_inet6")
-		for _, a := range as {
-			if !a.addr.Is6() || a.plen > 128 || a.scope > 0xff || a.dev == "" {
-				t.Fatalf("row %+v", a)
-			}
-		}
-	})
 }
 
 // TestIfaceTitleOnce: under -c net-tools prints "Kernel Interface table"
