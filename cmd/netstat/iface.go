@@ -214,38 +214,77 @@ func sortIfaces(list []iface.Interface) []iface.Interface {
 	return out
 }
 
-// nstrcmp is net-tools' "strcmp that knows about numbers".
-func nstrcmp(a, b string) int {
-	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
-		i++
+// nstrcmp is net-tools 2.10's "strcmp that knows about numbers and ':'
+// alias suffix" (lib/nstrcmp.c): a numeric alias suffix (":1") is cut off
+// and compared last (none before any); of the rest, the part before the
+// trailing digits is compared first, then its length, then the trailing
+// number, then the whole. So eth1 < eth2 < eth10, eth2 < eth2:1 < eth2:10,
+// and eth2:x (no numeric alias, no trailing digits) comes after eth10.
+// Only the sign of the result counts.
+func nstrcmp(ap, bp string) int {
+	a, aalias, aok := cutAlias(ap)
+	b, balias, bok := cutAlias(bp)
+	ai, bi := rindexNondigit(a), rindexNondigit(b)
+	if r := strings.Compare(a[:min(ai, bi)], b[:min(ai, bi)]); r != 0 {
+		return r
 	}
-	if i == len(a) && i == len(b) {
-		return 0
-	}
-	ca, cb := byteAt(a, i), byteAt(b, i)
-	if isDigit(ca) {
-		if !isDigit(cb) {
-			return -1
-		}
-		// Back up to the start of the number both share.
-		j := i
-		for j > 0 && isDigit(a[j-1]) {
-			j--
-		}
-		if atoi(a[j:]) > atoi(b[j:]) {
-			return 1
-		}
+	switch {
+	case ai > bi:
+		return 1
+	case ai < bi:
 		return -1
 	}
-	return int(ca) - int(cb)
-}
-
-func byteAt(s string, i int) byte {
-	if i < len(s) {
-		return s[i]
+	if av, bv := atoi(a[ai:]), atoi(b[bi:]); av != bv {
+		return cmpUint(av, bv)
+	}
+	if r := strings.Compare(a, b); r != 0 {
+		return r
+	}
+	switch {
+	case aok && bok:
+		if av, bv := atoi(aalias), atoi(balias); av != bv {
+			return cmpUint(av, bv)
+		}
+		return strings.Compare(aalias, balias)
+	case aok:
+		return 1
+	case bok:
+		return -1
 	}
 	return 0
+}
+
+// cutAlias splits "eth0:12" into "eth0" and "12"; ok is false when the
+// name does not end in ':' and digits.
+func cutAlias(name string) (base, alias string, ok bool) {
+	digit := false
+	for pos := len(name); pos > 0; pos-- {
+		if name[pos-1] == ':' && digit {
+			return name[:pos-1], name[pos:], true
+		}
+		if !isDigit(name[pos-1]) {
+			break
+		}
+		digit = true
+	}
+	return name, "", false
+}
+
+// rindexNondigit is the length of name without its trailing digits.
+func rindexNondigit(name string) int {
+	for pos := len(name); pos > 0; pos-- {
+		if !isDigit(name[pos-1]) {
+			return pos
+		}
+	}
+	return 0
+}
+
+func cmpUint(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -118,17 +119,20 @@ func TestIfaceRateNeedsI(t *testing.T) {
 	}
 }
 
+// TestNstrcmpOrder: the order net-tools 2.10 printed for `netstat -ia`
+// in a namespace whose /proc/net/dev listed lo x10 eth10 x2 eth2 x1 eth1
+// br0 veth1a, with eth2 holding addresses labelled eth2:1, eth2:x,
+// eth2:10 and eth2:9 (SIOCGIFCONF's names, added after proc's).
 func TestNstrcmpOrder(t *testing.T) {
-	names := []string{"lo", "eth10", "eth2", "eth0:1", "eth0", "br0", "eth2", "veth1a", "eth1"}
+	names := []string{"lo", "x10", "eth10", "x2", "eth2", "x1", "eth1", "br0", "veth1a",
+		"eth2", "eth2:1", "eth2:x", "eth2:10", "eth2:9", "lo"}
 	var got []string
 	ifs := sortIfaces(ifacesNamed(names...))
 	for _, f := range ifs {
 		got = append(got, f.Name)
 	}
-	// net-tools' nstrcmp puts "eth10" before "eth1" (a digit against the
-	// end of the name), and insertion walks back from the end, so eth1,
-	// read last, lands after eth10 — as net-tools would print it.
-	want := []string{"br0", "eth0", "eth0:1", "eth2", "eth10", "eth1", "lo", "veth1a"}
+	want := []string{"br0", "eth1", "eth2", "eth2:1", "eth2:9", "eth2:10", "eth10", "eth2:x",
+		"lo", "veth1a", "x1", "x2", "x10"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("order (-want +got):\n%s", d)
 	}
@@ -319,4 +323,89 @@ func TestIfaceTitleOnce(t *testing.T) {
 			t.Errorf("%s: lo %d times in 2 rounds", args, n)
 		}
 	}
+}
+
+// netnsEnv marks the re-executed test binary that TestIfaceNetnsLive runs
+// inside `unshare --net`.
+const netnsEnv = "PROCNET_TEST_IFACE_NETNS"
+
+// TestIfaceNetnsLive compares -i, -ia, -ie and -iea with net-tools, byte
+// for byte, inside a private network namespace whose /sys is still the
+// host's (unshare --net, no remount: how people debug a container with
+// nsenter -n). There sysfs lists the host's interfaces, so MTU and flags
+// must come from the namespace itself (rtnetlink): lo is set to MTU 16436.
+// A veth holds a /32 first (the address net-tools shows, which no subnet
+// route holds), a /24 with brd, a secondary, a peer address labelled
+// v0:p (an alias row without statistics) and two IPv6 addresses. The
+// namespace dies with the re-executed test binary.
+func TestIfaceNetnsLive(t *testing.T) {
+	if os.Getenv(netnsEnv) == "1" {
+		ifaceNetnsChild(t)
+		return
+	}
+	netTools(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for unshare --net")
+	}
+	for _, tool := range []string{"unshare", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	cmd := exec.Command("unshare", "--net", os.Args[0], "-test.run=^TestIfaceNetnsLive$", "-test.v")
+	cmd.Env = append(os.Environ(), netnsEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if bytes.Contains(out, []byte("SKIP-NETNS:")) {
+			t.Skipf("cannot set up the namespace:\n%s", out)
+		}
+		t.Fatalf("in the namespace: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("compared 4 listings")) {
+		t.Fatalf("the child did not compare:\n%s", out)
+	}
+}
+
+func ifaceNetnsChild(t *testing.T) {
+	nt := netTools(t)
+	for _, c := range []string{
+		"link set lo mtu 16436 up",
+		"link add v0 type veth peer name v1",
+		"link set v0 up",
+		"addr add 192.0.2.7/32 dev v0",
+		"addr add 198.51.100.1/24 brd + dev v0",
+		"addr add 198.51.100.2/24 dev v0",
+		"addr add 10.9.0.1 peer 10.9.0.2/32 dev v0 label v0:p",
+		"addr add 2001:db8::7/64 dev v0 nodad",
+		"addr add 2001:db8::8/64 dev v0 nodad",
+	} {
+		if out, err := exec.Command("ip", strings.Fields(c)...).CombinedOutput(); err != nil {
+			fmt.Printf("SKIP-NETNS: ip %s: %v %s\n", c, err, out)
+			t.Fatalf("ip %s: %v", c, err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // let the veth's first packets settle
+	n := 0
+	for _, args := range [][]string{{"-i"}, {"-ia"}, {"-ie"}, {"-iea"}} {
+		want, err := exec.Command(nt, args...).Output()
+		if err != nil {
+			t.Fatalf("netstat %v: %v", args, err)
+		}
+		got, errs, code := runMode(t, namesResolver{t: t, refuse: true}, args...)
+		if code != 0 || errs != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		want2, _ := exec.Command(nt, args...).Output()
+		for _, s := range []string{"lo              16436", "lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 16436", "v0:p "} {
+			if strings.HasPrefix(args[0], "-ie") == strings.Contains(s, "flags=") && !bytes.Contains(want, []byte(s)) {
+				t.Errorf("netstat %v: net-tools lacks %q, the namespace is not as set up:\n%s", args, s, want)
+			}
+		}
+		if got != string(want) && got != string(want2) {
+			t.Errorf("netstat %v differs from net-tools (- net-tools, + ours):\n%s", args, fixture.Diff(want, []byte(got)))
+		}
+		n++
+	}
+	fmt.Printf("compared %d listings\n", n)
 }
