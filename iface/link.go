@@ -227,7 +227,7 @@ func (r *Reader) Links() ([]Link, error) {
 		if !ifc.HasLink {
 			continue
 		}
-		l := Link{Name: ifc.Name, MTU: ifc.MTU, Flags: ifc.Flags, Counters: ifc.Counters}
+		l := Link{Name: ifc.Name, MTU: ifc.MTU, Flags: ifc.Flags, Counters: ifc.Counters, TxQueueLen: -1}
 		errs = appendErr(errs, r.readSysHW(&l))
 		out = append(out, l)
 	}
