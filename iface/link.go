@@ -79,12 +79,13 @@ func (t HWType) String() string {
 // Addr is one address of an interface: what `ip addr` shows.
 //
 // On the live system every address comes from an rtnetlink RTM_GETADDR
-// dump of the caller's own network namespace, IPv4 ones of an interface
-// in the kernel's order (primary before secondary, as SIOCGIFADDR finds
-// them), its IPv6 ones in proc/net/if_inet6's order (as ifconfig lists them). Under a root, IPv6 addresses come from proc/net/if_inet6 and
-// IPv4 ones are derived from proc/net/fib_trie and proc/net/route (see
-// Reader.Addrs): there Label is the interface name, Flags only say
-// whether the address is primary, and Index is 0.
+// dump of the caller's own network namespace: an interface's IPv4
+// addresses in the kernel's order (primary before secondary, as
+// SIOCGIFADDR finds them), its IPv6 ones in proc/net/if_inet6's order (as
+// ifconfig lists them). Under a root, IPv6 addresses come from
+// proc/net/if_inet6 and IPv4 ones are derived from proc/net/fib_trie and
+// proc/net/route (see Reader.Addrs): there an IPv4 address's Label is the
+// interface name and its Index and Flags are 0.
 type Addr struct {
 	// Index is the interface's index.
 	Index int
