@@ -42,8 +42,8 @@ func dump(typ uint16, body []byte) (dgrams [][]byte, seq uint32, err error) {
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, 0, os.NewSyscallError("sendto", err)
 	}
+	buf := make([]byte, rtnlBufSize)
 	for {
-		buf := make([]byte, rtnlBufSize)
 		n, _, flags, _, err := unix.Recvmsg(fd, buf, nil, 0)
 		if err == unix.EINTR {
 			continue
@@ -54,7 +54,7 @@ func dump(typ uint16, body []byte) (dgrams [][]byte, seq uint32, err error) {
 		if flags&unix.MSG_TRUNC != 0 {
 			return nil, 0, errNLShort
 		}
-		d := buf[:n]
+		d := append([]byte(nil), buf[:n]...)
 		dgrams = append(dgrams, d)
 		done, err := nlMessages(d, seq, func(uint16, uint16, []byte) error { return nil })
 		if err != nil || done {
