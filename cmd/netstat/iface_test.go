@@ -336,7 +336,8 @@ const netnsEnv = "PROCNET_TEST_IFACE_NETNS"
 // must come from the namespace itself (rtnetlink): lo is set to MTU 16436.
 // A veth holds a /32 first (the address net-tools shows, which no subnet
 // route holds), a /24 with brd, a secondary, a peer address labelled
-// v0:p (an alias row without statistics) and two IPv6 addresses. The
+// v0:p (an alias row without statistics) and two IPv6 addresses; a tun
+// (where the kernel has it) holds a peer address (its destination). The
 // namespace dies with the re-executed test binary.
 func TestIfaceNetnsLive(t *testing.T) {
 	if os.Getenv(netnsEnv) == "1" {
@@ -383,6 +384,14 @@ func ifaceNetnsChild(t *testing.T) {
 		if out, err := exec.Command("ip", strings.Fields(c)...).CombinedOutput(); err != nil {
 			fmt.Printf("SKIP-NETNS: ip %s: %v %s\n", c, err, out)
 			t.Fatalf("ip %s: %v", c, err)
+		}
+	}
+	// A point-to-point tun with a peer (destination): where tun exists.
+	if exec.Command("ip", "tuntap", "add", "tun0", "mode", "tun").Run() == nil {
+		for _, c := range []string{"link set tun0 up", "addr add 10.8.0.1 peer 10.8.0.2/32 dev tun0"} {
+			if out, err := exec.Command("ip", strings.Fields(c)...).CombinedOutput(); err != nil {
+				t.Fatalf("ip %s: %v %s", c, err, out)
+			}
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // let the veth's first packets settle
