@@ -1,8 +1,12 @@
 package iface
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -90,5 +94,48 @@ func TestNames(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// TestSysfsRoundTrip: the links of the captured rtnetlink dump, written
+// as sysfs files beside a proc/net/dev, read back the same from a root.
+func TestSysfsRoundTrip(t *testing.T) {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("the capture is little-endian")
+	}
+	links, err := decodeLinkDump(readHexDump(t, "testdata/rtnl/link.hex"), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	dev := "Inter-|   Receive\n face |bytes\n"
+	for _, l := range links {
+		c := l.Counters
+		dev += fmt.Sprintf("%s: %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d\n", l.Name,
+			c.RxBytes, c.RxPackets, c.RxErrs, c.RxDrop, c.RxFifo, c.RxFrame, c.RxCompressed, c.RxMulticast,
+			c.TxBytes, c.TxPackets, c.TxErrs, c.TxDrop, c.TxFifo, c.TxColls, c.TxCarrier, c.TxCompressed)
+		for name, body := range l.Sysfs() {
+			p := filepath.Join(root, "sys/class/net", l.Name, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "proc/net/dev"), []byte(dev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Reader{Root: root}
+	back, err := r.Links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(links, back); d != "" {
+		t.Errorf("links read back (-rtnetlink +sysfs):\n%s", d)
 	}
 }

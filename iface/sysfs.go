@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"net"
+	"strconv"
 )
 
 // readSysHW fills l's index, hardware type and addresses and transmit
@@ -78,4 +79,44 @@ func parseHWAddr(v []byte) (net.HardwareAddr, bool) {
 		a = append(a, byte(h))
 	}
 	return a, true
+}
+
+// Sysfs returns the files of sys/class/net/NAME/ that hold l's link
+// attributes, by name, as the kernel writes them: mtu, flags, operstate,
+// carrier, ifindex, type, address, broadcast and (when known)
+// tx_queue_len. A Reader of a root that holds them, and l's row in
+// proc/net/dev, gives l back from Links (and its MTU and Flags from
+// Interfaces). A capture of the live system writes these rather than
+// copying /sys/class/net, which may show another network namespace.
+//
+// The flags file holds the device flags without the bits the kernel
+// derives for SIOCGIFFLAGS: running, lower-up and dormant are written as
+// operstate ("up", "dormant" or "down") and carrier instead.
+func (l *Link) Sysfs() map[string]string {
+	derived := FlagRunning | FlagLowerUp | FlagDormant
+	oper := "down"
+	switch {
+	case l.Flags.Has(FlagRunning):
+		oper = "up"
+	case l.Flags.Has(FlagDormant):
+		oper = "dormant"
+	}
+	carrier := "0"
+	if l.Flags.Has(FlagLowerUp) {
+		carrier = "1"
+	}
+	m := map[string]string{
+		"mtu":       strconv.Itoa(l.MTU) + "\n",
+		"flags":     "0x" + strconv.FormatUint(uint64(l.Flags&^derived), 16) + "\n",
+		"operstate": oper + "\n",
+		"carrier":   carrier + "\n",
+		"ifindex":   strconv.Itoa(l.Index) + "\n",
+		"type":      strconv.Itoa(int(l.Type)) + "\n",
+		"address":   l.HardwareAddr.String() + "\n",
+		"broadcast": l.Broadcast.String() + "\n",
+	}
+	if l.TxQueueLen >= 0 {
+		m["tx_queue_len"] = strconv.Itoa(l.TxQueueLen) + "\n"
+	}
+	return m
 }

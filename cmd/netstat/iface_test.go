@@ -416,5 +416,26 @@ func ifaceNetnsChild(t *testing.T) {
 		}
 		n++
 	}
+	// A capture taken here records the namespace's links, not the host's
+	// sysfs: its replay shows the same names, MTUs and flags (the alias
+	// row needs the address labels a capture cannot hold).
+	dir := filepath.Join(t.TempDir(), "capture")
+	if _, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--capture", dir, "-ia"); code != 0 {
+		t.Fatalf("--capture: exit %d, stderr %q", code, errs)
+	}
+	replay, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", dir, "-ia")
+	want, _ := exec.Command(nt, "-ia").Output()
+	var noAlias []string
+	for _, l := range stableIfaceColumns(string(want)) {
+		if !strings.HasPrefix(l, "v0:p ") {
+			noAlias = append(noAlias, l)
+		}
+	}
+	if code != 0 || errs != "" {
+		t.Errorf("replay: exit %d, stderr %q", code, errs)
+	}
+	if d := cmp.Diff(noAlias, stableIfaceColumns(replay)); d != "" {
+		t.Errorf("replay of a capture in the namespace (-net-tools +replay):\n%s", d)
+	}
 	fmt.Printf("compared %d listings\n", n)
 }
