@@ -22,7 +22,9 @@
 // a root the kernel publishes no IPv4 address per interface: Addrs derives
 // them from proc/net/fib_trie and proc/net/route (see Reader.Addrs). The
 // rtnetlink socket is Linux's; elsewhere a live read is an error
-// (ErrNotSupported) and roots are read as on Linux.
+// (ErrNotSupported) and roots are read as on Linux. Link.Sysfs gives the
+// sysfs files that read back to a Link: what a capture of the live system
+// writes, since the live /sys/class/net may show another namespace.
 //
 // Two Samples give per-second rates; a counter that goes down is taken for
 // a reset, never for a huge increase.
@@ -31,6 +33,6 @@
 //
 // A Reader is not safe for concurrent use (it reuses its buffers): use one
 // per goroutine. Interfaces, Delta and Rates may be called from any number
-// of goroutines. Interface, Counters, Sample and Rate are plain values
+// of goroutines. Interface, Counters, Link, Addr, Sample and Rate are plain values
 // (nothing here writes a Sample's slice after returning it), safe to share.
 package iface
