@@ -33,6 +33,6 @@
 //
 // A Reader is not safe for concurrent use (it reuses its buffers): use one
 // per goroutine. Interfaces, Delta and Rates may be called from any number
-// of goroutines. Interface, Counters, Link, Addr, Sample and Rate are plain values
-// (nothing here writes a Sample's slice after returning it), safe to share.
+// of goroutines. Interface, Counters, Link, Addr, Sample and Rate are plain
+// values (nothing here writes a slice after returning it), safe to share.
 package iface
