@@ -202,6 +202,9 @@ type NetlinkError struct {
 func (e *NetlinkError) Error() string { return "rtnetlink " + e.Op + ": " + e.Err.Error() }
 func (e *NetlinkError) Unwrap() error { return e.Err }
 
+// The live reads; a test replaces them to see the fallbacks.
+var dumpLinksFunc, dumpAddrsFunc = dumpLinks, dumpAddrs
+
 func (r *Reader) live() bool { return (r.Root == "" || r.Root == "/") && r.PID <= 0 }
 
 // Links returns every interface's link attributes.
@@ -215,10 +218,16 @@ func (r *Reader) live() bool { return (r.Root == "" || r.Root == "/") && r.PID <
 // sys/class/net/NAME (mtu, flags as Interface.Flags, type, address,
 // broadcast, tx_queue_len, ifindex); an interface without a sysfs
 // directory is left out, and a missing attribute leaves its field zero
-// (TxQueueLen -1). Errors are as Interfaces'.
+// (TxQueueLen -1). Errors are as Interfaces'. Where no rtnetlink socket
+// can be opened on Linux, the live system is read as a root is; on other
+// systems a live read gives ErrNotSupported.
 func (r *Reader) Links() ([]Link, error) {
 	if r.live() {
-		return dumpLinks()
+		links, err := dumpLinksFunc()
+		if links != nil || err == nil || errors.Is(err, ErrNotSupported) {
+			return links, err
+		}
+		// No rtnetlink (a sandbox that forbids it): sysfs, as under a root.
 	}
 	ifs, err := r.Interfaces()
 	errs := appendErr(nil, err)
@@ -249,10 +258,17 @@ func (r *Reader) Links() ([]Link, error) {
 // address without a subnet route (a /32, a peer address, noprefixroute,
 // an interface that is down) is not found, and labels are the interface
 // names. A bad row is a *ParseError naming file and line, the rows around
-// it are kept; a missing file gives no addresses of that kind.
+// it are kept; a missing file gives no addresses of that kind. Where no
+// rtnetlink socket can be opened on Linux, the live system is read as a
+// root is; on other systems a live read gives ErrNotSupported.
 func (r *Reader) Addrs() ([]Addr, error) {
 	if r.live() {
-		return dumpAddrs()
+		addrs, err := dumpAddrsFunc()
+		if addrs != nil || err == nil || errors.Is(err, ErrNotSupported) {
+			return addrs, err
+		}
+		// No rtnetlink (a sandbox that forbids it): the files, as under a
+		// root.
 	}
 	return r.rootAddrs()
 }

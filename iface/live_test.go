@@ -210,3 +210,29 @@ func liveNetnsChild(t *testing.T) {
 	}
 	fmt.Println("checked the namespace")
 }
+
+// TestLiveNoRtnetlink: where no rtnetlink socket can be had (a sandbox),
+// the live system is read from its files, as a root is, without an error.
+func TestLiveNoRtnetlink(t *testing.T) {
+	if _, err := os.Stat("/sys/class/net/lo"); err != nil {
+		t.Skip("no /sys/class/net/lo")
+	}
+	oldL, oldA := dumpLinksFunc, dumpAddrsFunc
+	t.Cleanup(func() { dumpLinksFunc, dumpAddrsFunc = oldL, oldA })
+	denied := &NetlinkError{Op: "RTM_GETLINK", Err: syscall.EAFNOSUPPORT}
+	dumpLinksFunc = func() ([]Link, error) { return nil, denied }
+	dumpAddrsFunc = func() ([]Addr, error) { return nil, denied }
+	var r Reader
+	ifs, err := r.Interfaces()
+	if err != nil || len(ifs) == 0 || !slices.ContainsFunc(ifs, func(i Interface) bool { return i.Name == "lo" && i.HasLink && i.MTU > 0 }) {
+		t.Errorf("Interfaces = %+v, %v; want lo from sysfs", ifs, err)
+	}
+	links, err := r.Links()
+	if err != nil || !slices.ContainsFunc(links, func(l Link) bool { return l.Name == "lo" && l.Type == HWLoopback }) {
+		t.Errorf("Links = %+v, %v; want lo from sysfs", links, err)
+	}
+	addrs, err := r.Addrs()
+	if err != nil || !slices.ContainsFunc(addrs, func(a Addr) bool { return a.Prefix.String() == "127.0.0.1/8" && a.Iface == "lo" }) {
+		t.Errorf("Addrs = %+v, %v; want 127.0.0.1/8 on lo from fib_trie", addrs, err)
+	}
+}
