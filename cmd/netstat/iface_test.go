@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -438,4 +440,51 @@ func ifaceNetnsChild(t *testing.T) {
 		t.Errorf("replay of a capture in the namespace (-net-tools +replay):\n%s", d)
 	}
 	fmt.Printf("compared %d listings\n", n)
+}
+
+// TestIfaceAliasRows: an address label that is not an interface is a row
+// of its own with its parent's MTU and flags and no statistics, as
+// net-tools 2.10 printed it for `ip addr add 10.9.0.1 peer 10.9.0.2/32 dev
+// v0 label v0:p` (-i) and for -ie (no RX/TX lines).
+func TestIfaceAliasRows(t *testing.T) {
+	p := netip.MustParsePrefix
+	l := &ifLister{
+		c: &config{},
+		addrs: []iface.Addr{
+			{Iface: "v0", Label: "v0", Prefix: p("192.0.2.7/32")},
+			{Iface: "v0", Label: "v0:p", Prefix: p("10.9.0.1/32"), Peer: netip.MustParseAddr("10.9.0.2")},
+		},
+		noStats: map[string]bool{"v0:p": true},
+	}
+	flags := iface.FlagUp | iface.FlagBroadcast | iface.FlagMulticast
+	list := []iface.Interface{
+		{Name: "v0", MTU: 1400, Flags: flags, HasLink: true, Counters: iface.Counters{TxDrop: 1}},
+		{Name: "v0:p", MTU: 1400, Flags: flags},
+	}
+	got := string(l.appendTable(nil, list, true))
+	want := "Kernel Interface table\n" + ifHeader +
+		"v0               1400        0      0      0 0             0      0      1      0 BMU\n" +
+		"v0:p             1400      - no statistics available -                        BMU\n"
+	if got != want {
+		t.Errorf("-i:\n%s", fixture.Diff([]byte(want), []byte(got)))
+	}
+	d := &longDetails{links: map[string]*iface.Link{"v0": {Name: "v0", Type: iface.HWEther,
+		HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 1}, TxQueueLen: 500}}}
+	got = string(l.appendLong(nil, list, d, true))
+	want = "Kernel Interface table\n" +
+		"v0: flags=4099<UP,BROADCAST,MULTICAST>  mtu 1400\n" +
+		"        inet 192.0.2.7  netmask 255.255.255.255  broadcast 0.0.0.0\n" +
+		"        ether 02:00:00:00:00:01  txqueuelen 500  (Ethernet)\n" +
+		"        RX packets 0  bytes 0 (0.0 B)\n" +
+		"        RX errors 0  dropped 0  overruns 0  frame 0\n" +
+		"        TX packets 0  bytes 0 (0.0 B)\n" +
+		"        TX errors 0  dropped 1 overruns 0  carrier 0  collisions 0\n" +
+		"\n" +
+		"v0:p: flags=4099<UP,BROADCAST,MULTICAST>  mtu 1400\n" +
+		"        inet 10.9.0.1  netmask 255.255.255.255  broadcast 0.0.0.0\n" +
+		"        ether 02:00:00:00:00:01  txqueuelen 500  (Ethernet)\n" +
+		"\n"
+	if got != want {
+		t.Errorf("-ie:\n%s", fixture.Diff([]byte(want), []byte(got)))
+	}
 }
