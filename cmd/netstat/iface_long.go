@@ -4,8 +4,8 @@ package main
 // ifconfig layout). This file only renders: iface reads.
 //
 // net-tools asks the kernel with ioctls; here the values come from the
-// iface package, so a fixture tree or a capture prints the same as the
-// live system:
+// iface package, which reads the live system, a fixture tree and a
+// capture alike:
 //
 //	flags, mtu           Interface (as -i)
 //	hardware line        Link: type, address, tx queue length
