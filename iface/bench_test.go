@@ -41,3 +41,39 @@ func BenchmarkParseDev(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLive reads the live system's interfaces with their MTU and
+// flags: "rtnetlink" is the live path (proc/net/dev and one RTM_GETLINK
+// dump), "sysfs" the same rows with four sysfs opens each (PID set to our
+// own, which takes the sysfs path); "addrs" is Addrs (an RTM_GETLINK and an
+// RTM_GETADDR dump, and proc/net/if_inet6 for the IPv6 order).
+func BenchmarkLive(b *testing.B) {
+	if _, err := os.Stat("/proc/net/dev"); err != nil {
+		b.Skip("no /proc/net/dev")
+	}
+	for _, c := range []struct {
+		name string
+		r    Reader
+	}{{"rtnetlink", Reader{}}, {"sysfs", Reader{PID: os.Getpid()}}} {
+		b.Run(c.name, func(b *testing.B) {
+			r := c.r
+			dst, err := r.AppendInterfaces(nil)
+			if err != nil || len(dst) == 0 || !dst[0].HasLink {
+				b.Fatal(dst, err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				dst, _ = r.AppendInterfaces(dst[:0])
+			}
+		})
+	}
+	b.Run("addrs", func(b *testing.B) {
+		var r Reader
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.Addrs(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

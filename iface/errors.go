@@ -19,3 +19,18 @@ var (
 	ErrSyntax     = procfile.ErrSyntax
 	ErrRange      = procfile.ErrRange
 )
+
+// appendErr appends err to errs, the errors of a joined error one by one,
+// so that errors.Join of the result is one flat list.
+func appendErr(errs []error, err error) []error {
+	if err == nil {
+		return errs
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			errs = appendErr(errs, e)
+		}
+		return errs
+	}
+	return append(errs, err)
+}

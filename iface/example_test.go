@@ -21,3 +21,29 @@ func Example() {
 	// eth0   1400   912000      808 BMRU
 	// ifb0   1500        0        0 BO
 }
+
+func ExampleReader_Addrs() {
+	// Root "" reads the live system's own network namespace over
+	// rtnetlink; a root (here testdata/example) is read from its files.
+	r := iface.Reader{Root: "testdata/example"}
+	links, err := r.Links()
+	if err != nil {
+		fmt.Println(err)
+	}
+	for _, l := range links {
+		fmt.Println(l.Name, l.Type, l.HardwareAddr, l.MTU)
+	}
+	addrs, err := r.Addrs()
+	if err != nil {
+		fmt.Println(err)
+	}
+	for _, a := range addrs {
+		fmt.Println(a.Iface, a.Prefix, a.Scope, a.Flags)
+	}
+	// Output:
+	// lo loopback 00:00:00:00:00:00 65536
+	// eth0 ether 52:54:00:12:34:56 1400
+	// ifb0 ether be:11:22:33:44:55 1500
+	// eth0 fe80::5054:0:fe12:3456/64 link permanent
+	// lo ::1/128 host permanent
+}

@@ -36,29 +36,32 @@ type Counters struct {
 const numCounters = 16
 
 // Interface is one network interface: its counters from /proc/net/dev and
-// its MTU and flags from /sys/class/net/NAME.
+// its MTU and flags (see Reader for where those come from).
 type Interface struct {
 	// Name is the interface name. Old kernels list IPv4 aliases such as
 	// "eth0:1" as interfaces of their own.
 	Name string
 	Counters
-	// MTU is sys/class/net/NAME/mtu; 0 when HasSys is false.
+	// MTU is the link's MTU; 0 when HasLink is false.
 	MTU int
-	// Flags are sys/class/net/NAME/flags plus the bits the kernel adds
-	// when it reports flags to SIOCGIFFLAGS (what net-tools sees):
-	// FlagRunning when the interface is up and its operstate is "up" or
-	// "unknown", FlagLowerUp when it has carrier, FlagDormant when its
-	// operstate is "dormant". One difference remains: sysfs shows
+	// Flags are the IFF_* flags as SIOCGIFFLAGS reports them to
+	// net-tools: on the live system rtnetlink's ifi_flags, which are
+	// that very value; under a root sys/class/net/NAME/flags plus the
+	// bits the kernel adds for SIOCGIFFLAGS: FlagRunning when the
+	// interface is up and its operstate is "up" or "unknown",
+	// FlagLowerUp when it has carrier, FlagDormant when its operstate is
+	// "dormant". One difference remains under a root: sysfs shows
 	// FlagPromisc and FlagAllMulti whenever they are in effect (for a
 	// bridge port, or under tcpdump), while SIOCGIFFLAGS shows them only
-	// when a user set them (ip link set promisc on). 0 when HasSys is
+	// when a user set them (ip link set promisc on). 0 when HasLink is
 	// false.
 	Flags Flags
-	// HasSys reports whether sys/class/net/NAME exists under the root and
-	// so whether MTU and Flags are known. It is false for an interface
-	// that vanished between the two reads, and for every interface of
-	// another network namespace than the one sysfs was mounted in.
-	HasSys bool
+	// HasLink reports whether the link attributes (MTU and Flags) are
+	// known. It is false for an interface that vanished between the two
+	// reads, and, under a root or for a PID, for an interface without a
+	// sys/class/net/NAME directory: every interface of another network
+	// namespace than the one sysfs was mounted in.
+	HasLink bool
 }
 
 // Reader reads interfaces under one root directory. Its zero value reads
@@ -70,17 +73,19 @@ type Reader struct {
 	// Root is the directory holding proc/ and sys/ ("" or "/" for the live
 	// system; a fixture tree or a container's root otherwise).
 	Root string
-	// PID, when positive, reads proc/PID/net/dev: the interfaces of that
-	// process's network namespace. MTU and flags still come from
-	// sys/class/net, which shows the namespace sysfs was mounted in.
+	// PID, when positive, reads proc/PID/net/…: the interfaces and
+	// addresses of that process's network namespace. Link attributes
+	// (MTU, flags, hardware) still come from sys/class/net, which shows
+	// the namespace sysfs was mounted in.
 	PID int
-	// CountersOnly skips sys/class/net: MTU, Flags and HasSys stay zero.
-	// Reading sysfs costs four opens per interface; a program that polls
-	// counters for rates does not need it.
+	// CountersOnly skips the link attributes: MTU, Flags and HasLink stay
+	// zero. They cost an rtnetlink dump on the live system and four opens
+	// per interface under a root; a program that polls counters for
+	// rates does not need them.
 	CountersOnly bool
 
 	buf    []byte
-	small  [64]byte // for sysfs attributes
+	small  [256]byte // for sysfs attributes
 	fields [][]byte
 	lr     procfile.Lines
 	names  map[string]string
@@ -95,14 +100,19 @@ func Interfaces(root string) ([]Interface, error) {
 
 // Interfaces returns every interface of proc/net/dev in file order (net-tools
 // sorts them by name), down ones included (netstat -i shows only those with
-// FlagUp unless -a), each with MTU and Flags from sys/class/net/NAME.
+// FlagUp unless -a), each with its MTU and Flags. On the live system (Root
+// "" or "/", PID 0) those come from an rtnetlink RTM_GETLINK dump of the
+// caller's own network namespace, as `ip link` reads them, so they are
+// right inside `unshare -n` or `nsenter -n`, where /sys/class/net shows
+// the host's interfaces; elsewhere from sys/class/net/NAME.
 //
 // Both results may be non-empty: a row or sysfs attribute that cannot be
 // parsed is reported as a *ParseError naming file and line, and the other
 // rows are kept; all errors are joined into one. A missing proc/net/dev
-// gives (nil, nil); a missing sys/class/net/NAME leaves HasSys false. A
-// file that cannot be opened or read gives an *fs.PathError naming it
-// relative to the root.
+// gives (nil, nil); a missing sys/class/net/NAME, or a link the dump does
+// not list, leaves HasLink false. A file that cannot be opened or read
+// gives an *fs.PathError naming it relative to the root. Where no
+// rtnetlink dump can be had, sysfs is read instead.
 func (r *Reader) Interfaces() ([]Interface, error) { return r.AppendInterfaces(nil) }
 
 // AppendInterfaces is Interfaces appending to dst.
@@ -121,10 +131,29 @@ func (r *Reader) AppendInterfaces(dst []Interface) ([]Interface, error) {
 	defer f.Close()
 	start := len(dst)
 	dst, errs := r.parse(dst, name, f)
-	for i := range dst[start:] {
-		if r.CountersOnly {
-			break
+	if r.CountersOnly || len(dst) == start {
+		return dst, errors.Join(errs...)
+	}
+	if r.live() {
+		links, err := dumpLinksFunc()
+		if links != nil || err == nil {
+			errs = appendErr(errs, err)
+			byName := make(map[string]*Link, len(links))
+			for i := range links {
+				byName[links[i].Name] = &links[i]
+			}
+			for i := range dst[start:] {
+				ifc := &dst[start+i]
+				if l, ok := byName[ifc.Name]; ok {
+					ifc.MTU, ifc.Flags, ifc.HasLink = l.MTU, l.Flags, true
+				}
+			}
+			return dst, errors.Join(errs...)
 		}
+		// No rtnetlink (a sandbox that forbids it): sysfs, as under a
+		// root, silently.
+	}
+	for i := range dst[start:] {
 		if err := r.readSys(&dst[start+i]); err != nil {
 			errs = append(errs, err)
 		}
@@ -234,7 +263,7 @@ func (r *Reader) intern(b []byte) string {
 	return s
 }
 
-// readSys fills MTU, Flags and HasSys from sys/class/net/NAME.
+// readSys fills MTU, Flags and HasLink from sys/class/net/NAME.
 func (r *Reader) readSys(ifc *Interface) error {
 	dir := "sys/class/net/" + ifc.Name + "/"
 	if !validName(ifc.Name) {
@@ -286,7 +315,7 @@ func (r *Reader) readSys(ifc *Interface) error {
 			flags |= FlagLowerUp
 		}
 	}
-	ifc.MTU, ifc.Flags, ifc.HasSys = int(m), flags, true
+	ifc.MTU, ifc.Flags, ifc.HasLink = int(m), flags, true
 	return nil
 }
 

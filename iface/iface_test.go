@@ -19,13 +19,13 @@ func TestModern(t *testing.T) {
 	}
 	want := []Interface{
 		{Name: "lo", Counters: Counters{RxBytes: 3193, RxPackets: 29, TxBytes: 3193, TxPackets: 29},
-			MTU: 65536, Flags: FlagUp | FlagLoopback | FlagRunning | FlagLowerUp, HasSys: true},
+			MTU: 65536, Flags: FlagUp | FlagLoopback | FlagRunning | FlagLowerUp, HasLink: true},
 		{Name: "eth0", Counters: Counters{158526390, 912000, 1, 2, 3, 4, 5, 6, 97735, 808, 7, 8, 9, 10, 11, 12},
-			MTU: 1400, Flags: FlagUp | FlagBroadcast | FlagMulticast | FlagRunning | FlagLowerUp, HasSys: true},
-		{Name: "ifb0", MTU: 1500, Flags: FlagBroadcast | FlagNoARP, HasSys: true},
+			MTU: 1400, Flags: FlagUp | FlagBroadcast | FlagMulticast | FlagRunning | FlagLowerUp, HasLink: true},
+		{Name: "ifb0", MTU: 1500, Flags: FlagBroadcast | FlagNoARP, HasLink: true},
 		{Name: "tun0", Counters: Counters{RxBytes: 1<<64 - 1, RxPackets: 1},
-			MTU: 1420, Flags: FlagUp | FlagPointToPoint | FlagNoARP | FlagMulticast | FlagRunning | FlagLowerUp, HasSys: true},
-		{Name: "br-p0", MTU: 1500, Flags: FlagUp | FlagBroadcast | FlagPromisc | FlagMulticast, HasSys: true},
+			MTU: 1420, Flags: FlagUp | FlagPointToPoint | FlagNoARP | FlagMulticast | FlagRunning | FlagLowerUp, HasLink: true},
+		{Name: "br-p0", MTU: 1500, Flags: FlagUp | FlagBroadcast | FlagPromisc | FlagMulticast, HasLink: true},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Interfaces (-want +got):\n%s", d)
@@ -48,9 +48,9 @@ func TestOldLayout(t *testing.T) {
 	}
 	want := []Interface{
 		{Name: "lo", Counters: Counters{RxBytes: 1234, RxPackets: 10, TxBytes: 1234, TxPackets: 10},
-			MTU: 16436, Flags: FlagUp | FlagLoopback, HasSys: true},
+			MTU: 16436, Flags: FlagUp | FlagLoopback, HasLink: true},
 		{Name: "eth0", Counters: Counters{RxBytes: 99, RxPackets: 1, TxBytes: 88, TxPackets: 2},
-			MTU: 1500, Flags: FlagUp | FlagBroadcast | FlagMulticast | FlagRunning | FlagLowerUp, HasSys: true},
+			MTU: 1500, Flags: FlagUp | FlagBroadcast | FlagMulticast | FlagRunning | FlagLowerUp, HasLink: true},
 		{Name: "eth0:1", Counters: Counters{RxBytes: 5, RxPackets: 1, TxBytes: 6, TxPackets: 1}},
 		{Name: "team0:1", Counters: Counters{RxBytes: 7, RxPackets: 1, TxBytes: 8, TxPackets: 1}},
 	}
@@ -69,7 +69,7 @@ func TestMalformed(t *testing.T) {
 	if d := cmp.Diff([]string{"lo", "eth4", "eth5"}, names); d != "" {
 		t.Errorf("names (-want +got):\n%s", d)
 	}
-	if got[1].HasSys || got[1].Counters.TxCompressed != 0 || got[1].RxBytes != 3193 {
+	if got[1].HasLink || got[1].Counters.TxCompressed != 0 || got[1].RxBytes != 3193 {
 		t.Errorf("eth4 = %+v", got[1])
 	}
 	want := []string{
@@ -108,7 +108,7 @@ func TestPID(t *testing.T) {
 	root := fixture.Root(t, "testdata/pid.txtar")
 	r := Reader{Root: root, PID: 7}
 	got, err := r.Interfaces()
-	if err != nil || len(got) != 1 || got[0].Name != "veth0" || got[0].HasSys {
+	if err != nil || len(got) != 1 || got[0].Name != "veth0" || got[0].HasLink {
 		t.Errorf("Interfaces of PID 7 = %+v, %v", got, err)
 	}
 }
@@ -165,7 +165,7 @@ func TestCountersOnly(t *testing.T) {
 	root := fixture.Root(t, "testdata/modern.txtar")
 	r := Reader{Root: root, CountersOnly: true}
 	got, err := r.Interfaces()
-	if err != nil || len(got) != 5 || got[1].HasSys || got[1].MTU != 0 || got[1].RxBytes != 158526390 {
+	if err != nil || len(got) != 5 || got[1].HasLink || got[1].MTU != 0 || got[1].RxBytes != 158526390 {
 		t.Errorf("CountersOnly: %+v, %v", got, err)
 	}
 	n := testing.AllocsPerRun(20, func() { got, _ = r.AppendInterfaces(got[:0]) })

@@ -304,6 +304,20 @@ func (cp *capturer) interfaces(long bool) {
 		cp.copyAll("proc/net/fib_trie", "proc/net/route", "proc/net/if_inet6")
 		attrs = append(attrs, "type", "address", "tx_queue_len")
 	}
+	if cp.c.root == "" || cp.c.root == "/" {
+		// The live /sys/class/net may be another namespace's (nsenter -n):
+		// write the links the run read, over rtnetlink, as sysfs files.
+		if links, err := (&iface.Reader{}).Links(); err == nil {
+			for i := range links {
+				if n := links[i].Name; n != "" && n != "." && n != ".." && !strings.Contains(n, "/") {
+					for attr, body := range links[i].Sysfs() {
+						cp.write("sys/class/net/"+n+"/"+attr, body)
+					}
+				}
+			}
+			return
+		}
+	}
 	r := iface.Reader{Root: cp.dst, CountersOnly: true}
 	list, _ := r.Interfaces()
 	for _, ifc := range list {

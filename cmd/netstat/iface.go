@@ -7,7 +7,7 @@ package main
 // --json writes one object per interface the table shows (JSON Lines):
 //
 //	name          the interface name
-//	mtu           the MTU (null when sys/class/net does not know it)
+//	mtu           the MTU (null when unknown)
 //	flags         the Flg column ("BMRU")
 //	flag_bits     the IFF_* bits as a number (null when unknown)
 //	rx_bytes, rx_packets, rx_errors, rx_dropped, rx_fifo, rx_frame,
@@ -22,6 +22,9 @@ package main
 //	tx_bytes_per_second, tx_packets_per_second,
 //	rx_errors, rx_dropped, tx_errors, tx_dropped   (growth over the interval)
 //
+// The aliases that -i lists for labelled IPv4 addresses (eth0:1, no
+// statistics) are not interfaces and are left out of --json and --csv.
+//
 // --csv writes a header row of the same keys, then one record per
 // interface (or per interface and interval with --rate); an unknown mtu
 // or flag_bits is an empty field.
@@ -30,6 +33,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +62,7 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 			l.buf = l.appendCSV(l.buf[:0], list)
 		case c.extend > 0:
 			// -ie: net-tools' flag_exp of 2 or more is the long listing.
-			d, derr := l.readLong(l.list)
+			d, derr := l.readLong()
 			if failed := l.report(derr, stderr); failed != nil {
 				err = failed
 			}
@@ -80,20 +84,49 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 }
 
 type ifLister struct {
-	c    *config
-	r    iface.Reader
-	list []iface.Interface
-	buf  []byte
+	c     *config
+	r     iface.Reader
+	list  []iface.Interface
+	addrs []iface.Addr
+	// noStats holds the aliases the addresses add (below): rows without
+	// counters.
+	noStats map[string]bool
+	// reported holds the errors printed this round.
+	reported map[string]bool
+	buf      []byte
 }
 
 // read returns the interfaces to show, in net-tools' order, with aliases
 // given their parent's MTU and flags.
+//
+// As net-tools (if_readlist: /proc/net/dev, then SIOCGIFCONF), the rows
+// are the interfaces of proc/net/dev and then every label of an IPv4
+// address (eth0:1) that is not one of them: an alias, with its parent's
+// MTU and flags and no statistics. Labels are known on the live system
+// only (iface.Addr).
 func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
+	clear(l.reported)
 	var err error
 	l.list, err = l.r.AppendInterfaces(l.list[:0])
 	failed := l.report(err, stderr)
 	if err != nil && l.list == nil && failed != nil {
 		return nil, failed
+	}
+	l.addrs, err = l.r.Addrs()
+	if f := l.report(err, stderr); f != nil {
+		failed = f
+	}
+	clear(l.noStats)
+	for _, a := range l.addrs {
+		if !a.Prefix.Addr().Is4() || a.Label == "" || a.Label == a.Iface || l.noStats[a.Label] ||
+			slices.ContainsFunc(l.list, func(i iface.Interface) bool { return i.Name == a.Label }) {
+			continue
+		}
+		if l.noStats == nil {
+			l.noStats = map[string]bool{}
+		}
+		l.noStats[a.Label] = true
+		l.list = append(l.list, iface.Interface{Name: a.Label})
 	}
 	inheritAliases(l.list)
 	sorted := sortIfaces(l.list)
@@ -114,7 +147,15 @@ func (l *ifLister) report(err error, stderr io.Writer) error {
 	}
 	var failed error
 	for _, e := range splitJoined(err) {
-		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(e.Error()))
+		msg := sanitize(e.Error())
+		if l.reported[msg] {
+			continue // -ie reads proc/net/dev twice under a root (Links)
+		}
+		if l.reported == nil {
+			l.reported = map[string]bool{}
+		}
+		l.reported[msg] = true
+		fmt.Fprintf(stderr, "netstat: %s\n", msg)
 		if _, ok := e.(*iface.ParseError); !ok {
 			failed = exitError{1}
 		}
@@ -128,7 +169,7 @@ func (l *ifLister) report(err error, stderr io.Writer) error {
 func inheritAliases(list []iface.Interface) {
 	for i := range list {
 		a := &list[i]
-		if a.HasSys {
+		if a.HasLink {
 			continue
 		}
 		parent, _, ok := strings.Cut(a.Name, ":")
@@ -136,7 +177,7 @@ func inheritAliases(list []iface.Interface) {
 			continue
 		}
 		for j := range list {
-			if list[j].Name == parent && list[j].HasSys {
+			if list[j].Name == parent && list[j].HasLink {
 				a.MTU, a.Flags = list[j].MTU, list[j].Flags
 				break
 			}
@@ -173,38 +214,77 @@ func sortIfaces(list []iface.Interface) []iface.Interface {
 	return out
 }
 
-// nstrcmp is net-tools' "strcmp that knows about numbers".
-func nstrcmp(a, b string) int {
-	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
-		i++
+// nstrcmp is net-tools 2.10's "strcmp that knows about numbers and ':'
+// alias suffix" (lib/nstrcmp.c): a numeric alias suffix (":1") is cut off
+// and compared last (none before any); of the rest, the part before the
+// trailing digits is compared first, then its length, then the trailing
+// number, then the whole. So eth1 < eth2 < eth10, eth2 < eth2:1 < eth2:10,
+// and eth2:x (no numeric alias, no trailing digits) comes after eth10.
+// Only the sign of the result counts.
+func nstrcmp(ap, bp string) int {
+	a, aalias, aok := cutAlias(ap)
+	b, balias, bok := cutAlias(bp)
+	ai, bi := rindexNondigit(a), rindexNondigit(b)
+	if r := strings.Compare(a[:min(ai, bi)], b[:min(ai, bi)]); r != 0 {
+		return r
 	}
-	if i == len(a) && i == len(b) {
-		return 0
-	}
-	ca, cb := byteAt(a, i), byteAt(b, i)
-	if isDigit(ca) {
-		if !isDigit(cb) {
-			return -1
-		}
-		// Back up to the start of the number both share.
-		j := i
-		for j > 0 && isDigit(a[j-1]) {
-			j--
-		}
-		if atoi(a[j:]) > atoi(b[j:]) {
-			return 1
-		}
+	switch {
+	case ai > bi:
+		return 1
+	case ai < bi:
 		return -1
 	}
-	return int(ca) - int(cb)
-}
-
-func byteAt(s string, i int) byte {
-	if i < len(s) {
-		return s[i]
+	if av, bv := atoi(a[ai:]), atoi(b[bi:]); av != bv {
+		return cmpUint(av, bv)
+	}
+	if r := strings.Compare(a, b); r != 0 {
+		return r
+	}
+	switch {
+	case aok && bok:
+		if av, bv := atoi(aalias), atoi(balias); av != bv {
+			return cmpUint(av, bv)
+		}
+		return strings.Compare(aalias, balias)
+	case aok:
+		return 1
+	case bok:
+		return -1
 	}
 	return 0
+}
+
+// cutAlias splits "eth0:12" into "eth0" and "12"; ok is false when the
+// name does not end in ':' and digits.
+func cutAlias(name string) (base, alias string, ok bool) {
+	digit := false
+	for pos := len(name); pos > 0; pos-- {
+		if name[pos-1] == ':' && digit {
+			return name[:pos-1], name[pos:], true
+		}
+		if !isDigit(name[pos-1]) {
+			break
+		}
+		digit = true
+	}
+	return name, "", false
+}
+
+// rindexNondigit is the length of name without its trailing digits.
+func rindexNondigit(name string) int {
+	for pos := len(name); pos > 0; pos-- {
+		if !isDigit(name[pos-1]) {
+			return pos
+		}
+	}
+	return 0
+}
+
+func cmpUint(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -234,6 +314,12 @@ func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []b
 		b = append(b, ' ')
 		b = padInt(b, int64(f.MTU), 5, false)
 		b = append(b, ' ')
+		if l.noStats[f.Name] {
+			b = pad(b, "     - no statistics available -", 56)
+			b = append(b, f.Flags.String()...)
+			b = append(b, '\n')
+			continue
+		}
 		b = padNum(b, f.RxPackets, 8)
 		b = append(b, ' ')
 		b = padNum(b, f.RxErrs, 6)
@@ -259,10 +345,13 @@ func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []b
 func (l *ifLister) appendJSON(b []byte, list []iface.Interface) []byte {
 	for i := range list {
 		f := &list[i]
+		if l.noStats[f.Name] {
+			continue // an address's label, not an interface
+		}
 		b = appendKey(append(b, '{'), true, "name")
 		b = appendJSONString(b, f.Name)
 		b = appendKey(b, false, "mtu")
-		if f.HasSys || f.MTU != 0 {
+		if f.HasLink || f.MTU != 0 {
 			b = strconv.AppendInt(b, int64(f.MTU), 10)
 		} else {
 			b = append(b, "null"...)
@@ -270,7 +359,7 @@ func (l *ifLister) appendJSON(b []byte, list []iface.Interface) []byte {
 		b = appendKey(b, false, "flags")
 		b = appendJSONString(b, f.Flags.String())
 		b = appendKey(b, false, "flag_bits")
-		if f.HasSys || f.Flags != 0 {
+		if f.HasLink || f.Flags != 0 {
 			b = strconv.AppendUint(b, uint64(f.Flags), 10)
 		} else {
 			b = append(b, "null"...)
@@ -292,11 +381,14 @@ func (l *ifLister) appendCSV(b []byte, list []iface.Interface) []byte {
 	b = appendCSV(b, rec)
 	for i := range list {
 		f := &list[i]
+		if l.noStats[f.Name] {
+			continue // an address's label, not an interface
+		}
 		mtu, bits := "", ""
-		if f.HasSys || f.MTU != 0 {
+		if f.HasLink || f.MTU != 0 {
 			mtu = strconv.Itoa(f.MTU)
 		}
-		if f.HasSys || f.Flags != 0 {
+		if f.HasLink || f.Flags != 0 {
 			bits = strconv.FormatUint(uint64(f.Flags), 10)
 		}
 		rec = append(rec[:0], sanitize(f.Name), mtu, f.Flags.String(), bits)

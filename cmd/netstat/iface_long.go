@@ -1,301 +1,75 @@
 package main
 
 // -ie: net-tools 2.10's long interface listing (ife_print_long, the
-// ifconfig layout), from proc and sysfs only.
+// ifconfig layout). This file only renders: iface reads.
 //
-// net-tools asks the kernel with ioctls; here every value comes from a
-// file under the root, so a fixture tree or a capture prints the same:
+// net-tools asks the kernel with ioctls; here the values come from the
+// iface package, which reads the live system, a fixture tree and a
+// capture alike:
 //
-//	flags, mtu           sys/class/net/NAME/{flags,mtu,operstate,carrier}
-//	                     (as -i), the flags number as net-tools' short
-//	hardware line        sys/class/net/NAME/{type,address,tx_queue_len}
-//	inet6 lines          proc/net/if_inet6, in file order (as net-tools)
-//	RX/TX lines          proc/net/dev
-//	inet line            derived: see ipv4Addrs
+//	flags, mtu           Interface (as -i)
+//	hardware line        Link: type, address, tx queue length
+//	inet line            the first IPv4 Addr labelled with the name (what
+//	                     SIOCGIFADDR answers: the primary address)
+//	inet6 lines          the IPv6 Addrs of the interface, in
+//	                     proc/net/if_inet6's order (as net-tools)
+//	RX/TX lines          Interface's counters (proc/net/dev)
 //
-// The kernel publishes no per-interface IPv4 address in proc or sysfs, so
-// the inet line is derived from the local addresses of proc/net/fib_trie
-// and the interface of the subnet route that holds each one in
-// proc/net/route. What that cannot show, and net-tools does, is listed in
-// README.md ("-ie").
+// On the live system links and addresses come from rtnetlink, so every
+// IPv4 address is known; under a root they are derived from proc/net
+// (iface.Reader.Addrs says how, README.md "-ie" what that cannot show).
 
 import (
-	"bytes"
 	"errors"
-	"io"
-	"io/fs"
 	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/procnet/procnet/iface"
-	"github.com/procnet/procnet/internal/procfile"
-	"github.com/procnet/procnet/route"
 )
-
-// inet4 is the IPv4 address net-tools would show for an interface.
-type inet4 struct {
-	addr      netip.Addr
-	bits      int        // the netmask's length
-	broadcast netip.Addr // zero: 0.0.0.0
-}
-
-// inet6 is one row of proc/net/if_inet6.
-type inet6 struct {
-	addr  netip.Addr
-	plen  int
-	scope int
-	dev   string
-}
-
-// fibEntry is one alias of a leaf of proc/net/fib_trie: "/32 host LOCAL".
-type fibEntry struct {
-	addr netip.Addr
-	bits int
-	typ  string // LOCAL, BROADCAST, UNICAST, …
-}
 
 // longDetails is what the long listing needs beyond iface.Interface.
 type longDetails struct {
-	inet4 map[string]inet4 // by interface name
-	inet6 []inet6
+	links map[string]*iface.Link
 }
 
-// readLong reads fib_trie, route and if_inet6 under the root for the
-// interfaces of list. Bad rows are reported as *iface.ParseError (the
-// listing goes on); a file that cannot be read is returned as an error.
-func (l *ifLister) readLong(list []iface.Interface) (*longDetails, error) {
-	root := l.c.root
+// readLong reads the link attributes. Bad rows are reported as
+// *iface.ParseError (the listing goes on); a file that cannot be read is
+// returned as an error.
+func (l *ifLister) readLong() (*longDetails, error) {
+	links, err := l.r.Links()
+	d := &longDetails{links: make(map[string]*iface.Link, len(links))}
+	for i := range links {
+		d.links[links[i].Name] = &links[i]
+	}
 	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, splitJoined(err)...) // one level: report splits once
-		}
-	}
-	fib, err := readFibTrie(root)
-	add(err)
-	routes, err := (&route.Reader{Root: root}).AppendIPv4(nil)
-	add(err)
-	v6, err := readIfInet6(root)
-	add(err)
-	return &longDetails{inet4: ipv4Addrs(fib, routes, list), inet6: v6}, errors.Join(errs...)
-}
-
-// ipv4Addrs gives each interface the IPv4 address net-tools would show,
-// as far as proc tells:
-//
-//   - The local addresses are the "/32 host LOCAL" entries of fib_trie.
-//   - An address belongs to the interface of the longest usable subnet
-//     route without a gateway (prefix length 1 to 32) of proc/net/route
-//     that holds it; the netmask is that route's. An address in a
-//     "host LOCAL" prefix shorter than /32 (127.0.0.0/8) belongs to the
-//     loopback interface, with that prefix's netmask.
-//   - Of several addresses of one interface the lowest is shown
-//     (net-tools shows the first one assigned).
-//   - The broadcast address is the "/32 link BROADCAST" entry inside the
-//     subnet other than the subnet's own address, preferring one that is
-//     not the all-ones address (an explicit "brd"), else 0.0.0.0.
-//
-// An address with no such route (a /32, a peer address, noprefixroute,
-// an interface that is down) is not shown.
-func ipv4Addrs(fib []fibEntry, routes []route.Entry, list []iface.Interface) map[string]inet4 {
-	out := map[string]inet4{}
-	loopback := ""
-	for i := range list {
-		if list[i].Flags.Has(iface.FlagLoopback) {
-			loopback = list[i].Name
-			break
-		}
-	}
-	var broadcasts []netip.Addr
-	for _, f := range fib {
-		if f.typ == "BROADCAST" && f.bits == 32 {
-			broadcasts = append(broadcasts, f.addr)
-		}
-	}
-	seen := map[netip.Addr]bool{}
-	for _, f := range fib {
-		if f.typ != "LOCAL" || f.bits != 32 || seen[f.addr] {
-			continue
-		}
-		seen[f.addr] = true
-		name, bits := "", -1
-		for i := range routes {
-			e := &routes[i]
-			b := e.Dest.Bits()
-			if !e.Flags.Has(route.FlagUp) || e.Flags.Has(route.FlagGateway) || e.Flags.Has(route.FlagReject) ||
-				e.Iface == "" || b < 1 || b <= bits || !e.Dest.Masked().Contains(f.addr) {
-				continue
-			}
-			name, bits = e.Iface, b
-		}
-		if name == "" && loopback != "" {
-			for _, g := range fib {
-				if g.typ == "LOCAL" && g.bits < 32 && g.bits > bits && netip.PrefixFrom(g.addr, g.bits).Masked().Contains(f.addr) {
-					name, bits = loopback, g.bits
-				}
-			}
-		}
-		if name == "" {
-			continue
-		}
-		if cur, ok := out[name]; ok && cur.addr.Less(f.addr) {
-			continue
-		}
-		a := inet4{addr: f.addr, bits: bits}
-		subnet := netip.PrefixFrom(f.addr, bits).Masked()
-		allOnes := lastAddr(subnet)
-		for _, bc := range broadcasts {
-			if !subnet.Contains(bc) || bc == subnet.Addr() && bits < 31 {
-				continue
-			}
-			if !a.broadcast.IsValid() || a.broadcast == allOnes {
-				a.broadcast = bc
-			}
-		}
-		out[name] = a
-	}
-	return out
-}
-
-// lastAddr is the highest address of an IPv4 prefix.
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Addr().As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	if p.Bits() < 32 {
-		v |= ^uint32(0) >> p.Bits()
-	}
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-}
-
-// readIfPresent parses the file name under root; a file the kernel does
-// not have gives the zero T and no error.
-func readIfPresent[T any](root, name string, parse func(io.Reader, string) (T, error)) (T, error) {
-	f, err := procfile.Open(root, name)
 	if err != nil {
-		var zero T
-		if errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		return zero, err
+		errs = append(errs, splitJoined(err)...) // one level: report splits once
 	}
-	defer f.Close()
-	return parse(f, name)
+	return d, errors.Join(errs...)
 }
 
-// readFibTrie reads proc/net/fib_trie; a kernel without it gives nothing.
-func readFibTrie(root string) ([]fibEntry, error) {
-	return readIfPresent(root, "proc/net/fib_trie", parseFibTrie)
+// link returns the link of name, or of its parent for an alias (eth0:1):
+// SIOCGIFHWADDR and SIOCGIFTXQLEN answer the parent's for an alias.
+func (d *longDetails) link(name string) *iface.Link {
+	if k, ok := d.links[name]; ok {
+		return k
+	}
+	if parent, _, ok := strings.Cut(name, ":"); ok {
+		return d.links[parent]
+	}
+	return nil
 }
 
-// parseFibTrie reads the leaves of fib_trie (net/ipv4/fib_trie.c,
-// fib_trie_seq_show): a table title ("Main:", "Local:", "Id 100:"),
-// nodes "+-- 10.0.0.0/8 2 0 2", leaves "|-- 10.1.2.3" each followed by
-// one line per alias, "/32 host LOCAL" (and " tos=N" when set).
-func parseFibTrie(r io.Reader, name string) ([]fibEntry, error) {
-	var lr procfile.Lines
-	lr.Reset(r, name, make([]byte, procfile.BufSize))
-	var out []fibEntry
-	var errs []error
-	var leaf netip.Addr
-	for {
-		line, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		t := bytes.TrimLeft(line, " ")
-		bad := func(field string) {
-			errs = append(errs, &iface.ParseError{File: name, Line: lr.Line(), Field: field, Err: iface.ErrSyntax})
-		}
-		switch {
-		case len(t) == 0, len(t) == len(line) && bytes.HasSuffix(t, []byte(":")):
-			leaf = netip.Addr{} // a blank line, a table title
-		case bytes.HasPrefix(t, []byte("+-- ")):
-			leaf = netip.Addr{} // an inner node
-		case bytes.HasPrefix(t, []byte("|-- ")):
-			a, err := netip.ParseAddr(string(t[4:]))
-			if err != nil || !a.Is4() {
-				leaf = netip.Addr{}
-				bad("leaf")
-				continue
-			}
-			leaf = a
-		case t[0] == '/':
-			cols := bytes.Fields(t[1:])
-			if !leaf.IsValid() || len(cols) < 3 {
-				bad("alias")
-				continue
-			}
-			bits, ok := procfile.Dec(cols[0])
-			if !ok || bits > 32 {
-				bad("alias")
-				continue
-			}
-			out = append(out, fibEntry{addr: leaf, bits: int(bits), typ: string(cols[2])})
-		default:
-			bad("")
+// inet4Of is the address SIOCGIFADDR gives net-tools for name: the first
+// IPv4 address whose label is name.
+func inet4Of(addrs []iface.Addr, name string) (iface.Addr, bool) {
+	for _, a := range addrs {
+		if a.Label == name && a.Prefix.Addr().Is4() {
+			return a, true
 		}
 	}
-	return out, errors.Join(errs...)
-}
-
-// readIfInet6 reads proc/net/if_inet6; a kernel without IPv6 lacks it.
-func readIfInet6(root string) ([]inet6, error) {
-	return readIfPresent(root, "proc/net/if_inet6", parseIfInet6)
-}
-
-// parseIfInet6 reads the rows of if_inet6 (net/ipv6/addrconf.c,
-// if6_seq_show): "%pi6 %02x %02x %02x %02x %8s", address, ifindex, prefix
-// length, scope, flags, device.
-func parseIfInet6(r io.Reader, name string) ([]inet6, error) {
-	var lr procfile.Lines
-	lr.Reset(r, name, make([]byte, procfile.BufSize))
-	var out []inet6
-	var errs []error
-	var cols [][]byte
-	for {
-		line, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		cols = procfile.Fields(cols, line, 7)
-		if len(cols) == 0 {
-			continue
-		}
-		bad := func(field string, e error) {
-			errs = append(errs, &iface.ParseError{File: name, Line: lr.Line(), Field: field, Err: e})
-		}
-		if len(cols) != 6 {
-			bad("", iface.ErrFieldCount)
-			continue
-		}
-		var a [16]byte
-		ok := len(cols[0]) == 32
-		for i := 0; ok && i < 16; i++ {
-			v, okh := procfile.Hex(cols[0][2*i : 2*i+2])
-			a[i], ok = byte(v), okh
-		}
-		if !ok {
-			bad("address", iface.ErrSyntax)
-			continue
-		}
-		plen, ok1 := procfile.Hex(cols[2])
-		scope, ok2 := procfile.Hex(cols[3])
-		if !ok1 || !ok2 || plen > 128 || scope > 0xff {
-			bad("prefix length or scope", iface.ErrSyntax)
-			continue
-		}
-		out = append(out, inet6{addr: netip.AddrFrom16(a), plen: int(plen), scope: int(scope), dev: string(cols[5])})
-	}
-	return out, errors.Join(errs...)
+	return iface.Addr{}, false
 }
 
 // ntop6 is glibc's inet_ntop for IPv6, which net-tools prints with: as
@@ -318,7 +92,7 @@ type hwType struct {
 
 // hwTypes are the ARPHRD_* types net-tools 2.10 names on Linux; any
 // other is "unspec".
-var hwTypes = map[int]hwType{
+var hwTypes = map[iface.HWType]hwType{
 	1:   {"ether", "Ethernet", "ether", false},
 	32:  {"infiniband", "InfiniBand", "ib", false},
 	256: {"slip", "Serial Line IP", "", false},
@@ -333,56 +107,6 @@ var hwTypes = map[int]hwType{
 }
 
 var unspecHW = hwType{"unspec", "UNSPEC", "unspec", false}
-
-// sysHW is an interface's hardware attributes from sysfs.
-type sysHW struct {
-	typ    int
-	hasTyp bool
-	addr   []byte
-	txq    int
-	hasTxq bool
-}
-
-// readSysHW reads sys/class/net/NAME/{type,address,tx_queue_len}; an
-// alias (eth0:1) reads its parent's, as SIOCGIFHWADDR answers for it.
-func readSysHW(root, name string) sysHW {
-	if parent, _, ok := strings.Cut(name, ":"); ok {
-		name = parent
-	}
-	var hw sysHW
-	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
-		return hw
-	}
-	attr := func(a string) (string, bool) {
-		f, err := procfile.Open(root, "sys/class/net/"+name+"/"+a)
-		if err != nil {
-			return "", false
-		}
-		defer f.Close()
-		var buf [256]byte
-		n, _ := io.ReadFull(f, buf[:])
-		return strings.TrimSpace(string(buf[:n])), true
-	}
-	if s, ok := attr("type"); ok {
-		v, err := strconv.Atoi(s)
-		hw.typ, hw.hasTyp = v, err == nil
-	}
-	if s, ok := attr("tx_queue_len"); ok {
-		v, err := strconv.Atoi(s)
-		hw.txq, hw.hasTxq = v, err == nil
-	}
-	if s, ok := attr("address"); ok && s != "" {
-		for _, p := range strings.Split(s, ":") {
-			v, err := strconv.ParseUint(p, 16, 8)
-			if err != nil {
-				hw.addr = nil
-				break
-			}
-			hw.addr = append(hw.addr, byte(v))
-		}
-	}
-	return hw
-}
 
 // ifFlagNames are ife_print_long's flag names, in its order.
 var ifFlagNames = [...]struct {
@@ -430,38 +154,42 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, 
 		b = strconv.AppendInt(b, int64(f.MTU), 10)
 		b = append(b, '\n')
 
-		if a, ok := d.inet4[f.Name]; ok {
+		if a, ok := inet4Of(l.addrs, f.Name); ok {
 			b = append(b, "        inet "...)
-			b = a.addr.AppendTo(b)
+			b = a.Prefix.Addr().AppendTo(b)
 			b = append(b, "  netmask "...)
-			b = append(b, mask4(a.bits)...)
+			b = append(b, mask4(a.Prefix.Bits())...)
 			if f.Flags.Has(iface.FlagBroadcast) {
 				b = append(b, "  broadcast "...)
-				if a.broadcast.IsValid() {
-					b = a.broadcast.AppendTo(b)
+				if a.Broadcast.IsValid() {
+					b = a.Broadcast.AppendTo(b)
 				} else {
 					b = append(b, "0.0.0.0"...)
 				}
 			}
 			if f.Flags.Has(iface.FlagPointToPoint) {
-				// Without a peer the kernel answers SIOCGIFDSTADDR with the
-				// address itself; a peer's address never reaches here.
+				// SIOCGIFDSTADDR: the peer, or without one the address
+				// itself.
 				b = append(b, "  destination "...)
-				b = a.addr.AppendTo(b)
+				if a.Peer.IsValid() {
+					b = a.Peer.AppendTo(b)
+				} else {
+					b = a.Prefix.Addr().AppendTo(b)
+				}
 			}
 			b = append(b, '\n')
 		}
-		for _, a := range d.inet6 {
-			if a.dev != f.Name {
+		for _, a := range l.addrs {
+			if a.Iface != f.Name || !a.Prefix.Addr().Is6() {
 				continue
 			}
 			b = append(b, "        inet6 "...)
-			b = append(b, ntop6(a.addr)...)
+			b = append(b, ntop6(a.Prefix.Addr())...)
 			b = append(b, "  prefixlen "...)
-			b = strconv.AppendInt(b, int64(a.plen), 10)
+			b = strconv.AppendInt(b, int64(a.Prefix.Bits()), 10)
 			b = append(b, "  scopeid 0x"...)
-			b = strconv.AppendInt(b, int64(a.scope), 16)
-			scope := a.scope
+			scope := a.ScopeID()
+			b = strconv.AppendInt(b, int64(scope), 16)
 			sf := "<"
 			if scope&0x80 != 0 {
 				sf += "compat,"
@@ -488,34 +216,44 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, 
 			b = append(b, '\n')
 		}
 
-		hw := readSysHW(l.c.root, f.Name)
-		t, ok := hwTypes[hw.typ]
-		if !ok || !hw.hasTyp {
-			t = unspecHW
+		t := unspecHW
+		var hwAddr []byte
+		txq := -1
+		if k := d.link(f.Name); k != nil {
+			if ht, ok := hwTypes[k.Type]; ok {
+				t = ht
+			}
+			hwAddr, txq = k.HardwareAddr, k.TxQueueLen
 		}
 		b = append(b, "        "...)
 		b = append(b, t.name...)
 		switch t.print {
 		case "ether":
 			b = append(b, ' ')
-			b = appendHW(b, hw.addr, 6, "%02x", ':')
+			b = appendHW(b, hwAddr, 6, "%02x", ':')
 		case "ib":
 			b = append(b, ' ')
-			b = appendHW(b, hw.addr, 20, "%02X", ':')
+			b = appendHW(b, hwAddr, 20, "%02X", ':')
 		case "unspec":
 			// net-tools copies 8 bytes of the address and prints 16.
 			b = append(b, ' ')
-			b = appendHW(b, hw.addr[:min(len(hw.addr), 8)], 16, "%02X", '-')
+			b = appendHW(b, hwAddr[:min(len(hwAddr), 8)], 16, "%02X", '-')
 		case "empty":
 			b = append(b, ' ')
 		}
-		if hw.hasTxq {
+		if txq >= 0 {
 			b = append(b, "  txqueuelen "...)
-			b = strconv.AppendInt(b, int64(hw.txq), 10)
+			b = strconv.AppendInt(b, int64(txq), 10)
 		}
 		b = append(b, "  ("...)
 		b = append(b, t.title...)
 		b = append(b, ")\n"...)
+		if l.noStats[f.Name] {
+			// An alias of SIOCGIFCONF that proc/net/dev does not list:
+			// net-tools has no statistics to print.
+			b = append(b, '\n')
+			continue
+		}
 
 		b = appendBytesLine(b, "RX", f.RxPackets, f.RxBytes)
 		if t.compress {

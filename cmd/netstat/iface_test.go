@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,17 +121,20 @@ func TestIfaceRateNeedsI(t *testing.T) {
 	}
 }
 
+// TestNstrcmpOrder: the order net-tools 2.10 printed for `netstat -ia`
+// in a namespace whose /proc/net/dev listed lo x10 eth10 x2 eth2 x1 eth1
+// br0 veth1a, with eth2 holding addresses labelled eth2:1, eth2:x,
+// eth2:10 and eth2:9 (SIOCGIFCONF's names, added after proc's).
 func TestNstrcmpOrder(t *testing.T) {
-	names := []string{"lo", "eth10", "eth2", "eth0:1", "eth0", "br0", "eth2", "veth1a", "eth1"}
+	names := []string{"lo", "x10", "eth10", "x2", "eth2", "x1", "eth1", "br0", "veth1a",
+		"eth2", "eth2:1", "eth2:x", "eth2:10", "eth2:9", "lo"}
 	var got []string
 	ifs := sortIfaces(ifacesNamed(names...))
 	for _, f := range ifs {
 		got = append(got, f.Name)
 	}
-	// net-tools' nstrcmp puts "eth10" before "eth1" (a digit against the
-	// end of the name), and insertion walks back from the end, so eth1,
-	// read last, lands after eth10 — as net-tools would print it.
-	want := []string{"br0", "eth0", "eth0:1", "eth2", "eth10", "eth1", "lo", "veth1a"}
+	want := []string{"br0", "eth1", "eth2", "eth2:1", "eth2:9", "eth2:10", "eth10", "eth2:x",
+		"lo", "veth1a", "x1", "x2", "x10"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("order (-want +got):\n%s", d)
 	}
@@ -289,42 +294,6 @@ func TestIfaceLongMalformed(t *testing.T) {
 	}
 }
 
-func FuzzParseFibTrie(f *testing.F) {
-	for _, s := range []string{
-		"Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n",
-		"Local:\n     |-- 127.0.0.1\n        /32 host LOCAL\n        /32 host LOCAL tos=4\n",
-		"     |-- 1.2.3.4\n        /\n", "/32\n", "|-- ::1\n /8 a b\n", "Id 100:\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		es, _ := parseFibTrie(bytes.NewReader(b), "proc/net/fib_trie")
-		for _, e := range es {
-			if !e.addr.Is4() || e.bits < 0 || e.bits > 32 {
-				t.Fatalf("entry %+v", e)
-			}
-		}
-	})
-}
-
-func FuzzParseIfInet6(f *testing.F) {
-	for _, s := range []string{
-		"00000000000000000000000000000001 01 80 10 80       lo\n",
-		"fe8000000000000050540000fe123456 02 40 20 80     eth0\n20010db8000000000000000000000007 02 40 00 80 eth0\n",
-		"0000 01 80 10 80 lo\n", "\n\n", "00000000000000000000000000000001 01 80 10 80\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		as, _ := parseIfInet6(bytes.NewReader(b), "proc/net/if_inet6")
-		for _, a := range as {
-			if !a.addr.Is6() || a.plen > 128 || a.scope > 0xff || a.dev == "" {
-				t.Fatalf("row %+v", a)
-			}
-		}
-	})
-}
-
 // TestIfaceTitleOnce: under -c net-tools prints "Kernel Interface table"
 // once, then each round's table (the column header every round for -i).
 func TestIfaceTitleOnce(t *testing.T) {
@@ -355,5 +324,167 @@ func TestIfaceTitleOnce(t *testing.T) {
 		if n := strings.Count(out, "\nlo"); n != 2 {
 			t.Errorf("%s: lo %d times in 2 rounds", args, n)
 		}
+	}
+}
+
+// netnsEnv marks the re-executed test binary that TestIfaceNetnsLive runs
+// inside `unshare --net`.
+const netnsEnv = "PROCNET_TEST_IFACE_NETNS"
+
+// TestIfaceNetnsLive compares -i, -ia, -ie and -iea with net-tools, byte
+// for byte, inside a private network namespace whose /sys is still the
+// host's (unshare --net, no remount: how people debug a container with
+// nsenter -n). There sysfs lists the host's interfaces, so MTU and flags
+// must come from the namespace itself (rtnetlink): lo is set to MTU 16436.
+// A veth holds a /32 first (the address net-tools shows, which no subnet
+// route holds), a /24 with brd, a secondary, a peer address labelled
+// v0:p (an alias row without statistics) and two IPv6 addresses; a tun
+// (where the kernel has it) holds a peer address (its destination). The
+// namespace dies with the re-executed test binary.
+func TestIfaceNetnsLive(t *testing.T) {
+	if os.Getenv(netnsEnv) == "1" {
+		ifaceNetnsChild(t)
+		return
+	}
+	netTools(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for unshare --net")
+	}
+	for _, tool := range []string{"unshare", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	cmd := exec.Command("unshare", "--net", os.Args[0], "-test.run=^TestIfaceNetnsLive$", "-test.v")
+	cmd.Env = append(os.Environ(), netnsEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if bytes.Contains(out, []byte("SKIP-NETNS:")) {
+			t.Skipf("cannot set up the namespace:\n%s", out)
+		}
+		t.Fatalf("in the namespace: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("compared 4 listings")) {
+		t.Fatalf("the child did not compare:\n%s", out)
+	}
+}
+
+func ifaceNetnsChild(t *testing.T) {
+	nt := netTools(t)
+	for _, c := range []string{
+		"link set lo mtu 16436 up",
+		"link add v0 type veth peer name v1",
+		"link set v0 up",
+		"addr add 192.0.2.7/32 dev v0",
+		"addr add 198.51.100.1/24 brd + dev v0",
+		"addr add 198.51.100.2/24 dev v0",
+		"addr add 10.9.0.1 peer 10.9.0.2/32 dev v0 label v0:p",
+		"addr add 2001:db8::7/64 dev v0 nodad",
+		"addr add 2001:db8::8/64 dev v0 nodad",
+	} {
+		if out, err := exec.Command("ip", strings.Fields(c)...).CombinedOutput(); err != nil {
+			fmt.Printf("SKIP-NETNS: ip %s: %v %s\n", c, err, out)
+			t.Fatalf("ip %s: %v", c, err)
+		}
+	}
+	// A point-to-point tun with a peer (destination): where tun exists.
+	if exec.Command("ip", "tuntap", "add", "tun0", "mode", "tun").Run() == nil {
+		for _, c := range []string{"link set tun0 up", "addr add 10.8.0.1 peer 10.8.0.2/32 dev tun0"} {
+			if out, err := exec.Command("ip", strings.Fields(c)...).CombinedOutput(); err != nil {
+				t.Fatalf("ip %s: %v %s", c, err, out)
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // let the veth's first packets settle
+	n := 0
+	for _, args := range [][]string{{"-i"}, {"-ia"}, {"-ie"}, {"-iea"}} {
+		want, err := exec.Command(nt, args...).Output()
+		if err != nil {
+			t.Fatalf("netstat %v: %v", args, err)
+		}
+		got, errs, code := runMode(t, namesResolver{t: t, refuse: true}, args...)
+		if code != 0 || errs != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		want2, _ := exec.Command(nt, args...).Output()
+		for _, s := range []string{"lo              16436", "lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 16436", "v0:p "} {
+			if strings.HasPrefix(args[0], "-ie") == strings.Contains(s, "flags=") && !bytes.Contains(want, []byte(s)) {
+				t.Errorf("netstat %v: net-tools lacks %q, the namespace is not as set up:\n%s", args, s, want)
+			}
+		}
+		if got != string(want) && got != string(want2) {
+			t.Errorf("netstat %v differs from net-tools (- net-tools, + ours):\n%s", args, fixture.Diff(want, []byte(got)))
+		}
+		n++
+	}
+	// A capture taken here records the namespace's links, not the host's
+	// sysfs: its replay shows the same names, MTUs and flags (the alias
+	// row needs the address labels a capture cannot hold).
+	dir := filepath.Join(t.TempDir(), "capture")
+	if _, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--capture", dir, "-ia"); code != 0 {
+		t.Fatalf("--capture: exit %d, stderr %q", code, errs)
+	}
+	replay, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", dir, "-ia")
+	want, _ := exec.Command(nt, "-ia").Output()
+	var noAlias []string
+	for _, l := range stableIfaceColumns(string(want)) {
+		if !strings.HasPrefix(l, "v0:p ") {
+			noAlias = append(noAlias, l)
+		}
+	}
+	if code != 0 || errs != "" {
+		t.Errorf("replay: exit %d, stderr %q", code, errs)
+	}
+	if d := cmp.Diff(noAlias, stableIfaceColumns(replay)); d != "" {
+		t.Errorf("replay of a capture in the namespace (-net-tools +replay):\n%s", d)
+	}
+	fmt.Printf("compared %d listings\n", n)
+}
+
+// TestIfaceAliasRows: an address label that is not an interface is a row
+// of its own with its parent's MTU and flags and no statistics, as
+// net-tools 2.10 printed it for `ip addr add 10.9.0.1 peer 10.9.0.2/32 dev
+// v0 label v0:p` (-i) and for -ie (no RX/TX lines).
+func TestIfaceAliasRows(t *testing.T) {
+	p := netip.MustParsePrefix
+	l := &ifLister{
+		c: &config{},
+		addrs: []iface.Addr{
+			{Iface: "v0", Label: "v0", Prefix: p("192.0.2.7/32")},
+			{Iface: "v0", Label: "v0:p", Prefix: p("10.9.0.1/32"), Peer: netip.MustParseAddr("10.9.0.2")},
+		},
+		noStats: map[string]bool{"v0:p": true},
+	}
+	flags := iface.FlagUp | iface.FlagBroadcast | iface.FlagMulticast
+	list := []iface.Interface{
+		{Name: "v0", MTU: 1400, Flags: flags, HasLink: true, Counters: iface.Counters{TxDrop: 1}},
+		{Name: "v0:p", MTU: 1400, Flags: flags},
+	}
+	got := string(l.appendTable(nil, list, true))
+	want := "Kernel Interface table\n" + ifHeader +
+		"v0               1400        0      0      0 0             0      0      1      0 BMU\n" +
+		"v0:p             1400      - no statistics available -                        BMU\n"
+	if got != want {
+		t.Errorf("-i:\n%s", fixture.Diff([]byte(want), []byte(got)))
+	}
+	d := &longDetails{links: map[string]*iface.Link{"v0": {Name: "v0", Type: iface.HWEther,
+		HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 1}, TxQueueLen: 500}}}
+	got = string(l.appendLong(nil, list, d, true))
+	want = "Kernel Interface table\n" +
+		"v0: flags=4099<UP,BROADCAST,MULTICAST>  mtu 1400\n" +
+		"        inet 192.0.2.7  netmask 255.255.255.255  broadcast 0.0.0.0\n" +
+		"        ether 02:00:00:00:00:01  txqueuelen 500  (Ethernet)\n" +
+		"        RX packets 0  bytes 0 (0.0 B)\n" +
+		"        RX errors 0  dropped 0  overruns 0  frame 0\n" +
+		"        TX packets 0  bytes 0 (0.0 B)\n" +
+		"        TX errors 0  dropped 1 overruns 0  carrier 0  collisions 0\n" +
+		"\n" +
+		"v0:p: flags=4099<UP,BROADCAST,MULTICAST>  mtu 1400\n" +
+		"        inet 10.9.0.1  netmask 255.255.255.255  broadcast 0.0.0.0\n" +
+		"        ether 02:00:00:00:00:01  txqueuelen 500  (Ethernet)\n" +
+		"\n"
+	if got != want {
+		t.Errorf("-ie:\n%s", fixture.Diff([]byte(want), []byte(got)))
 	}
 }
