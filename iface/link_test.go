@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/internal/fixture"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 func TestLinksRoot(t *testing.T) {
