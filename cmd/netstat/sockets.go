@@ -541,17 +541,6 @@ func padFrom(b []byte, start, n int) []byte {
 	return b
 }
 
-// program is the PID/Program name column: argv[0] (its base name when it
-// starts with '/'), as net-tools prints it, cut to 19 columns. When
-// several processes share the socket the lowest PID is named and ",+N"
-// counts the others (--json lists them all).
-func program(owners []procmap.Owner, m *procmap.Map) string {
-	if len(owners) == 0 {
-		return "-"
-	}
-	return progKeyOf(owners, m).cell()
-}
-
 // progKey is what the PID/Program column depends on: the first owner's
 // PID and process, and how many other PIDs share the socket.
 type progKey struct {
