@@ -31,6 +31,7 @@ package main
 // use -n (or etc/hosts) for a replay that prints the same.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -59,7 +60,7 @@ type capturer struct {
 }
 
 // capture writes the tree under c.capture, then runs the command over it.
-func capture(c *config, stdout, stderr io.Writer) error {
+func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	dir := c.capture
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return fmt.Errorf("--capture: %s is not empty", dir)
@@ -93,7 +94,7 @@ func capture(c *config, stdout, stderr io.Writer) error {
 		warnDenied(stderr, cp.walk) // the source's warning; the replay has none
 	}
 	c.root, c.capture = dir, ""
-	return c.run(stdout, stderr)
+	return c.run(ctx, stdout, stderr)
 }
 
 // tables are the files under proc/net (or proc/PID/net) the flags read.

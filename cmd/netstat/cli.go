@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // usageError is a command line we cannot run: usage goes to stderr and
@@ -295,12 +297,18 @@ func btoi(b bool) int {
 	return 0
 }
 
-// run is the whole command: main is a shim over it, tests call it.
-func run(args []string, stdout, stderr io.Writer) error {
-	return runWith(args, stdout, stderr, net.DefaultResolver)
+// run is the whole command: main is a shim over it, tests call it. ctx
+// ends the listing; -c ends it on SIGINT, SIGTERM, SIGHUP and SIGQUIT
+// too (watch.go).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runContext(ctx, args, stdout, stderr, net.DefaultResolver)
 }
 
 func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
+	return runContext(context.Background(), args, stdout, stderr, resolver)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, resolver Resolver) error {
 	c, err := parse(args)
 	if err == errHelp {
 		_, err := io.WriteString(stdout, usage)
@@ -310,18 +318,21 @@ func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
 		return err
 	}
 	c.resolver = resolver
-	if f, ok := stdout.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			c.isTerminal = true
-		}
-	}
-	return c.run(stdout, stderr)
+	c.isTerminal = isTerminal(stdout)
+	return c.run(ctx, stdout, stderr)
+}
+
+// isTerminal reports whether w is a terminal (not merely a character
+// device: /dev/null is one too).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // run runs a parsed command line.
-func (c *config) run(stdout, stderr io.Writer) error {
+func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if c.capture != "" {
-		return capture(c, stdout, stderr) // capture.go: then runs over the capture
+		return capture(ctx, c, stdout, stderr) // capture.go: then runs over the capture
 	}
 	if fi, err := os.Stat(filepath.Join(c.root, "proc")); err != nil || !fi.IsDir() {
 		if err == nil {
@@ -339,7 +350,7 @@ func (c *config) run(stdout, stderr io.Writer) error {
 	case c.format == "prometheus":
 		return prometheus(c, stdout, stderr)
 	}
-	return sockets(c, stdout, stderr)
+	return sockets(ctx, c, stdout, stderr)
 }
 
 func unwrapPath(err error) error {

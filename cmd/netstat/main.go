@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,5 +15,5 @@ func main() {
 	// A reader that goes away (| head) makes writes fail with EPIPE
 	// instead of killing us, so run can end quietly.
 	signal.Ignore(syscall.SIGPIPE)
-	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -220,7 +221,7 @@ func TestNetNSWatch(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", args, code, errs)
 		}
 		w := newWatcher(watchConfig(t, root, append(strings.Fields(args), "-c", "1")...))
-		b, err := w.round(nil, io.Discard, false)
+		b, err := w.round(context.Background(), nil, io.Discard, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +240,7 @@ func TestNetNSWatch(t *testing.T) {
 
 	// Round 2: the host's nginx listener is gone.
 	w := newWatcher(watchConfig(t, root, "--all-netns", "-tan", "-c", "1"))
-	if _, err := w.round(nil, io.Discard, false); err != nil {
+	if _, err := w.round(context.Background(), nil, io.Discard, false); err != nil {
 		t.Fatal(err)
 	}
 	hostTCP := filepath.Join(root, "proc/1/net/tcp")
@@ -256,7 +257,7 @@ func TestNetNSWatch(t *testing.T) {
 	if err := os.WriteFile(hostTCP, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, err := w.round(nil, io.Discard, false)
+	b, err := w.round(context.Background(), nil, io.Discard, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"slices"
 	"strconv"
@@ -116,7 +117,7 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 		c.programs = true
 	}
 	l := newLister(c)
-	snap, err := l.read(stderr)
+	snap, err := l.read(context.TODO(), stderr) // ctx: the run's, once prometheus takes one
 	if snap == nil {
 		return err
 	}
