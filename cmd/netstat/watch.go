@@ -482,6 +482,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		}
 	}
 	w := newWatcher(c)
+	out := cutWriter{ctx: ctx, w: stdout} // the rounds: a signal cuts a long write short
 	timer := time.NewTimer(c.interval)
 	timer.Stop()
 	type result struct {
@@ -499,7 +500,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			case <-ctx.Done():
 				return result{}, false
 			case sig := <-jobs:
-				jobControl(sig, jobs, stdout, shown)
+				jobControl(sig, stdout, shown)
 			case r := <-done:
 				return r, true
 			}
@@ -512,7 +513,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 				timer.Stop()
 				return false
 			case sig := <-jobs:
-				jobControl(sig, jobs, stdout, shown)
+				jobControl(sig, stdout, shown)
 			case <-timer.C:
 				return true
 			}
@@ -552,19 +553,19 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			}
 			var err error
 			if c.json {
-				err = w.l.writeJSON(stdout, r.snap)
+				err = w.l.writeJSON(out, r.snap)
 			} else {
-				err = w.l.writeCSV(stdout, r.snap)
+				err = w.l.writeCSV(out, r.snap)
 			}
 			if err != nil {
-				return err
+				return ignoreEnd(ctx, err)
 			}
 		} else {
 			if r.err != nil {
 				return r.err
 			}
-			if _, err := stdout.Write(r.b); err != nil {
-				return err
+			if _, err := out.Write(r.b); err != nil {
+				return ignoreEnd(ctx, err)
 			}
 			b, shown = shown, r.b
 		}
@@ -579,19 +580,48 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 // the cursor is shown and the colours reset, as a shell expects its
 // terminal back; once continued, the cursor is hidden again and the last
 // round redrawn (the shell may have written over it).
-func jobControl(sig os.Signal, jobs chan os.Signal, stdout io.Writer, shown []byte) {
+func jobControl(sig os.Signal, stdout io.Writer, shown []byte) {
 	switch sig {
 	case syscall.SIGTSTP:
 		io.WriteString(stdout, sgrReset+showCursor)
-		// Stop as the default action would: the signal is delivered
-		// before kill returns, so the process stops here.
-		signal.Reset(syscall.SIGTSTP)
-		syscall.Kill(os.Getpid(), syscall.SIGTSTP)
-		signal.Notify(jobs, syscall.SIGTSTP)
+		suspend() // suspend_linux.go: here until SIGCONT
 	case syscall.SIGCONT:
 		io.WriteString(stdout, hideCursor)
 		stdout.Write(shown)
 	}
+}
+
+// cutWriter writes to w in pieces of at most 64 KiB and fails with ctx's
+// error once ctx has ended: a round being written (a large table to a
+// slow terminal or pipe) stops within one piece.
+type cutWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c cutWriter) Write(p []byte) (int, error) {
+	done := c.ctx.Done()
+	n := 0
+	for len(p) > 0 {
+		if stopped(done) {
+			return n, c.ctx.Err()
+		}
+		m, err := c.w.Write(p[:min(len(p), 64<<10)])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// ignoreEnd is err, or nil when ctx ended: the watch ends quietly.
+func ignoreEnd(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // gate passes writes on until closed, then drops them.

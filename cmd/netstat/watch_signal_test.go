@@ -166,3 +166,14 @@ func TestIsTerminal(t *testing.T) {
 		t.Errorf("a buffer taken for a terminal")
 	}
 }
+
+// TestCutWriter: once ctx ends, a long write stops within one piece.
+func TestCutWriter(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var got bytes.Buffer
+	w := cutWriter{ctx: ctx, w: &cancelAfter{w: &got, n: 1, cancel: cancel}}
+	n, err := w.Write(make([]byte, 1<<20))
+	if err != context.Canceled || n != 64<<10 || got.Len() != n {
+		t.Errorf("wrote %d (%d arrived), %v; want one piece of 64 KiB and context.Canceled", n, got.Len(), err)
+	}
+}
