@@ -90,6 +90,7 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --capture DIR            also write the files read to DIR, a fixture for --root DIR
         --format FMT             table (default), json, csv or prometheus (text exposition)
         --per-process            with --format prometheus: socket counts per process
+        --quiet                  no notes on stderr (owners or namespaces not readable); errors still
 `
 
 // config is a parsed command line.
@@ -124,6 +125,7 @@ type config struct {
 	dnsTimeout   time.Duration
 	resolver     Resolver
 	isTerminal   bool
+	quiet        bool // --quiet: stderr gets errors, not notes (see quietWriter)
 }
 
 // parse reads net-tools' flags and ours. Short flags combine (-tunap).
@@ -172,6 +174,7 @@ func parse(args []string) (*config, error) {
 	fs.StringVar(&c.program, "program", "", "")
 	fs.StringVar(&c.root, "root", "/", "")
 	fs.DurationVar(&c.dnsTimeout, "dns-timeout", time.Second, "")
+	fs.BoolVar(&c.quiet, "quiet", false, "")
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
 
@@ -319,7 +322,23 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, re
 	}
 	c.resolver = resolver
 	c.isTerminal = isTerminal(stdout)
+	if c.quiet {
+		stderr = quietWriter{stderr}
+	}
 	return c.run(ctx, stdout, stderr)
+}
+
+// quietWriter is stderr under --quiet: errors pass, notes (a run that
+// went well but could not see everything, which a timer would otherwise
+// log every run) are dropped by the note writers, which ask quiet.
+type quietWriter struct{ io.Writer }
+
+func (quietWriter) quiet() bool { return true }
+
+// quiet reports whether notes to w are to be dropped.
+func quiet(w io.Writer) bool {
+	q, ok := w.(interface{ quiet() bool })
+	return ok && q.quiet()
 }
 
 // isTerminal reports whether w is a terminal (not merely a character

@@ -128,6 +128,9 @@ func (s nsSkipped) any() bool { return s.denied > 0 || len(s.unread) > 0 }
 
 // report says on stderr what was left out and why.
 func (s nsSkipped) report(stderr io.Writer) {
+	if quiet(stderr) {
+		return
+	}
 	if s.denied > 0 {
 		fmt.Fprintf(stderr, "netstat: --all-netns: the network namespace of %d processes could not be read "+
 			"(permission denied on proc/PID/ns/net: only their owner and root may read it); "+

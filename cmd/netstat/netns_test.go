@@ -340,6 +340,15 @@ func TestNetNSNonRoot(t *testing.T) {
 		}
 	}
 
+	// --quiet: the note is left out, the listing is the same.
+	nb := exec.Command(bin, "--all-netns", "-tln", "--quiet")
+	nb.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var qerr strings.Builder
+	nb.Stderr = &qerr
+	if _, err := nb.Output(); err != nil || qerr.Len() != 0 {
+		t.Errorf("--quiet as nobody: %v, stderr %q", err, qerr.String())
+	}
+
 	// procnet_netns_info is one series per namespace, the same from run
 	// to run: as nobody the namespace was read through our own process,
 	// whose PID was a label.

@@ -483,6 +483,9 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 // As root the net-tools wording would be wrong: the fds were refused
 // anyway (a sandbox, an LSM), so a note says so instead.
 func warnDenied(stderr io.Writer, m *procmap.Map) {
+	if quiet(stderr) {
+		return
+	}
 	if os.Geteuid() == 0 {
 		fmt.Fprintf(stderr, "(%d process(es) refused to show their fds even to root; their sockets show \"-\")\n", m.Denied)
 		return

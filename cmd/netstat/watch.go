@@ -640,6 +640,9 @@ func (g *gate) Write(p []byte) (int, error) {
 	return g.w.Write(p)
 }
 
+// quiet passes --quiet on (cli.go).
+func (g *gate) quiet() bool { return quiet(g.w) }
+
 func (g *gate) close() {
 	g.mu.Lock()
 	g.closed = true
