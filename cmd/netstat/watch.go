@@ -567,7 +567,11 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			if _, err := out.Write(r.b); err != nil {
 				return ignoreEnd(ctx, err)
 			}
-			b, shown = shown, r.b
+			if screen { // kept for a redraw after SIGCONT
+				b, shown = shown, r.b
+			} else {
+				b = r.b
+			}
 		}
 		timer.Reset(c.interval)
 		if !awaitTick() {
