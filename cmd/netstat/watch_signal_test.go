@@ -177,3 +177,31 @@ func TestCutWriter(t *testing.T) {
 		t.Errorf("wrote %d (%d arrived), %v; want one piece of 64 KiB and context.Canceled", n, got.Len(), err)
 	}
 }
+
+// TestReadStopsBetweenRows: with its context ended, a round and a
+// one-shot read stop at the first row of a table instead of reading it
+// all, and say why.
+func TestReadStopsBetweenRows(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.WriteString(tcpHeader)
+	for i := range 5000 {
+		fmt.Fprintf(&b, "%4d: 0100007F:%04X 0200007F:%04X 01 00000000:00000000 00:00000000 00000000  1000        0 %d 1 0000000000000000 20 4 30 10 -1\n", i, 1000+i, 2000, 100000+i)
+	}
+	if err := os.WriteFile(filepath.Join(root, "proc/net/tcp"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := newWatcher(watchConfig(t, root, "-tan", "-c", "1"))
+	if _, err := w.round(ctx, nil, io.Discard, false); err != context.Canceled || len(w.l.socks) > 1 {
+		t.Errorf("round: %v after %d rows, want context.Canceled at the first", err, len(w.l.socks))
+	}
+	l := newLister(watchConfig(t, root, "-tn", "--port", "2000"))
+	if snap, err := l.read(ctx, io.Discard); err != context.Canceled || snap != nil {
+		t.Errorf("read: %v, want context.Canceled and no snapshot", err)
+	}
+}
