@@ -51,8 +51,5 @@ func splitRow(dst [][]byte, line []byte, n int, v6 bool) [][]byte {
 	}
 	dst = append(dst[:0], line[sl:c+1],
 		b[1:a], b[a+1:2*a], b[2*a+1:2*a+3], b[2*a+4:2*a+21], b[2*a+22:2*a+33], b[2*a+34:])
-	for _, f := range procfile.Fields(dst[len(dst):], line[l:], n-len(dst)) {
-		dst = append(dst, f)
-	}
-	return dst
+	return append(dst, procfile.Fields(dst[len(dst):], line[l:], n-len(dst))...)
 }

@@ -60,7 +60,6 @@ func TestLive(t *testing.T) {
 		local, remote netip.AddrPort
 		state         State
 	}
-	var wants []want
 	inodes := map[uint64]want{}
 	for _, network := range []struct{ net, addr string }{{"tcp4", "127.0.0.1:0"}, {"tcp6", "[::1]:0"}} {
 		l, err := net.Listen(network.net, network.addr)
@@ -97,7 +96,6 @@ func TestLive(t *testing.T) {
 			{sc.(*net.TCPConn), want{p, la, ca, Established}},
 		} {
 			inodes[inodeOf(t, w.c)] = w.w
-			wants = append(wants, w.w)
 		}
 	}
 	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})

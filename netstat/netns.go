@@ -42,6 +42,17 @@ type Namespace struct {
 // A namespace without processes (held only by a bind mount, as
 // `ip netns add` leaves it) is not listed.
 func Namespaces(root string) ([]Namespace, error) {
+	list, _, err := NamespacesDenied(root)
+	return list, err
+}
+
+// NamespacesDenied is Namespaces, and says how many processes it left out
+// because their ns/net link refused the caller (EACCES or EPERM: another
+// user's process, read without root or CAP_SYS_PTRACE). Their namespaces
+// are listed only if a readable process shares them; how many namespaces
+// were missed cannot be known without the privilege. Processes that
+// vanished during the scan are not counted.
+func NamespacesDenied(root string) (list []Namespace, denied int, err error) {
 	if root == "" {
 		root = "/"
 	}
@@ -51,7 +62,7 @@ func Namespaces(root string) ([]Namespace, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, &fs.PathError{Op: "open", Path: "proc", Err: err}
+		return nil, 0, &fs.PathError{Op: "open", Path: "proc", Err: err}
 	}
 	var pids []int
 	for _, e := range ents {
@@ -63,8 +74,11 @@ func Namespaces(root string) ([]Namespace, error) {
 	index := map[uint64]int{}
 	var out []Namespace
 	for _, pid := range pids {
-		ino, ok := netNS(root, pid)
-		if !ok {
+		ino, err := netNS(root, pid)
+		if err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				denied++
+			}
 			continue
 		}
 		i, seen := index[ino]
@@ -78,7 +92,7 @@ func Namespaces(root string) ([]Namespace, error) {
 	for i := range out {
 		out[i].Container = containerOf(root, out[i].PID)
 	}
-	return out, nil
+	return out, denied, nil
 }
 
 // NamespaceOf describes the network namespace of process pid under root,
@@ -122,12 +136,16 @@ func ParseNetNSLink(link string) (uint64, bool) {
 }
 
 // netNS reads proc/PID/ns/net under root.
-func netNS(root string, pid int) (uint64, bool) {
+func netNS(root string, pid int) (uint64, error) {
 	link, err := os.Readlink(filepath.Join(root, "proc", strconv.Itoa(pid), "ns/net"))
 	if err != nil {
-		return 0, false
+		return 0, err
 	}
-	return ParseNetNSLink(link)
+	ino, ok := ParseNetNSLink(link)
+	if !ok {
+		return 0, ErrSyntax
+	}
+	return ino, nil
 }
 
 // containerOf reads proc/PID/cgroup under root and returns its hint. The

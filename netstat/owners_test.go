@@ -33,10 +33,7 @@ func TestListOwned(t *testing.T) {
 		}
 		if tc.name == "narrowed walk" {
 			// The walk may stop once 700 has one owner; it must have 10.
-			want[700] = owners[700][:0:0]
-			for _, o := range owners[700] {
-				want[700] = append(want[700], o)
-			}
+			want[700] = append(owners[700][:0:0], owners[700]...)
 			if len(owners[700]) == 0 || owners[700][0].PID != 10 {
 				t.Errorf("%s: owners of 700 = %v", tc.name, owners[700])
 			}

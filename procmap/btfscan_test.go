@@ -93,7 +93,7 @@ func fakeKernelBTF() ([]byte, *kernelLayout, uint32) {
 	b.add("pid", btfKindFunc, 0, false, 0) // decoy (bad FUNC, never followed)
 	anon := b.add("", btfKindUnion, 2, false, 8, cat(b.m("tgid", cpid, 0), b.m("x", u64, 0))...)
 	b.add("task_struct", btfKindStruct, 6, true, 256, cat(
-		b.m("flags", i32, 3<<24|0),
+		b.m("flags", i32, 3<<24), // a 3-bit bitfield at bit 0 (kind_flag)
 		b.m("pid", pidT, 64*8),
 		b.m("", anon, 68*8),
 		b.m("thread_pid", ptr, 80*8),

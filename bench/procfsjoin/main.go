@@ -20,6 +20,7 @@ func main() {
 		os.Exit(1)
 	}
 	inodes := make(map[uint64]bool)
+	//lint:ignore SA1019 the baseline is procfs as its users call it today
 	for _, get := range []func() (procfs.NetTCP, error){fs.NetTCP, fs.NetTCP6} {
 		t, err := get()
 		if err != nil {

@@ -37,6 +37,7 @@ package main
 // the program column, all of it for --json).
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -64,7 +65,7 @@ type capturer struct {
 }
 
 // capture writes the tree under c.capture, then runs the command over it.
-func capture(c *config, stdout, stderr io.Writer) error {
+func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	dir := c.capture
 	w, err := captree.Create(dir, c.root)
 	if err != nil {
@@ -94,7 +95,7 @@ func capture(c *config, stdout, stderr io.Writer) error {
 	// The replay reads what was written: through the handle, not by a
 	// name someone could since have pointed elsewhere.
 	c.root, c.capture = w.Root(), ""
-	return c.run(stdout, stderr)
+	return c.run(ctx, stdout, stderr)
 }
 
 // tables are the files under proc/net (or proc/PID/net) the flags read.

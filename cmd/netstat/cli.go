@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // usageError is a command line we cannot run: usage goes to stderr and
@@ -88,6 +90,7 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --capture DIR            also write the files read to DIR, a fixture for --root DIR
         --format FMT             table (default), json, csv or prometheus (text exposition)
         --per-process            with --format prometheus: socket counts per process
+        --quiet                  no notes on stderr (owners or namespaces not readable); errors still
 `
 
 // config is a parsed command line.
@@ -122,6 +125,7 @@ type config struct {
 	dnsTimeout   time.Duration
 	resolver     Resolver
 	isTerminal   bool
+	quiet        bool // --quiet: stderr gets errors, not notes (see quietWriter)
 }
 
 // parse reads net-tools' flags and ours. Short flags combine (-tunap).
@@ -170,6 +174,7 @@ func parse(args []string) (*config, error) {
 	fs.StringVar(&c.program, "program", "", "")
 	fs.StringVar(&c.root, "root", "/", "")
 	fs.DurationVar(&c.dnsTimeout, "dns-timeout", time.Second, "")
+	fs.BoolVar(&c.quiet, "quiet", false, "")
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
 
@@ -295,12 +300,18 @@ func btoi(b bool) int {
 	return 0
 }
 
-// run is the whole command: main is a shim over it, tests call it.
-func run(args []string, stdout, stderr io.Writer) error {
-	return runWith(args, stdout, stderr, net.DefaultResolver)
+// run is the whole command: main is a shim over it, tests call it. ctx
+// ends the listing; -c ends it on SIGINT, SIGTERM, SIGHUP and SIGQUIT
+// too (watch.go).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runContext(ctx, args, stdout, stderr, net.DefaultResolver)
 }
 
 func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
+	return runContext(context.Background(), args, stdout, stderr, resolver)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, resolver Resolver) error {
 	c, err := parse(args)
 	if err == errHelp {
 		_, err := io.WriteString(stdout, usage)
@@ -310,18 +321,37 @@ func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
 		return err
 	}
 	c.resolver = resolver
-	if f, ok := stdout.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			c.isTerminal = true
-		}
+	c.isTerminal = isTerminal(stdout)
+	if c.quiet {
+		stderr = quietWriter{stderr}
 	}
-	return c.run(stdout, stderr)
+	return c.run(ctx, stdout, stderr)
+}
+
+// quietWriter is stderr under --quiet: errors pass, notes (a run that
+// went well but could not see everything, which a timer would otherwise
+// log every run) are dropped by the note writers, which ask quiet.
+type quietWriter struct{ io.Writer }
+
+func (quietWriter) quiet() bool { return true }
+
+// quiet reports whether notes to w are to be dropped.
+func quiet(w io.Writer) bool {
+	q, ok := w.(interface{ quiet() bool })
+	return ok && q.quiet()
+}
+
+// isTerminal reports whether w is a terminal (not merely a character
+// device: /dev/null is one too).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // run runs a parsed command line.
-func (c *config) run(stdout, stderr io.Writer) error {
+func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if c.capture != "" {
-		return capture(c, stdout, stderr) // capture.go: then runs over the capture
+		return capture(ctx, c, stdout, stderr) // capture.go: then runs over the capture
 	}
 	if fi, err := os.Stat(filepath.Join(c.root, "proc")); err != nil || !fi.IsDir() {
 		if err == nil {
@@ -342,7 +372,7 @@ func (c *config) run(stdout, stderr io.Writer) error {
 	case c.format == "prometheus":
 		return prometheus(c, stdout, stderr)
 	}
-	return sockets(c, stdout, stderr)
+	return sockets(ctx, c, stdout, stderr)
 }
 
 func unwrapPath(err error) error {

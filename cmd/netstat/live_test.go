@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -45,7 +46,7 @@ func holdSockets(dir string) {
 	ln4 := must(net.Listen("tcp4", "127.0.0.1:0")).(net.Listener)
 	must(net.Listen("tcp4", "0.0.0.0:0"))
 	ln6 := must(net.Listen("tcp6", "[::1]:0")).(net.Listener)
-	dual := must(lc.Listen(nil, "tcp", ":0")).(net.Listener)
+	dual := must(lc.Listen(context.Background(), "tcp", ":0")).(net.Listener)
 	for _, a := range []string{ln4.Addr().String(), ln6.Addr().String(), "127.0.0.1:" + portOf(dual)} {
 		c := must(d.Dial("tcp", a)).(net.Conn)
 		_ = c

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,5 +15,8 @@ func main() {
 	// A reader that goes away (| head) makes writes fail with EPIPE
 	// instead of killing us, so run can end quietly.
 	signal.Ignore(syscall.SIGPIPE)
-	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+	// The run's context: -c derives one that SIGINT, SIGTERM, SIGHUP and
+	// SIGQUIT cancel (watch.go); the other modes keep those signals'
+	// default action, which ends them at once.
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }

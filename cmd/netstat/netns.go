@@ -17,6 +17,7 @@ package main
 // there is none).
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -93,28 +94,78 @@ func (c *config) nsMode() bool { return c.allNetns || c.netnsPID > 0 }
 
 // namespaces lists the namespaces to read: every one, or that of --netns.
 func (c *config) namespaces() ([]netstat.Namespace, error) {
+	list, _, err := c.namespacesSkipped()
+	return list, err
+}
+
+// namespacesSkipped is namespaces and, for --all-netns, how many
+// processes' namespaces were denied us.
+func (c *config) namespacesSkipped() ([]netstat.Namespace, nsSkipped, error) {
 	if c.allNetns {
-		return netstat.Namespaces(c.root)
+		// ctx: pass to the library call once it takes one
+		list, denied, err := netstat.NamespacesDenied(c.root)
+		return list, nsSkipped{denied: denied}, err
 	}
 	ns, err := netstat.NamespaceOf(c.root, c.netnsPID)
 	if err != nil {
-		return nil, err
+		return nil, nsSkipped{}, err
 	}
-	return []netstat.Namespace{ns}, nil
+	return []netstat.Namespace{ns}, nsSkipped{}, nil
+}
+
+// nsSkipped is what --all-netns could not read.
+type nsSkipped struct {
+	// denied counts the processes whose namespace we may not know
+	// (another user's, without root): a namespace only they are in is
+	// not listed, and how many such there are cannot be told.
+	denied int
+	// unread lists the namespaces none of whose members' tables could be
+	// read (all exited, or in a capture only as owners).
+	unread []uint64
+}
+
+func (s nsSkipped) any() bool { return s.denied > 0 || len(s.unread) > 0 }
+
+// report says on stderr what was left out and why.
+func (s nsSkipped) report(stderr io.Writer) {
+	if quiet(stderr) {
+		return
+	}
+	if s.denied > 0 {
+		fmt.Fprintf(stderr, "netstat: --all-netns: the network namespace of %d processes could not be read "+
+			"(permission denied on proc/PID/ns/net: only their owner and root may read it); "+
+			"namespaces only they are in are left out: run as root to see every namespace\n", s.denied)
+	}
+	if n := len(s.unread); n > 0 {
+		fmt.Fprintf(stderr, "netstat: --all-netns: %d network namespaces left out: no member's tables could be read (proc/PID/net)", n)
+		for i, ino := range s.unread {
+			if i == 8 {
+				io.WriteString(stderr, ", …")
+				break
+			}
+			sep := ", "
+			if i == 0 {
+				sep = ": "
+			}
+			fmt.Fprintf(stderr, "%s%d", sep, ino)
+		}
+		io.WriteString(stderr, "\n")
+	}
 }
 
 // readNamespaces is read for --all-netns and --netns: one read per
 // namespace through a member, merged into one snapshot whose rows carry
 // their namespace.
-func (l *lister) readNamespaces(stderr io.Writer) (*snapshot, error) {
+func (l *lister) readNamespaces(ctx context.Context, stderr io.Writer) (*snapshot, error) {
 	c := l.c
-	list, err := c.namespaces()
+	list, skipped, err := c.namespacesSkipped()
 	if err != nil {
 		return nil, err
 	}
 	defer func() { l.reader.PID, l.owners = 0, nil }()
 	if c.needOwners() {
 		// One walk for every namespace.
+		// ctx: pass to the library call once it takes one
 		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 		if err != nil {
 			return nil, err
@@ -124,11 +175,17 @@ func (l *lister) readNamespaces(stderr io.Writer) (*snapshot, error) {
 	out := &snapshot{owners: l.owners}
 	var failed error
 	for i := range list {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		ns := &list[i]
 		out.spaces = append(out.spaces, ns)
-		snap, err := l.readNamespace(ns, stderr)
+		snap, err := l.readNamespace(ctx, ns, stderr)
 		if snap == nil {
 			return nil, err
+		}
+		if snap.spaces == nil && c.allNetns {
+			skipped.unread = append(skipped.unread, ns.Inode)
 		}
 		if snap.spaces == nil && !c.allNetns {
 			// --netns PID: that process was the only way in.
@@ -152,13 +209,14 @@ func (l *lister) readNamespaces(stderr io.Writer) (*snapshot, error) {
 	if len(list) == 1 {
 		out.netns = list[0].Inode
 	}
+	skipped.report(stderr)
 	return out, failed
 }
 
 // readNamespace reads one namespace's tables through the first member
 // that is alive, and still in the namespace after the read. A namespace
 // whose members all vanished gives an empty snapshot.
-func (l *lister) readNamespace(ns *netstat.Namespace, stderr io.Writer) (*snapshot, error) {
+func (l *lister) readNamespace(ctx context.Context, ns *netstat.Namespace, stderr io.Writer) (*snapshot, error) {
 	root := l.c.root
 	for _, pid := range ns.PIDs {
 		dir := filepath.Join(root, "proc", strconv.Itoa(pid))
@@ -166,7 +224,7 @@ func (l *lister) readNamespace(ns *netstat.Namespace, stderr io.Writer) (*snapsh
 			continue // gone, or in a capture only as an owner
 		}
 		l.reader.PID = pid
-		snap, err := l.read(stderr)
+		snap, err := l.read(ctx, stderr)
 		if snap == nil {
 			return nil, err
 		}
@@ -221,15 +279,19 @@ func (l *lister) nsCellOf(b []byte, ns *netstat.Namespace) []byte {
 // through the namespace's first live member, and keeps what it read only
 // if that member is still in the namespace afterwards (else undo drops
 // it and the next member is tried). Owners come from the watch's
-// Tracker, whose walk covers every namespace.
-func (l *lister) forNamespaces(scan func(ns *netstat.Namespace) (undo func())) error {
+// Tracker, whose walk covers every namespace. It stops between
+// namespaces once ctx ends, and returns what it could not read.
+func (l *lister) forNamespaces(ctx context.Context, scan func(ns *netstat.Namespace) (undo func())) (nsSkipped, error) {
 	c := l.c
-	list, err := c.namespaces()
+	list, skipped, err := c.namespacesSkipped()
 	if err != nil {
-		return err
+		return skipped, err
 	}
 	defer func() { l.reader.PID = 0 }()
 	for i := range list {
+		if err := ctx.Err(); err != nil {
+			return skipped, err
+		}
 		ns := &list[i]
 		read := false
 		for _, pid := range ns.PIDs {
@@ -246,10 +308,13 @@ func (l *lister) forNamespaces(scan func(ns *netstat.Namespace) (undo func())) e
 			break
 		}
 		if !read && !c.allNetns {
-			return fmt.Errorf("cannot read proc/%d/net: the process is gone, or it has no tables here", c.netnsPID)
+			return skipped, fmt.Errorf("cannot read proc/%d/net: the process is gone, or it has no tables here", c.netnsPID)
+		}
+		if !read {
+			skipped.unread = append(skipped.unread, ns.Inode)
 		}
 	}
-	return nil
+	return skipped, nil
 }
 
 // nsOf returns the namespace of row i (of the unix rows with unix set),

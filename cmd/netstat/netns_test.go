@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -220,7 +221,7 @@ func TestNetNSWatch(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", args, code, errs)
 		}
 		w := newWatcher(watchConfig(t, root, append(strings.Fields(args), "-c", "1")...))
-		b, err := w.round(nil, io.Discard, false)
+		b, err := w.round(context.Background(), nil, io.Discard, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +240,7 @@ func TestNetNSWatch(t *testing.T) {
 
 	// Round 2: the host's nginx listener is gone.
 	w := newWatcher(watchConfig(t, root, "--all-netns", "-tan", "-c", "1"))
-	if _, err := w.round(nil, io.Discard, false); err != nil {
+	if _, err := w.round(context.Background(), nil, io.Discard, false); err != nil {
 		t.Fatal(err)
 	}
 	hostTCP := filepath.Join(root, "proc/1/net/tcp")
@@ -256,7 +257,7 @@ func TestNetNSWatch(t *testing.T) {
 	if err := os.WriteFile(hostTCP, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, err := w.round(nil, io.Discard, false)
+	b, err := w.round(context.Background(), nil, io.Discard, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,5 +273,100 @@ func TestNetNSWatch(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("round 2, the :80 listeners (-want +got):\n%s", d)
+	}
+}
+
+// TestNetNSNonRoot: as nobody, --all-netns cannot see the namespace of a
+// root-held listener; it says on stderr how many processes' namespaces it
+// could not read, and why, instead of leaving them out silently.
+func TestNetNSNonRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for unshare -n and to switch to nobody")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare is not installed")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("unshare", "-n", "sh", "-c", `ip link set lo up 2>/dev/null; exec "$0" -test.run=NONE`, self)
+	cmd.Env = append(os.Environ(), nsHolderEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdin, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill() // by PID: only the child we started
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	port, perr := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "port ")))
+	if err != nil || perr != nil {
+		t.Fatalf("holder said %q (%v)", line, err)
+	}
+
+	bin := builtBinary(t)
+	for _, args := range []string{"--all-netns -tln", "--all-netns -tln -c 0.1"} {
+		nb := exec.Command(bin, strings.Fields(args)...)
+		nb.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var stdout, stderr strings.Builder
+		nb.Stdout, nb.Stderr = &stdout, &stderr
+		if err := nb.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(args, "-c") {
+			time.Sleep(500 * time.Millisecond)
+			nb.Process.Signal(syscall.SIGTERM) // the process we started
+		}
+		if err := nb.Wait(); err != nil {
+			t.Fatalf("%s as nobody: %v\n%s", args, err, stderr.String())
+		}
+		if strings.Contains(stdout.String(), "127.0.0.1:"+strconv.Itoa(port)+" ") {
+			t.Errorf("%s as nobody lists root's namespace:\n%s", args, stdout.String())
+		}
+		var n int
+		msg := stderr.String()
+		i := strings.Index(msg, "the network namespace of ")
+		if i >= 0 {
+			fmt.Sscanf(msg[i+len("the network namespace of "):], "%d", &n)
+		}
+		if n < 1 || !strings.Contains(msg, "permission denied") || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%s as nobody: stderr %q, want one line counting the processes skipped and why", args, msg)
+		}
+	}
+
+	// --quiet: the note is left out, the listing is the same.
+	nb := exec.Command(bin, "--all-netns", "-tln", "--quiet")
+	nb.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var qerr strings.Builder
+	nb.Stderr = &qerr
+	if _, err := nb.Output(); err != nil || qerr.Len() != 0 {
+		t.Errorf("--quiet as nobody: %v, stderr %q", err, qerr.String())
+	}
+
+	// procnet_netns_info is one series per namespace, the same from run
+	// to run: as nobody the namespace was read through our own process,
+	// whose PID was a label.
+	var runs [2]string
+	for i := range runs {
+		nb := exec.Command(bin, "--all-netns", "--format", "prometheus", "-tl")
+		nb.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		b, err := nb.Output()
+		if err != nil {
+			t.Fatalf("--format prometheus as nobody: %v", err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "procnet_netns_info{") {
+				runs[i] += l + "\n"
+			}
+		}
+	}
+	if runs[0] == "" || runs[0] != runs[1] {
+		t.Errorf("procnet_netns_info differs between two runs:\n%s---\n%s", runs[0], runs[1])
 	}
 }

@@ -19,8 +19,10 @@ package main
 //	procnet_interface_receive_bytes_total{iface} counters of proc/net/dev:
 //	  …_receive_{bytes,packets,errors,drops,fifo,frame,compressed,multicast}_total
 //	  …_transmit_{bytes,packets,errors,drops,fifo,collisions,carrier,compressed}_total
-//	procnet_netns_info{netns,container,pid}      gauge 1, with --all-netns or
+//	procnet_netns_info{netns,container}          gauge 1, with --all-netns or
 //	                                             --netns: each namespace read
+//	                                             (no PID label: the member read
+//	                                             through changes from run to run)
 //
 // Every socket counts (as with -a) unless -l keeps the listeners only;
 // the other filters (-t, -u, -4, --state, --port, --pid, …) apply. With
@@ -30,6 +32,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"slices"
 	"strconv"
@@ -116,7 +119,7 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 		c.programs = true
 	}
 	l := newLister(c)
-	snap, err := l.read(stderr)
+	snap, err := l.read(context.TODO(), stderr) // ctx: the run's, once prometheus takes one
 	if snap == nil {
 		return err
 	}
@@ -126,7 +129,7 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 	socks := newMetricFamily("procnet_sockets", "gauge", "Sockets by protocol (the table under /proc/net) and state.")
 	listening := newMetricFamily("procnet_listening", "gauge", "Listening TCP sockets and bound unconnected UDP sockets by protocol, local address and port.")
 	perProc := newMetricFamily("procnet_process_sockets", "gauge", "Sockets held by each process, by state; a shared socket counts for each process.")
-	nsInfo := newMetricFamily("procnet_netns_info", "gauge", "Network namespaces read, with the PID read through and the container hint.")
+	nsInfo := newMetricFamily("procnet_netns_info", "gauge", "Network namespaces read, with the container hint.")
 
 	// Zeros for the usual states, so a series is there before it counts.
 	var spaces []*netstat.Namespace
@@ -139,7 +142,7 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 	for _, ns := range spaces {
 		nl := c.nsLabels(ns)
 		if ns != nil {
-			nsInfo.samples[labels("netns", strconv.FormatUint(ns.Inode, 10), "container", ns.Container, "pid", strconv.Itoa(ns.PID))] = 1
+			nsInfo.samples[labels("netns", strconv.FormatUint(ns.Inode, 10), "container", ns.Container)] = 1
 		}
 		for _, p := range netstat.AllProtos {
 			if !ps.Has(p) || ps == netstat.ProtoSet(1) || !c.inetWanted() {

@@ -96,7 +96,7 @@ func TestPrometheusValues(t *testing.T) {
 		{"procnet_interface_receive_bytes_total", map[string]string{"iface": "eth0", "netns": "4026531840"}, 158526390},
 		{"procnet_interface_transmit_bytes_total", map[string]string{"iface": "eth0", "netns": "4026532301"}, 7000},
 		{"procnet_interface_transmit_carrier_total", map[string]string{"iface": "eth0", "netns": "4026531840"}, 11},
-		{"procnet_netns_info", map[string]string{"netns": "4026532402", "pid": "400", "container": "a1b2c3d4e5f6"}, 1},
+		{"procnet_netns_info", map[string]string{"netns": "4026532402", "container": "a1b2c3d4e5f6"}, 1},
 	} {
 		got, ok := value(fams, c.name, c.labels)
 		if !ok || got != c.want {

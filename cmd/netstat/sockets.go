@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"iter"
@@ -190,11 +191,13 @@ func (c *config) unixShown(u *netstat.UnixSocket) bool {
 }
 
 // read takes one snapshot: the tables, and the owners when asked for.
-func (l *lister) read(stderr io.Writer) (*snapshot, error) {
+// It stops between rows once ctx ends, with ctx's error.
+func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) {
 	c := l.c
 	if c.nsMode() && l.reader.PID == 0 {
-		return l.readNamespaces(stderr) // calls read for each namespace
+		return l.readNamespaces(ctx, stderr) // calls read for each namespace
 	}
+	done := ctx.Done()
 	f := c.filter()
 	snap := &snapshot{owners: l.owners}
 	var tableErr error
@@ -208,7 +211,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 
 	// Filtering by process: find its sockets first, then read only their rows.
 	if c.pid >= 0 || c.program != "" {
-		m, err := l.walk(opts)
+		m, err := l.walk(opts) // ctx: pass to the library call once it takes one
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +230,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 	switch {
 	case !c.inetWanted():
 		if snap.owners == nil && c.needOwners() {
-			m, err := procmap.Build(opts)
+			m, err := procmap.Build(opts) // ctx: pass to the library call once it takes one
 			if err != nil {
 				return nil, err
 			}
@@ -238,14 +241,18 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		// for a port query, stops once the listed sockets are found.
 		var err error
 		var m *procmap.Map
-		owned, m, err = l.reader.ListOwned(f, opts)
+		owned, m, err = l.reader.ListOwned(f, opts) // ctx: pass to the library call once it takes one
 		if m == nil {
 			return nil, err
 		}
 		snap.owners = m
 		eachError(err, report)
 	default:
+		// ctx: pass to the library call once it takes one
 		for s, err := range l.reader.Sockets(f) {
+			if stopped(done) {
+				return nil, ctx.Err()
+			}
 			if err != nil {
 				report(err)
 				continue
@@ -255,8 +262,15 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
+		// ctx: pass to the library call once it takes one
 		for u, err := range l.reader.UnixSockets() {
+			if stopped(done) {
+				return nil, ctx.Err()
+			}
 			if err != nil {
 				report(err)
 				continue
@@ -324,7 +338,7 @@ func progMatches(p *procmap.Process, name string) bool {
 
 // sockets prints the socket listing or, with --summary, the counts per
 // group; once, or with -c every interval until a signal (watch.go).
-func sockets(c *config, stdout, stderr io.Writer) error {
+func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if c.summary {
 		// Counts are of Internet sockets; per process they need owners.
 		c.unix = false
@@ -337,18 +351,18 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 	}
 	switch {
 	case c.continuous:
-		return watchSignals(c, stdout, stderr)
+		return watchSignals(ctx, c, stdout, stderr)
 	case c.summary:
-		return summary(c, stdout, stderr)
+		return summary(ctx, c, stdout, stderr)
 	}
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	l := newLister(c)
 	var snap *snapshot
 	var err error
 	if c.streams() {
-		snap, err = l.stream(stderr)
+		snap, err = l.stream(ctx, stderr)
 	} else {
-		snap, err = l.read(stderr)
+		snap, err = l.read(ctx, stderr)
 	}
 	if snap == nil {
 		return err
@@ -391,10 +405,12 @@ func (c *config) streams() bool {
 // first (the fd walk does not depend on the tables), then the rows, each
 // joined with its owners as it is read. Errors met in the tables go to
 // stderr as they come; the exit status they call for is in scanErr once
-// the listing was written.
-func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
+// the listing was written; so is ctx's error if ctx ended the scan
+// between rows.
+func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error) {
 	c := l.c
 	f := c.filter()
+	done := ctx.Done()
 	snap := &snapshot{}
 	report := func(err error) {
 		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
@@ -403,6 +419,7 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 		}
 	}
 	if c.needOwners() {
+		// ctx: pass to the library call once it takes one
 		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 		if err != nil {
 			return nil, err
@@ -412,7 +429,12 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 	if c.inetWanted() {
 		snap.scan = func(yield func(*row) bool) {
 			var r row
+			// ctx: pass to the library call once it takes one
 			for s, err := range l.reader.Sockets(f) {
+				if stopped(done) {
+					snap.scanErr = ctx.Err()
+					return
+				}
 				if err != nil {
 					if !snap.quiet {
 						report(err)
@@ -435,7 +457,12 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 	}
 	if c.unix && c.states == 0 {
 		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
+			// ctx: pass to the library call once it takes one
 			for u, err := range l.reader.UnixSockets() {
+				if stopped(done) {
+					snap.scanErr = ctx.Err()
+					return
+				}
 				if err != nil {
 					report(err)
 					continue
@@ -456,6 +483,9 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 // As root the net-tools wording would be wrong: the fds were refused
 // anyway (a sandbox, an LSM), so a note says so instead.
 func warnDenied(stderr io.Writer, m *procmap.Map) {
+	if quiet(stderr) {
+		return
+	}
 	if os.Geteuid() == 0 {
 		fmt.Fprintf(stderr, "(%d process(es) refused to show their fds even to root; their sockets show \"-\")\n", m.Denied)
 		return
@@ -539,17 +569,6 @@ func padFrom(b []byte, start, n int) []byte {
 		b = append(b, ' ')
 	}
 	return b
-}
-
-// program is the PID/Program name column: argv[0] (its base name when it
-// starts with '/'), as net-tools prints it, cut to 19 columns. When
-// several processes share the socket the lowest PID is named and ",+N"
-// counts the others (--json lists them all).
-func program(owners []procmap.Owner, m *procmap.Map) string {
-	if len(owners) == 0 {
-		return "-"
-	}
-	return progKeyOf(owners, m).cell()
 }
 
 // progKey is what the PID/Program column depends on: the first owner's

@@ -31,6 +31,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -442,9 +443,9 @@ var jsonSlotOrder = func() []int {
 
 // summary prints the counts once. With --max-established N, a group above
 // N makes the exit status 3.
-func summary(c *config, stdout, stderr io.Writer) error {
+func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	l := newLister(c)
-	snap, err := l.read(stderr)
+	snap, err := l.read(ctx, stderr)
 	if snap == nil {
 		return err
 	}

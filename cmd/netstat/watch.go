@@ -19,8 +19,8 @@ package main
 // On a terminal every round replaces the screen (cursor home, clear)
 // under a one-line header, the cursor is hidden while watching and shown
 // again, colours reset, when it ends; NO_COLOR drops the colours. Piped,
-// rounds are appended, each after a line "=== <time> ===", with the
-// plain markers. --summary -c marks whole groups the same way. With
+// or on a terminal whose TERM is "dumb", rounds are appended, each after a
+// line "=== <time> ===", with the plain markers and no escape sequence. --summary -c marks whole groups the same way. With
 // --all-netns each round reads every namespace and shows the NetNS column
 // after the marker (--netns PID: that namespace's tables); a connection
 // is then known by its namespace too.
@@ -28,8 +28,15 @@ package main
 //
 // Owners come from a procmap.Tracker: a round re-reads one stat file per
 // owning process and walks fds only for sockets it has not seen, instead
-// of every fd of every process. SIGINT, SIGTERM or a reader that went
-// away end the watch with status 0.
+// of every fd of every process.
+//
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT or a reader that went away end the
+// watch with status 0, promptly even mid-round: the round stops at its
+// next row or stage, and the watch does not wait for it (a library call
+// that cannot be interrupted yet finishes unseen while the process
+// exits). On a terminal the cursor and colours are restored first.
+// Ctrl-Z (SIGTSTP) restores them before the process stops; SIGCONT hides
+// the cursor again and redraws the last round.
 
 import (
 	"context"
@@ -37,6 +44,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -105,6 +113,7 @@ type watcher struct {
 	shownGroups        []group
 	sockNS             []*netstat.Namespace // the namespace of each of l.socks
 	warned             bool
+	nsWarned           bool // the namespaces --all-netns could not read were reported
 }
 
 func newWatcher(c *config) *watcher {
@@ -121,10 +130,12 @@ func newWatcher(c *config) *watcher {
 }
 
 // read takes one round: the tables, their owners from the tracker (or
-// the memo), the process filters. Only an unreadable proc is an error.
-func (w *watcher) read(stderr io.Writer) error {
+// the memo), the process filters. Only an unreadable proc is an error,
+// and ctx's: it is checked between rows and between stages.
+func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	l, c := w.l, w.l.c
 	f := c.filter()
+	done := ctx.Done()
 	report := func(err error) { io.WriteString(stderr, "netstat: "+sanitize(err.Error())+"\n") }
 	l.socks = l.socks[:0]
 	w.sockNS = w.sockNS[:0]
@@ -137,7 +148,11 @@ func (w *watcher) read(stderr io.Writer) error {
 	scan := func(ns *netstat.Namespace) (undo func()) {
 		n, nu := len(l.socks), len(socksUnix)
 		if c.inetWanted() {
+			// ctx: pass to the library call once it takes one
 			for s, err := range l.reader.Sockets(f) {
+				if stopped(done) {
+					break // ends the library's scan between rows
+				}
 				if err != nil {
 					report(err)
 					continue
@@ -148,8 +163,12 @@ func (w *watcher) read(stderr io.Writer) error {
 				}
 			}
 		}
-		if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
+		if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 && !stopped(done) {
+			// ctx: pass to the library call once it takes one
 			for u, err := range l.reader.UnixSockets() {
+				if stopped(done) {
+					break
+				}
 				if err != nil {
 					report(err)
 					continue
@@ -166,11 +185,19 @@ func (w *watcher) read(stderr io.Writer) error {
 		}
 	}
 	if c.nsMode() {
-		if err := l.forNamespaces(scan); err != nil { // netns.go
+		skipped, err := l.forNamespaces(ctx, scan) // netns.go
+		if err != nil {
 			return err
+		}
+		if !w.nsWarned && skipped.any() {
+			skipped.report(stderr)
+			w.nsWarned = true
 		}
 	} else {
 		scan(nil)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 
 	var m *procmap.Map
@@ -185,7 +212,11 @@ func (w *watcher) read(stderr io.Writer) error {
 			w.inodes[socksUnix[i].Inode] = true
 		}
 		var err error
+		// ctx: pass to the library call once it takes one
 		if m, err = w.tracker.Refresh(w.inodes); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if m.Denied > 0 && c.programs && !w.warned {
@@ -199,6 +230,9 @@ func (w *watcher) read(stderr io.Writer) error {
 	w.prevAt, w.at = w.at, w.prevAt
 	clear(w.at)
 	for i, s := range l.socks {
+		if i&1023 == 0 && stopped(done) {
+			return ctx.Err()
+		}
 		ns := w.sockNS[i]
 		k := connKey{proto: s.Proto, local: s.Local, remote: s.Remote}
 		if ns != nil {
@@ -405,8 +439,8 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 }
 
 // round reads, marks and renders one round of the table or summary.
-func (w *watcher) round(b []byte, stderr io.Writer, colour bool) ([]byte, error) {
-	if err := w.read(stderr); err != nil {
+func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour bool) ([]byte, error) {
+	if err := w.read(ctx, stderr); err != nil {
 		return b, err
 	}
 	c := w.l.c
@@ -422,20 +456,69 @@ func (w *watcher) round(b []byte, stderr io.Writer, colour bool) ([]byte, error)
 }
 
 // watch runs -c until ctx ends (a signal) or output fails.
+//
+// Each round is read and rendered by a goroutine while watch waits for
+// it, for ctx and, on a terminal, for job control: the end of ctx ends
+// the watch at once, whatever the round is doing; only watch writes to
+// stdout.
 func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() time.Time) error {
 	structured := c.json || c.csv
-	screen := c.isTerminal && !structured
+	screen := c.isTerminal && !structured && os.Getenv("TERM") != "dumb"
 	colour := screen && os.Getenv("NO_COLOR") == ""
+	// A round given up on may still report: nothing reaches stderr once
+	// watch has returned.
+	errw := &gate{w: stderr}
+	defer errw.close()
+	var jobs chan os.Signal
 	if screen {
 		if _, err := io.WriteString(stdout, hideCursor); err != nil {
 			return err
 		}
 		defer io.WriteString(stdout, sgrReset+showCursor)
+		jobs = make(chan os.Signal, 4)
+		if !signal.Ignored(syscall.SIGTSTP) {
+			signal.Notify(jobs, syscall.SIGTSTP, syscall.SIGCONT)
+			defer signal.Stop(jobs)
+		}
 	}
 	w := newWatcher(c)
+	out := cutWriter{ctx: ctx, w: stdout} // the rounds: a signal cuts a long write short
 	timer := time.NewTimer(c.interval)
 	timer.Stop()
-	var b []byte
+	type result struct {
+		b    []byte
+		snap *snapshot // structured: written here, not by the round
+		err  error
+	}
+	done := make(chan result, 1)
+	var b, shown []byte // the round being made, the last one written
+	// awaitRound waits for the round, awaitTick for the next one; both
+	// obey job control meanwhile and give up (false) when ctx ends.
+	awaitRound := func() (result, bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return result{}, false
+			case sig := <-jobs:
+				jobControl(sig, stdout, shown)
+			case r := <-done:
+				return r, true
+			}
+		}
+	}
+	awaitTick := func() bool {
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return false
+			case sig := <-jobs:
+				jobControl(sig, stdout, shown)
+			case <-timer.C:
+				return true
+			}
+		}
+	}
 	for {
 		b = b[:0]
 		switch {
@@ -451,41 +534,148 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			b = now().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 			b = append(b, " ===\n"...)
 		}
-		if structured && !c.summary {
-			snap, err := w.l.read(stderr)
-			if snap == nil {
-				return err
-			}
-			if c.json {
-				err = w.l.writeJSON(stdout, snap)
+		go func(b []byte) {
+			var r result
+			if structured && !c.summary {
+				r.snap, r.err = w.l.read(ctx, errw)
 			} else {
-				err = w.l.writeCSV(stdout, snap)
+				r.b, r.err = w.round(ctx, b, errw, colour)
+			}
+			done <- r
+		}(b)
+		r, ok := awaitRound()
+		if !ok || ctx.Err() != nil {
+			return nil // the round stops at its next check, unwaited for
+		}
+		if structured && !c.summary {
+			if r.snap == nil {
+				return r.err
+			}
+			var err error
+			if c.json {
+				err = w.l.writeJSON(out, r.snap)
+			} else {
+				err = w.l.writeCSV(out, r.snap)
 			}
 			if err != nil {
-				return err
+				return ignoreEnd(ctx, err)
 			}
 		} else {
-			var err error
-			if b, err = w.round(b, stderr, colour); err != nil {
-				return err
+			if r.err != nil {
+				return r.err
 			}
-			if _, err := stdout.Write(b); err != nil {
-				return err
+			if _, err := out.Write(r.b); err != nil {
+				return ignoreEnd(ctx, err)
+			}
+			if screen { // kept for a redraw after SIGCONT
+				b, shown = shown, r.b
+			} else {
+				b = r.b
 			}
 		}
 		timer.Reset(c.interval)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !awaitTick() {
 			return nil
-		case <-timer.C:
 		}
 	}
 }
 
-// watchSignals is watch until SIGINT or SIGTERM.
-func watchSignals(c *config, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// jobControl obeys SIGTSTP and SIGCONT on a terminal: before stopping,
+// the cursor is shown and the colours reset, as a shell expects its
+// terminal back; once continued, the cursor is hidden again and the last
+// round redrawn (the shell may have written over it).
+func jobControl(sig os.Signal, stdout io.Writer, shown []byte) {
+	switch sig {
+	case syscall.SIGTSTP:
+		io.WriteString(stdout, sgrReset+showCursor)
+		suspend() // suspend_linux.go: here until SIGCONT
+	case syscall.SIGCONT:
+		io.WriteString(stdout, hideCursor)
+		stdout.Write(shown)
+	}
+}
+
+// cutWriter writes to w in pieces of at most 64 KiB and fails with ctx's
+// error once ctx has ended: a round being written (a large table to a
+// slow terminal or pipe) stops within one piece.
+type cutWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c cutWriter) Write(p []byte) (int, error) {
+	done := c.ctx.Done()
+	n := 0
+	for len(p) > 0 {
+		if stopped(done) {
+			return n, c.ctx.Err()
+		}
+		m, err := c.w.Write(p[:min(len(p), 64<<10)])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// ignoreEnd is err, or nil when ctx ended: the watch ends quietly.
+func ignoreEnd(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// gate passes writes on until closed, then drops them.
+type gate struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+// quiet passes --quiet on (cli.go).
+func (g *gate) quiet() bool { return quiet(g.w) }
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+// stopped reports whether done (a context's Done channel) is closed,
+// without blocking: cheap enough to ask between rows. A nil done, from a
+// context that is never cancelled, never is.
+func stopped(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
+// watchSignals is watch until SIGINT, SIGTERM, SIGHUP or SIGQUIT, or
+// until ctx ends. A signal that was ignored when we started (nohup, a
+// background job of a shell without job control) stays ignored.
+func watchSignals(ctx context.Context, c *config, stdout, stderr io.Writer) error {
+	var sigs []os.Signal
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+		if !signal.Ignored(sig) {
+			sigs = append(sigs, sig)
+		}
+	}
+	ctx, stop := signal.NotifyContext(ctx, sigs...)
 	defer stop()
 	return watch(ctx, c, stdout, stderr, time.Now)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"testing"
 
@@ -28,13 +29,16 @@ func BenchmarkWatchRound(b *testing.B) {
 		b.Fatal(err)
 	}
 	w := newWatcher(c)
-	buf, err := w.round(nil, io.Discard, false)
+	// A cancellable context, as -c has: the checks between rows are paid.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	buf, err := w.round(ctx, nil, io.Discard, false)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if buf, err = w.round(buf[:0], io.Discard, false); err != nil {
+		if buf, err = w.round(ctx, buf[:0], io.Discard, false); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -49,12 +53,15 @@ func BenchmarkSummaryRound(b *testing.B) {
 	}
 	c.unix, c.programs = false, true
 	w := newWatcher(c)
-	buf, err := w.round(nil, io.Discard, false)
+	// A cancellable context, as -c has: the checks between rows are paid.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	buf, err := w.round(ctx, nil, io.Discard, false)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if buf, err = w.round(buf[:0], io.Discard, false); err != nil {
+		if buf, err = w.round(ctx, buf[:0], io.Discard, false); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,7 +106,7 @@ func lines(b []byte) []string {
 func TestWatchMarks(t *testing.T) {
 	root := watchRoot(t)
 	w := newWatcher(watchConfig(t, root, "-tanp", "-c", "1"))
-	b, err := w.round(nil, &bytes.Buffer{}, false)
+	b, err := w.round(context.Background(), nil, &bytes.Buffer{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestWatchMarks(t *testing.T) {
 	writeRound(t, root, round2)
 	os.Remove(filepath.Join(root, "proc/800/fd/5"))
 	os.Remove(filepath.Join(root, "proc/400/fd/3"))
-	b, err = w.round(nil, &bytes.Buffer{}, false)
+	b, err = w.round(context.Background(), nil, &bytes.Buffer{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestWatchMarks(t *testing.T) {
 
 	// Round 3, nothing changed: the closed row is gone, no marks, and the
 	// TIME_WAIT row still names curl.
-	b, err = w.round(nil, &bytes.Buffer{}, true)
+	b, err = w.round(context.Background(), nil, &bytes.Buffer{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +164,11 @@ func TestWatchMarks(t *testing.T) {
 func TestWatchColours(t *testing.T) {
 	root := watchRoot(t)
 	w := newWatcher(watchConfig(t, root, "-tanp", "-c", "1"))
-	if _, err := w.round(nil, &bytes.Buffer{}, true); err != nil {
+	if _, err := w.round(context.Background(), nil, &bytes.Buffer{}, true); err != nil {
 		t.Fatal(err)
 	}
 	writeRound(t, root, round2)
-	b, err := w.round(nil, &bytes.Buffer{}, true)
+	b, err := w.round(context.Background(), nil, &bytes.Buffer{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,13 +188,13 @@ func TestWatchColours(t *testing.T) {
 func TestWatchSummary(t *testing.T) {
 	root := watchRoot(t)
 	w := newWatcher(watchConfig(t, root, "--summary", "-tan", "-c", "1"))
-	if _, err := w.round(nil, &bytes.Buffer{}, false); err != nil {
+	if _, err := w.round(context.Background(), nil, &bytes.Buffer{}, false); err != nil {
 		t.Fatal(err)
 	}
 	writeRound(t, root, round2)
 	os.Remove(filepath.Join(root, "proc/800/fd/5"))
 	os.Remove(filepath.Join(root, "proc/400/fd/3"))
-	b, err := w.round(nil, &bytes.Buffer{}, false)
+	b, err := w.round(context.Background(), nil, &bytes.Buffer{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,22 +214,16 @@ func TestWatchLoop(t *testing.T) {
 	root := watchRoot(t)
 	c := watchConfig(t, root, "-tan", "-c", "0.01")
 	ctx, cancel := context.WithCancel(context.Background())
-	var out bytes.Buffer
-	rounds := 0
-	now := func() time.Time {
-		rounds++
-		if rounds == 3 {
-			cancel()
-		}
-		return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	}
-	if err := watch(ctx, c, &out, &bytes.Buffer{}, now); err != nil {
+	var buf bytes.Buffer
+	out := &cancelAfter{w: &buf, n: 3, cancel: cancel} // three rounds
+	now := func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+	if err := watch(ctx, c, out, &bytes.Buffer{}, now); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(out.String(), "=== 2025-01-02T03:04:05.000Z ===\nActive Internet"); n != 3 {
-		t.Errorf("%d timestamped rounds:\n%s", n, out.String())
+	if n := strings.Count(buf.String(), "=== 2025-01-02T03:04:05.000Z ===\nActive Internet"); n != 3 {
+		t.Errorf("%d timestamped rounds:\n%s", n, buf.String())
 	}
-	if strings.Contains(out.String(), "\x1b") {
+	if strings.Contains(buf.String(), "\x1b") {
 		t.Errorf("escapes in piped output")
 	}
 
@@ -236,13 +231,41 @@ func TestWatchLoop(t *testing.T) {
 	// the cursor with colours reset.
 	c.isTerminal = true
 	ctx, cancel = context.WithCancel(context.Background())
-	cancel()
-	out.Reset()
-	if err := watch(ctx, c, &out, &bytes.Buffer{}, time.Now); err != nil {
+	buf.Reset()
+	out = &cancelAfter{w: &buf, n: 2, cancel: cancel} // the hide, one round
+	if err := watch(ctx, c, out, &bytes.Buffer{}, time.Now); err != nil {
 		t.Fatal(err)
 	}
-	s := out.String()
+	s := buf.String()
 	if !strings.HasPrefix(s, hideCursor+clearHome) || !strings.HasSuffix(s, sgrReset+showCursor) {
-		t.Errorf("terminal output %q...%q", s[:20], s[len(s)-20:])
+		t.Errorf("terminal output %q...%q", s[:min(20, len(s))], s[max(0, len(s)-20):])
 	}
+
+	// TERM=dumb: a terminal that takes no cursor sequences gets the piped
+	// layout, and no escape at all.
+	t.Setenv("TERM", "dumb")
+	ctx, cancel = context.WithCancel(context.Background())
+	buf.Reset()
+	out = &cancelAfter{w: &buf, n: 2, cancel: cancel}
+	if err := watch(ctx, c, out, &bytes.Buffer{}, now); err != nil {
+		t.Fatal(err)
+	}
+	if s := buf.String(); strings.Contains(s, "\x1b") || !strings.HasPrefix(s, "=== 2025-01-02T03:04:05.000Z ===\nActive Internet") {
+		t.Errorf("TERM=dumb:\n%q", s)
+	}
+}
+
+// cancelAfter passes writes to w and cancels once n writes were made.
+type cancelAfter struct {
+	w      io.Writer
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+	return n, err
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -121,6 +122,118 @@ func TestWatchTmux(t *testing.T) {
 			t.Errorf("output after the watch is coloured: %q", l)
 		}
 	}
+}
+
+// TestWatchTmuxSignals: in a tmux pane, the watch hides the cursor;
+// Ctrl-Z gives the shell its prompt with the cursor shown and no colour
+// on, fg redraws with the cursor hidden again; SIGHUP and SIGQUIT (Ctrl-\)
+// end it with the cursor shown and no goroutine dump; TERM=dumb gets the
+// piped layout and never hides the cursor.
+func TestWatchTmuxSignals(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux not installed")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	bin := builtBinary(t)
+	root := watchRoot(t)
+	session := fmt.Sprintf("procnet-signals-%d-%d", os.Getpid(), time.Now().UnixNano())
+	tmux := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("tmux", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40",
+		"env", "-i", "PATH="+os.Getenv("PATH"), "TERM=xterm-256color", "PS1=READY$ ", "sh")
+	defer exec.Command("tmux", "kill-session", "-t", session).Run()
+	capture := func() string { return tmux("capture-pane", "-p", "-e", "-t", session) }
+	cursor := func() string {
+		return strings.TrimSpace(tmux("display-message", "-p", "-t", session, "#{cursor_flag}"))
+	}
+	waitFor := func(what string, ok func(screen, cursor string) bool) string {
+		t.Helper()
+		deadline := time.Now().Add(8 * time.Second)
+		for {
+			s, c := capture(), cursor()
+			if ok(s, c) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s on the pane (cursor_flag %s):\n%s", what, c, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	prompt := func(s, c string) bool {
+		ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+		return strings.HasSuffix(strings.TrimSpace(sgr.ReplaceAllString(ls[len(ls)-1], "")), "READY$") && c == "1"
+	}
+	watching := func(s, c string) bool { return strings.Contains(s, "Every 500ms: netstat") && c == "0" }
+	// restored: the prompt is back, the cursor shown, nothing coloured.
+	restored := func(what string) {
+		t.Helper()
+		s := waitFor("prompt with the cursor shown after "+what, prompt)
+		ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+		if last := ls[len(ls)-1]; coloured(last) {
+			t.Errorf("after %s the prompt line carries attributes: %q", what, last)
+		}
+		if strings.Contains(s, "goroutine ") {
+			t.Errorf("after %s, a goroutine dump:\n%s", what, s)
+		}
+	}
+	start := func() int {
+		t.Helper()
+		tmux("send-keys", "-t", session, "clear; "+bin+" -tan -c 0.5 --root "+root, "Enter")
+		waitFor("the watch, cursor hidden", watching)
+		// The watch is the shell's child.
+		sh := strings.TrimSpace(tmux("display-message", "-p", "-t", session, "#{pane_pid}"))
+		b, err := os.ReadFile("/proc/" + sh + "/task/" + sh + "/children")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := strings.Fields(string(b))
+		if len(f) != 1 {
+			t.Fatalf("children of the shell: %q", b)
+		}
+		pid, _ := strconv.Atoi(f[0])
+		return pid
+	}
+	waitFor("prompt", func(s, _ string) bool { return strings.Contains(s, "READY$") })
+
+	// Ctrl-Z, then fg; twice, as the handler must be back after the stop.
+	pid := start()
+	for range 2 {
+		tmux("send-keys", "-t", session, "C-z")
+		restored("Ctrl-Z")
+		if s := capture(); !strings.Contains(s, "Stopped") {
+			t.Errorf("no job stopped:\n%s", s)
+		}
+		tmux("send-keys", "-t", session, "clear; fg", "Enter")
+		waitFor("the watch redrawn after fg, cursor hidden", watching)
+	}
+	// SIGHUP to the watch (our own child's child, by PID).
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	restored("SIGHUP")
+
+	// Ctrl-\ (SIGQUIT).
+	start()
+	tmux("send-keys", "-t", session, `C-\`)
+	restored("SIGQUIT")
+
+	// TERM=dumb: appended rounds, the cursor never hidden.
+	tmux("send-keys", "-t", session, "clear; TERM=dumb "+bin+" -tan -c 0.2 --root "+root, "Enter")
+	s := waitFor("two dumb rounds", func(s, _ string) bool { return strings.Count(s, "=== ") >= 2 })
+	if c := cursor(); c != "1" || strings.Contains(s, "Every ") {
+		t.Errorf("TERM=dumb: cursor_flag %s:\n%s", c, s)
+	}
+	tmux("send-keys", "-t", session, "C-c")
+	restored("C-c under TERM=dumb")
 }
 
 var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
