@@ -89,7 +89,7 @@ func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
 type lister struct {
 	c      *config
 	reader netstat.Reader
-	names  *names
+	names  *nameBook
 	buf    []byte
 	socks  []netstat.Socket
 	owners *procmap.Map // --all-netns: the round's one walk, for every namespace (netns.go)
@@ -102,7 +102,7 @@ func newLister(c *config) *lister {
 		// Only -o prints the retransmit and probe counters; without it
 		// the netlink source skips the kernel's tcp_info per row.
 		reader: netstat.Reader{Root: c.root, NoRetransmits: !c.timers},
-		names:  &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout},
+		names:  newNames(c.root, c.resolver, c.dnsTimeout),
 	}
 }
 
