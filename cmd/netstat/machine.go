@@ -5,53 +5,43 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
 
-// appendJSONString appends s as a JSON string: control characters (C0
-// and C1) escaped, invalid UTF-8 replaced by U+FFFD.
+// appendJSONString appends s as a JSON string holding s under the one
+// escaping rule (internal/escape): a value shows what the table shows, so
+// no control character, C1 control, line separator or bidi override
+// reaches a terminal that prints the JSON, and invalid UTF-8 is \xNN.
+// The rule leaves only printable text, so JSON needs to escape just the
+// quotes and backslashes of the result.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != 0x7f && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
+	start := len(b)
+	b = escape.Append(b, s)
+	n := 0
+	for _, c := range b[start:] {
+		if c == '"' || c == '\\' {
+			n++
 		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				b = append(b, `\ufffd`...)
-			case r <= 0x9f || r == 0x2028 || r == 0x2029:
-				// C1 controls (U+009B is CSI) and the line separators:
-				// valid JSON either way, but escaped no terminal acts on them.
-				b = append(b, `\u`...)
-				b = append(b, "0123456789abcdef"[r>>12&15], "0123456789abcdef"[r>>8&15], "0123456789abcdef"[r>>4&15], "0123456789abcdef"[r&15])
-			default:
-				b = append(b, s[i:i+size]...)
+	}
+	if n > 0 {
+		// Widen in place, from the end: each quote or backslash gets a
+		// backslash before it.
+		end := len(b)
+		b = append(b, make([]byte, n)...)
+		w := len(b)
+		for r := end - 1; r >= start; r-- {
+			c := b[r]
+			w--
+			b[w] = c
+			if c == '"' || c == '\\' {
+				w--
+				b[w] = '\\'
 			}
-			i += size
-			continue
 		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, `\n`...)
-		case '\r':
-			b = append(b, `\r`...)
-		case '\t':
-			b = append(b, `\t`...)
-		default:
-			b = append(b, `\u00`...)
-			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		}
-		i++
 	}
 	return append(b, '"')
 }
@@ -227,10 +217,10 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			name = commOf(snap.owners.Process(r.Owners[0].PID))
 		}
 		cw.Write([]string{
-			r.Proto.String(), sanitize(name), pid, jsonState(&r.Socket),
+			r.Proto.String(), escape.String(name), pid, jsonState(&r.Socket),
 			netipString(r.Local), netipString(r.Remote),
 			strconv.FormatUint(uint64(r.RxQueue), 10), strconv.FormatUint(uint64(r.TxQueue), 10),
-			sanitize(l.user(r.UID)), strconv.FormatUint(r.Inode, 10),
+			escape.String(l.user(r.UID)), strconv.FormatUint(r.Inode, 10),
 		})
 	}
 	for _, u := range snap.unixRows() {
@@ -241,7 +231,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 				name = commOf(snap.owners.Process(os[0].PID))
 			}
 		}
-		cw.Write([]string{"unix", sanitize(name), pid, u.State.String(), sanitize(u.Path), "", "0", "0", "", strconv.FormatUint(u.Inode, 10)})
+		cw.Write([]string{"unix", escape.String(name), pid, u.State.String(), escape.String(u.Path), "", "0", "0", "", strconv.FormatUint(u.Inode, 10)})
 	}
 	cw.Flush()
 	return cw.Error()

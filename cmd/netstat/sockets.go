@@ -11,7 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -94,6 +96,11 @@ type lister struct {
 	socks  []netstat.Socket
 	owners *procmap.Map // --all-netns: the round's one walk, for every namespace (netns.go)
 	progs  map[progKey]string
+	// stamp is the time of the round under -c (RFC 3339, ms), written
+	// into every JSON object and as CSV's first column; "" otherwise.
+	stamp string
+	// csvHeader: the CSV header was written (once per run, also under -c).
+	csvHeader bool
 }
 
 func newLister(c *config) *lister {
@@ -199,7 +206,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 	snap := &snapshot{owners: l.owners}
 	var tableErr error
 	report := func(err error) {
-		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
+		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
 		if _, ok := err.(*netstat.ParseError); !ok {
 			tableErr = exitError{1}
 		}
@@ -397,7 +404,7 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 	f := c.filter()
 	snap := &snapshot{}
 	report := func(err error) {
-		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
+		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
 		if _, ok := err.(*netstat.ParseError); !ok {
 			snap.scanErr = exitError{1}
 		}
@@ -526,11 +533,24 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 		port = strconv.AppendUint(port, uint64(ap.Port()), 10)
 	}
 	if !l.c.wide && hostLen+len(port) > 22 {
-		pl := min(len(port), 18)
-		b = b[:start+min(22-pl, hostLen)]
+		pl := runeCut(port, min(len(port), 18))
+		b = b[:start+runeCut(b[start:], min(22-len(port[:pl]), hostLen))]
 		port = port[:pl]
 	}
 	return append(append(b, ':'), port...)
+}
+
+// runeCut returns n, or less so that s[:n] does not end inside a UTF-8
+// sequence: a name cut to its column keeps no stray byte of a character
+// (a lone 0x9b is CSI to a terminal that is not in UTF-8 mode).
+func runeCut(s []byte, n int) int {
+	if n >= len(s) {
+		return len(s)
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
 }
 
 // padFrom pads the field that starts at start to width n.
@@ -582,7 +602,7 @@ func (k progKey) cell() string {
 	if len(s)+len(suffix) > 19 {
 		s = s[:max(19-len(suffix), 0)]
 	}
-	return sanitize(s + suffix)
+	return escape.String(s + suffix)
 }
 
 // program is program, remembered: a process's sockets share the column,
@@ -891,7 +911,7 @@ func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []b
 		b = pad(b, l.program(owners, m), 20)
 	}
 	b = append(b, ' ')
-	b = append(b, sanitize(u.Path)...)
+	b = append(b, escape.String(u.Path)...)
 	return append(b, '\n')
 }
 

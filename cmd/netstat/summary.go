@@ -31,12 +31,14 @@ package main
 
 import (
 	"cmp"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/netip"
 	"slices"
 	"strconv"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
@@ -74,9 +76,6 @@ func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
 	}
 	if c.route || c.interfaces || c.stats {
 		return usageError{"--summary counts sockets: not with -r, -i or -s"}
-	}
-	if c.csv {
-		return usageError{"--summary prints a table or --json, not --csv"}
 	}
 	return nil
 }
@@ -300,7 +299,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 			b = append(b, ' ')
 			name, user := "", ""
 			if g.proc != nil {
-				name = sanitize(progName(g.proc))
+				name = escape.String(progName(g.proc))
 				user = l.user(g.proc.UID)
 			}
 			b = pad(b, l.cut(name, 20), 20)
@@ -325,12 +324,12 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	return b
 }
 
-// cut shortens s to n bytes unless -W.
+// cut shortens s to n bytes unless -W, never inside a UTF-8 sequence.
 func (l *lister) cut(s string, n int) string {
 	if l.c.wide || len(s) <= n {
 		return s
 	}
-	return s[:n]
+	return s[:runeCut([]byte(s), n)]
 }
 
 func (l *lister) remoteName(a netip.Addr) string {
@@ -368,6 +367,11 @@ func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
 	for i := range gs {
 		g := &gs[i]
 		b = append(b, '{')
+		if l.stamp != "" {
+			b = appendKey(b, true, "time")
+			b = appendJSONString(b, l.stamp)
+			b = append(b, ',')
+		}
 		switch c.by {
 		case "remote":
 			b = appendKey(b, true, "remote_address")
@@ -430,6 +434,76 @@ func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
 	return b
 }
 
+// writeSummaryCSV writes the groups as CSV: a header row of the JSON
+// keys (the states one column each, as "states" holds them), once per
+// listing (under -c once, with a leading "time" column), then one record
+// per group, each value as --json gives it ("" for null).
+func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
+	c := l.c
+	cw := csv.NewWriter(w)
+	if !l.csvHeader {
+		var h []string
+		if l.stamp != "" {
+			h = append(h, "time")
+		}
+		switch c.by {
+		case "remote":
+			h = append(h, "remote_address")
+		case "port":
+			h = append(h, "proto", "local_port")
+		default:
+			h = append(h, "pid", "program", "name", "uid", "user")
+		}
+		for _, s := range jsonSlotOrder {
+			h = append(h, slotName(s))
+		}
+		h = append(h, "established", "total")
+		if c.maxEstablished >= 0 {
+			h = append(h, "over")
+		}
+		cw.Write(h)
+		l.csvHeader = true
+	}
+	for i := range gs {
+		g := &gs[i]
+		var rec []string
+		if l.stamp != "" {
+			rec = append(rec, l.stamp)
+		}
+		switch c.by {
+		case "remote":
+			a := ""
+			if g.key.addr.IsValid() {
+				a = g.key.addr.String()
+			}
+			rec = append(rec, a)
+		case "port":
+			rec = append(rec, g.key.proto.String(), strconv.Itoa(int(g.key.port)))
+		default:
+			pid, prog, name, uid, user := "", "", "", "", ""
+			if g.key.pid >= 0 {
+				pid = strconv.Itoa(g.key.pid)
+			}
+			if g.key.pid >= 0 && g.proc != nil {
+				prog, name = escape.String(progName(g.proc)), escape.String(g.proc.Comm)
+				uid = strconv.FormatUint(uint64(g.proc.UID), 10)
+				user, _ = l.names.user(g.proc.UID)
+			}
+			rec = append(rec, pid, prog, name, uid, user)
+		}
+		for _, s := range jsonSlotOrder {
+			rec = append(rec, strconv.Itoa(g.counts[s]))
+		}
+		rec = append(rec, strconv.Itoa(g.established()), strconv.Itoa(g.total))
+		if c.maxEstablished >= 0 {
+			rec = append(rec, strconv.FormatBool(c.over(g)))
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
 // jsonSlotOrder lists the states in the kernel's order, then UNCONN and
 // UNKNOWN.
 var jsonSlotOrder = func() []int {
@@ -457,9 +531,14 @@ func summary(c *config, stdout, stderr io.Writer) error {
 	}
 	gs := l.groups(rows)
 	var b []byte
-	if c.json {
+	switch {
+	case c.json:
 		b = l.appendSummaryJSON(b, gs)
-	} else {
+	case c.csv:
+		if werr := l.writeSummaryCSV(stdout, gs); werr != nil {
+			return werr
+		}
+	default:
 		b = l.appendSummary(b, gs, false, false)
 	}
 	if _, werr := stdout.Write(b); werr != nil {

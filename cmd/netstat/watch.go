@@ -40,6 +40,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -125,7 +126,7 @@ func newWatcher(c *config) *watcher {
 func (w *watcher) read(stderr io.Writer) error {
 	l, c := w.l, w.l.c
 	f := c.filter()
-	report := func(err error) { io.WriteString(stderr, "netstat: "+sanitize(err.Error())+"\n") }
+	report := func(err error) { io.WriteString(stderr, "netstat: "+escape.String(err.Error())+"\n") }
 	l.socks = l.socks[:0]
 	w.sockNS = w.sockNS[:0]
 	w.prevUnix, w.unix = w.unix, w.prevUnix[:0]
