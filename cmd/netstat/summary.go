@@ -26,8 +26,12 @@ package main
 //     lists them), OTHER (the rest, TCP CLOSE), TOTAL (their sum).
 //
 // Rows are sorted by ESTAB, then TOTAL (both descending), then by key.
-// A socket several processes share counts once, under the lowest PID, as
-// the listing's PID/Program column names it.
+// Counting rule (README): a socket counts once in each group it belongs
+// to. --by remote and --by port give each socket one group; --by process
+// puts a socket several processes share (a pre-forked server's listener)
+// in the group of each distinct PID that holds it, so it counts in each of
+// them — as procnet_process_sockets counts it — but never twice in one,
+// however many fds of the process hold it.
 
 import (
 	"cmp"
@@ -157,24 +161,7 @@ func family(p netstat.Proto) netstat.Proto {
 func (l *lister) groups(rows []wrow) []group {
 	at := map[groupKey]int{}
 	var gs []group
-	for i := range rows {
-		r := &rows[i]
-		var k groupKey
-		var proc *procmap.Process
-		switch l.c.by {
-		case "remote":
-			if a := r.Remote.Addr().Unmap(); !a.IsUnspecified() {
-				k.addr = a
-			}
-		case "port":
-			k.proto, k.port = family(r.Proto), r.Local.Port()
-		default:
-			k.pid = -1
-			if len(r.Owners) > 0 {
-				k.pid = r.Owners[0].PID
-				proc = r.m.Process(k.pid)
-			}
-		}
+	count := func(k groupKey, proc *procmap.Process, r *wrow) {
 		j, ok := at[k]
 		if !ok {
 			j = len(gs)
@@ -183,6 +170,36 @@ func (l *lister) groups(rows []wrow) []group {
 		}
 		gs[j].counts[slot(&r.Socket)]++
 		gs[j].total++
+	}
+	for i := range rows {
+		r := &rows[i]
+		var k groupKey
+		switch l.c.by {
+		case "remote":
+			if a := r.Remote.Addr().Unmap(); !a.IsUnspecified() {
+				k.addr = a
+			}
+		case "port":
+			k.proto, k.port = family(r.Proto), r.Local.Port()
+		default:
+			// The counting rule: a socket counts once in the group of
+			// each distinct PID that holds it (a forked server's
+			// listener in the master's and each worker's), never twice
+			// in one (a PID holding it on two fds).
+			if len(r.Owners) == 0 {
+				count(groupKey{pid: -1}, nil, r)
+				continue
+			}
+			last := -1
+			for _, o := range r.Owners { // sorted by PID
+				if o.PID != last {
+					last = o.PID
+					count(groupKey{pid: o.PID}, r.m.Process(o.PID), r)
+				}
+			}
+			continue
+		}
+		count(k, nil, r)
 	}
 	slices.SortFunc(gs, func(a, b group) int {
 		if c := cmp.Compare(b.established(), a.established()); c != 0 {
@@ -367,11 +384,6 @@ func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
 	for i := range gs {
 		g := &gs[i]
 		b = append(b, '{')
-		if l.stamp != "" {
-			b = appendKey(b, true, "time")
-			b = appendJSONString(b, l.stamp)
-			b = append(b, ',')
-		}
 		switch c.by {
 		case "remote":
 			b = appendKey(b, true, "remote_address")
@@ -428,6 +440,10 @@ func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
 		if c.maxEstablished >= 0 {
 			b = appendKey(b, false, "over")
 			b = strconv.AppendBool(b, c.over(g))
+		}
+		if l.stamp != "" {
+			b = appendKey(b, false, "time")
+			b = appendJSONString(b, l.stamp)
 		}
 		b = append(b, '}', '\n')
 	}

@@ -24,7 +24,9 @@ package main
 // --all-netns each round reads every namespace and shows the NetNS column
 // after the marker (--netns PID: that namespace's tables); a connection
 // is then known by its namespace too.
-// --json and --csv with -c print the full listing each round, unmarked.
+// --json and --csv with -c print the full listing each round, unmarked:
+// every JSON object has the round's "time", CSV has its header once and
+// the round's time as the first column.
 //
 // Owners come from a procmap.Tracker: a round re-reads one stat file per
 // owning process and walks fds only for sockets it has not seen, instead
@@ -32,6 +34,7 @@ package main
 // away end the watch with status 0.
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/netip"
@@ -413,14 +416,23 @@ func (w *watcher) round(b []byte, stderr io.Writer, colour bool) ([]byte, error)
 	c := w.l.c
 	if c.summary {
 		w.markGroups()
-		if c.json {
+		switch {
+		case c.json:
 			return w.l.appendSummaryJSON(b, w.groups), nil
+		case c.csv:
+			buf := bytes.NewBuffer(b)
+			err := w.l.writeSummaryCSV(buf, w.groups)
+			return buf.Bytes(), err
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour), nil
 	}
 	w.mark()
 	return w.appendTable(b, colour), nil
 }
+
+// stampLayout is the time of a round: the piped table's "=== … ===" line,
+// JSON's "time" and CSV's "Time" under -c.
+const stampLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // watch runs -c until ctx ends (a signal) or output fails.
 func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() time.Time) error {
@@ -449,8 +461,11 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			b = append(b, "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"...)
 		case !structured:
 			b = append(b, "=== "...)
-			b = now().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+			b = now().AppendFormat(b, stampLayout)
 			b = append(b, " ===\n"...)
+		default:
+			// Every JSON object and CSV record carries its round's time.
+			w.l.stamp = now().Format(stampLayout)
 		}
 		if structured && !c.summary {
 			snap, err := w.l.read(stderr)
