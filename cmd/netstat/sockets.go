@@ -606,7 +606,7 @@ func (k progKey) cell() string {
 }
 
 // program is program, remembered: a process's sockets share the column,
-// and building it (with a sanitize) cost a tenth of a 100k-row listing.
+// and building it (with its escaping) cost a tenth of a 100k-row listing.
 func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
 	if len(owners) == 0 {
 		return "-"
