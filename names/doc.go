@@ -10,8 +10,8 @@
 // under its Root: "" or "/" for the live system, or any tree holding etc/…,
 // such as a fixture or a container's root. Links inside the tree resolve
 // as if Root were "/" (a hostile tree's etc/passwd -> /etc/shadow reads the
-// tree's own etc/shadow, never the host's), and only regular files are
-// read. A file that cannot be opened gives no names: names are a nicety,
+// tree's own etc/shadow, never the host's), only regular files are read,
+// and at most MaxFileSize of each. A file that cannot be opened gives no names: names are a nicety,
 // the listing prints numbers instead.
 //
 // The parsers (ParseServices, ParsePasswd, ParseHosts, ParseNetworks) read

@@ -6,6 +6,7 @@ package names
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"strings"
@@ -50,6 +51,11 @@ type Resolver struct {
 	resolved map[netip.Addr]string // Resolve's answers; "" for none
 }
 
+// MaxFileSize bounds what is read of one file: a hostile root's 10 GiB
+// etc/hosts costs no more than this (the rest is ignored, and Err says
+// so).
+const MaxFileSize = 32 << 20
+
 // load parses the file rel under the root into *m, once.
 func load[K comparable](r *Resolver, once *sync.Once, m *map[K]string, rel string,
 	parse func(io.Reader, string) (map[K]string, error)) map[K]string {
@@ -60,11 +66,18 @@ func load[K comparable](r *Resolver, once *sync.Once, m *map[K]string, rel strin
 			return
 		}
 		defer f.Close()
+		var errs []error
+		if st, err := f.Stat(); err == nil && st.Size() > MaxFileSize {
+			errs = append(errs, fmt.Errorf("%s: larger than %d MiB: the rest is not read", rel, MaxFileSize>>20))
+		}
 		var perr error
-		*m, perr = parse(f, rel)
+		*m, perr = parse(io.LimitReader(f, MaxFileSize), rel)
 		if perr != nil {
+			errs = append([]error{perr}, errs...)
+		}
+		if errs != nil {
 			r.mu.Lock()
-			r.errs = append(r.errs, perr)
+			r.errs = append(r.errs, errs...)
 			r.mu.Unlock()
 		}
 	})

@@ -180,3 +180,18 @@ func TestResolveBounded(t *testing.T) {
 		t.Errorf("a cancelled Resolve took %v", el)
 	}
 }
+
+// A huge file is read up to MaxFileSize, and Err says so.
+func TestResolverBoundedFile(t *testing.T) {
+	root := writeRoot(t, map[string]string{"etc/services": "ssh 22/tcp\n"})
+	if err := os.Truncate(filepath.Join(root, "etc/services"), 4*MaxFileSize); err != nil { // sparse
+		t.Fatal(err)
+	}
+	r := &Resolver{Root: root}
+	if s, _ := r.Service(22, "tcp"); s != "ssh" {
+		t.Errorf("22/tcp = %q", s)
+	}
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "etc/services: larger than 32 MiB") {
+		t.Errorf("Err() = %v", err)
+	}
+}
