@@ -502,3 +502,45 @@ func TestRecentInodes(t *testing.T) {
 		t.Error("reset kept an inode")
 	}
 }
+
+// One state vocabulary for the machine outputs: kernel names, LISTEN
+// for every listener, UNCONN for every socket without a peer.
+func TestStateName(t *testing.T) {
+	for _, tc := range []struct {
+		s         Socket
+		name      string
+		listening bool
+	}{
+		{Socket{Proto: TCP, State: Listen}, "LISTEN", true},
+		{Socket{Proto: TCP6, State: Established}, "ESTABLISHED", false},
+		{Socket{Proto: TCP, State: Close}, "CLOSE", false},
+		{Socket{Proto: TCP, State: TimeWait}, "TIME_WAIT", false},
+		{Socket{Proto: UDP, State: Close}, "UNCONN", true},
+		{Socket{Proto: UDPLite6, State: Close}, "UNCONN", true},
+		{Socket{Proto: UDP6, State: Established}, "ESTABLISHED", false},
+		{Socket{Proto: Raw, State: Close}, "UNCONN", true},
+		{Socket{Proto: Raw6, State: Established}, "ESTABLISHED", false},
+	} {
+		if got := tc.s.StateName(); got != tc.name {
+			t.Errorf("%v %v: StateName %q, want %q", tc.s.Proto, tc.s.State, got, tc.name)
+		}
+		if got := tc.s.Listening(); got != tc.listening {
+			t.Errorf("%v %v: Listening %v, want %v", tc.s.Proto, tc.s.State, got, tc.listening)
+		}
+	}
+	for _, tc := range []struct {
+		u    UnixSocket
+		name string
+	}{
+		{UnixSocket{State: Unconnected, Flags: Accepting}, "LISTEN"},
+		{UnixSocket{State: Unconnected}, "UNCONN"},
+		{UnixSocket{State: Connected}, "CONNECTED"},
+		{UnixSocket{State: Connecting}, "CONNECTING"},
+		{UnixSocket{State: Disconnecting}, "DISCONNECTING"},
+		{UnixSocket{State: Free}, "FREE"},
+	} {
+		if got := tc.u.StateName(); got != tc.name {
+			t.Errorf("unix %v (flags %x): StateName %q, want %q", tc.u.State, tc.u.Flags, got, tc.name)
+		}
+	}
+}

@@ -204,6 +204,29 @@ func (s *Socket) TimerLeft() time.Duration {
 	return time.Duration(s.TimerTicks) * (time.Second / UserHZ)
 }
 
+// Listening reports whether s is a server socket: a TCP socket in
+// LISTEN, or a UDP, UDP-Lite or raw socket with no peer (Close: it takes
+// datagrams from anyone), the rows `netstat -l` lists.
+func (s *Socket) Listening() bool {
+	if s.Proto.IsTCP() {
+		return s.State == Listen
+	}
+	return s.State == Close
+}
+
+// StateName returns s's state as the machine-readable outputs (JSON,
+// CSV, Prometheus labels) print it, one vocabulary for every kind of
+// socket: the kernel's name (State.String: ESTABLISHED, TIME_WAIT, …),
+// except that a UDP, UDP-Lite or raw socket with no peer (Close) is
+// UNCONN, as ss says and as UnixSocket.StateName names an unconnected
+// unix socket. (net-tools' table prints such a socket's state blank.)
+func (s *Socket) StateName() string {
+	if !s.Proto.IsTCP() && s.State == Close {
+		return "UNCONN"
+	}
+	return s.State.String()
+}
+
 // Filter selects rows inside the scan: a row that fails it is dropped
 // before its addresses are decoded. The zero Filter keeps every row.
 type Filter struct {

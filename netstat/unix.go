@@ -91,6 +91,21 @@ type UnixSocket struct {
 // Listening reports whether the socket accepts connections.
 func (u *UnixSocket) Listening() bool { return u.Flags&Accepting != 0 }
 
+// StateName returns u's state as the machine-readable outputs (JSON,
+// CSV, Prometheus labels) print it, in Socket.StateName's vocabulary:
+// LISTEN for a listener, UNCONN for any other unconnected socket, else
+// the kernel's name (CONNECTED, CONNECTING, DISCONNECTING, FREE).
+// (net-tools' table prints LISTENING and a blank.)
+func (u *UnixSocket) StateName() string {
+	switch {
+	case u.State == Unconnected && u.Listening():
+		return "LISTEN"
+	case u.State == Unconnected:
+		return "UNCONN"
+	}
+	return u.State.String()
+}
+
 // maxInterned bounds the Reader's cache of unix paths.
 const maxInterned = 4096
 

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -259,6 +259,11 @@ func parse(args []string) (*config, error) {
 	if c.json && c.csv {
 		return nil, usageError{"--json and --csv exclude each other"}
 	}
+	// --format names the one output format: with --json or --csv it must
+	// be the same one (--format json --json is redundant, not wrong).
+	if f := c.format; fs.Changed("format") && (c.json && f != "json" || c.csv && f != "csv") {
+		return nil, usageError{"--format " + f + " excludes --json and --csv"}
+	}
 	if n := btoi(c.route) + btoi(c.interfaces) + btoi(c.stats); n > 1 {
 		return nil, usageError{"-r, -i and -s exclude each other"}
 	}
@@ -383,41 +388,6 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// sanitize makes s safe to print: control bytes (a newline in a unix
-// socket path, escape sequences in a process name) are written as \n,
-// \t or \xNN, so nothing the kernel reports can steer the terminal. C1
-// controls count too, both as a raw byte (0x9b is CSI to a terminal that
-// is not in UTF-8 mode) and UTF-8 encoded (U+009B); so does any byte that
-// is not valid UTF-8.
-func sanitize(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r >= 0x7f && r <= 0x9f || r == utf8.RuneError && size == 1:
-			for _, ch := range []byte(s[i : i+size]) {
-				b.WriteString(`\x`)
-				b.WriteByte("0123456789abcdef"[ch>>4])
-				b.WriteByte("0123456789abcdef"[ch&15])
-			}
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+// sanitize is escape.String, the one escaping rule (internal/escape),
+// for the files that still call it by this name.
+func sanitize(s string) string { return escape.String(s) }

@@ -5,53 +5,43 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
 
-// appendJSONString appends s as a JSON string: control characters (C0
-// and C1) escaped, invalid UTF-8 replaced by U+FFFD.
+// appendJSONString appends s as a JSON string holding s under the one
+// escaping rule (internal/escape): a value shows what the table shows, so
+// no control character, C1 control, line separator or bidi override
+// reaches a terminal that prints the JSON, and invalid UTF-8 is \xNN.
+// The rule leaves only printable text, so JSON needs to escape just the
+// quotes and backslashes of the result.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != 0x7f && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
+	start := len(b)
+	b = escape.Append(b, s)
+	n := 0
+	for _, c := range b[start:] {
+		if c == '"' || c == '\\' {
+			n++
 		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				b = append(b, `\ufffd`...)
-			case r <= 0x9f || r == 0x2028 || r == 0x2029:
-				// C1 controls (U+009B is CSI) and the line separators:
-				// valid JSON either way, but escaped no terminal acts on them.
-				b = append(b, `\u`...)
-				b = append(b, "0123456789abcdef"[r>>12&15], "0123456789abcdef"[r>>8&15], "0123456789abcdef"[r>>4&15], "0123456789abcdef"[r&15])
-			default:
-				b = append(b, s[i:i+size]...)
+	}
+	if n > 0 {
+		// Widen in place, from the end: each quote or backslash gets a
+		// backslash before it.
+		end := len(b)
+		b = append(b, make([]byte, n)...)
+		w := len(b)
+		for r := end - 1; r >= start; r-- {
+			c := b[r]
+			w--
+			b[w] = c
+			if c == '"' || c == '\\' {
+				w--
+				b[w] = '\\'
 			}
-			i += size
-			continue
 		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, `\n`...)
-		case '\r':
-			b = append(b, `\r`...)
-		case '\t':
-			b = append(b, `\t`...)
-		default:
-			b = append(b, `\u00`...)
-			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		}
-		i++
 	}
 	return append(b, '"')
 }
@@ -104,14 +94,9 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool
 	return append(b, ']')
 }
 
-// jsonState is the "state" value: the kernel's name, except that an
-// unconnected UDP or raw socket (CLOSE) is "UNCONN", as ss says.
-func jsonState(s *netstat.Socket) string {
-	if !s.Proto.IsTCP() && s.State == netstat.Close {
-		return "UNCONN"
-	}
-	return s.State.String()
-}
+// jsonState is the "state" value of JSON, CSV and Prometheus:
+// netstat.Socket.StateName, the library's one vocabulary.
+func jsonState(s *netstat.Socket) string { return s.StateName() }
 
 // writeJSON writes one JSON object per socket (JSON Lines). Addresses are
 // plain strings, never truncated; IPv4-mapped addresses are unmapped and
@@ -141,7 +126,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = append(b, `"unix","type":`...)
 		b = appendJSONString(b, u.Type.String())
 		b = appendKey(b, false, "state")
-		b = appendJSONString(b, u.State.String())
+		b = appendJSONString(b, u.StateName())
 		b = appendKey(b, false, "listening")
 		b = strconv.AppendBool(b, u.Listening())
 		b = appendKey(b, false, "refcount")
@@ -175,7 +160,9 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	b = appendKey(b, false, "remote_port")
 	b = strconv.AppendUint(b, uint64(r.Remote.Port()), 10)
 	b = appendKey(b, false, "state")
-	b = appendJSONString(b, jsonState(&r.Socket))
+	b = appendJSONString(b, r.StateName())
+	b = appendKey(b, false, "listening")
+	b = strconv.AppendBool(b, r.Listening())
 	b = appendKey(b, false, "recv_q")
 	b = strconv.AppendUint(b, uint64(r.RxQueue), 10)
 	b = appendKey(b, false, "send_q")
@@ -190,6 +177,17 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	}
 	b = appendKey(b, false, "inode")
 	b = strconv.AppendUint(b, r.Inode, 10)
+	if l.c.timers {
+		// -o: the Timer column's parts, as the kernel gives them.
+		b = appendKey(b, false, "timer")
+		b = appendJSONString(b, r.Timer.String())
+		b = appendKey(b, false, "timer_seconds")
+		b = strconv.AppendFloat(b, r.TimerLeft().Seconds(), 'f', -1, 64)
+		b = appendKey(b, false, "retransmits")
+		b = strconv.AppendUint(b, uint64(r.Retransmits), 10)
+		b = appendKey(b, false, "timeout")
+		b = strconv.AppendUint(b, uint64(r.Timeout), 10)
+	}
 	return l.appendTail(b, r.Owners, snap, ns)
 }
 
@@ -209,31 +207,76 @@ func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot, ns
 		b = append(b, "null"...)
 	}
 	b = l.appendNetNS(b, snap, ns) // netns.go
+	if l.stamp != "" {
+		b = appendKey(b, false, "time")
+		b = appendJSONString(b, l.stamp)
+	}
 	return append(b, '}', '\n')
 }
 
 // writeCSV writes a header and one record per socket, columns first as
 // Sysinternals tcpvcon -c prints them (protocol, process, PID, state,
-// local and remote address), then ours. CSV has no escapes of its own, so
-// text from the system (names, paths) is sanitized as for the table.
+// local and remote address), then ours; "State" is the JSON's state (one
+// vocabulary: netstat.Socket.StateName). -o adds the timer columns, --all-netns
+// and --netns the namespace's. Under -c the header is written once and
+// every record starts with its round's time. CSV has no escapes of its own,
+// so text from the system (names, paths) is shown under the one rule, as in
+// the table.
 func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
+	c := l.c
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"Protocol", "Process", "PID", "State", "Local Address", "Remote Address",
-		"Recv-Q", "Send-Q", "User", "Inode"})
-	for _, r := range snap.inet() {
+	if !l.csvHeader {
+		var h []string
+		if l.stamp != "" {
+			h = append(h, "Time")
+		}
+		h = append(h, "Protocol", "Process", "PID", "State", "Local Address", "Remote Address",
+			"Recv-Q", "Send-Q", "User", "Inode", "Type", "Listening")
+		if c.timers {
+			h = append(h, "Timer", "Timer Seconds", "Retransmits", "Timeout")
+		}
+		if c.nsMode() {
+			h = append(h, "NetNS", "Container")
+		}
+		cw.Write(h)
+		l.csvHeader = true
+	}
+	var rec []string
+	start := func() {
+		rec = rec[:0]
+		if l.stamp != "" {
+			rec = append(rec, l.stamp)
+		}
+	}
+	end := func(ns *netstat.Namespace) {
+		if c.nsMode() {
+			id, hint := "", ""
+			if ns != nil {
+				id, hint = strconv.FormatUint(ns.Inode, 10), escape.String(ns.Container)
+			}
+			rec = append(rec, id, hint)
+		}
+		cw.Write(rec)
+	}
+	for i, r := range snap.inet() {
 		name, pid := "", ""
 		if snap.owners != nil && len(r.Owners) > 0 {
 			pid = strconv.Itoa(r.Owners[0].PID)
 			name = commOf(snap.owners.Process(r.Owners[0].PID))
 		}
-		cw.Write([]string{
-			r.Proto.String(), sanitize(name), pid, jsonState(&r.Socket),
+		start()
+		rec = append(rec,
+			r.Proto.String(), escape.String(name), pid, r.StateName(),
 			netipString(r.Local), netipString(r.Remote),
 			strconv.FormatUint(uint64(r.RxQueue), 10), strconv.FormatUint(uint64(r.TxQueue), 10),
-			sanitize(l.user(r.UID)), strconv.FormatUint(r.Inode, 10),
-		})
+			l.user(r.UID), strconv.FormatUint(r.Inode, 10), "", strconv.FormatBool(r.Listening()))
+		if c.timers {
+			rec = append(rec, r.Timer.String(), strconv.FormatFloat(r.TimerLeft().Seconds(), 'f', -1, 64),
+				strconv.FormatUint(uint64(r.Retransmits), 10), strconv.FormatUint(uint64(r.Timeout), 10))
+		}
+		end(snap.nsOf(i, false))
 	}
-	for _, u := range snap.unixRows() {
+	for i, u := range snap.unixRows() {
 		name, pid := "", ""
 		if snap.owners != nil {
 			if os := snap.owners.Lookup(u.Inode); len(os) > 0 {
@@ -241,7 +284,13 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 				name = commOf(snap.owners.Process(os[0].PID))
 			}
 		}
-		cw.Write([]string{"unix", sanitize(name), pid, u.State.String(), sanitize(u.Path), "", "0", "0", "", strconv.FormatUint(u.Inode, 10)})
+		start()
+		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",
+			strconv.FormatUint(u.Inode, 10), u.Type.String(), strconv.FormatBool(u.Listening()))
+		if c.timers {
+			rec = append(rec, "", "", "", "")
+		}
+		end(snap.nsOf(i, true))
 	}
 	cw.Flush()
 	return cw.Error()

@@ -32,7 +32,6 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/procnet/procnet/route"
@@ -65,7 +64,7 @@ func routes(c *config, stdout, stderr io.Writer) error {
 		return failed // -r -x: nothing but the message
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
-	rt := &router{c: c, r: route.Reader{Root: c.root}, names: &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout}}
+	rt := &router{c: c, r: route.Reader{Root: c.root}, names: newNames(c.root, c.resolver, c.dnsTimeout)}
 	for {
 		err := rt.round(w, stderr)
 		if ferr := w.Flush(); ferr != nil {
@@ -86,12 +85,11 @@ var sleep = time.Sleep
 
 // router keeps the reader, buffers and names between rounds of -c.
 type router struct {
-	c        *config
-	r        route.Reader
-	v4, v6   []route.Entry
-	names    *names
-	networks map[netip.Addr]string
-	buf      []byte
+	c      *config
+	r      route.Reader
+	v4, v6 []route.Entry
+	names  *nameBook
+	buf    []byte
 }
 
 func (rt *router) round(w io.Writer, stderr io.Writer) error {
@@ -261,41 +259,11 @@ func cut(s string, n int) string {
 	return s
 }
 
-// network returns the name etc/networks gives a, as getnetbyaddr does:
-// the first entry whose number equals a, short numbers ("127") padded
-// with zero bytes on the right as glibc does.
+// network returns the name etc/networks gives a, as getnetbyaddr does
+// (package names reads the file).
 func (rt *router) network(a netip.Addr) string {
-	if rt.networks == nil {
-		rt.networks = map[netip.Addr]string{}
-		readLines(rt.c.root, "etc/networks", func(fs []string) {
-			if len(fs) < 2 {
-				return
-			}
-			if n, ok := parseNetwork(fs[1]); ok {
-				if _, dup := rt.networks[n]; !dup {
-					rt.networks[n] = fs[0]
-				}
-			}
-		})
-	}
-	return rt.networks[a]
-}
-
-// parseNetwork reads a dotted network number of one to four decimal parts.
-func parseNetwork(s string) (netip.Addr, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) > 4 {
-		return netip.Addr{}, false
-	}
-	var b [4]byte
-	for i, p := range parts {
-		v, err := strconv.ParseUint(p, 10, 8)
-		if err != nil {
-			return netip.Addr{}, false
-		}
-		b[i] = byte(v)
-	}
-	return netip.AddrFrom4(b), true
+	n, _ := rt.names.network(a)
+	return n
 }
 
 // mask4 is the dotted netmask of a prefix length.

@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -90,11 +92,16 @@ func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
 type lister struct {
 	c      *config
 	reader netstat.Reader
-	names  *names
+	names  *nameBook
 	buf    []byte
 	socks  []netstat.Socket
 	owners *procmap.Map // --all-netns: the round's one walk, for every namespace (netns.go)
 	progs  map[progKey]string
+	// stamp is the time of the round under -c (RFC 3339, ms), written
+	// into every JSON object and as CSV's first column; "" otherwise.
+	stamp string
+	// csvHeader: the CSV header was written (once per run, also under -c).
+	csvHeader bool
 }
 
 func newLister(c *config) *lister {
@@ -103,7 +110,7 @@ func newLister(c *config) *lister {
 		// Only -o prints the retransmit and probe counters; without it
 		// the netlink source skips the kernel's tcp_info per row.
 		reader: netstat.Reader{Root: c.root, NoRetransmits: !c.timers},
-		names:  &names{root: c.root, resolver: c.resolver, budget: c.dnsTimeout},
+		names:  newNames(c.root, c.resolver, c.dnsTimeout),
 	}
 }
 
@@ -202,7 +209,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 	snap := &snapshot{owners: l.owners}
 	var tableErr error
 	report := func(err error) {
-		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
+		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
 		if _, ok := err.(*netstat.ParseError); !ok {
 			tableErr = exitError{1}
 		}
@@ -413,7 +420,7 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	done := ctx.Done()
 	snap := &snapshot{}
 	report := func(err error) {
-		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
+		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
 		if _, ok := err.(*netstat.ParseError); !ok {
 			snap.scanErr = exitError{1}
 		}
@@ -556,11 +563,24 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 		port = strconv.AppendUint(port, uint64(ap.Port()), 10)
 	}
 	if !l.c.wide && hostLen+len(port) > 22 {
-		pl := min(len(port), 18)
-		b = b[:start+min(22-pl, hostLen)]
+		pl := runeCut(port, min(len(port), 18))
+		b = b[:start+runeCut(b[start:], min(22-len(port[:pl]), hostLen))]
 		port = port[:pl]
 	}
 	return append(append(b, ':'), port...)
+}
+
+// runeCut returns n, or less so that s[:n] does not end inside a UTF-8
+// sequence: a name cut to its column keeps no stray byte of a character
+// (a lone 0x9b is CSI to a terminal that is not in UTF-8 mode).
+func runeCut(s []byte, n int) int {
+	if n >= len(s) {
+		return len(s)
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
 }
 
 // padFrom pads the field that starts at start to width n.
@@ -601,11 +621,11 @@ func (k progKey) cell() string {
 	if len(s)+len(suffix) > 19 {
 		s = s[:max(19-len(suffix), 0)]
 	}
-	return sanitize(s + suffix)
+	return escape.String(s + suffix)
 }
 
 // program is program, remembered: a process's sockets share the column,
-// and building it (with a sanitize) cost a tenth of a 100k-row listing.
+// and building it (with its escaping) cost a tenth of a 100k-row listing.
 func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
 	if len(owners) == 0 {
 		return "-"
@@ -910,7 +930,7 @@ func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []b
 		b = pad(b, l.program(owners, m), 20)
 	}
 	b = append(b, ' ')
-	b = append(b, sanitize(u.Path)...)
+	b = append(b, escape.String(u.Path)...)
 	return append(b, '\n')
 }
 

@@ -26,18 +26,24 @@ package main
 //     lists them), OTHER (the rest, TCP CLOSE), TOTAL (their sum).
 //
 // Rows are sorted by ESTAB, then TOTAL (both descending), then by key.
-// A socket several processes share counts once, under the lowest PID, as
-// the listing's PID/Program column names it.
+// Counting rule (README): a socket counts once in each group it belongs
+// to. --by remote and --by port give each socket one group; --by process
+// puts a socket several processes share (a pre-forked server's listener)
+// in the group of each distinct PID that holds it, so it counts in each of
+// them — as procnet_process_sockets counts it — but never twice in one,
+// however many fds of the process hold it.
 
 import (
 	"cmp"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/netip"
 	"slices"
 	"strconv"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
@@ -75,9 +81,6 @@ func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
 	}
 	if c.route || c.interfaces || c.stats {
 		return usageError{"--summary counts sockets: not with -r, -i or -s"}
-	}
-	if c.csv {
-		return usageError{"--summary prints a table or --json, not --csv"}
 	}
 	return nil
 }
@@ -159,24 +162,7 @@ func family(p netstat.Proto) netstat.Proto {
 func (l *lister) groups(rows []wrow) []group {
 	at := map[groupKey]int{}
 	var gs []group
-	for i := range rows {
-		r := &rows[i]
-		var k groupKey
-		var proc *procmap.Process
-		switch l.c.by {
-		case "remote":
-			if a := r.Remote.Addr().Unmap(); !a.IsUnspecified() {
-				k.addr = a
-			}
-		case "port":
-			k.proto, k.port = family(r.Proto), r.Local.Port()
-		default:
-			k.pid = -1
-			if len(r.Owners) > 0 {
-				k.pid = r.Owners[0].PID
-				proc = r.m.Process(k.pid)
-			}
-		}
+	count := func(k groupKey, proc *procmap.Process, r *wrow) {
 		j, ok := at[k]
 		if !ok {
 			j = len(gs)
@@ -185,6 +171,36 @@ func (l *lister) groups(rows []wrow) []group {
 		}
 		gs[j].counts[slot(&r.Socket)]++
 		gs[j].total++
+	}
+	for i := range rows {
+		r := &rows[i]
+		var k groupKey
+		switch l.c.by {
+		case "remote":
+			if a := r.Remote.Addr().Unmap(); !a.IsUnspecified() {
+				k.addr = a
+			}
+		case "port":
+			k.proto, k.port = family(r.Proto), r.Local.Port()
+		default:
+			// The counting rule: a socket counts once in the group of
+			// each distinct PID that holds it (a forked server's
+			// listener in the master's and each worker's), never twice
+			// in one (a PID holding it on two fds).
+			if len(r.Owners) == 0 {
+				count(groupKey{pid: -1}, nil, r)
+				continue
+			}
+			last := -1
+			for _, o := range r.Owners { // sorted by PID
+				if o.PID != last {
+					last = o.PID
+					count(groupKey{pid: o.PID}, r.m.Process(o.PID), r)
+				}
+			}
+			continue
+		}
+		count(k, nil, r)
 	}
 	slices.SortFunc(gs, func(a, b group) int {
 		if c := cmp.Compare(b.established(), a.established()); c != 0 {
@@ -301,7 +317,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 			b = append(b, ' ')
 			name, user := "", ""
 			if g.proc != nil {
-				name = sanitize(progName(g.proc))
+				name = escape.String(progName(g.proc))
 				user = l.user(g.proc.UID)
 			}
 			b = pad(b, l.cut(name, 20), 20)
@@ -326,12 +342,12 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	return b
 }
 
-// cut shortens s to n bytes unless -W.
+// cut shortens s to n bytes unless -W, never inside a UTF-8 sequence.
 func (l *lister) cut(s string, n int) string {
 	if l.c.wide || len(s) <= n {
 		return s
 	}
-	return s[:n]
+	return s[:runeCut([]byte(s), n)]
 }
 
 func (l *lister) remoteName(a netip.Addr) string {
@@ -426,9 +442,83 @@ func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
 			b = appendKey(b, false, "over")
 			b = strconv.AppendBool(b, c.over(g))
 		}
+		if l.stamp != "" {
+			b = appendKey(b, false, "time")
+			b = appendJSONString(b, l.stamp)
+		}
 		b = append(b, '}', '\n')
 	}
 	return b
+}
+
+// writeSummaryCSV writes the groups as CSV: a header row of the JSON
+// keys (the states one column each, as "states" holds them), once per
+// listing (under -c once, with a leading "time" column), then one record
+// per group, each value as --json gives it ("" for null).
+func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
+	c := l.c
+	cw := csv.NewWriter(w)
+	if !l.csvHeader {
+		var h []string
+		if l.stamp != "" {
+			h = append(h, "time")
+		}
+		switch c.by {
+		case "remote":
+			h = append(h, "remote_address")
+		case "port":
+			h = append(h, "proto", "local_port")
+		default:
+			h = append(h, "pid", "program", "name", "uid", "user")
+		}
+		for _, s := range jsonSlotOrder {
+			h = append(h, slotName(s))
+		}
+		h = append(h, "established", "total")
+		if c.maxEstablished >= 0 {
+			h = append(h, "over")
+		}
+		cw.Write(h)
+		l.csvHeader = true
+	}
+	for i := range gs {
+		g := &gs[i]
+		var rec []string
+		if l.stamp != "" {
+			rec = append(rec, l.stamp)
+		}
+		switch c.by {
+		case "remote":
+			a := ""
+			if g.key.addr.IsValid() {
+				a = g.key.addr.String()
+			}
+			rec = append(rec, a)
+		case "port":
+			rec = append(rec, g.key.proto.String(), strconv.Itoa(int(g.key.port)))
+		default:
+			pid, prog, name, uid, user := "", "", "", "", ""
+			if g.key.pid >= 0 {
+				pid = strconv.Itoa(g.key.pid)
+			}
+			if g.key.pid >= 0 && g.proc != nil {
+				prog, name = escape.String(progName(g.proc)), escape.String(g.proc.Comm)
+				uid = strconv.FormatUint(uint64(g.proc.UID), 10)
+				user, _ = l.names.user(g.proc.UID)
+			}
+			rec = append(rec, pid, prog, name, uid, user)
+		}
+		for _, s := range jsonSlotOrder {
+			rec = append(rec, strconv.Itoa(g.counts[s]))
+		}
+		rec = append(rec, strconv.Itoa(g.established()), strconv.Itoa(g.total))
+		if c.maxEstablished >= 0 {
+			rec = append(rec, strconv.FormatBool(c.over(g)))
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // jsonSlotOrder lists the states in the kernel's order, then UNCONN and
@@ -458,9 +548,14 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	gs := l.groups(rows)
 	var b []byte
-	if c.json {
+	switch {
+	case c.json:
 		b = l.appendSummaryJSON(b, gs)
-	} else {
+	case c.csv:
+		if werr := l.writeSummaryCSV(stdout, gs); werr != nil {
+			return werr
+		}
+	default:
 		b = l.appendSummary(b, gs, false, false)
 	}
 	if _, werr := stdout.Write(b); werr != nil {

@@ -38,7 +38,8 @@ func TestSummaryGolden(t *testing.T) {
 		{"json-port", "--by port --json -tuan", 0},
 		{"bad-by", "--by user -t", 2},
 		{"bad-max", "--max-established -1 -t", 2},
-		{"bad-csv", "--summary --csv -t", 2},
+		{"csv", "--summary --csv -tuan", 0},
+		{"csv-remote", "--by remote --csv --max-established 0 -tuan", 3},
 		{"bad-unix", "--summary -x", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,9 @@ package main
 // --all-netns each round reads every namespace and shows the NetNS column
 // after the marker (--netns PID: that namespace's tables); a connection
 // is then known by its namespace too.
-// --json and --csv with -c print the full listing each round, unmarked.
+// --json and --csv with -c print the full listing each round, unmarked:
+// every JSON object has the round's "time", CSV has its header once and
+// the round's time as the first column.
 //
 // Owners come from a procmap.Tracker: a round re-reads one stat file per
 // owning process and walks fds only for sockets it has not seen, instead
@@ -39,6 +41,7 @@ package main
 // the cursor again and redraws the last round.
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/netip"
@@ -48,6 +51,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -136,7 +140,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	l, c := w.l, w.l.c
 	f := c.filter()
 	done := ctx.Done()
-	report := func(err error) { io.WriteString(stderr, "netstat: "+sanitize(err.Error())+"\n") }
+	report := func(err error) { io.WriteString(stderr, "netstat: "+escape.String(err.Error())+"\n") }
 	l.socks = l.socks[:0]
 	w.sockNS = w.sockNS[:0]
 	w.prevUnix, w.unix = w.unix, w.prevUnix[:0]
@@ -446,14 +450,23 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 	c := w.l.c
 	if c.summary {
 		w.markGroups()
-		if c.json {
+		switch {
+		case c.json:
 			return w.l.appendSummaryJSON(b, w.groups), nil
+		case c.csv:
+			buf := bytes.NewBuffer(b)
+			err := w.l.writeSummaryCSV(buf, w.groups)
+			return buf.Bytes(), err
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour), nil
 	}
 	w.mark()
 	return w.appendTable(b, colour), nil
 }
+
+// stampLayout is the time of a round: the piped table's "=== … ===" line,
+// JSON's "time" and CSV's "Time" under -c.
+const stampLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // watch runs -c until ctx ends (a signal) or output fails.
 //
@@ -531,8 +544,11 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			b = append(b, "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"...)
 		case !structured:
 			b = append(b, "=== "...)
-			b = now().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+			b = now().AppendFormat(b, stampLayout)
 			b = append(b, " ===\n"...)
+		default:
+			// Every JSON object and CSV record carries its round's time.
+			w.l.stamp = now().Format(stampLayout)
 		}
 		go func(b []byte) {
 			var r result
