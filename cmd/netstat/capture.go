@@ -232,10 +232,11 @@ func (cp *capturer) owners(dirs []string) {
 	matches := func(pid int) bool {
 		return c.pid >= 0 && pid == c.pid || c.program != "" && progMatches(m.Process(pid), c.program)
 	}
-	// shown: the processes whose name the output prints. A table, CSV or
-	// --summary names a socket's first owner and counts the others;
-	// --json and --per-process name every owner.
-	all := c.json || c.perProcess
+	// shown: the processes whose name the output prints. A table or CSV
+	// names a socket's first owner and counts the others; --json,
+	// --per-process and --summary (a row per owning process) name every
+	// owner.
+	all := c.json || c.perProcess || c.summary
 	shown := map[int]bool{}
 	var pids []int
 	for ino := range inodes {

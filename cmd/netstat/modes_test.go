@@ -212,15 +212,16 @@ func TestWatchStructured(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, ""), func(t *testing.T) {
 			c := watchConfig(t, root, append(tc.args, "-c", "0.01")...)
-			// The clock ends the run after three rounds; the timeout, should
-			// the loop not ask the clock, ends it all the same.
+			// The clock ends the run when the fourth round starts (a cancel
+			// ends the round it falls in, unprinted); the timeout, should the
+			// loop not ask the clock, ends it all the same.
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			var out bytes.Buffer
 			round := 0
 			now := func() time.Time {
 				round++
-				if round == 3 {
+				if round == 4 {
 					cancel()
 				}
 				return time.Date(2025, 1, 2, 3, 4, round, 0, time.UTC)
