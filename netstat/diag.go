@@ -16,8 +16,8 @@ import (
 // binary rows over a NETLINK_SOCK_DIAG socket (inet_diag, what `ss` uses).
 // Netlink costs about a third of the text: no formatting in the kernel, no
 // parsing here. The rows and their values are the same (the package doc
-// lists the two exceptions, both about SYN_RECV request sockets), and so
-// is their order: both walk the listening hash and then the established
+// says how SYN_RECV request sockets are made to agree), and so is their
+// order: both walk the listening hash and then the established
 // hash, bucket by bucket.
 type Source uint8
 
@@ -120,6 +120,18 @@ type diagConn struct {
 	// listener's.
 	listeners     []diagListener
 	listenersRead bool
+	// requests of the current table scan as proc prints them, read on
+	// the first request socket met when Retransmits are wanted: proc's
+	// retrnsmt is req->num_timeout, which netlink does not carry.
+	requests     map[[2]netip.AddrPort]procRequest
+	requestsRead bool
+	proc         *Reader // reads them (SourceProc)
+}
+
+// procRequest holds the columns of a request socket that only proc has
+// right.
+type procRequest struct {
+	retransmits, uid uint32
 }
 
 type diagListener struct {
@@ -183,7 +195,7 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 	if d.buf == nil {
 		d.buf = make([]byte, diagBufSize)
 	}
-	d.listenersRead = false
+	d.listenersRead, d.requestsRead = false, false
 	auto := r.Source == SourceAuto
 	family, proto, _ := diagProto(p)
 	states := uint32(tcpStateMask)
@@ -242,6 +254,9 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 		}
 		if request {
 			s.UID = r.requestUID(s.Local)
+			if !r.NoRetransmits {
+				r.procRequest(p, &s)
+			}
 		}
 		if s.Inode != 0 && !r.seen.add(s.Inode) {
 			continue
@@ -529,6 +544,36 @@ func (r *Reader) requestUID(a netip.AddrPort) uint32 {
 		}
 	}
 	return uid
+}
+
+// procRequest sets a request socket's Retransmits (and UID) to what proc
+// prints: req->num_timeout, the SYN-ACK timer's expiries, where netlink's
+// idiag_retrans is num_retrans, the SYN-ACKs resent. The two differ when
+// a TCP_DEFER_ACCEPT listener holds an acked request without resending,
+// or after a client resent its SYN. The table's request rows are read
+// from proc once per scan, on the first request met; a request gone from
+// proc by then keeps netlink's values.
+func (r *Reader) procRequest(p Proto, s *Socket) {
+	d := &r.diag
+	if !d.requestsRead {
+		d.requestsRead = true
+		if d.proc == nil {
+			d.proc = &Reader{Source: SourceProc}
+		}
+		clear(d.requests)
+		for q, err := range d.proc.Sockets(Filter{Protos: Protos(p), States: States(SynRecv)}) {
+			if err != nil {
+				continue // the row keeps netlink's values
+			}
+			if d.requests == nil {
+				d.requests = make(map[[2]netip.AddrPort]procRequest)
+			}
+			d.requests[[2]netip.AddrPort{q.Local, q.Remote}] = procRequest{q.Retransmits, q.UID}
+		}
+	}
+	if q, ok := d.requests[[2]netip.AddrPort{s.Local, s.Remote}]; ok {
+		s.Retransmits, s.UID = q.retransmits, q.uid
+	}
 }
 
 // readListeners dumps the TCP listeners of both families into

@@ -821,7 +821,7 @@ func appendTimer(b []byte, s *netstat.Socket) []byte {
 	case s.Timer == 0:
 		b = append(b, "off ("...)
 		secs = 0
-	case tcp && s.Timer <= 3:
+	case tcp && s.Timer <= netstat.TimerProbe:
 		b = append(b, s.Timer.String()...)
 		b = append(b, " ("...)
 	case !tcp && s.Timer <= 2:
