@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
 )
 
@@ -122,6 +123,7 @@ type config struct {
 	dnsTimeout   time.Duration
 	resolver     Resolver
 	isTerminal   bool
+	ownerSource  procmap.Source // how owners are found (tests force one)
 }
 
 // parse reads net-tools' flags and ours. Short flags combine (-tunap).

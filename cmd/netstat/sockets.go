@@ -204,7 +204,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 			tableErr = exitError{1}
 		}
 	}
-	opts := procmap.Options{Root: c.root, Cmdline: !c.noCmdline}
+	opts := procmap.Options{Root: c.root, Cmdline: !c.noCmdline, Source: c.ownerSource}
 
 	// Filtering by process: find its sockets first, then read only their rows.
 	if c.pid >= 0 || c.program != "" {
@@ -223,6 +223,19 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		snap.owners = m
 	}
 
+	// Unix rows first: with -l the owner pass is narrowed to the listed
+	// sockets, theirs included.
+	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
+		for u, err := range l.reader.UnixSockets() {
+			if err != nil {
+				report(err)
+				continue
+			}
+			if c.unixShown(&u) && (f.Inodes == nil || f.Inodes[u.Inode]) {
+				snap.unix = append(snap.unix, u)
+			}
+		}
+	}
 	var owned []netstat.Owned
 	switch {
 	case !c.inetWanted():
@@ -238,7 +251,14 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		// for a port query, stops once the listed sockets are found.
 		var err error
 		var m *procmap.Map
-		owned, m, err = l.reader.ListOwned(f, opts)
+		var unixInodes map[uint64]bool
+		if len(snap.unix) > 0 {
+			unixInodes = make(map[uint64]bool, len(snap.unix))
+			for i := range snap.unix {
+				unixInodes[snap.unix[i].Inode] = true
+			}
+		}
+		owned, m, err = l.reader.ListOwnedAlso(f, opts, unixInodes)
 		if m == nil {
 			return nil, err
 		}
@@ -252,17 +272,6 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 			}
 			if c.shown(&s) {
 				snap.rows = append(snap.rows, row{Socket: s})
-			}
-		}
-	}
-	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
-		for u, err := range l.reader.UnixSockets() {
-			if err != nil {
-				report(err)
-				continue
-			}
-			if c.unixShown(&u) && (f.Inodes == nil || f.Inodes[u.Inode]) {
-				snap.unix = append(snap.unix, u)
 			}
 		}
 	}

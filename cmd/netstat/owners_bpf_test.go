@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/procnet/procnet/procmap"
+)
+
+// TestListenersOwnedBPF: with the BPF owner source, -l narrows the owner
+// pass to the listed sockets; the unix listeners listed beside the TCP and
+// UDP ones must keep their owner (they printed "-").
+func TestListenersOwnedBPF(t *testing.T) {
+	if _, err := procmap.Build(procmap.Options{Source: procmap.SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
+		t.Skipf("BPF owner source unavailable: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "listener.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	tl, err := net.Listen("tcp4", "127.0.0.1:0") // a TCP row to narrow to
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tl.Close()
+	owner := strconv.Itoa(os.Getpid()) + "/"
+	for _, args := range []string{"-lnp", "-ltxp -n", "-lxp"} {
+		t.Run(args, func(t *testing.T) {
+			c, err := parse(strings.Fields(args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.resolver, c.ownerSource = refuseResolver{t}, procmap.SourceBPF
+			var out, errb bytes.Buffer
+			if err := c.run(&out, &errb); err != nil {
+				t.Fatalf("%v: %s", err, errb.String())
+			}
+			var unixRow, tcpRow string
+			for line := range strings.Lines(out.String()) {
+				switch {
+				case strings.HasSuffix(strings.TrimRight(line, "\n"), " "+path):
+					unixRow = line
+				case strings.Contains(line, " "+tl.Addr().String()+" "):
+					tcpRow = line
+				}
+			}
+			if !strings.Contains(unixRow, " "+owner) {
+				t.Errorf("unix listener row %q has no owner %s", unixRow, owner)
+			}
+			if args != "-lxp" && !strings.Contains(tcpRow, " "+owner) {
+				t.Errorf("tcp listener row %q has no owner %s", tcpRow, owner)
+			}
+		})
+	}
+}
