@@ -60,3 +60,29 @@ func TestListenersOwnedBPF(t *testing.T) {
 		})
 	}
 }
+
+// TestProgNameEmptyArgv0 pins a deliberate difference (README): an empty
+// argv[0] is named by comm where net-tools prints "PID/".
+func TestProgNameEmptyArgv0(t *testing.T) {
+	for _, tc := range []struct {
+		cmdline []string
+		want    string
+	}{
+		{nil, "sshd"},
+		{[]string{""}, "sshd"},
+		{[]string{"", "-D"}, "sshd"},
+		{[]string{"/usr/sbin/sshd", "-D"}, "sshd"},
+		{[]string{"sshd: user [priv]"}, "sshd: user [priv]"},
+	} {
+		if got := progName(&procmap.Process{Comm: "sshd", Cmdline: tc.cmdline}); got != tc.want {
+			t.Errorf("cmdline %q: %q, want %q", tc.cmdline, got, tc.want)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte("**An empty argv[0] is named by comm.**")) {
+		t.Error("README does not list the empty argv[0] among the deliberate differences")
+	}
+}
