@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -87,13 +88,14 @@ func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
 // lister reads listings for one configuration, keeping its buffers
 // between rounds of -c.
 type lister struct {
-	c      *config
-	reader netstat.Reader
-	names  *names
-	buf    []byte
-	socks  []netstat.Socket
-	owners *procmap.Map // --all-netns: the round's one walk, for every namespace (netns.go)
-	progs  map[progKey]string
+	c           *config
+	reader      netstat.Reader
+	names       *names
+	buf         []byte
+	socks       []netstat.Socket
+	owners      *procmap.Map  // --all-netns: the round's one walk, for every namespace (netns.go)
+	memberships []iface.Group // -g: multicast memberships, between the Internet and unix tables
+	progs       map[progKey]string
 }
 
 func newLister(c *config) *lister {
@@ -365,6 +367,14 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 && c.programs {
 		warnDenied(stderr, snap.owners)
 	}
+	var gerr error
+	if c.groups {
+		l.memberships, gerr = l.readGroups(stderr)
+		if gerr != nil {
+			// net-tools stops after a table that failed.
+			c.unix, snap.scanUnix, snap.unix, c.noTable = false, nil, nil, nil
+		}
+	}
 	var werr error
 	switch {
 	case c.json:
@@ -383,7 +393,17 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 	if snap.scanErr != nil {
 		return snap.scanErr
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if gerr != nil {
+		return gerr
+	}
+	if c.sctp {
+		fmt.Fprintln(stderr, "netstat: no support for `AF INET (sctp)' on this system.")
+		return exitError{1}
+	}
+	return c.compatFlags.after(stderr)
 }
 
 // streams reports whether the listing is written while the tables are
@@ -685,7 +705,7 @@ func (c *config) title() string {
 func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	c := l.c
 	b := l.buf[:0]
-	if c.inetWanted() {
+	if c.inetWanted() || c.sctp {
 		l.prefetchNames(snap)
 		b = l.appendInetHeader(b, "")
 		for i, r := range snap.inet() {
@@ -698,6 +718,9 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 				b = b[:0]
 			}
 		}
+	}
+	if c.groups {
+		b = l.appendGroups(b, l.memberships)
 	}
 	if c.unix {
 		b = l.appendUnixHeader(b, "")

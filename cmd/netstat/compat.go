@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// compatFlags are the net-tools 2.10 flags for what this netstat has no
+// table of, or that change nothing on Linux today. They are accepted and
+// print what net-tools prints: its message, or its empty table.
+type compatFlags struct {
+	version    bool // -V, --version: module version and VCS revision
+	groups     bool // -g, --groups: multicast memberships (groups.go)
+	masquerade bool // -M: ip_masquerade left Linux in 2.4
+	selinux    bool // -Z: SELinux contexts
+	sctp       bool // -S: SCTP endpoints and associations
+	cache      bool // -C: with -r, the routing cache instead of the FIB
+	symbolic   bool // -N
+	// noTable holds the address families named (-A, --<af>) whose
+	// sockets net-tools reads from a /proc table this netstat does not
+	// read: ipx, ax25, x25, netrom, rose, bluetooth.
+	noTable map[string]bool
+	// groups4 and groups6 say which of igmp and igmp6 -g shows: both,
+	// unless -4 or -6 (or -A) named one family.
+	groups4, groups6 bool
+}
+
+// afAliases maps the names net-tools' -A (and --<af>) takes to its
+// family names (lib/af.c, aftrans).
+var afAliases = map[string]string{
+	"ax25": "ax25", "ip": "inet", "ip6": "inet6", "ipx": "ipx", "rose": "rose",
+	"appletalk": "ddp", "netrom": "netrom", "inet": "inet", "inet6": "inet6",
+	"ddp": "ddp", "unix": "unix", "tcpip": "inet", "econet": "ec", "x25": "x25",
+	"ash": "ash", "bluetooth": "bluetooth",
+}
+
+// afLongOptions are the families net-tools takes as --<af> (besides
+// --inet, --inet6 and --unix, which are flags of their own here).
+var afLongOptions = []string{"ax25", "x25", "ip", "ipx", "appletalk", "netrom", "ddp", "rose", "bluetooth"}
+
+// noTableOrder is the order in which net-tools tries the families it
+// reads and we do not; the first that fails ends its run, so only its
+// message is printed.
+var noTableOrder = []struct{ af, feature string }{
+	{"ipx", "AF IPX"}, {"ax25", "AF AX25"}, {"x25", "AF X25"}, {"netrom", "AF NETROM"}, {"rose", "AF ROSE"},
+}
+
+func (cf *compatFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVarP(&cf.version, "version", "V", false, "")
+	fs.BoolVarP(&cf.groups, "groups", "g", false, "")
+	fs.BoolVarP(&cf.masquerade, "masquerade", "M", false, "")
+	fs.BoolVarP(&cf.selinux, "context", "Z", false, "")
+	fs.BoolVarP(&cf.sctp, "sctp", "S", false, "")
+	fs.BoolVarP(&cf.cache, "cache", "C", false, "")
+	// -F asks for the FIB, the default. -N (resolve hardware names)
+	// changes nothing but -r, which it makes numeric: net-tools' route
+	// printers take any bit of its flag word for "numeric".
+	fs.BoolVarP(&cf.symbolic, "symbolic", "N", false, "")
+	fs.BoolP("fib", "F", false, "")
+	for _, af := range afLongOptions {
+		fs.Bool(af, false, "")
+	}
+}
+
+// family takes one name given to -A or --<af>: it returns the family
+// name to record, and false for a name net-tools does not know.
+func (cf *compatFlags) family(name string) (string, bool) {
+	af, ok := afAliases[name]
+	if !ok {
+		return name, false
+	}
+	switch af {
+	case "ipx", "ax25", "x25", "netrom", "rose", "bluetooth":
+		if cf.noTable == nil {
+			cf.noTable = map[string]bool{}
+		}
+		cf.noTable[af] = true
+	}
+	return af, true
+}
+
+// named reports whether the command line names a kind of socket of
+// ours (net-tools' flag_arg): then only the named kinds are listed.
+func (cf *compatFlags) named() bool {
+	return cf.groups || cf.sctp || len(cf.noTable) > 0
+}
+
+// run handles the flags that end the run before any table is read. done
+// reports whether it did.
+func (cf *compatFlags) run(stdout, stderr io.Writer) (done bool, err error) {
+	switch {
+	case cf.version:
+		_, err := io.WriteString(stdout, versionText(debug.ReadBuildInfo()))
+		return true, err
+	case cf.selinux:
+		// The contexts are not read here; net-tools without SELinux
+		// says this, and exits 1.
+		fmt.Fprintln(stderr, "SELinux is not enabled on this machine.")
+		return true, exitError{1}
+	case cf.masquerade:
+		fmt.Fprintln(stderr, "netstat: no support for `ip_masquerade' on this system.")
+		return true, exitError{1}
+	}
+	return false, nil
+}
+
+// after prints, once the listing is written, net-tools' message for the
+// first family named that it would have read and we do not, and returns
+// the exit status it calls for.
+func (cf *compatFlags) after(stderr io.Writer) error {
+	for _, f := range noTableOrder {
+		if cf.noTable[f.af] {
+			fmt.Fprintf(stderr, "netstat: no support for `%s' on this system.\n", f.feature)
+			return exitError{1}
+		}
+	}
+	if cf.noTable["bluetooth"] {
+		fmt.Fprint(stderr, "netstat: feature `AF BLUETOOTH' not supported.\n"+
+			"Please recompile `net-tools' with newer kernel source or full configuration.\n")
+		return exitError{1}
+	}
+	return nil
+}
+
+// versionText is -V's output: the module's version and the VCS revision
+// it was built from, as the Go toolchain recorded them.
+func versionText(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
+		return "netstat (procnet): no build information\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "netstat (procnet) %s %s\n", bi.Main.Path, bi.Main.Version)
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		fmt.Fprintf(&b, "revision %s", rev)
+		if t := settings["vcs.time"]; t != "" {
+			fmt.Fprintf(&b, " (%s)", t)
+		}
+		if settings["vcs.modified"] == "true" {
+			b.WriteString(" with local changes")
+		}
+		b.WriteByte('\n')
+	} else {
+		b.WriteString("revision unknown (built without VCS information)\n")
+	}
+	fmt.Fprintf(&b, "built with %s\n", bi.GoVersion)
+	return b.String()
+}
+
+// appendCache4 writes `netstat -rC` for IPv4: net-tools prints the rows
+// of proc/net/rt_cache under this header, and the kernel has printed no
+// row there since Linux 3.6 removed the IPv4 routing cache (the file
+// holds its header line alone).
+func appendCache4(b []byte, extend int) []byte {
+	b = append(b, "Kernel IP routing cache\n"...)
+	const head = "Source          Destination     Gateway         "
+	switch extend {
+	case 0:
+		return append(b, head+"Flags   MSS Window  irtt Iface\n"...)
+	case 1:
+		return append(b, head+"Flags Metric Ref    Use Iface\n"...)
+	}
+	return append(b, head+"Flags Metric Ref    Use Iface    MSS   Window irtt  TOS HHRef HHUptod     SpecDst\n"...)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/procnet/procnet/internal/fixture"
+)
+
+// TestCompatFlags: every command line of net-tools 2.10 that has no
+// table of its own here (-g, -C, -N, -F, -M, -Z, -S, the families ax25,
+// ipx, netrom, x25, rose, ddp, bluetooth, …) is accepted and prints what
+// net-tools prints: stdout, stderr and exit status, checked against
+// golden files and against net-tools itself run over the same tree.
+func TestCompatFlags(t *testing.T) {
+	root := fixture.Root(t, "testdata/compat.txtar")
+	for _, tc := range []struct {
+		name, args string
+		code       int
+	}{
+		{"M", "-M", 1}, {"Mn", "-Mn", 1},
+		{"Z", "-Z", 1}, {"tZ", "-tnZ", 1},
+		{"S", "-Sn", 1}, {"tS", "-tSn", 1}, {"Sl", "-Sln", 1}, {"tuS", "-tuSn", 1},
+		{"ax25", "-A ax25", 1}, {"ax25-long", "--ax25", 1},
+		{"ipx", "-A ipx", 1}, {"ipx-long", "--ipx", 1},
+		{"netrom", "-A netrom", 1}, {"netrom-long", "--netrom", 1},
+		{"x25", "-A x25", 1}, {"x25-long", "--x25", 1},
+		{"rose", "-A rose", 1}, {"rose-long", "--rose", 1},
+		{"bluetooth", "-A bluetooth", 1}, {"bluetooth-long", "--bluetooth", 1},
+		{"ipx-ax25", "-A ipx,ax25", 1}, {"x-ax25", "-xn --ax25", 1}, {"t-ax25", "-tn --ax25", 1},
+		{"ax25-unix", "-n -A ax25,unix", 1},
+		{"ddp", "-A ddp -n", 0}, {"appletalk", "--appletalk -n", 0}, {"econet", "-A econet -n", 0},
+		{"ash", "-A ash -n", 0}, {"ip", "-A ip -tn", 0}, {"ip-long", "--ip -tn", 0}, {"ip6", "-A ip6 -tn", 0},
+		{"N", "-N -tn", 0}, {"F", "-F -tn", 0}, {"C", "-C -tn", 0},
+		{"rC", "-rC", 0}, {"rCe", "-rCe", 0}, {"rCee", "-rCee", 0}, {"rC6", "-rCn -6", 0},
+		{"rC46", "-rCn -A inet,inet6", 0}, {"rF", "-rFn", 0}, {"rN", "-rN", 0}, {"rN6", "-rN -6", 0},
+		{"g", "-gn", 0}, {"g4", "-gn -4", 0}, {"g6", "-gn -6", 0}, {"gx", "-gxn", 0}, {"gt", "-gtn", 0},
+		{"gl", "-gln", 0}, {"ga", "-gan", 0}, {"gN", "-gnN", 0}, {"g-ax25", "-gn -A ax25", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := strings.Fields(tc.args)
+			stdout, stderr, code := runCLI(t, refuseResolver{t}, append(args, "--root", root)...)
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			fixture.Golden(t, "testdata/compat/"+tc.name+".stdout", []byte(stdout))
+			fixture.Golden(t, "testdata/compat/"+tc.name+".stderr", []byte(stderr+"exit status "+strconv.Itoa(code)+"\n"))
+			nout, nerr, ncode := runNetTools(t, root, args...)
+			if nout != stdout || nerr != stderr || ncode != code {
+				t.Errorf("net-tools differs (exit %d, ours %d):\nstdout:\n%s\nstderr:\n%s", ncode, code,
+					fixture.Diff([]byte(nout), []byte(stdout)), fixture.Diff([]byte(nerr), []byte(stderr)))
+			}
+		})
+	}
+}
+
+// TestGroupsNames: without -n the groups are named as hosts, from the
+// root's etc/hosts, as net-tools names them.
+func TestGroupsNames(t *testing.T) {
+	root := fixture.Root(t, "testdata/compat.txtar")
+	stdout, stderr, code := runCLI(t, &fakeResolver{names: map[string]string{}}, "-g", "--root", root)
+	if code != 0 || stderr != "" {
+		t.Errorf("exit status %d, stderr %q", code, stderr)
+	}
+	fixture.Golden(t, "testdata/compat/g-names.stdout", []byte(stdout))
+}
+
+// TestVersion: -V and --version print the module's version and the VCS
+// revision the build recorded.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"-V", "--version", "-tV"} {
+		stdout, stderr, code := runCLI(t, refuseResolver{t}, arg)
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "netstat (procnet) ") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", arg, code, stdout, stderr)
+		}
+	}
+	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/procnet/procnet", Version: "v1.2.3"},
+		Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+			{Key: "vcs.time", Value: "2026-11-30T11:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	want := "netstat (procnet) github.com/procnet/procnet v1.2.3\n" +
+		"revision 0123456789abcdef0123456789abcdef01234567 (2026-11-30T11:00:00Z) with local changes\n" +
+		"built with go1.26.8\n"
+	if got := versionText(bi, true); got != want {
+		t.Errorf("versionText:\n%s\nwant:\n%s", got, want)
+	}
+	if got := versionText(nil, false); !strings.Contains(got, "no build information") {
+		t.Errorf("without build info: %q", got)
+	}
+}
+
+// TestLiveGroups compares -g with net-tools on the live system
+// (numeric: no DNS).
+func TestLiveGroups(t *testing.T) {
+	for _, args := range []string{"-gn", "-gn -4", "-gn -6", "-gnN"} {
+		t.Run(args, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, refuseResolver{t}, strings.Fields(args)...)
+			nout, nerr, ncode := runNetTools(t, "", strings.Fields(args)...)
+			if nout != stdout || nerr != stderr || ncode != code {
+				t.Errorf("net-tools differs (exit %d, ours %d):\n%s\nstderr ours %q, net-tools %q", ncode, code,
+					fixture.Diff([]byte(nout), []byte(stdout)), stderr, nerr)
+			}
+		})
+	}
+}
