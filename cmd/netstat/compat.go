@@ -45,8 +45,13 @@ var afLongOptions = []string{"ax25", "x25", "ip", "ipx", "appletalk", "netrom", 
 // noTableOrder is the order in which net-tools tries the families it
 // reads and we do not; the first that fails ends its run, so only its
 // message is printed.
-var noTableOrder = []struct{ af, feature string }{
-	{"ipx", "AF IPX"}, {"ax25", "AF AX25"}, {"x25", "AF X25"}, {"netrom", "AF NETROM"}, {"rose", "AF ROSE"},
+// tables are the proc/net files net-tools reads them from.
+var noTableOrder = []struct {
+	af, feature string
+	tables      []string
+}{
+	{"ipx", "AF IPX", []string{"ipx/socket", "ipx"}}, {"ax25", "AF AX25", []string{"ax25"}},
+	{"x25", "AF X25", []string{"x25"}}, {"netrom", "AF NETROM", []string{"nr"}}, {"rose", "AF ROSE", []string{"rose"}},
 }
 
 func (cf *compatFlags) register(fs *pflag.FlagSet) {
@@ -91,7 +96,8 @@ func (cf *compatFlags) named() bool {
 
 // run handles the flags that end the run before any table is read. done
 // reports whether it did.
-func (cf *compatFlags) run(stdout, stderr io.Writer) (done bool, err error) {
+// has reports whether the kernel has a proc/net table.
+func (cf *compatFlags) run(stdout, stderr io.Writer, has func(string) bool) (done bool, err error) {
 	switch {
 	case cf.version:
 		_, err := io.WriteString(stdout, versionText(debug.ReadBuildInfo()))
@@ -102,19 +108,38 @@ func (cf *compatFlags) run(stdout, stderr io.Writer) (done bool, err error) {
 		fmt.Fprintln(stderr, "SELinux is not enabled on this machine.")
 		return true, exitError{1}
 	case cf.masquerade:
-		fmt.Fprintln(stderr, "netstat: no support for `ip_masquerade' on this system.")
+		// Linux 2.4 replaced ip_masquerade with netfilter's conntrack.
+		if has("ip_masquerade") {
+			fmt.Fprintln(stderr, "netstat: proc/net/ip_masquerade exists, but this netstat does not list masqueraded connections.")
+		} else {
+			fmt.Fprintln(stderr, "netstat: no support for `ip_masquerade' on this system.")
+		}
 		return true, exitError{1}
 	}
 	return false, nil
 }
 
 // after prints, once the listing is written, net-tools' message for the
-// first family named that it would have read and we do not, and returns
-// the exit status it calls for.
-func (cf *compatFlags) after(stderr io.Writer) error {
+// first table named that it would have read and we do not (SCTP's, then
+// the families'), and returns the exit status it calls for. has reports
+// whether the kernel has a proc/net table.
+func (cf *compatFlags) after(stderr io.Writer, has func(string) bool, listening, all bool) error {
+	if cf.sctp {
+		// net-tools reads the endpoints for -l or -a, the
+		// associations for -a or without -l.
+		var tables []string
+		if all || listening {
+			tables = append(tables, "sctp/eps")
+		}
+		if all || !listening {
+			tables = append(tables, "sctp/assocs")
+		}
+		unlisted(stderr, has, "AF INET (sctp)", tables...)
+		return exitError{1}
+	}
 	for _, f := range noTableOrder {
 		if cf.noTable[f.af] {
-			fmt.Fprintf(stderr, "netstat: no support for `%s' on this system.\n", f.feature)
+			unlisted(stderr, has, f.feature, f.tables...)
 			return exitError{1}
 		}
 	}
@@ -168,4 +193,17 @@ func appendCache4(b []byte, extend int) []byte {
 		return append(b, head+"Flags Metric Ref    Use Iface\n"...)
 	}
 	return append(b, head+"Flags Metric Ref    Use Iface    MSS   Window irtt  TOS HHRef HHUptod     SpecDst\n"...)
+}
+
+// unlisted says that sockets of feature, which net-tools reads from one
+// of tables, are not listed: in net-tools' words when the kernel has no
+// such table, in ours when it has one (net-tools would list its rows).
+func unlisted(stderr io.Writer, has func(string) bool, feature string, tables ...string) {
+	for _, t := range tables {
+		if has(t) {
+			fmt.Fprintf(stderr, "netstat: proc/net/%s exists, but this netstat does not list `%s' sockets.\n", t, feature)
+			return
+		}
+	}
+	fmt.Fprintf(stderr, "netstat: no support for `%s' on this system.\n", feature)
 }

@@ -399,11 +399,7 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 	if gerr != nil {
 		return gerr
 	}
-	if c.sctp {
-		fmt.Fprintln(stderr, "netstat: no support for `AF INET (sctp)' on this system.")
-		return exitError{1}
-	}
-	return c.compatFlags.after(stderr)
+	return c.compatFlags.after(stderr, l.reader.Has, c.listening, c.all)
 }
 
 // streams reports whether the listing is written while the tables are
