@@ -351,7 +351,7 @@ func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
 
 // run runs a parsed command line.
 func (c *config) run(stdout, stderr io.Writer) error {
-	if done, err := c.compatFlags.run(stdout, stderr, (&netstat.Reader{Root: c.root}).Has); done {
+	if done, err := c.compatFlags.run(stdout, stderr, (&netstat.Reader{Root: c.root}).Has, c.selinux && procmap.SELinux(c.root)); done {
 		return err
 	}
 	if c.capture != "" {

@@ -96,16 +96,21 @@ func (cf *compatFlags) named() bool {
 
 // run handles the flags that end the run before any table is read. done
 // reports whether it did.
-// has reports whether the kernel has a proc/net table.
-func (cf *compatFlags) run(stdout, stderr io.Writer, has func(string) bool) (done bool, err error) {
+// has reports whether the kernel has a proc/net table; selinux whether
+// SELinux is enabled.
+func (cf *compatFlags) run(stdout, stderr io.Writer, has func(string) bool, selinux bool) (done bool, err error) {
 	switch {
 	case cf.version:
 		_, err := io.WriteString(stdout, versionText(debug.ReadBuildInfo()))
 		return true, err
 	case cf.selinux:
-		// The contexts are not read here; net-tools without SELinux
-		// says this, and exits 1.
-		fmt.Fprintln(stderr, "SELinux is not enabled on this machine.")
+		// net-tools without SELinux says this and exits 1; with it,
+		// it lists contexts, which are not read here.
+		if selinux {
+			fmt.Fprintln(stderr, "netstat: SELinux contexts (-Z) are not listed by this netstat.")
+		} else {
+			fmt.Fprintln(stderr, "SELinux is not enabled on this machine.")
+		}
 		return true, exitError{1}
 	case cf.masquerade:
 		// Linux 2.4 replaced ip_masquerade with netfilter's conntrack.

@@ -113,7 +113,7 @@ func TestLiveGroups(t *testing.T) {
 // net-tools' "no support".
 func TestCompatTablesPresent(t *testing.T) {
 	root := t.TempDir()
-	for _, f := range []string{"proc/net/sctp/assocs", "proc/net/sctp/eps", "proc/net/ax25", "proc/net/ip_masquerade"} {
+	for _, f := range []string{"proc/net/sctp/assocs", "proc/net/sctp/eps", "proc/net/ax25", "proc/net/ip_masquerade", "sys/fs/selinux/enforce"} {
 		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -128,6 +128,7 @@ func TestCompatTablesPresent(t *testing.T) {
 		"-A ipx":    "netstat: no support for `AF IPX' on this system.\n",
 		"-M":        "netstat: proc/net/ip_masquerade exists, but this netstat does not list masqueraded connections.\n",
 		"-A x25 -n": "netstat: no support for `AF X25' on this system.\n",
+		"-tZ":       "netstat: SELinux contexts (-Z) are not listed by this netstat.\n",
 	} {
 		_, stderr, code := runCLI(t, refuseResolver{t}, append(strings.Fields(args), "--root", root)...)
 		if code != 1 || stderr != want {
