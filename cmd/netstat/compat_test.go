@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/procnet/procnet/internal/fixture"
 )
@@ -136,3 +140,33 @@ func TestCompatTablesPresent(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupsContinuous: -g -c prints the table again every interval.
+func TestGroupsContinuous(t *testing.T) {
+	root := fixture.Root(t, "testdata/compat.txtar")
+	rounds := 0
+	defer func(s func(time.Duration)) { sleep = s }(sleep)
+	sleep = func(time.Duration) {
+		if rounds++; rounds == 3 {
+			panic(errStop)
+		}
+	}
+	var out bytes.Buffer
+	func() {
+		defer func() {
+			if r := recover(); r != errStop {
+				panic(r)
+			}
+		}()
+		runWith([]string{"-gnc", "--root", root}, &out, io.Discard, refuseResolver{t})
+	}()
+	one, err := os.ReadFile("testdata/compat/g.stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Repeat(string(one), 3); out.String() != want {
+		t.Errorf("-gnc:\n%s", fixture.Diff([]byte(want), out.Bytes()))
+	}
+}
+
+var errStop = errors.New("stop")

@@ -76,3 +76,19 @@ func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 	}
 	return b
 }
+
+// groupsEvery is -g -c: the table, then again every interval, until a
+// write fails or a table does.
+func groupsEvery(c *config, stdout, stderr io.Writer) error {
+	l := newLister(c)
+	for {
+		gs, err := l.readGroups(stderr)
+		if _, werr := stdout.Write(l.appendGroups(nil, gs)); werr != nil {
+			return werr
+		}
+		if err != nil {
+			return err
+		}
+		sleep(c.interval)
+	}
+}

@@ -347,6 +347,8 @@ func sockets(c *config, stdout, stderr io.Writer) error {
 		}
 	}
 	switch {
+	case c.continuous && c.groups && !c.inetWanted() && !c.unix && !c.sctp:
+		return groupsEvery(c, stdout, stderr) // -gc: as net-tools, the table again each interval
 	case c.continuous:
 		return watchSignals(c, stdout, stderr)
 	case c.summary:
