@@ -255,10 +255,8 @@ func parse(args []string) (*config, error) {
 			c.unix = true
 		}
 	}
-	for _, af := range []string{"ip"} { // --ip is -A inet
-		if on, _ := fs.GetBool(af); on {
-			c.inet = true
-		}
+	if ip, _ := fs.GetBool("ip"); ip { // --ip is -A inet
+		c.inet = true
 	}
 	// -g shows igmp and igmp6 unless a family was named.
 	c.groups4, c.groups6 = c.inet || !c.inet6, c.inet6 || !c.inet
@@ -290,6 +288,9 @@ func parse(args []string) (*config, error) {
 		return nil, err
 	}
 	if err := c.summaryFlags.check(fs, c); err != nil {
+		return nil, err
+	}
+	if err := c.compatFlags.check(c); err != nil {
 		return nil, err
 	}
 	// As net-tools: an address family alone means all its protocols; a

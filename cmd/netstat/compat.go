@@ -88,6 +88,15 @@ func (cf *compatFlags) family(name string) (string, bool) {
 	return af, true
 }
 
+// check refuses what -g has no form of: it is a table of the host's own
+// namespace, like net-tools'.
+func (cf *compatFlags) check(c *config) error {
+	if cf.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()) {
+		return usageError{"-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"}
+	}
+	return nil
+}
+
 // named reports whether the command line names a kind of socket of
 // ours (net-tools' flag_arg): then only the named kinds are listed.
 func (cf *compatFlags) named() bool {

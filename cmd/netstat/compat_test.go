@@ -175,3 +175,14 @@ func TestGroupsContinuous(t *testing.T) {
 }
 
 var errStop = errors.New("stop")
+
+// TestGroupsAlone: -g has no JSON, CSV, Prometheus, summary or
+// namespace form: a usage error, not a silently missing table.
+func TestGroupsAlone(t *testing.T) {
+	root := fixture.Root(t, "testdata/compat.txtar")
+	for _, args := range []string{"-g --json", "-g --csv", "-g --format json", "-g --format prometheus", "-gt --summary", "-g --all-netns", "-g --netns 1"} {
+		if _, stderr, code := runCLI(t, refuseResolver{t}, append(strings.Fields(args), "--root", root)...); code != 2 || !strings.HasPrefix(stderr, "netstat: -g prints a table alone") {
+			t.Errorf("%s: exit %d, stderr %q", args, code, firstLine([]byte(stderr)))
+		}
+	}
+}
