@@ -20,6 +20,9 @@ type compatFlags struct {
 	sctp       bool // -S: SCTP endpoints and associations
 	cache      bool // -C: with -r, the routing cache instead of the FIB
 	symbolic   bool // -N
+	// l2cap and rfcomm (-2, -f) are Bluetooth's sockets; tcpip is a
+	// long option net-tools lists and then rejects as out of range.
+	l2cap, rfcomm, tcpip bool
 	// noTable holds the address families named (-A, --<af>) whose
 	// sockets net-tools reads from a /proc table this netstat does not
 	// read: ipx, ax25, x25, netrom, rose, bluetooth.
@@ -66,6 +69,10 @@ func (cf *compatFlags) register(fs *pflag.FlagSet) {
 	// printers take any bit of its flag word for "numeric".
 	fs.BoolVarP(&cf.symbolic, "symbolic", "N", false, "")
 	fs.BoolP("fib", "F", false, "")
+	fs.BoolP("debug", "d", false, "") // net-tools' -d: no effect
+	fs.BoolVarP(&cf.l2cap, "l2cap", "2", false, "")
+	fs.BoolVarP(&cf.rfcomm, "rfcomm", "f", false, "")
+	fs.BoolVar(&cf.tcpip, "tcpip", false, "")
 	for _, af := range afLongOptions {
 		fs.Bool(af, false, "")
 	}
@@ -91,6 +98,9 @@ func (cf *compatFlags) family(name string) (string, bool) {
 // check refuses what -g has no form of: it is a table of the host's own
 // namespace, like net-tools'.
 func (cf *compatFlags) check(c *config) error {
+	if cf.l2cap || cf.rfcomm {
+		cf.family("bluetooth")
+	}
 	if cf.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()) {
 		return usageError{"-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"}
 	}
@@ -108,6 +118,10 @@ func (cf *compatFlags) named() bool {
 // has reports whether the kernel has a proc/net table; selinux whether
 // SELinux is enabled.
 func (cf *compatFlags) run(stdout, stderr io.Writer, has func(string) bool, selinux bool) (done bool, err error) {
+	if cf.tcpip {
+		// net-tools' --tcpip is past the end of its family options.
+		fmt.Fprintln(stderr, "netstat.c: Internal Error `longopts 1 range'.")
+	}
 	switch {
 	case cf.version:
 		_, err := io.WriteString(stdout, versionText(debug.ReadBuildInfo()))
