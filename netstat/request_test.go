@@ -53,4 +53,27 @@ func TestDiagRequestRetransmits(t *testing.T) {
 			t.Errorf("%v: request Retransmits %d UID %d, proc has %d and %d", src, got.Retransmits, got.UID, want.Retransmits, want.UID)
 		}
 	}
+	// Reading the request rows from proc keeps the netlink source's
+	// promise: no allocation per scan after the first.
+	r := Reader{Source: SourceNetlink}
+	scan := func() {
+		n := 0
+		for s, err := range r.Sockets(f) {
+			if err != nil || s.Retransmits != want.Retransmits {
+				t.Fatalf("scan: %v, %+v", err, s)
+			}
+			n++
+		}
+		if n != 1 {
+			t.Fatalf("%d request rows", n)
+		}
+	}
+	scan()
+	limit := 0.0
+	if raceEnabled {
+		limit = 4
+	}
+	if n := testing.AllocsPerRun(20, scan); n > limit {
+		t.Errorf("%v allocations per scan with a request socket, want at most %v", n, limit)
+	}
 }
