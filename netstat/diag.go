@@ -3,6 +3,7 @@ package netstat
 import (
 	"encoding/binary"
 	"errors"
+	"io"
 	"net/netip"
 	"strconv"
 	"unsafe"
@@ -16,8 +17,8 @@ import (
 // binary rows over a NETLINK_SOCK_DIAG socket (inet_diag, what `ss` uses).
 // Netlink costs about a third of the text: no formatting in the kernel, no
 // parsing here. The rows and their values are the same (the package doc
-// lists the two exceptions, both about SYN_RECV request sockets), and so
-// is their order: both walk the listening hash and then the established
+// says how SYN_RECV request sockets are made to agree), and so is their
+// order: both walk the listening hash and then the established
 // hash, bucket by bucket.
 type Source uint8
 
@@ -120,6 +121,34 @@ type diagConn struct {
 	// listener's.
 	listeners     []diagListener
 	listenersRead bool
+	// requests of the current table scan as proc prints them, read on
+	// the first request socket met when Retransmits are wanted: proc's
+	// retrnsmt is req->num_timeout, which netlink does not carry.
+	requests     map[[2]netip.AddrPort]procRequest
+	requestsRead bool
+	proc         *Reader  // its line reader, buffer and row parser read them
+	procFile     fdReader // the open table
+	reqFilter    Filter   // SYN_RECV rows only
+}
+
+// fdReader reads a file descriptor: an io.Reader that costs no allocation.
+type fdReader struct{ fd int }
+
+func (f *fdReader) Read(b []byte) (int, error) {
+	n, err := unix.Read(f.fd, b)
+	switch {
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// procRequest holds the columns of a request socket that only proc has
+// right.
+type procRequest struct {
+	retransmits, uid uint32
 }
 
 type diagListener struct {
@@ -183,7 +212,7 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 	if d.buf == nil {
 		d.buf = make([]byte, diagBufSize)
 	}
-	d.listenersRead = false
+	d.listenersRead, d.requestsRead = false, false
 	auto := r.Source == SourceAuto
 	family, proto, _ := diagProto(p)
 	states := uint32(tcpStateMask)
@@ -242,6 +271,9 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 		}
 		if request {
 			s.UID = r.requestUID(s.Local)
+			if !r.NoRetransmits {
+				r.procRequest(p, &s)
+			}
 		}
 		if s.Inode != 0 && !r.seen.add(s.Inode) {
 			continue
@@ -529,6 +561,82 @@ func (r *Reader) requestUID(a netip.AddrPort) uint32 {
 		}
 	}
 	return uid
+}
+
+// procRequest sets a request socket's Retransmits (and UID) to what proc
+// prints: req->num_timeout, the SYN-ACK timer's expiries, where netlink's
+// idiag_retrans is num_retrans, the SYN-ACKs resent. The two differ when
+// a TCP_DEFER_ACCEPT listener holds an acked request without resending,
+// or after a client resent its SYN. The table's request rows are read
+// from proc once per scan, on the first request met; a request gone from
+// proc by then keeps netlink's values.
+func (r *Reader) procRequest(p Proto, s *Socket) {
+	d := &r.diag
+	if !d.requestsRead {
+		d.requestsRead = true
+		clear(d.requests)
+		d.readRequests(p)
+	}
+	if q, ok := d.requests[[2]netip.AddrPort{s.Local, s.Remote}]; ok {
+		s.Retransmits, s.UID = q.retransmits, q.uid
+	}
+}
+
+// The tables readRequests opens, as the kernel takes names.
+var (
+	procTCP  = [...]byte{'/', 'p', 'r', 'o', 'c', '/', 'n', 'e', 't', '/', 't', 'c', 'p', 0}
+	procTCP6 = [...]byte{'/', 'p', 'r', 'o', 'c', '/', 'n', 'e', 't', '/', 't', 'c', 'p', '6', 0}
+)
+
+// readRequests reads the request rows of the live table p (tcp or tcp6)
+// into d.requests. After the first time it makes no allocation: the
+// netlink source promises none per scan. A table that cannot be read
+// leaves the rows netlink's values.
+func (d *diagConn) readRequests(p Proto) {
+	name, path := "/proc/net/tcp", procTCP[:]
+	if p == TCP6 {
+		name, path = "/proc/net/tcp6", procTCP6[:]
+	}
+	// unix.Open would copy the name to the heap to end it with a NUL.
+	atFDCWD := unix.AT_FDCWD
+	r0, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&path[0])),
+		unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0, 0, 0)
+	if errno != 0 {
+		return
+	}
+	fd := int(r0)
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return
+	}
+	if d.proc == nil {
+		d.proc = &Reader{Source: SourceProc}
+		d.proc.init()
+		d.reqFilter = Filter{States: States(SynRecv)}
+	}
+	d.procFile.fd = fd
+	lr := &d.proc.lr
+	lr.Reset(&d.procFile, name[1:], d.proc.buf)
+	var q Socket
+	var end rowEnd
+	for {
+		line, err := lr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil || lr.Line() == 1 || len(line) == 0 {
+			continue // a line too long (a read error ends the file), the header
+		}
+		end.cut = lr.Partial() && line[len(line)-1] != ' ' && line[len(line)-1] != '\t'
+		if ok, ferr := d.proc.parseRow(&q, p, line, &d.reqFilter, end); !ok || ferr != nil {
+			continue
+		}
+		if d.requests == nil {
+			d.requests = make(map[[2]netip.AddrPort]procRequest)
+		}
+		d.requests[[2]netip.AddrPort{q.Local, q.Remote}] = procRequest{q.Retransmits, q.UID}
+	}
 }
 
 // readListeners dumps the TCP listeners of both families into

@@ -39,13 +39,17 @@
 // Send-Q is the maximum backlog), a request socket's UID is its
 // listener's, UDP Drops is the socket's drop counter, TimerTicks is the
 // remaining milliseconds / 10 (the very value proc prints for HZ = 100,
-// 250, 500 or 1000). Two exceptions, both about transient SYN_RECV request
-// sockets: Retransmits counts SYN-ACKs resent where proc counts timer
+// 250, 500 or 1000). SYN_RECV request sockets need proc: netlink's
+// retransmit count is the SYN-ACKs resent where proc's is the timer's
 // expiries (they differ after a client resent its SYN, or under
-// TCP_DEFER_ACCEPT), and the UID is found by matching the request's local
-// address to a listener, which a SO_REUSEPORT group with several owners
-// makes ambiguous. On a 32-bit inode space (every current kernel) Inode is
-// exact.
+// TCP_DEFER_ACCEPT), and netlink gives no owner. So when a dump holds a
+// request socket and Retransmits are wanted (NoRetransmits false), the
+// Reader reads that table's request rows from proc and takes their
+// Retransmits and UID (a request gone from proc in between keeps
+// netlink's count). With NoRetransmits the UID is found by matching the
+// request's local address to a listener, which a SO_REUSEPORT group with
+// several owners makes ambiguous. On a 32-bit inode space (every current
+// kernel) Inode is exact.
 //
 // When netlink fails — no permission, no sock_diag, no diag module for a
 // protocol — SourceAuto reads that table from proc, silently. Fixture

@@ -31,6 +31,15 @@ type Owned struct {
 // opts.Root defaults to the Reader's Root. Reading another namespace
 // (PID set) still walks every process of the root's proc.
 func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Map, error) {
+	return r.ListOwnedAlso(f, opts, nil)
+}
+
+// ListOwnedAlso is ListOwned whose map also holds the owners of the
+// inodes in also: sockets the caller lists beside the rows, such as the
+// unix sockets of UnixSockets. When ListOwned narrows the owner pass to
+// the scan's inodes it keeps these too; without also, m.Lookup of a
+// socket that is not one of the rows may find no owner.
+func (r *Reader) ListOwnedAlso(f Filter, opts procmap.Options, also map[uint64]bool) ([]Owned, *procmap.Map, error) {
 	if opts.Root == "" {
 		opts.Root = r.Root
 	}
@@ -67,7 +76,12 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 	}
 	scanErr := errors.Join(errs...)
 	if found != nil {
-		want := make(map[uint64]bool, len(out))
+		want := make(map[uint64]bool, len(out)+len(also))
+		for ino, ok := range also {
+			if ok && ino != 0 {
+				want[ino] = true
+			}
+		}
 		for i := range out {
 			if out[i].Inode != 0 {
 				want[out[i].Inode] = true

@@ -15,6 +15,7 @@ import (
 
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
@@ -54,6 +55,7 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
 
         -r, --route              display routing table
         -i, --interfaces         display interface table
+        -g, --groups             display multicast group memberships
         -s, --statistics         display networking statistics (like SNMP)
         -W, --wide               don't truncate IP addresses
         -n, --numeric            don't resolve names
@@ -66,9 +68,13 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         -c, --continuous[=SECS]  continuous listing (every SECS, default 1)
         -l, --listening          display listening server sockets
         -a, --all                display all sockets (default: connected)
+        -C, --cache              with -r: the routing cache instead of the FIB
+        -V, --version            module version and VCS revision
 
   <Socket>={-t|--tcp} {-u|--udp} {-U|--udplite} {-w|--raw} {-x|--unix}
   <AF>=Use '-6|-4' or '-A <af>' or '--<af>'; default: inet,inet6,unix
+  Taken as net-tools 2.10 takes them, with its messages: -N -F -M -Z -S,
+  -A ax25|netrom|rose|ipx|ddp|x25|bluetooth (no table of these here).
 
   Beyond net-tools:
         --json                   JSON Lines, one object per socket
@@ -110,6 +116,7 @@ type config struct {
 	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
+	compatFlags                       // -V, -g, -M, -Z, -S, -N, -F, --<af> (compat.go)
 	// families are the address families named (-4, -6, -x, --inet,
 	// --inet6, --unix, -A), in command-line order, repeats kept: net-tools'
 	// afname list, which orders the tables of -r and picks the counters of
@@ -125,7 +132,8 @@ type config struct {
 	dnsTimeout   time.Duration
 	resolver     Resolver
 	isTerminal   bool
-	quiet        bool // --quiet: stderr gets errors, not notes (see quietWriter)
+	quiet        bool           // --quiet: stderr gets errors, not notes (see quietWriter)
+	ownerSource  procmap.Source // how owners are found (tests force one)
 }
 
 // parse reads net-tools' flags and ours. Short flags combine (-tunap).
@@ -177,6 +185,7 @@ func parse(args []string) (*config, error) {
 	fs.BoolVar(&c.quiet, "quiet", false, "")
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
+	c.compatFlags.register(fs)
 
 	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
 		if err := fs.Set(f.Name, v); err != nil {
@@ -191,8 +200,14 @@ func parse(args []string) (*config, error) {
 		case "protocol":
 			for _, f := range strings.Split(v, ",") {
 				if f != "" {
-					c.families = append(c.families, f)
+					af, _ := c.compatFlags.family(f)
+					c.families = append(c.families, af)
 				}
+			}
+		default:
+			if _, ok := afAliases[f.Name]; ok { // --ax25 and friends
+				af, _ := c.compatFlags.family(f.Name)
+				c.families = append(c.families, af)
 			}
 		}
 		return nil
@@ -223,6 +238,9 @@ func parse(args []string) (*config, error) {
 	if *numeric {
 		c.numHosts, c.numPorts, c.numUsers = true, true, true
 	}
+	if c.symbolic && c.route {
+		c.numHosts = true // as net-tools (compat.go)
+	}
 	if *v4 {
 		c.inet = true
 	}
@@ -230,17 +248,23 @@ func parse(args []string) (*config, error) {
 		c.inet6 = true
 	}
 	for _, f := range *families {
-		switch f {
-		case "inet":
-			c.inet = true
-		case "inet6":
-			c.inet6 = true
-		case "unix":
-			c.unix = true
-		default:
+		af, ok := afAliases[f]
+		switch {
+		case !ok:
 			return nil, usageError{"unknown address family " + strconv.Quote(f) + " (inet, inet6, unix)"}
+		case af == "inet":
+			c.inet = true
+		case af == "inet6":
+			c.inet6 = true
+		case af == "unix":
+			c.unix = true
 		}
 	}
+	if ip, _ := fs.GetBool("ip"); ip { // --ip is -A inet
+		c.inet = true
+	}
+	// -g shows igmp and igmp6 unless a family was named.
+	c.groups4, c.groups6 = c.inet || !c.inet6, c.inet6 || !c.inet
 	for _, s := range *states {
 		st, ok := netstat.ParseState(s)
 		if !ok {
@@ -264,8 +288,8 @@ func parse(args []string) (*config, error) {
 	if f := c.format; fs.Changed("format") && (c.json && f != "json" || c.csv && f != "csv") {
 		return nil, usageError{"--format " + f + " excludes --json and --csv"}
 	}
-	if n := btoi(c.route) + btoi(c.interfaces) + btoi(c.stats); n > 1 {
-		return nil, usageError{"-r, -i and -s exclude each other"}
+	if n := btoi(c.route) + btoi(c.interfaces) + btoi(c.stats) + btoi(c.masquerade); n > 1 {
+		return nil, usageError{"-r, -i, -s and -M exclude each other"}
 	}
 	if c.rate && !c.interfaces {
 		return nil, usageError{"--rate goes with -i"}
@@ -276,16 +300,24 @@ func parse(args []string) (*config, error) {
 	if err := c.summaryFlags.check(fs, c); err != nil {
 		return nil, err
 	}
+	if err := c.compatFlags.check(c); err != nil {
+		return nil, err
+	}
 	// As net-tools: an address family alone means all its protocols; a
 	// protocol alone means both families.
-	anyProto := c.tcp || c.udp || c.udplite || c.raw
+	anyProto := c.tcp || c.udp || c.udplite || c.raw || c.sctp
 	if (c.inet || c.inet6) && !anyProto {
 		c.tcp, c.udp, c.udplite, c.raw = true, true, true, true
 	}
 	if (c.tcp || c.udp || c.udplite || c.raw) && !c.inet && !c.inet6 {
 		c.inet, c.inet6 = true, true
 	}
-	if !c.tcp && !c.udp && !c.udplite && !c.raw && !c.unix {
+	if c.sctp {
+		// net-tools stops at SCTP, which it reads after TCP: no
+		// table after it is listed.
+		c.udp, c.udplite, c.raw, c.unix, c.groups, c.noTable = false, false, false, false, false, nil
+	}
+	if !c.tcp && !c.udp && !c.udplite && !c.raw && !c.unix && !c.compatFlags.named() {
 		// No socket kind named: everything, unix included.
 		c.tcp, c.udp, c.udplite, c.raw, c.unix = true, true, true, true, true
 		c.inet, c.inet6 = true, true
@@ -355,6 +387,9 @@ func isTerminal(w io.Writer) bool {
 
 // run runs a parsed command line.
 func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if done, err := c.compatFlags.run(stdout, stderr, (&netstat.Reader{Root: c.root}).Has, c.selinux && procmap.SELinux(c.root)); done {
+		return err
+	}
 	if c.capture != "" {
 		return capture(ctx, c, stdout, stderr) // capture.go: then runs over the capture
 	}

@@ -102,7 +102,7 @@ func TestGolden(t *testing.T) {
 		{"program", "--program nginx -tanp", 0},
 		{"bad-flag", "-tz", 2},
 		{"bad-state", "--state bogus -t", 2},
-		{"bad-family", "-A ipx", 2},
+		{"bad-family", "-A bogus", 2},
 		{"bad-arg", "-t extra", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,7 +112,8 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 		}
 	}
 	var err error
-	if v4 {
+	rt.v4 = rt.v4[:0]
+	if v4 && !c.cache { // -C: the IPv4 cache has no rows (appendCache4)
 		rt.v4, err = rt.r.AppendIPv4(rt.v4[:0])
 		report(err)
 		rt.v4 = filterRoutes(rt.v4, func(e *route.Entry) bool { return e.Flags.Has(route.FlagUp) })
@@ -120,7 +121,8 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	if v6 {
 		rt.v6, err = rt.r.AppendIPv6(rt.v6[:0])
 		report(err)
-		rt.v6 = filterRoutes(rt.v6, func(e *route.Entry) bool { return !e.Flags.Has(route.FlagCache) })
+		// -C lists the cached routes, the FIB the others.
+		rt.v6 = filterRoutes(rt.v6, func(e *route.Entry) bool { return e.Flags.Has(route.FlagCache) == c.cache })
 	}
 	b := rt.buf[:0]
 	switch {
@@ -301,6 +303,9 @@ func padInt(b []byte, v int64, n int, left bool) []byte {
 // appendTable4 writes `netstat -r` for IPv4: the MSS layout by default,
 // Metric/Ref/Use with -e, both with -ee (net-tools' ext 2, 1 and 3).
 func (rt *router) appendTable4(b []byte) []byte {
+	if rt.c.cache {
+		return appendCache4(b, rt.c.extend)
+	}
 	b = append(b, "Kernel IP routing table\n"...)
 	const head = "Destination     Gateway         Genmask         "
 	switch rt.c.extend {
@@ -405,7 +410,11 @@ func (rt *router) addr6(a netip.Addr) string {
 
 // appendTable6 writes `netstat -r -6`: one layout whatever -e says.
 func (rt *router) appendTable6(b []byte) []byte {
-	b = append(b, "Kernel IPv6 routing table\n"+
+	title := "Kernel IPv6 routing table\n"
+	if rt.c.cache {
+		title = "Kernel IPv6 routing cache\n"
+	}
+	b = append(b, title+
 		"Destination                    Next Hop                   Flag Met Ref  Use If\n"...)
 	for i := range rt.v6 {
 		e := &rt.v6[i]

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -97,6 +98,9 @@ type lister struct {
 	socks  []netstat.Socket
 	owners *procmap.Map // --all-netns: the round's one walk, for every namespace (netns.go)
 	progs  map[progKey]string
+	// memberships: -g, multicast memberships, between the Internet and
+	// unix tables.
+	memberships []iface.Group
 	// stamp is the time of the round under -c (RFC 3339, ms), written
 	// into every JSON object and as CSV's first column; "" otherwise.
 	stamp string
@@ -214,7 +218,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 			tableErr = exitError{1}
 		}
 	}
-	opts := procmap.Options{Root: c.root, Cmdline: !c.noCmdline}
+	opts := procmap.Options{Root: c.root, Cmdline: !c.noCmdline, Source: c.ownerSource}
 
 	// Filtering by process: find its sockets first, then read only their rows.
 	if c.pid >= 0 || c.program != "" {
@@ -233,6 +237,23 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 		snap.owners = m
 	}
 
+	// Unix rows first: with -l the owner pass is narrowed to the listed
+	// sockets, theirs included.
+	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
+		// ctx: pass to the library call once it takes one
+		for u, err := range l.reader.UnixSockets() {
+			if stopped(done) {
+				return nil, ctx.Err()
+			}
+			if err != nil {
+				report(err)
+				continue
+			}
+			if c.unixShown(&u) && (f.Inodes == nil || f.Inodes[u.Inode]) {
+				snap.unix = append(snap.unix, u)
+			}
+		}
+	}
 	var owned []netstat.Owned
 	switch {
 	case !c.inetWanted():
@@ -248,7 +269,14 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 		// for a port query, stops once the listed sockets are found.
 		var err error
 		var m *procmap.Map
-		owned, m, err = l.reader.ListOwned(f, opts) // ctx: pass to the library call once it takes one
+		var unixInodes map[uint64]bool
+		if len(snap.unix) > 0 {
+			unixInodes = make(map[uint64]bool, len(snap.unix))
+			for i := range snap.unix {
+				unixInodes[snap.unix[i].Inode] = true
+			}
+		}
+		owned, m, err = l.reader.ListOwnedAlso(f, opts, unixInodes) // ctx: pass to the library call once it takes one
 		if m == nil {
 			return nil, err
 		}
@@ -271,21 +299,6 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
-		// ctx: pass to the library call once it takes one
-		for u, err := range l.reader.UnixSockets() {
-			if stopped(done) {
-				return nil, ctx.Err()
-			}
-			if err != nil {
-				report(err)
-				continue
-			}
-			if c.unixShown(&u) && (f.Inodes == nil || f.Inodes[u.Inode]) {
-				snap.unix = append(snap.unix, u)
-			}
-		}
 	}
 	if owned != nil {
 		// Keep the shown rows in place: no second copy of the listing.
@@ -357,6 +370,8 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		}
 	}
 	switch {
+	case c.continuous && c.groups && !c.inetWanted() && !c.unix && !c.sctp:
+		return groupsEvery(c, stdout, stderr) // -gc: as net-tools, the table again each interval
 	case c.continuous:
 		return watchSignals(ctx, c, stdout, stderr)
 	case c.summary:
@@ -377,6 +392,14 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 && c.programs {
 		warnDenied(stderr, snap.owners)
 	}
+	var gerr error
+	if c.groups {
+		l.memberships, gerr = l.readGroups(stderr)
+		if gerr != nil {
+			// net-tools stops after a table that failed.
+			c.unix, snap.scanUnix, snap.unix, c.noTable = false, nil, nil, nil
+		}
+	}
 	var werr error
 	switch {
 	case c.json:
@@ -395,7 +418,13 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if snap.scanErr != nil {
 		return snap.scanErr
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if gerr != nil {
+		return gerr
+	}
+	return c.compatFlags.after(stderr, l.reader.Has, c.listening, c.all)
 }
 
 // streams reports whether the listing is written while the tables are
@@ -715,7 +744,7 @@ func (c *config) title() string {
 func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	c := l.c
 	b := l.buf[:0]
-	if c.inetWanted() {
+	if c.inetWanted() || c.sctp {
 		l.prefetchNames(snap)
 		b = l.appendInetHeader(b, "")
 		for i, r := range snap.inet() {
@@ -728,6 +757,9 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 				b = b[:0]
 			}
 		}
+	}
+	if c.groups {
+		b = l.appendGroups(b, l.memberships)
 	}
 	if c.unix {
 		b = l.appendUnixHeader(b, "")
@@ -860,7 +892,7 @@ func appendTimer(b []byte, s *netstat.Socket) []byte {
 	case s.Timer == 0:
 		b = append(b, "off ("...)
 		secs = 0
-	case tcp && s.Timer <= 3:
+	case tcp && s.Timer <= netstat.TimerProbe:
 		b = append(b, s.Timer.String()...)
 		b = append(b, " ("...)
 	case !tcp && s.Timer <= 2:

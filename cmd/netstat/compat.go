@@ -1,0 +1,237 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// compatFlags are the net-tools 2.10 flags for what this netstat has no
+// table of, or that change nothing on Linux today. They are accepted and
+// print what net-tools prints: its message, or its empty table.
+type compatFlags struct {
+	version    bool // -V, --version: module version and VCS revision
+	groups     bool // -g, --groups: multicast memberships (groups.go)
+	masquerade bool // -M: ip_masquerade left Linux in 2.4
+	selinux    bool // -Z: SELinux contexts
+	sctp       bool // -S: SCTP endpoints and associations
+	cache      bool // -C: with -r, the routing cache instead of the FIB
+	symbolic   bool // -N
+	// l2cap and rfcomm (-2, -f) are Bluetooth's sockets; tcpip is a
+	// long option net-tools lists and then rejects as out of range.
+	l2cap, rfcomm, tcpip bool
+	// noTable holds the address families named (-A, --<af>) whose
+	// sockets net-tools reads from a /proc table this netstat does not
+	// read: ipx, ax25, x25, netrom, rose, bluetooth.
+	noTable map[string]bool
+	// groups4 and groups6 say which of igmp and igmp6 -g shows: both,
+	// unless -4 or -6 (or -A) named one family.
+	groups4, groups6 bool
+}
+
+// afAliases maps the names net-tools' -A (and --<af>) takes to its
+// family names (lib/af.c, aftrans).
+var afAliases = map[string]string{
+	"ax25": "ax25", "ip": "inet", "ip6": "inet6", "ipx": "ipx", "rose": "rose",
+	"appletalk": "ddp", "netrom": "netrom", "inet": "inet", "inet6": "inet6",
+	"ddp": "ddp", "unix": "unix", "tcpip": "inet", "econet": "ec", "x25": "x25",
+	"ash": "ash", "bluetooth": "bluetooth",
+}
+
+// afLongOptions are the families net-tools takes as --<af> (besides
+// --inet, --inet6 and --unix, which are flags of their own here).
+var afLongOptions = []string{"ax25", "x25", "ip", "ipx", "appletalk", "netrom", "ddp", "rose", "bluetooth"}
+
+// noTableOrder is the order in which net-tools tries the families it
+// reads and we do not; the first that fails ends its run, so only its
+// message is printed.
+// tables are the proc/net files net-tools reads them from.
+var noTableOrder = []struct {
+	af, feature string
+	tables      []string
+}{
+	{"ipx", "AF IPX", []string{"ipx/socket", "ipx"}}, {"ax25", "AF AX25", []string{"ax25"}},
+	{"x25", "AF X25", []string{"x25"}}, {"netrom", "AF NETROM", []string{"nr"}}, {"rose", "AF ROSE", []string{"rose"}},
+}
+
+func (cf *compatFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVarP(&cf.version, "version", "V", false, "")
+	fs.BoolVarP(&cf.groups, "groups", "g", false, "")
+	fs.BoolVarP(&cf.masquerade, "masquerade", "M", false, "")
+	fs.BoolVarP(&cf.selinux, "context", "Z", false, "")
+	fs.BoolVarP(&cf.sctp, "sctp", "S", false, "")
+	fs.BoolVarP(&cf.cache, "cache", "C", false, "")
+	// -F asks for the FIB, the default. -N (resolve hardware names)
+	// changes nothing but -r, which it makes numeric: net-tools' route
+	// printers take any bit of its flag word for "numeric".
+	fs.BoolVarP(&cf.symbolic, "symbolic", "N", false, "")
+	fs.BoolP("fib", "F", false, "")
+	fs.BoolP("debug", "d", false, "") // net-tools' -d: no effect
+	fs.BoolVarP(&cf.l2cap, "l2cap", "2", false, "")
+	fs.BoolVarP(&cf.rfcomm, "rfcomm", "f", false, "")
+	fs.BoolVar(&cf.tcpip, "tcpip", false, "")
+	for _, af := range afLongOptions {
+		fs.Bool(af, false, "")
+	}
+}
+
+// family takes one name given to -A or --<af>: it returns the family
+// name to record, and false for a name net-tools does not know.
+func (cf *compatFlags) family(name string) (string, bool) {
+	af, ok := afAliases[name]
+	if !ok {
+		return name, false
+	}
+	switch af {
+	case "ipx", "ax25", "x25", "netrom", "rose", "bluetooth":
+		if cf.noTable == nil {
+			cf.noTable = map[string]bool{}
+		}
+		cf.noTable[af] = true
+	}
+	return af, true
+}
+
+// check refuses what -g has no form of: it is a table of the host's own
+// namespace, like net-tools'.
+func (cf *compatFlags) check(c *config) error {
+	if cf.l2cap || cf.rfcomm {
+		cf.family("bluetooth")
+	}
+	if cf.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()) {
+		return usageError{"-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"}
+	}
+	return nil
+}
+
+// named reports whether the command line names a kind of socket of
+// ours (net-tools' flag_arg): then only the named kinds are listed.
+func (cf *compatFlags) named() bool {
+	return cf.groups || cf.sctp || len(cf.noTable) > 0
+}
+
+// run handles the flags that end the run before any table is read. done
+// reports whether it did.
+// has reports whether the kernel has a proc/net table; selinux whether
+// SELinux is enabled.
+func (cf *compatFlags) run(stdout, stderr io.Writer, has func(string) bool, selinux bool) (done bool, err error) {
+	if cf.tcpip {
+		// net-tools' --tcpip is past the end of its family options.
+		fmt.Fprintln(stderr, "netstat.c: Internal Error `longopts 1 range'.")
+	}
+	switch {
+	case cf.version:
+		_, err := io.WriteString(stdout, versionText(debug.ReadBuildInfo()))
+		return true, err
+	case cf.selinux:
+		// net-tools without SELinux says this and exits 1; with it,
+		// it lists contexts, which are not read here.
+		if selinux {
+			fmt.Fprintln(stderr, "netstat: SELinux contexts (-Z) are not listed by this netstat.")
+		} else {
+			fmt.Fprintln(stderr, "SELinux is not enabled on this machine.")
+		}
+		return true, exitError{1}
+	case cf.masquerade:
+		// Linux 2.4 replaced ip_masquerade with netfilter's conntrack.
+		if has("ip_masquerade") {
+			fmt.Fprintln(stderr, "netstat: proc/net/ip_masquerade exists, but this netstat does not list masqueraded connections.")
+		} else {
+			fmt.Fprintln(stderr, "netstat: no support for `ip_masquerade' on this system.")
+		}
+		return true, exitError{1}
+	}
+	return false, nil
+}
+
+// after prints, once the listing is written, net-tools' message for the
+// first table named that it would have read and we do not (SCTP's, then
+// the families'), and returns the exit status it calls for. has reports
+// whether the kernel has a proc/net table.
+func (cf *compatFlags) after(stderr io.Writer, has func(string) bool, listening, all bool) error {
+	if cf.sctp {
+		// net-tools reads the endpoints for -l or -a, the
+		// associations for -a or without -l.
+		var tables []string
+		if all || listening {
+			tables = append(tables, "sctp/eps")
+		}
+		if all || !listening {
+			tables = append(tables, "sctp/assocs")
+		}
+		unlisted(stderr, has, "AF INET (sctp)", tables...)
+		return exitError{1}
+	}
+	for _, f := range noTableOrder {
+		if cf.noTable[f.af] {
+			unlisted(stderr, has, f.feature, f.tables...)
+			return exitError{1}
+		}
+	}
+	if cf.noTable["bluetooth"] {
+		fmt.Fprint(stderr, "netstat: feature `AF BLUETOOTH' not supported.\n"+
+			"Please recompile `net-tools' with newer kernel source or full configuration.\n")
+		return exitError{1}
+	}
+	return nil
+}
+
+// versionText is -V's output: the module's version and the VCS revision
+// it was built from, as the Go toolchain recorded them.
+func versionText(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
+		return "netstat (procnet): no build information\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "netstat (procnet) %s %s\n", bi.Main.Path, bi.Main.Version)
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		fmt.Fprintf(&b, "revision %s", rev)
+		if t := settings["vcs.time"]; t != "" {
+			fmt.Fprintf(&b, " (%s)", t)
+		}
+		if settings["vcs.modified"] == "true" {
+			b.WriteString(" with local changes")
+		}
+		b.WriteByte('\n')
+	} else {
+		b.WriteString("revision unknown (built without VCS information)\n")
+	}
+	fmt.Fprintf(&b, "built with %s\n", bi.GoVersion)
+	return b.String()
+}
+
+// appendCache4 writes `netstat -rC` for IPv4: net-tools prints the rows
+// of proc/net/rt_cache under this header, and the kernel has printed no
+// row there since Linux 3.6 removed the IPv4 routing cache (the file
+// holds its header line alone).
+func appendCache4(b []byte, extend int) []byte {
+	b = append(b, "Kernel IP routing cache\n"...)
+	const head = "Source          Destination     Gateway         "
+	switch extend {
+	case 0:
+		return append(b, head+"Flags   MSS Window  irtt Iface\n"...)
+	case 1:
+		return append(b, head+"Flags Metric Ref    Use Iface\n"...)
+	}
+	return append(b, head+"Flags Metric Ref    Use Iface    MSS   Window irtt  TOS HHRef HHUptod     SpecDst\n"...)
+}
+
+// unlisted says that sockets of feature, which net-tools reads from one
+// of tables, are not listed: in net-tools' words when the kernel has no
+// such table, in ours when it has one (net-tools would list its rows).
+func unlisted(stderr io.Writer, has func(string) bool, feature string, tables ...string) {
+	for _, t := range tables {
+		if has(t) {
+			fmt.Fprintf(stderr, "netstat: proc/net/%s exists, but this netstat does not list `%s' sockets.\n", t, feature)
+			return
+		}
+	}
+	fmt.Fprintf(stderr, "netstat: no support for `%s' on this system.\n", feature)
+}
