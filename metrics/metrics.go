@@ -24,6 +24,9 @@
 //	                                             (with AllNetns also netns,
 //	                                             container)
 //	procnet_other_listening_sockets              gauge: every other listener
+//	procnet_denied_processes                     gauge: processes whose fds
+//	                                             could not be read (a non-root
+//	                                             caller's view of others)
 //	procnet_scrape_duration_seconds              gauge: the last scrape's time
 //	procnet_scrape_errors_total                  counter: tables that could not
 //	                                             be read and bad rows, summed
@@ -63,10 +66,10 @@
 //	procnet_program_sockets          (MaxPrograms + 1) × S
 //	procnet_netns_sockets            (MaxNamespaces + 1) × S, with AllNetns
 //	procnet_listener_info            MaxListeners
-//	procnet_other_listening_sockets, procnet_scrape_*   3
+//	procnet_other_listening_sockets, _denied_processes, _scrape_*   4
 //
 // which with the defaults (50 programs, 50 namespaces, 100 listeners) is
-// 171 + 969 + 969 + 100 + 3 = 2212 series, whatever the host holds; a
+// 171 + 969 + 969 + 100 + 4 = 2213 series, whatever the host holds; a
 // typical host shows a few dozen. Over time, a label changes only when a
 // program of another name, a namespace or a listener on a listed port
 // appears: ephemeral ports, PIDs and restarts add nothing.
@@ -112,6 +115,9 @@ type Options struct {
 	// Root is the directory holding proc/: "" or "/" for the live system,
 	// a fixture tree or a container's root otherwise.
 	Root string
+	// PID, when positive (and AllNetns unset), reads the tables of that
+	// process's network namespace instead of the reader's own.
+	PID int
 	// Filter narrows the Internet sockets counted (tables, states,
 	// ports); the zero Filter counts them all.
 	Filter netstat.Filter
@@ -160,6 +166,7 @@ type Collector struct {
 	ports [65536 / 64]uint64 // ListenerPorts as a bit set
 
 	sockets, programs, netns, listener, otherListening *prometheus.Desc
+	denied                                             *prometheus.Desc
 	duration, errors                                   *prometheus.Desc
 
 	mu     sync.Mutex
@@ -209,6 +216,8 @@ func New(opts Options) *Collector {
 	c.otherListening = prometheus.NewDesc("procnet_other_listening_sockets",
 		"Listening TCP sockets and bound unconnected UDP sockets without a series in procnet_listener_info (ports not listed, or beyond the bound).",
 		nil, nil)
+	c.denied = prometheus.NewDesc("procnet_denied_processes",
+		"Processes whose open files could not be read for lack of permission: their sockets count under program=\"\".", nil, nil)
 	c.duration = prometheus.NewDesc("procnet_scrape_duration_seconds",
 		"Time the last scrape took to read and count the sockets.", nil, nil)
 	c.errors = prometheus.NewDesc("procnet_scrape_errors_total",
@@ -221,6 +230,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.sockets
 	if !c.opts.NoOwners {
 		ch <- c.programs
+		ch <- c.denied
 	}
 	if c.opts.AllNetns {
 		ch <- c.netns
@@ -383,6 +393,7 @@ type tally struct {
 	byPID   map[int]int32 // -1: a process with no name
 	unowned [nSlots]uint64
 	shared  []shared
+	denied  int
 
 	spaces []group
 
@@ -448,6 +459,7 @@ func (t *tally) count(c *Collector, s *scan) {
 	t.protos = o.Filter.Protos
 	t.unix = !o.NoUnix
 	if s.procs != nil {
+		t.denied = s.procs.Denied
 		t.byName = map[string]int32{}
 		t.byPID = map[int]int32{}
 	}
@@ -554,6 +566,7 @@ func (t *tally) send(c *Collector, ch chan<- prometheus.Metric) {
 	}
 
 	if t.byName != nil {
+		gauge(c.denied, uint64(t.denied))
 		other := t.unowned
 		folded := foldGroups(t.progs, o.MaxPrograms)
 		for i := range t.progs {

@@ -21,7 +21,8 @@ import (
 // scrape's duration).
 var families = []string{
 	"procnet_sockets", "procnet_program_sockets", "procnet_netns_sockets",
-	"procnet_listener_info", "procnet_other_listening_sockets", "procnet_scrape_errors_total",
+	"procnet_listener_info", "procnet_other_listening_sockets", "procnet_denied_processes",
+	"procnet_scrape_errors_total",
 }
 
 // golden compares what c collects with testdata/name (rewritten by
@@ -208,6 +209,7 @@ func bound(o Options) int {
 	c := New(o)
 	n := 9*nStateValues + c.opts.MaxListeners + 3
 	if !o.NoOwners {
+		n++ // procnet_denied_processes
 		n += (c.opts.MaxPrograms + 1) * nStateValues
 	}
 	if o.AllNetns {

@@ -42,6 +42,7 @@ func read(r *netstat.Reader, o *Options, report func(error)) *scan {
 	r.Root, r.PID, r.NoRetransmits = o.Root, 0, true
 	popts := procmap.Options{Root: o.Root, Cmdline: o.Cmdline}
 	if !o.AllNetns {
+		r.PID = o.PID
 		sp := space{}
 		s := &scan{}
 		if o.NoOwners {

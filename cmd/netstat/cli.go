@@ -87,7 +87,11 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --netns PID              sockets of the network namespace of process PID
         --capture DIR            also write the files read to DIR, a fixture for --root DIR
         --format FMT             table (default), json, csv or prometheus (text exposition)
-        --per-process            with --format prometheus: socket counts per process
+        --per-process            (accepted; per-program series are always in the metrics)
+        --listen ADDR            serve the metrics at http://ADDR/metrics until SIGTERM
+        --textfile PATH          write the metrics to PATH atomically (node_exporter)
+        --listener-ports LIST    listeners with series of their own (1-1023; "none")
+        --max-programs N, --max-netns N, --max-listeners N   series bounds (50, 50, 100)
 `
 
 // config is a parsed command line.
@@ -107,6 +111,7 @@ type config struct {
 	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
+	metricsFlags                      // --listen, --textfile, --listener-ports, --max-* (prometheus.go)
 	// families are the address families named (-4, -6, -x, --inet,
 	// --inet6, --unix, -A), in command-line order, repeats kept: net-tools'
 	// afname list, which orders the tables of -r and picks the counters of
@@ -172,6 +177,7 @@ func parse(args []string) (*config, error) {
 	fs.DurationVar(&c.dnsTimeout, "dns-timeout", time.Second, "")
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
+	c.metricsFlags.register(fs)
 
 	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
 		if err := fs.Set(f.Name, v); err != nil {
@@ -259,6 +265,9 @@ func parse(args []string) (*config, error) {
 	}
 	if c.rate && !c.interfaces {
 		return nil, usageError{"--rate goes with -i"}
+	}
+	if err := c.metricsFlags.check(fs, c); err != nil {
+		return nil, err
 	}
 	if err := c.beyondFlags.check(fs, c); err != nil {
 		return nil, err
