@@ -54,9 +54,9 @@
 // at each scrape: those with the most sockets, ties broken by name.
 //
 // Program names are read from the system (any local user chooses comm
-// and argv[0]) and pass through internal/escape, procnet's one escaping rule, before
-// they become label values: control characters, bidi overrides and
-// invalid UTF-8 arrive as \xNN, \uNNNN text.
+// and argv[0]) and pass through internal/escape, procnet's one escaping
+// rule, before they become label values: control characters, bidi
+// overrides and invalid UTF-8 arrive as \xNN, \uNNNN text.
 //
 // # Series bound
 //
@@ -69,10 +69,11 @@
 //	procnet_other_listening_sockets, _denied_processes, _scrape_*   4
 //
 // which with the defaults (50 programs, 50 namespaces, 100 listeners) is
-// 171 + 969 + 969 + 100 + 4 = 2213 series, whatever the host holds; a
-// typical host shows a few dozen. Over time, a label changes only when a
-// program of another name, a namespace or a listener on a listed port
-// appears: ephemeral ports, PIDs and restarts add nothing.
+// 171 + 969 + 969 + 100 + 4 = 2213 series (1244 without AllNetns),
+// whatever the host holds; a typical host shows a few dozen. Over time,
+// a label changes only when a program of another name, a namespace or a
+// listener on a listed port appears: ephemeral ports, PIDs and restarts
+// add nothing.
 //
 // # Cost
 //
