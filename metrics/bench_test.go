@@ -10,17 +10,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// syntheticScan is n TCP sockets over procs processes of procs/4
+// syntheticScan is n TCP sockets (with the owner map) over procs processes of procs/4
 // programs, a listener per process, the rest ESTABLISHED; every 100th
 // socket is shared by two processes.
-func syntheticScan(n, procs int) *scan {
+func syntheticScan(n, procs int) ([]netstat.Owned, *procmap.Map) {
 	m := &procmap.Map{Owners: map[uint64][]procmap.Owner{}, Procs: map[int]*procmap.Process{}}
 	for p := range procs {
 		m.Procs[1000+p] = &procmap.Process{PID: 1000 + p, Comm: "prog-" + strconv.Itoa(p%(procs/4+1))}
 	}
-	sp := space{inet: make([]netstat.Owned, n)}
+	rows := make([]netstat.Owned, n)
 	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	for i := range sp.inet {
+	for i := range rows {
 		st := netstat.Established
 		if i < procs {
 			st = netstat.Listen
@@ -29,19 +29,19 @@ func syntheticScan(n, procs int) *scan {
 		if i%100 == 0 {
 			owners = append(owners, procmap.Owner{PID: 1000 + (i+1)%procs, FD: 3})
 		}
-		sp.inet[i] = netstat.Owned{
+		rows[i] = netstat.Owned{
 			Socket: netstat.Socket{Proto: netstat.TCP, State: st, Inode: uint64(i + 1),
 				Local: netip.AddrPortFrom(lo, uint16(1024+i%60000)), Remote: netip.AddrPortFrom(lo, 80)},
 			Owners: owners,
 		}
 	}
-	return &scan{spaces: []space{sp}, procs: m}
+	return rows, m
 }
 
 // BenchmarkCount is the collector's own cost per scrape beyond reading:
 // counting 1M sockets held by 200 processes and making the metrics.
 func BenchmarkCount(b *testing.B) {
-	s := syntheticScan(1_000_000, 200)
+	rows, m := syntheticScan(1_000_000, 200)
 	c := New(Options{})
 	ch := make(chan prometheus.Metric, 4096)
 	done := make(chan int)
@@ -54,9 +54,14 @@ func BenchmarkCount(b *testing.B) {
 	}()
 	b.ReportAllocs()
 	for b.Loop() {
-		var t tally
-		t.count(c, s)
-		t.send(c, ch)
+		t := tally{c: c}
+		t.owners(m)
+		t.begin(nil)
+		for i := range rows {
+			t.inet(&rows[i].Socket, rows[i].Owners)
+		}
+		t.end(true)
+		t.send(ch)
 	}
 	close(ch)
 	<-done

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,7 +31,19 @@ import (
 func main() {
 	churn := flag.Int("churn", 0, "open and close this many ephemeral listeners between scrapes")
 	allNetns := flag.Bool("all-netns", false, "read every network namespace")
+	memprofile := flag.String("memprofile", "", "write a heap profile (all allocations) of one scrape to this file")
 	flag.Parse()
+	if *memprofile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			f, err := os.Create(*memprofile)
+			if err != nil {
+				fail(err)
+			}
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}()
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics.New(metrics.Options{AllNetns: *allNetns}))
@@ -46,6 +60,9 @@ func main() {
 		elapsed := time.Since(start)
 		fmt.Printf("exposition_bytes=%d\n", b.Len())
 		fmt.Printf("sockets=%d series=%d seconds=%.3f\n", tcpSockets(mfs), len(series(mfs)), elapsed.Seconds())
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Printf("heap_allocated_bytes=%d heap_sys_bytes=%d\n", ms.TotalAlloc, ms.HeapSys)
 		return
 	}
 
