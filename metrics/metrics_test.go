@@ -292,3 +292,19 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestConcurrentCollect: concurrent scrapes of one Collector (promhttp
+// serves them in parallel) give the same series; run it with -race.
+func TestConcurrentCollect(t *testing.T) {
+	c := New(Options{Root: fixture.Root(t, "testdata/host.txtar")})
+	want := testutil.CollectAndCount(c)
+	done := make(chan int)
+	for range 4 {
+		go func() { done <- testutil.CollectAndCount(c) }()
+	}
+	for range 4 {
+		if got := <-done; got != want {
+			t.Errorf("concurrent scrape: %d series, want %d", got, want)
+		}
+	}
+}
