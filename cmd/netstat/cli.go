@@ -91,7 +91,9 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --listen ADDR            serve the metrics at http://ADDR/metrics until SIGTERM
         --textfile PATH          write the metrics to PATH atomically (node_exporter)
         --listener-ports LIST    listeners with series of their own (1-1023; "none")
-        --max-programs N, --max-netns N, --max-listeners N   series bounds (50, 50, 100)
+        --max-programs N         programs with metric series of their own (50)
+        --max-netns N            namespaces with metric series of their own (50)
+        --max-listeners N        listeners with metric series of their own (100)
 `
 
 // config is a parsed command line.
