@@ -308,3 +308,34 @@ func TestConcurrentCollect(t *testing.T) {
 		}
 	}
 }
+
+// TestScrapeErrors: a bad row is reported, counted in
+// procnet_scrape_errors_total over every scrape, and the rows around it
+// are still counted.
+func TestScrapeErrors(t *testing.T) {
+	root := t.TempDir()
+	ar := txtar.Parse([]byte(`-- proc/net/tcp --
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 100 1 0000000000000000 100 0 0 10 0
+   1: garbage
+   2: 0100007F:9C40 0100007F:0016 01 00000000:00000000 00:00000000 00000000     0        0 101 1 0000000000000000 100 0 0 10 0
+`))
+	if err := fixture.Write(root, ar); err != nil {
+		t.Fatal(err)
+	}
+	var reported []string
+	c := New(Options{Root: root, NoOwners: true, OnError: func(err error) { reported = append(reported, err.Error()) }})
+	collect(t, c)
+	fams := collect(t, c)
+	if v, _ := value(fams, "procnet_scrape_errors_total"); v != 2 {
+		t.Errorf("procnet_scrape_errors_total = %v after two scrapes, want 2", v)
+	}
+	if len(reported) != 2 || !strings.HasPrefix(reported[0], "proc/net/tcp:3:") {
+		t.Errorf("reported %q", reported)
+	}
+	for _, st := range []string{"LISTEN", "ESTABLISHED"} {
+		if v, _ := value(fams, "procnet_sockets", "proto=tcp", "state="+st); v != 1 {
+			t.Errorf("tcp %s = %v, want 1", st, v)
+		}
+	}
+}
