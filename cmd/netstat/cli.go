@@ -95,7 +95,13 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --netns PID              sockets of the network namespace of process PID
         --capture DIR            also write the files read to DIR, a fixture for --root DIR
         --format FMT             table (default), json, csv or prometheus (text exposition)
-        --per-process            with --format prometheus: socket counts per process
+        --per-process            (accepted; per-program series are always in the metrics)
+        --listen ADDR            serve the metrics at http://ADDR/metrics until SIGTERM
+        --textfile PATH          write the metrics to PATH atomically (node_exporter)
+        --listener-ports LIST    listeners with series of their own (1-1023; "none")
+        --max-programs N         programs with metric series of their own (50)
+        --max-netns N            namespaces with metric series of their own (50)
+        --max-listeners N        listeners with metric series of their own (100)
         --quiet                  no notes on stderr (owners or namespaces not readable); errors still
 `
 
@@ -117,6 +123,7 @@ type config struct {
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
 	compatFlags                       // -V, -g, -M, -Z, -S, -N, -F, --<af> (compat.go)
+	metricsFlags                      // --listen, --textfile, --listener-ports, --max-* (prometheus.go)
 	// families are the address families named (-4, -6, -x, --inet,
 	// --inet6, --unix, -A), in command-line order, repeats kept: net-tools'
 	// afname list, which orders the tables of -r and picks the counters of
@@ -186,6 +193,7 @@ func parse(args []string) (*config, error) {
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
 	c.compatFlags.register(fs)
+	c.metricsFlags.register(fs)
 
 	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
 		if err := fs.Set(f.Name, v); err != nil {
@@ -293,6 +301,9 @@ func parse(args []string) (*config, error) {
 	}
 	if c.rate && !c.interfaces {
 		return nil, usageError{"--rate goes with -i"}
+	}
+	if err := c.metricsFlags.check(fs, c); err != nil {
+		return nil, err
 	}
 	if err := c.beyondFlags.check(fs, c); err != nil {
 		return nil, err

@@ -349,9 +349,10 @@ func TestNetNSNonRoot(t *testing.T) {
 		t.Errorf("--quiet as nobody: %v, stderr %q", err, qerr.String())
 	}
 
-	// procnet_netns_info is one series per namespace, the same from run
-	// to run: as nobody the namespace was read through our own process,
-	// whose PID was a label.
+	// The namespace series are the same from run to run: as nobody the
+	// namespace was once read through our own process, whose PID was a
+	// label (of procnet_netns_info, now the netns and container labels of
+	// procnet_netns_sockets).
 	var runs [2]string
 	for i := range runs {
 		nb := exec.Command(bin, "--all-netns", "--format", "prometheus", "-tl")
@@ -361,12 +362,12 @@ func TestNetNSNonRoot(t *testing.T) {
 			t.Fatalf("--format prometheus as nobody: %v", err)
 		}
 		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "procnet_netns_info{") {
-				runs[i] += l + "\n"
+			if strings.HasPrefix(l, "procnet_netns_sockets{") {
+				runs[i] += l[:strings.LastIndexByte(l, ' ')] + "\n" // labels, not the count
 			}
 		}
 	}
 	if runs[0] == "" || runs[0] != runs[1] {
-		t.Errorf("procnet_netns_info differs between two runs:\n%s---\n%s", runs[0], runs[1])
+		t.Errorf("procnet_netns_sockets series differ between two runs:\n%s---\n%s", runs[0], runs[1])
 	}
 }

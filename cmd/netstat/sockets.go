@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -964,14 +963,4 @@ func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []b
 	b = append(b, ' ')
 	b = append(b, escape.String(u.Path)...)
 	return append(b, '\n')
-}
-
-// sortedPIDs lists the distinct PIDs of owners.
-func sortedPIDs(owners []procmap.Owner) []int {
-	var pids []int
-	for _, o := range owners {
-		pids = append(pids, o.PID)
-	}
-	slices.Sort(pids)
-	return slices.Compact(pids)
 }

@@ -1,0 +1,358 @@
+// Package metrics is a Prometheus collector of socket counts: by protocol
+// and state, per program, per network namespace, and the listeners on the
+// ports a user cares about. Every label set is bounded by Options, so
+// ephemeral listeners, restarted processes and new PIDs never add series.
+//
+//	c := metrics.New(metrics.Options{})
+//	prometheus.MustRegister(c)
+//	http.Handle("/metrics", promhttp.Handler())
+//
+// # Families
+//
+//	procnet_sockets{proto,state}                 gauge: sockets per table (tcp,
+//	                                             tcp6, udp, …, unix) and state;
+//	                                             every TCP state and UDP's
+//	                                             UNCONN/ESTABLISHED are there,
+//	                                             0 included
+//	procnet_program_sockets{program,state}       gauge: sockets each program
+//	                                             holds (comm, or argv[0] with
+//	                                             Options.Cmdline; not the PID)
+//	procnet_netns_sockets{netns,container,state} gauge, with AllNetns: sockets
+//	                                             per network namespace
+//	procnet_listener_info{proto,address,port,program} gauge 1: a listener on
+//	                                             one of Options.ListenerPorts
+//	                                             (with AllNetns also netns,
+//	                                             container)
+//	procnet_other_listening_sockets              gauge: every other listener
+//	procnet_denied_processes                     gauge: processes whose fds
+//	                                             could not be read (a non-root
+//	                                             caller's view of others)
+//	procnet_scrape_duration_seconds              gauge: the last scrape's time
+//	procnet_scrape_errors_total                  counter: tables that could not
+//	                                             be read and bad rows, summed
+//	                                             over scrapes
+//
+// The state label is the kernel's TCP state (ESTABLISHED … NEW_SYN_RECV);
+// for UDP, UDP-Lite and raw sockets UNCONN (unconnected) or ESTABLISHED
+// (connected); for unix sockets LISTEN, UNCONNECTED, CONNECTING,
+// CONNECTED, DISCONNECTING or FREE; UNKNOWN for a state with no name here.
+// A listener is a TCP socket in LISTEN, or a UDP (UDP-Lite) socket bound
+// to a port and connected to no peer.
+//
+// # Counting
+//
+// The rule the command's --summary shares: a socket counts once in each
+// group it belongs to. A socket held by several processes belongs to the
+// group of each distinct program among them, and never counts twice in
+// one group (a prefork server's shared listener is one LISTEN socket of
+// nginx). The groups beyond a bound are folded into one series with an
+// empty label (program="", netns="" container=""): it counts the sockets
+// that belong to at least one folded group, once each, and, in
+// procnet_program_sockets, the sockets no visible process holds
+// (TIME_WAIT, request sockets, other users' processes for a non-root
+// caller). Which programs and namespaces keep their own series is decided
+// at each scrape: those with the most sockets, ties broken by name.
+//
+// Program names are read from the system (any local user chooses comm
+// and argv[0]) and pass through internal/escape, procnet's one escaping
+// rule, before they become label values: control characters, bidi
+// overrides and invalid UTF-8 arrive as \xNN, \uNNNN text.
+//
+// # Series bound
+//
+// With S = 19 state values, the worst case of one scrape is
+//
+//	procnet_sockets                  9 × S        = 171
+//	procnet_program_sockets          (MaxPrograms + 1) × S
+//	procnet_netns_sockets            (MaxNamespaces + 1) × S, with AllNetns
+//	procnet_listener_info            MaxListeners
+//	procnet_other_listening_sockets, _denied_processes, _scrape_*   4
+//
+// which with the defaults (50 programs, 50 namespaces, 100 listeners) is
+// 171 + 969 + 969 + 100 + 4 = 2213 series (1244 without AllNetns),
+// whatever the host holds; a typical host shows a few dozen. Over time,
+// a label changes only when a program of another name, a namespace or a
+// listener on a listed port appears: ephemeral ports, PIDs and restarts
+// add nothing.
+//
+// # Cost
+//
+// One scrape reads the tables once (over netlink on the live system) and
+// walks the processes' fds once, as netstat -tunap does; counting adds a
+// slot increment per socket and a map look-up per owner. No per-socket
+// value is made beyond the library's rows.
+//
+// # Concurrency
+//
+// A Collector may be collected from several goroutines (concurrent
+// scrapes); scrapes run one at a time.
+package metrics
+
+import (
+	"sync"
+	"time"
+
+	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults of the Options bounds.
+const (
+	DefaultMaxPrograms   = 50
+	DefaultMaxNamespaces = 50
+	DefaultMaxListeners  = 100
+)
+
+// Options say what a Collector reads and bound its series. The zero
+// Options read the live system's own namespace, every Internet and unix
+// socket, with owners, and give the listeners on ports 1-1023 their own
+// series.
+type Options struct {
+	// Root is the directory holding proc/: "" or "/" for the live system,
+	// a fixture tree or a container's root otherwise.
+	Root string
+	// PID, when positive (and AllNetns unset), reads the tables of that
+	// process's network namespace instead of the reader's own.
+	PID int
+	// Filter narrows the Internet sockets counted (tables, states,
+	// ports); the zero Filter counts them all.
+	Filter netstat.Filter
+	// NoUnix leaves out unix sockets. They are left out too when Filter
+	// names states or ports.
+	NoUnix bool
+	// AllNetns reads every network namespace (those of the processes
+	// under Root): the counts are their sums, and procnet_netns_sockets
+	// and the listeners' netns, container labels tell them apart.
+	AllNetns bool
+	// NoOwners skips the walk of the processes' fds: no
+	// procnet_program_sockets, and listeners have no program label.
+	NoOwners bool
+	// Cmdline names programs by argv[0] (its base name when it starts
+	// with '/'), as netstat -p does, instead of by comm, the kernel's
+	// name of the executable (15 bytes). Daemons that rewrite argv to show
+	// their status (sshd, nginx, postgres) then give a series per status
+	// text, and argv, which may hold secrets, is read; comm is stable for
+	// a process's life and groups a daemon's processes under one name.
+	Cmdline bool
+	// ListenerPorts are the local ports whose listeners get a series of
+	// their own in procnet_listener_info. Nil means 1-1023 (the
+	// privileged ports); an empty, non-nil slice lists none.
+	ListenerPorts []uint16
+	// MaxListeners bounds procnet_listener_info (0: DefaultMaxListeners);
+	// the listeners beyond it, lowest ports first kept, are counted in
+	// procnet_other_listening_sockets.
+	MaxListeners int
+	// MaxPrograms bounds the programs with series of their own (0:
+	// DefaultMaxPrograms).
+	MaxPrograms int
+	// MaxNamespaces bounds the namespaces with series of their own (0:
+	// DefaultMaxNamespaces).
+	MaxNamespaces int
+	// OnError, when set, is called (from Collect) with each error of a
+	// scrape: a table that could not be read (*fs.PathError), a bad row
+	// (*netstat.ParseError). Each is also counted in
+	// procnet_scrape_errors_total.
+	OnError func(error)
+}
+
+// Collector is a prometheus.Collector of socket counts. Its metrics are
+// made afresh at each Collect, from one read of the system.
+type Collector struct {
+	opts  Options
+	ports [65536 / 64]uint64 // ListenerPorts as a bit set
+
+	sockets, programs, netns, listener, otherListening *prometheus.Desc
+	denied                                             *prometheus.Desc
+	duration, errors                                   *prometheus.Desc
+
+	mu     sync.Mutex
+	reader netstat.Reader // kept for its buffers between scrapes
+	errs   uint64         // errors over every scrape
+}
+
+// New returns a Collector reading as opts say.
+func New(opts Options) *Collector {
+	if opts.MaxPrograms <= 0 {
+		opts.MaxPrograms = DefaultMaxPrograms
+	}
+	if opts.MaxNamespaces <= 0 {
+		opts.MaxNamespaces = DefaultMaxNamespaces
+	}
+	if opts.MaxListeners <= 0 {
+		opts.MaxListeners = DefaultMaxListeners
+	}
+	c := &Collector{opts: opts}
+	if opts.ListenerPorts == nil {
+		for p := 1; p < 1024; p++ {
+			c.ports[p/64] |= 1 << (p % 64)
+		}
+	}
+	for _, p := range opts.ListenerPorts {
+		c.ports[p/64] |= 1 << (p % 64)
+	}
+	c.sockets = prometheus.NewDesc("procnet_sockets",
+		"Sockets by protocol (the table under /proc/net, or unix) and state.",
+		[]string{"proto", "state"}, nil)
+	c.programs = prometheus.NewDesc("procnet_program_sockets",
+		"Sockets held by each program (its comm, or argv[0]), by state; a shared socket counts once for each program holding it. program=\"\" counts the sockets of the programs beyond the bound and those no visible process holds.",
+		[]string{"program", "state"}, nil)
+	c.netns = prometheus.NewDesc("procnet_netns_sockets",
+		"Sockets by network namespace (inode) and state, with the container that runs there; netns=\"\" counts the namespaces beyond the bound.",
+		[]string{"netns", "container", "state"}, nil)
+	ll := []string{"proto", "address", "port"}
+	if !opts.NoOwners {
+		ll = append(ll, "program")
+	}
+	if opts.AllNetns {
+		ll = append(ll, "netns", "container")
+	}
+	c.listener = prometheus.NewDesc("procnet_listener_info",
+		"A listening TCP socket or bound unconnected UDP socket on one of the listed ports, with the program holding it.",
+		ll, nil)
+	c.otherListening = prometheus.NewDesc("procnet_other_listening_sockets",
+		"Listening TCP sockets and bound unconnected UDP sockets without a series in procnet_listener_info (ports not listed, or beyond the bound).",
+		nil, nil)
+	c.denied = prometheus.NewDesc("procnet_denied_processes",
+		"Processes whose open files could not be read for lack of permission: their sockets count under program=\"\".", nil, nil)
+	c.duration = prometheus.NewDesc("procnet_scrape_duration_seconds",
+		"Time the last scrape took to read and count the sockets.", nil, nil)
+	c.errors = prometheus.NewDesc("procnet_scrape_errors_total",
+		"Socket tables that could not be read and bad rows, over every scrape.", nil, nil)
+	return c
+}
+
+// Describe sends the descriptors of every family the Collector may send.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.sockets
+	if !c.opts.NoOwners {
+		ch <- c.programs
+		ch <- c.denied
+	}
+	if c.opts.AllNetns {
+		ch <- c.netns
+	}
+	ch <- c.listener
+	ch <- c.otherListening
+	ch <- c.duration
+	ch <- c.errors
+}
+
+// Collect reads the sockets once and sends the metrics.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	start := time.Now()
+	report := func(err error) {
+		c.errs++
+		if c.opts.OnError != nil {
+			c.opts.OnError(err)
+		}
+	}
+	t := tally{c: c}
+	read(&c.reader, &c.opts, report, &t)
+	t.send(ch)
+	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, time.Since(start).Seconds())
+	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(c.errs))
+}
+
+// The state slots: TCP states by number (1-12), then the others.
+const (
+	slotUnknown = iota + int(netstat.NewSynRecv) + 1
+	slotUnconn
+	slotUnixUnconnected
+	slotUnixConnecting
+	slotUnixConnected
+	slotUnixDisconnecting
+	slotUnixFree
+	nSlots // slot 0 is never counted: 19 state values
+)
+
+var slotNames = func() [nSlots]string {
+	var n [nSlots]string
+	for s := netstat.Established; s <= netstat.NewSynRecv; s++ {
+		n[s] = s.String()
+	}
+	n[0] = "UNKNOWN"
+	n[slotUnknown] = "UNKNOWN"
+	n[slotUnconn] = "UNCONN"
+	n[slotUnixUnconnected] = netstat.Unconnected.String()
+	n[slotUnixConnecting] = netstat.Connecting.String()
+	n[slotUnixConnected] = netstat.Connected.String()
+	n[slotUnixDisconnecting] = netstat.Disconnecting.String()
+	n[slotUnixFree] = netstat.Free.String()
+	return n
+}()
+
+// inetSlot is the state slot of an Internet socket.
+func inetSlot(s *netstat.Socket) int {
+	switch {
+	case !s.Proto.IsTCP() && s.State == netstat.Close:
+		return slotUnconn
+	case s.State >= netstat.Established && s.State <= netstat.NewSynRecv:
+		return int(s.State)
+	}
+	return slotUnknown
+}
+
+// unixSlot is the state slot of a unix socket: LISTEN for a listener.
+func unixSlot(u *netstat.UnixSocket) int {
+	if u.Listening() {
+		return int(netstat.Listen)
+	}
+	switch u.State {
+	case netstat.Free:
+		return slotUnixFree
+	case netstat.Unconnected:
+		return slotUnixUnconnected
+	case netstat.Connecting:
+		return slotUnixConnecting
+	case netstat.Connected:
+		return slotUnixConnected
+	case netstat.Disconnecting:
+		return slotUnixDisconnecting
+	}
+	return slotUnknown
+}
+
+// isListener reports a TCP listener, or a UDP (UDP-Lite) socket bound to a
+// port and connected to no peer.
+func isListener(s *netstat.Socket) bool {
+	switch s.Proto {
+	case netstat.TCP, netstat.TCP6:
+		return s.State == netstat.Listen
+	case netstat.UDP, netstat.UDP6, netstat.UDPLite, netstat.UDPLite6:
+		return s.State == netstat.Close && s.Local.Port() != 0 && s.Remote.Addr().IsUnspecified()
+	}
+	return false
+}
+
+// programName is the program a process is counted under: comm, or with
+// Options.Cmdline argv[0] (its base name when it starts with '/'; comm
+// when argv is empty), escaped by procnet's one rule. It is "" for a nil
+// process.
+func programName(p *procmap.Process) string {
+	if p == nil {
+		return ""
+	}
+	name := p.Comm
+	if len(p.Cmdline) > 0 && p.Cmdline[0] != "" {
+		name = p.Cmdline[0]
+		if name[0] == '/' {
+			name = name[lastSlash(name)+1:]
+		}
+	}
+	return escape.String(name)
+}
+
+func lastSlash(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '/' {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Collector) listed(port uint16) bool { return c.ports[port/64]&(1<<(port%64)) != 0 }
