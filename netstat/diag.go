@@ -98,9 +98,16 @@ const (
 	// TCP_BOUND_INACTIVE, asks for bound sockets proc/net/tcp never shows.
 	tcpStateMask = 1<<13 - 2
 
-	// tcp_info offsets: tcpi_retransmits and tcpi_probes.
-	tcpiRetransmits = 2
-	tcpiProbes      = 3
+	// tcp_info offsets (include/uapi/linux/tcp.h): tcpi_retransmits,
+	// tcpi_probes, and the traffic counters, which are there since Linux
+	// 4.1 (bytes_received, segs_out, segs_in) and 4.19 (bytes_sent).
+	tcpiRetransmits   = 2
+	tcpiProbes        = 3
+	tcpiBytesReceived = 128
+	tcpiSegsOut       = 136
+	tcpiSegsIn        = 140
+	tcpiBytesSent     = 200
+	tcpiTrafficEnd    = tcpiBytesSent + 8
 
 	diagBufSize = 64 << 10 // the kernel sends dump datagrams of at most 32 KiB
 )
@@ -195,7 +202,7 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 	}
 	var ext uint8
 	if p.IsTCP() {
-		if !r.NoRetransmits {
+		if !r.NoRetransmits || r.Traffic {
 			ext = 1 << (inetDiagInfo - 1) // icsk_retransmits, icsk_probes_out
 		}
 	} else {
@@ -245,6 +252,11 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 		}
 		if s.Inode != 0 && !r.seen.add(s.Inode) {
 			continue
+		}
+		if !r.Traffic {
+			s.Traffic = Traffic{}
+		} else if r.NoRetransmits {
+			s.Retransmits, s.Timeout = 0, 0 // tcp_info came for Traffic
 		}
 		yielded = true
 		if !yield(s, nil) {
@@ -480,6 +492,15 @@ func parseDiag(s *Socket, p Proto, b []byte) (request bool, err error) {
 			}
 			s.Retransmits = uint32(info[tcpiRetransmits])
 			s.Timeout = uint32(info[tcpiProbes])
+			if len(info) >= tcpiTrafficEnd {
+				s.Traffic = Traffic{
+					BytesSent:     ne.Uint64(info[tcpiBytesSent:]),
+					BytesReceived: ne.Uint64(info[tcpiBytesReceived:]),
+					SegsOut:       ne.Uint32(info[tcpiSegsOut:]),
+					SegsIn:        ne.Uint32(info[tcpiSegsIn:]),
+					Known:         true,
+				}
+			}
 		}
 		if state == Listen {
 			// idiag_wqueue is the maximum backlog; proc prints

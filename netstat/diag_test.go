@@ -685,14 +685,15 @@ func TestParseDiag(t *testing.T) {
 		m: diagMsg{family: unix.AF_INET, state: 10, sport: 8080, src: lo4, dst: netip.IPv4Unspecified(),
 			rq: 3, wq: 4096, uid: 1000, inode: 4242, attrs: [][2][]byte{tcpInfo(0, 0)}},
 		want: Socket{Proto: TCP, Local: ap(lo4, 8080), Remote: ap(netip.IPv4Unspecified(), 0), State: Listen,
-			RxQueue: 3, UID: 1000, Inode: 4242},
+			RxQueue: 3, UID: 1000, Inode: 4242, Traffic: Traffic{Known: true}},
 	}, {
 		name: "established: counters from tcp_info, timer in 1/100 s",
 		p:    TCP6,
 		m: diagMsg{family: unix.AF_INET6, state: 1, timer: 4, retrans: 7, sport: 443, dport: 50000, src: mapped, dst: mapped,
 			expires: 1234, rq: 5, wq: 6, uid: 33, inode: 1 << 31, attrs: [][2][]byte{tcpInfo(2, 7)}},
 		want: Socket{Proto: TCP6, Local: ap(mapped, 443), Remote: ap(mapped, 50000), State: Established,
-			TxQueue: 6, RxQueue: 5, Timer: TimerProbe, TimerTicks: 123, Retransmits: 2, Timeout: 7, UID: 33, Inode: 1 << 31},
+			TxQueue: 6, RxQueue: 5, Timer: TimerProbe, TimerTicks: 123, Retransmits: 2, Timeout: 7, UID: 33, Inode: 1 << 31,
+			Traffic: Traffic{Known: true}},
 	}, {
 		name: "request socket: num_retrans, owner looked up",
 		p:    TCP,
