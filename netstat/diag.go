@@ -702,3 +702,14 @@ func appendGroup(b []byte, base, size int, ports []uint16, code uint8) []byte {
 	}
 	return b
 }
+
+// ParseDiag decodes one inet_diag_msg — the payload of a
+// SOCK_DIAG_BY_FAMILY netlink message, from a dump or from a destroy
+// notification (the SKNLGRP_*_DESTROY multicast groups) — as a row of
+// table p, with the values the netlink source gives, Traffic included
+// when the message carries a tcp_info. A request socket's UID is left 0.
+func ParseDiag(p Proto, msg []byte) (Socket, error) {
+	var s Socket
+	_, err := parseDiag(&s, p, msg)
+	return s, err
+}

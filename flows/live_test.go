@@ -1,0 +1,320 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestMain doubles as the helper processes the live tests start: a
+// client that opens short connections (FLOWS_CLIENT) and a feed probe
+// run as another user (FLOWS_PROBE).
+func TestMain(m *testing.M) {
+	if addr := os.Getenv("FLOWS_CLIENT"); addr != "" {
+		n, _ := strconv.Atoi(os.Getenv("FLOWS_N"))
+		if err := clientLoad(addr, n, os.Getenv("FLOWS_RST") != ""); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if src := os.Getenv("FLOWS_PROBE"); src != "" {
+		s, _ := ParseSource(src)
+		f, err := Start(Options{Source: s, Interval: 50 * time.Millisecond})
+		if err != nil {
+			fmt.Println("error:", errors.Is(err, ErrUnavailable), err)
+			os.Exit(0)
+		}
+		fmt.Println("source:", f.Source(), len(f.Skipped()))
+		f.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// clientLoad opens n connections to addr, ten at a time, each held for
+// 10 ms and then closed with FIN, or with RST (SO_LINGER 0).
+func clientLoad(addr string, n int, rst bool) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, 10)
+	next := make(chan int)
+	for range 10 {
+		wg.Go(func() {
+			for range next {
+				c, err := net.Dial("tcp4", addr)
+				if err != nil {
+					errc <- err
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+				if rst {
+					c.(*net.TCPConn).SetLinger(0)
+				}
+				c.Close()
+			}
+		})
+	}
+	for i := range n {
+		select {
+		case next <- i:
+		case err := <-errc:
+			close(next)
+			wg.Wait()
+			return err
+		}
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// server accepts connections on 127.0.0.1 and closes each when its peer
+// does.
+func server(t testing.TB) *net.TCPAddr {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				io.Copy(io.Discard, c)
+				c.Close()
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr)
+}
+
+// loadResult counts what a feed saw of a client load.
+type loadResult struct {
+	opens, closes       int // client-side events
+	openPID, closePID   int // of which with the client's PID
+	serverOpen          int // server-side (passive) opens
+	serverClose         int
+	serverPID           int // server-side closes with the server's PID
+	wrongPID, otherKind int
+}
+
+// runLoad starts a child process that opens n short connections to a
+// fresh server and counts the events f reports for them, until wait has
+// passed without a new one.
+func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadResult, int) {
+	addr := server(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "FLOWS_CLIENT="+addr.String(), "FLOWS_N="+strconv.Itoa(n))
+	if rst {
+		cmd.Env = append(cmd.Env, "FLOWS_RST=1")
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child := cmd.Process.Pid
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var res loadResult
+	port := uint16(addr.Port)
+	self := os.Getpid()
+	done := false
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		ev, err := f.Next(ctx)
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && done {
+				break
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				select {
+				case err := <-exited:
+					if err != nil {
+						t.Fatalf("client: %v", err)
+					}
+					done = true
+				default:
+				}
+				continue
+			}
+			t.Fatal(err)
+		}
+		switch {
+		case ev.Remote.Port() == port:
+			switch ev.Kind {
+			case Open:
+				res.opens++
+				if ev.PID == child {
+					res.openPID++
+				}
+			case Close:
+				res.closes++
+				if ev.PID == child {
+					res.closePID++
+				}
+			default:
+				res.otherKind++
+			}
+			if ev.PID != 0 && ev.PID != child {
+				res.wrongPID++
+			}
+		case ev.Local.Port() == port:
+			switch ev.Kind {
+			case Open:
+				res.serverOpen++
+			case Close:
+				res.serverClose++
+				if ev.PID == self {
+					res.serverPID++
+				}
+			}
+		}
+	}
+	return res, child
+}
+
+func startOrSkip(t *testing.T, opts Options) *Feed {
+	t.Helper()
+	f, err := Start(opts)
+	if errors.Is(err, ErrUnavailable) {
+		t.Skipf("%v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if f.Source() != opts.Source {
+		t.Fatalf("source %v, want %v", f.Source(), opts.Source)
+	}
+	return f
+}
+
+// TestLiveTracepoint: 1,000 connections of 10 ms from a child process,
+// closed with FIN and with RST: the tracepoint source sees at least
+// 99.5 % of their opens and closes with the child's PID, and the
+// server's side with the listener's (this process's) PID.
+func TestLiveTracepoint(t *testing.T) {
+	f := startOrSkip(t, Options{Source: SourceTracepoint})
+	for _, rst := range []bool{false, true} {
+		res, _ := runLoad(t, f, 1000, rst, 500*time.Millisecond)
+		t.Logf("rst=%v: %+v lost=%d", rst, res, f.Lost())
+		if res.openPID < 995 || res.closePID < 995 {
+			t.Errorf("rst=%v: %d opens, %d closes with the client's PID of 1000", rst, res.openPID, res.closePID)
+		}
+		if res.wrongPID != 0 {
+			t.Errorf("rst=%v: %d events with another PID", rst, res.wrongPID)
+		}
+		if res.serverOpen < 995 || res.serverPID < 995 {
+			t.Errorf("rst=%v: server side: %d opens, %d closes with our PID", rst, res.serverOpen, res.serverPID)
+		}
+	}
+}
+
+// TestLiveTracepointTraffic: a close carries the exact byte counts.
+func TestLiveTracepointTraffic(t *testing.T) {
+	f := startOrSkip(t, Options{Source: SourceTracepoint})
+	addr := server(t)
+	c, err := net.Dial("tcp4", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	const up = 1000000
+	if _, err := c.Write(make([]byte, up)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	c.Close()
+	held := time.Since(start)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ev, err := f.Next(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Local != local || ev.Kind != Close {
+			continue
+		}
+		if !ev.Traffic.Known || ev.Traffic.BytesSent != up || ev.Traffic.BytesReceived != 0 {
+			t.Errorf("traffic %+v, want %d sent", ev.Traffic, up)
+		}
+		if ev.PID != os.Getpid() || ev.Attribution != AttrTask || ev.Passive {
+			t.Errorf("pid %d (%v, passive %v), want %d", ev.PID, ev.Attribution, ev.Passive, os.Getpid())
+		}
+		if ev.Duration < held || ev.Duration > held+5*time.Second {
+			t.Errorf("duration %v, held %v", ev.Duration, held)
+		}
+		if d := time.Since(ev.Time); d < 0 || d > 5*time.Second {
+			t.Errorf("time %v is %v ago", ev.Time, d)
+		}
+		return
+	}
+}
+
+// TestLiveOtherSources counts what the destroy and polling sources see of
+// the same load: every close for destroy (no PID for connections shorter
+// than a scan), few for polling.
+func TestLiveOtherSources(t *testing.T) {
+	for _, src := range []Source{SourceDestroy, SourcePoll} {
+		t.Run(src.String(), func(t *testing.T) {
+			f := startOrSkip(t, Options{Source: src, Interval: 100 * time.Millisecond})
+			for _, rst := range []bool{false, true} {
+				res, _ := runLoad(t, f, 1000, rst, 500*time.Millisecond)
+				t.Logf("%v rst=%v: %+v", src, rst, res)
+				if src == SourceDestroy && res.closes < 995 {
+					t.Errorf("destroy rst=%v: %d closes of 1000", rst, res.closes)
+				}
+				if res.wrongPID != 0 {
+					t.Errorf("%v rst=%v: %d events with another PID", src, rst, res.wrongPID)
+				}
+			}
+		})
+	}
+}
+
+// TestFallbackNotRoot: as nobody, SourceAuto falls back to polling, and
+// the privileged sources, forced, fail with ErrUnavailable.
+func TestFallbackNotRoot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to become nobody")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("no setpriv")
+	}
+	for src, want := range map[string]string{
+		"auto":       "source: poll 2",
+		"tracepoint": "error: true",
+		"destroy":    "error: true",
+		"poll":       "source: poll 0",
+	} {
+		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "FLOWS_PROBE="+src)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", src, err, out)
+		}
+		if got := string(out); len(got) < len(want) || got[:len(want)] != want {
+			t.Errorf("%s as nobody: %q, want %q…", src, got, want)
+		}
+	}
+}
