@@ -51,13 +51,14 @@ func Start(opts Options) (*Feed, error) {
 		order = []Source{SourceTracepoint, SourceDestroy, SourcePoll}
 	}
 	for _, src := range order {
-		var err error
-		switch src {
-		case SourceTracepoint:
+		err := refuse(src)
+		switch {
+		case err != nil:
+		case src == SourceTracepoint:
 			err = f.startTracepoint()
-		case SourceDestroy:
+		case src == SourceDestroy:
 			err = f.startDestroy()
-		case SourcePoll:
+		case src == SourcePoll:
 			err = f.startPoll()
 		default:
 			return nil, fmt.Errorf("flows: unknown source %v", src)
@@ -70,6 +71,9 @@ func Start(opts Options) (*Feed, error) {
 	}
 	return nil, errors.Join(f.skipped...)
 }
+
+// refuse lets tests make a source unavailable.
+var refuse = func(Source) error { return nil }
 
 // Source returns the source in use.
 func (f *Feed) Source() Source { return f.src }

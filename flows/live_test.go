@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/procnet/procnet/netstat"
 )
 
 // TestMain doubles as the helper processes the live tests start: a
@@ -117,7 +119,7 @@ type loadResult struct {
 // runLoad starts a child process that opens n short connections to a
 // fresh server and counts the events f reports for them, until wait has
 // passed without a new one.
-func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadResult, int) {
+func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadResult, uint16) {
 	addr := server(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "FLOWS_CLIENT="+addr.String(), "FLOWS_N="+strconv.Itoa(n))
@@ -187,7 +189,24 @@ func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadRe
 			}
 		}
 	}
-	return res, child
+	return res, port
+}
+
+// pendingClient counts the client sockets to port that are still open
+// (not TIME_WAIT: their full socket closed).
+func pendingClient(t testing.TB, port uint16) int {
+	var r netstat.Reader
+	rows, err := r.AppendSockets(nil, netstat.Filter{Protos: netstat.Protos(netstat.TCP), RemotePorts: []uint16{port}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range rows {
+		if s.State != netstat.TimeWait {
+			n++
+		}
+	}
+	return n
 }
 
 func startOrSkip(t *testing.T, opts Options) *Feed {
@@ -213,9 +232,13 @@ func startOrSkip(t *testing.T, opts Options) *Feed {
 func TestLiveTracepoint(t *testing.T) {
 	f := startOrSkip(t, Options{Source: SourceTracepoint})
 	for _, rst := range []bool{false, true} {
-		res, _ := runLoad(t, f, 1000, rst, 500*time.Millisecond)
-		t.Logf("rst=%v: %+v lost=%d", rst, res, f.Lost())
-		if res.openPID < 995 || res.closePID < 995 {
+		res, port := runLoad(t, f, 1000, rst, 500*time.Millisecond)
+		// A connection whose FIN crossed its process's close may wait in
+		// FIN_WAIT2 for tcp_fin_timeout before its socket closes: not
+		// missed, not yet closed.
+		pending := pendingClient(t, port)
+		t.Logf("rst=%v: %+v lost=%d pending=%d", rst, res, f.Lost(), pending)
+		if res.openPID < 995 || res.closePID+pending < 995 {
 			t.Errorf("rst=%v: %d opens, %d closes with the client's PID of 1000", rst, res.openPID, res.closePID)
 		}
 		if res.wrongPID != 0 {
@@ -280,8 +303,12 @@ func TestLiveOtherSources(t *testing.T) {
 			for _, rst := range []bool{false, true} {
 				res, _ := runLoad(t, f, 1000, rst, 500*time.Millisecond)
 				t.Logf("%v rst=%v: %+v", src, rst, res)
-				if src == SourceDestroy && res.closes < 995 {
-					t.Errorf("destroy rst=%v: %d closes of 1000", rst, res.closes)
+				// Every freed socket is announced; but a socket reset by
+				// its own process (SO_LINGER 0) has had its peer cleared
+				// by tcp_disconnect() by then, so only the server's side
+				// of those is seen.
+				if src == SourceDestroy && (res.serverClose < 995 || !rst && res.closes < 995) {
+					t.Errorf("destroy rst=%v: %d client and %d server closes of 1000", rst, res.closes, res.serverClose)
 				}
 				if res.wrongPID != 0 {
 					t.Errorf("%v rst=%v: %d events with another PID", src, rst, res.wrongPID)
@@ -302,9 +329,10 @@ func TestFallbackNotRoot(t *testing.T) {
 		t.Skip("no setpriv")
 	}
 	for src, want := range map[string]string{
-		"auto":       "source: poll 2",
+		// Joining the destroy groups needs no privilege.
+		"auto":       "source: destroy 1",
 		"tracepoint": "error: true",
-		"destroy":    "error: true",
+		"destroy":    "source: destroy 0",
 		"poll":       "source: poll 0",
 	} {
 		cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", os.Args[0], "-test.run=^$")
@@ -316,5 +344,53 @@ func TestFallbackNotRoot(t *testing.T) {
 		if got := string(out); len(got) < len(want) || got[:len(want)] != want {
 			t.Errorf("%s as nobody: %q, want %q…", src, got, want)
 		}
+	}
+}
+
+// TestFallbackChain: SourceAuto takes the next source when one is
+// unavailable, and says why; a forced source that is unavailable fails.
+func TestFallbackChain(t *testing.T) {
+	defer func(r func(Source) error) { refuse = r }(refuse)
+	refuse = func(s Source) error {
+		if s == SourceTracepoint || s == SourceDestroy {
+			return fmt.Errorf("%w: refused by the test", ErrUnavailable)
+		}
+		return nil
+	}
+	f, err := Start(Options{Interval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Source() != SourcePoll || len(f.Skipped()) != 2 || !errors.Is(f.Skipped()[1], ErrUnavailable) {
+		t.Errorf("auto: source %v, skipped %v", f.Source(), f.Skipped())
+	}
+	// The poll source works: a connection made now is seen opening.
+	addr := server(t)
+	c, err := net.Dial("tcp4", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		ev, err := f.Next(ctx)
+		if err != nil {
+			t.Fatalf("no open event for %v: %v", local, err)
+		}
+		if ev.Kind == Open && ev.Local == local {
+			if ev.PID != os.Getpid() || ev.Attribution != AttrTracker {
+				t.Errorf("poll open: pid %d (%v)", ev.PID, ev.Attribution)
+			}
+			break
+		}
+	}
+	c.Close()
+	f.Close()
+	if _, err := f.Next(context.Background()); err != io.EOF {
+		t.Errorf("Next after Close: %v", err)
+	}
+	if _, err := Start(Options{Source: SourceDestroy}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("forced destroy, refused: %v", err)
 	}
 }
