@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"time"
 
@@ -104,7 +105,7 @@ func (r *rawEvent) event(offset time.Duration) Event {
 		ev.Kind = Open
 	case recClose:
 		ev.Kind = Close
-		if r.start != 0 && r.time >= r.start {
+		if r.start != 0 && r.time >= r.start && r.time-r.start <= math.MaxInt64 {
 			ev.Duration = time.Duration(r.time - r.start)
 		}
 	default:
