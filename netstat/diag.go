@@ -500,6 +500,15 @@ func parseDiag(s *Socket, p Proto, b []byte) (request bool, err error) {
 					SegsIn:        ne.Uint32(info[tcpiSegsIn:]),
 					Known:         true,
 				}
+				// tcp_info's bytes_received is rcv_nxt's advance,
+				// which counts the peer's FIN: these states have
+				// received it.
+				switch state {
+				case CloseWait, LastAck, Closing:
+					if s.Traffic.BytesReceived > 0 {
+						s.Traffic.BytesReceived--
+					}
+				}
 			}
 		}
 		if state == Listen {

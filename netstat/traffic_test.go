@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -65,7 +66,7 @@ func TestParseDiagTraffic(t *testing.T) {
 // moveBytes connects to a listener on 127.0.0.1, sends up bytes from the
 // client and down bytes back, and returns the client's and server's
 // addresses with both connections still open.
-func moveBytes(t *testing.T, up, down int) (client, server netip.AddrPort) {
+func moveBytes(t *testing.T, up, down int) (client, server netip.AddrPort, conns []net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -108,7 +109,7 @@ func moveBytes(t *testing.T, up, down int) (client, server netip.AddrPort) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	return c.LocalAddr().(*net.TCPAddr).AddrPort(), sc.LocalAddr().(*net.TCPAddr).AddrPort()
+	return c.LocalAddr().(*net.TCPAddr).AddrPort(), sc.LocalAddr().(*net.TCPAddr).AddrPort(), []net.Conn{c}
 }
 
 // TestLiveTraffic moves known byte counts over loopback and finds them
@@ -117,7 +118,7 @@ func moveBytes(t *testing.T, up, down int) (client, server netip.AddrPort) {
 func TestLiveTraffic(t *testing.T) {
 	diagUsable(t)
 	const up, down = 1000000, 123456
-	client, server := moveBytes(t, up, down)
+	client, server, fins := moveBytes(t, up, down)
 	f := Filter{Protos: Protos(TCP), Ports: []uint16{client.Port()}}
 	find := func(r *Reader) map[netip.AddrPort]Socket {
 		t.Helper()
@@ -153,6 +154,22 @@ func TestLiveTraffic(t *testing.T) {
 		if r.NoRetransmits && (m[client].Retransmits != 0 || m[client].Timeout != 0) {
 			t.Errorf("NoRetransmits with Traffic: retransmits %d", m[client].Retransmits)
 		}
+	}
+	// The peer's FIN is no byte: the server, now in CLOSE_WAIT, still
+	// received up bytes.
+	for _, c := range fins {
+		c.(*net.TCPConn).CloseWrite()
+	}
+	var s Socket
+	for range 100 {
+		s = find(&Reader{Traffic: true})[server]
+		if s.State == CloseWait {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.State != CloseWait || s.Traffic.BytesReceived != up {
+		t.Errorf("server in %v: received %d, want %d", s.State, s.Traffic.BytesReceived, up)
 	}
 	for _, r := range []*Reader{{}, {NoRetransmits: true}, {Source: SourceProc, Traffic: true}} {
 		for _, s := range find(r) {
