@@ -132,6 +132,13 @@ func (f *Feed) startDestroy() error {
 			}
 		}
 	}()
+	// Connections a scan found gone (or in TIME_WAIT) before their
+	// notification was read: kept a while for their owner.
+	type goneConn struct {
+		c  seenConn
+		at time.Time
+	}
+	gone := map[connKey]goneConn{}
 	f.run(func() {
 		t := time.NewTicker(f.opts.Interval)
 		defer t.Stop()
@@ -141,9 +148,16 @@ func (f *Feed) startDestroy() error {
 				return
 			case now := <-t.C:
 				var out []Event
+				for k, g := range gone {
+					if now.Sub(g.at) > 2*f.opts.Interval+time.Second {
+						delete(gone, k)
+					}
+				}
 				sc.scan(now, func(k connKey, c seenConn) {
 					out = append(out, sc.event(Open, k, c, now))
-				}, nil)
+				}, func(k connKey, c seenConn) {
+					gone[k] = goneConn{c, now}
+				})
 				for _, ev := range out {
 					if !f.send(item{ev: ev}) {
 						return
@@ -163,6 +177,10 @@ func (f *Feed) startDestroy() error {
 					}
 					k := connKey{s.Local, s.Remote}
 					c, known := sc.conns[k]
+					if g, ok := gone[k]; !known && ok {
+						c, known = g.c, true
+						delete(gone, k)
+					}
 					if !known {
 						c.proto = s.Proto
 					}

@@ -88,6 +88,10 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --capture DIR            also write the files read to DIR, a fixture for --root DIR
         --format FMT             table (default), json, csv or prometheus (text exposition)
         --per-process            with --format prometheus: socket counts per process
+        --events                 stream TCP connections opened and closed (table or --json)
+        --count N                with --events: stop after N events
+        --events-source SRC      auto (default), tracepoint, destroy or poll
+        --state-changes          with --events: every TCP state change too (tracepoint)
 `
 
 // config is a parsed command line.
@@ -107,6 +111,7 @@ type config struct {
 	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
+	eventsFlags                       // --events, --count, --events-source, --state-changes (events.go)
 	// families are the address families named (-4, -6, -x, --inet,
 	// --inet6, --unix, -A), in command-line order, repeats kept: net-tools'
 	// afname list, which orders the tables of -r and picks the counters of
@@ -172,6 +177,7 @@ func parse(args []string) (*config, error) {
 	fs.DurationVar(&c.dnsTimeout, "dns-timeout", time.Second, "")
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
+	c.eventsFlags.register(fs)
 
 	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
 		if err := fs.Set(f.Name, v); err != nil {
@@ -266,6 +272,9 @@ func parse(args []string) (*config, error) {
 	if err := c.summaryFlags.check(fs, c); err != nil {
 		return nil, err
 	}
+	if err := c.eventsFlags.check(fs, c); err != nil {
+		return nil, err
+	}
 	// As net-tools: an address family alone means all its protocols; a
 	// protocol alone means both families.
 	anyProto := c.tcp || c.udp || c.udplite || c.raw
@@ -330,6 +339,8 @@ func (c *config) run(stdout, stderr io.Writer) error {
 		return fmt.Errorf("cannot read %s: %v", filepath.Join(c.root, "proc"), unwrapPath(err))
 	}
 	switch {
+	case c.events:
+		return c.runEvents(stdout, stderr) // events.go
 	case c.route:
 		return routes(c, stdout, stderr)
 	case c.interfaces:
