@@ -158,6 +158,9 @@ type Options struct {
 	// sources (DefaultInterval if zero).
 	Interval time.Duration
 	// RingSize is the BPF ring buffer's size in bytes, a power of two
-	// multiple of the page size (default 1 MiB, some 10,000 events).
+	// multiple of the page size (default 4 MiB, some 30,000 events).
+	// The reader is woken when an eighth of it is full, and reads what
+	// is there every 50 ms otherwise: events reach Next up to 50 ms after
+	// they happened (Event.Time is the kernel's).
 	RingSize int
 }

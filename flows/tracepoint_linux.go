@@ -208,7 +208,19 @@ type progParams struct {
 	pidnsDev uint64 // dev_t (kernel encoding) and inode of the pid
 	pidnsIno uint64 // namespace PIDs are reported in
 	states   bool   // send every other state change too
+	wakeAt   int    // bytes waiting in the ring that wake the reader
 }
+
+// bpf_ringbuf_submit flags and the reader's polling period.
+const (
+	rbNoWakeup    = 1 // BPF_RB_NO_WAKEUP
+	rbForceWakeup = 2 // BPF_RB_FORCE_WAKEUP
+
+	// flushInterval bounds how long a record can wait in the ring for
+	// its reader: the program wakes the reader only when wakeAt bytes
+	// are waiting.
+	flushInterval = 50 * time.Millisecond
+)
 
 // program assembles the tracepoint program.
 func program(l *tcpLayout, p progParams) asm.Instructions {
@@ -487,8 +499,17 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 		asm.Or.Imm(asm.R1, flagTraffic),
 		asm.Or.Reg(asm.R1, asm.R2),
 		asm.StoreMem(rRec, 47, asm.R1, asm.Byte),
-		asm.Mov.Reg(asm.R1, rRec).WithSymbol("submit"),
-		asm.Mov.Imm(asm.R2, 0),
+		// Wake the reader only once a good part of the ring is full: it
+		// reads the rest every flushInterval. A wakeup per record would
+		// cost the reader a context switch per event.
+		asm.LoadMapPtr(asm.R1, 0).WithReference("events").WithSymbol("submit"),
+		asm.Mov.Imm(asm.R2, 0), // BPF_RB_AVAIL_DATA
+		asm.FnRingbufQuery.Call(),
+		asm.Mov.Imm(rTmp, rbNoWakeup),
+		asm.JLT.Imm(asm.R0, int32(p.wakeAt), "submit_call"),
+		asm.Mov.Imm(rTmp, rbForceWakeup),
+		asm.Mov.Reg(asm.R1, rRec).WithSymbol("submit_call"),
+		asm.Mov.Reg(asm.R2, rTmp),
 		asm.FnRingbufSubmit.Call(),
 
 		// A closed socket's entry goes.
@@ -565,13 +586,13 @@ func openTracepoint(opts *Options) (*tracepoint, error) {
 	}
 	ring := opts.RingSize
 	if ring <= 0 {
-		ring = 1 << 20
+		ring = 4 << 20
 	}
 	cs := &ebpf.CollectionSpec{
 		Maps: map[string]*ebpf.MapSpec{
 			"events": {Name: "procnet_flows", Type: ebpf.RingBuf, MaxEntries: uint32(ring)},
 			"socks": {Name: "procnet_socks", Type: ebpf.Hash, KeySize: 8, ValueSize: valueSize,
-				MaxEntries: 1 << 17, Flags: unix.BPF_F_NO_PREALLOC},
+				MaxEntries: 1 << 16},
 			"lost": {Name: "procnet_lost", Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 8, MaxEntries: 1},
 		},
 		Programs: map[string]*ebpf.ProgramSpec{"flows": {
@@ -582,6 +603,7 @@ func openTracepoint(opts *Options) (*tracepoint, error) {
 			License:    "Dual MIT/GPL", // bpf_probe_read_kernel and others are GPL-only
 			Instructions: program(l, progParams{
 				netns: uint32(netns), pidnsDev: pdev, pidnsIno: pino, states: opts.States,
+				wakeAt: ring / 8,
 			}),
 		}},
 	}
@@ -604,6 +626,7 @@ func openTracepoint(opts *Options) (*tracepoint, error) {
 		coll.Close()
 		return nil, fmt.Errorf("%w: ring buffer: %w", ErrUnavailable, err)
 	}
+	rd.SetDeadline(time.Now().Add(flushInterval))
 	return &tracepoint{coll: coll, link: lk, rd: rd, offset: monoOffset()}, nil
 }
 
@@ -619,10 +642,17 @@ func monoOffset() time.Duration {
 // read returns the next raw record; it blocks until one arrives or the
 // tracepoint is closed (ringbuf.ErrClosed).
 func (t *tracepoint) read() ([]byte, error) {
-	if err := t.rd.ReadInto(&t.rec); err != nil {
-		return nil, err
+	for {
+		err := t.rd.ReadInto(&t.rec)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.rd.SetDeadline(time.Now().Add(flushInterval))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return t.rec.RawSample, nil
 	}
-	return t.rec.RawSample, nil
 }
 
 // lost returns how many records the ring buffer had no room for.
