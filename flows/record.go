@@ -74,7 +74,7 @@ func decodeRecord(b []byte) (rawEvent, error) {
 	e.comm = string(comm)
 	if e.flags&flagTraffic != 0 {
 		e.traffic = netstat.Traffic{
-			BytesSent:     ne.Uint64(b[16:]),
+			BytesSent:     ne.Uint64(b[16:]) - min(ne.Uint64(b[104:]), ne.Uint64(b[16:])), // retransmitted bytes once
 			BytesReceived: ne.Uint64(b[24:]),
 			SegsOut:       ne.Uint32(b[32:]),
 			SegsIn:        ne.Uint32(b[36:]),

@@ -15,7 +15,8 @@ func record(kind, flags uint8, family uint16, local, remote netip.AddrPort, pid 
 	ne := binary.NativeEndian
 	ne.PutUint64(b[0:], 5_000_000_000)
 	ne.PutUint64(b[8:], 4_990_000_000)
-	ne.PutUint64(b[16:], 1000000)
+	ne.PutUint64(b[16:], 1000500)
+	ne.PutUint64(b[104:], 500)
 	ne.PutUint64(b[24:], 123457)
 	ne.PutUint32(b[32:], 30)
 	ne.PutUint32(b[36:], 20)

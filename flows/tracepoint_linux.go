@@ -35,6 +35,7 @@ type tcpLayout struct {
 	skcNet, netInum                 field
 	inetSport, skFlags              field
 	bytesSent, bytesReceived        field
+	bytesRetrans                    field
 	segsOut, segsIn                 field
 }
 
@@ -66,6 +67,7 @@ func readTCPLayout(spec *btf.Spec) (*tcpLayout, error) {
 		{&l.netInum, "ns_common", "inum", 4},
 		{&l.bytesSent, "tcp_sock", "bytes_sent", 8},
 		{&l.bytesReceived, "tcp_sock", "bytes_received", 8},
+		{&l.bytesRetrans, "tcp_sock", "bytes_retrans", 8},
 		{&l.segsOut, "tcp_sock", "segs_out", 4},
 		{&l.segsIn, "tcp_sock", "segs_in", 4},
 		// Not skc_num: a socket going to CLOSE gives its port back
@@ -169,8 +171,9 @@ func findMember(ms []btf.Member, name string, base int) (int, btf.Type, bool) {
 //	56 [16] local address (IPv4: first 4 bytes)
 //	72 [16] remote address
 //	88 [16] comm
+//	104 u64 bytes_retrans  (close only)
 const (
-	recordSize = 104
+	recordSize = 112
 
 	recOpen     = 1
 	recClose    = 2
@@ -433,6 +436,7 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 		stImm64(rRec, 16, 0),
 		stImm64(rRec, 24, 0),
 		stImm64(rRec, 32, 0),
+		stImm64(rRec, 104, 0),
 		asm.LoadMem(asm.R1, rVal, 8, asm.Word),
 		asm.StoreMem(rRec, 40, asm.R1, asm.Word),
 		asm.LoadMem(asm.R1, asm.RFP, sKind, asm.DWord),
@@ -487,6 +491,7 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 		asm.JNE.Imm(asm.R1, recClose, "submit"),
 		probe("", 16, 8, l.bytesSent),
 		probe("", 24, 8, l.bytesReceived),
+		probe("", 104, 8, l.bytesRetrans),
 		probe("", 32, 4, l.segsOut),
 		probe("", 36, 4, l.segsIn),
 		// SOCK_DONE (bit 1 of sk_flags): tcp_fin() saw the peer's FIN,

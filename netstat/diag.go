@@ -107,7 +107,8 @@ const (
 	tcpiSegsOut       = 136
 	tcpiSegsIn        = 140
 	tcpiBytesSent     = 200
-	tcpiTrafficEnd    = tcpiBytesSent + 8
+	tcpiBytesRetrans  = 208
+	tcpiTrafficEnd    = tcpiBytesRetrans + 8
 
 	diagBufSize = 64 << 10 // the kernel sends dump datagrams of at most 32 KiB
 )
@@ -493,8 +494,11 @@ func parseDiag(s *Socket, p Proto, b []byte) (request bool, err error) {
 			s.Retransmits = uint32(info[tcpiRetransmits])
 			s.Timeout = uint32(info[tcpiProbes])
 			if len(info) >= tcpiTrafficEnd {
+				// bytes_sent counts retransmitted bytes again;
+				// bytes_retrans (same kernel) counts them once more.
+				sent, retrans := ne.Uint64(info[tcpiBytesSent:]), ne.Uint64(info[tcpiBytesRetrans:])
 				s.Traffic = Traffic{
-					BytesSent:     ne.Uint64(info[tcpiBytesSent:]),
+					BytesSent:     sent - min(retrans, sent),
 					BytesReceived: ne.Uint64(info[tcpiBytesReceived:]),
 					SegsOut:       ne.Uint32(info[tcpiSegsOut:]),
 					SegsIn:        ne.Uint32(info[tcpiSegsIn:]),

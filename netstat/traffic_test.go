@@ -21,6 +21,7 @@ func TestTrafficOffsets(t *testing.T) {
 		ours, sys uintptr
 	}{
 		{"bytes_sent", tcpiBytesSent, unsafe.Offsetof(ti.Bytes_sent)},
+		{"bytes_retrans", tcpiBytesRetrans, unsafe.Offsetof(ti.Bytes_retrans)},
 		{"bytes_received", tcpiBytesReceived, unsafe.Offsetof(ti.Bytes_received)},
 		{"segs_out", tcpiSegsOut, unsafe.Offsetof(ti.Segs_out)},
 		{"segs_in", tcpiSegsIn, unsafe.Offsetof(ti.Segs_in)},
@@ -38,7 +39,8 @@ func TestTrafficOffsets(t *testing.T) {
 func TestParseDiagTraffic(t *testing.T) {
 	info := make([]byte, 232)
 	ne := binary.NativeEndian
-	ne.PutUint64(info[tcpiBytesSent:], 1000000)
+	ne.PutUint64(info[tcpiBytesSent:], 1001000) // 1,000 bytes sent twice
+	ne.PutUint64(info[tcpiBytesRetrans:], 1000)
 	ne.PutUint64(info[tcpiBytesReceived:], 123456)
 	ne.PutUint32(info[tcpiSegsOut:], 31)
 	ne.PutUint32(info[tcpiSegsIn:], 17)
@@ -53,7 +55,7 @@ func TestParseDiagTraffic(t *testing.T) {
 	if s.Traffic != want {
 		t.Errorf("traffic %+v, want %+v", s.Traffic, want)
 	}
-	m.attrs = [][2][]byte{{attrType(inetDiagInfo), info[:tcpiBytesSent]}}
+	m.attrs = [][2][]byte{{attrType(inetDiagInfo), info[:tcpiBytesRetrans]}}
 	_, payload, _, _ = splitNlmsg(m.bytes(1))
 	if _, err := parseDiag(&s, TCP, payload); err != nil {
 		t.Fatal(err)

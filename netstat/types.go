@@ -207,9 +207,12 @@ type Socket struct {
 // Traffic is what a TCP socket has moved, from the kernel's tcp_info
 // (tcpi_bytes_sent, tcpi_bytes_received, tcpi_segs_out, tcpi_segs_in).
 // BytesSent and BytesReceived count payload bytes, exactly what the
-// process wrote and read (not retransmissions, not headers); the segment
-// counts include SYN, FIN and pure ACKs. A zero Traffic is unknown, not
-// idle: check Known.
+// process wrote and the peer acknowledged or sent (tcpi_bytes_sent less
+// tcpi_bytes_retrans: a retransmitted byte counts once; the peer's FIN,
+// which tcpi_bytes_received counts as a byte, is left out in CLOSE_WAIT,
+// LAST_ACK and CLOSING); no headers. The segment counts include SYN, FIN,
+// pure ACKs and retransmissions. A zero Traffic is unknown, not idle:
+// check Known.
 type Traffic struct {
 	BytesSent, BytesReceived uint64
 	SegsOut, SegsIn          uint32
