@@ -394,3 +394,40 @@ func TestFallbackChain(t *testing.T) {
 		t.Errorf("forced destroy, refused: %v", err)
 	}
 }
+
+// TestLiveListenerGone: a connection accepted by a listener that closes
+// first is still given the listener's owner at its close.
+func TestLiveListenerGone(t *testing.T) {
+	f := startOrSkip(t, Options{Source: SourceTracepoint})
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := sc.LocalAddr().(*net.TCPAddr).AddrPort()
+	l.Close()
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close() // the server side closes in softirq, on the RST
+	defer sc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		ev, err := f.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == Close && ev.Local == server {
+			if ev.PID != os.Getpid() || ev.Attribution != AttrListener || !ev.Passive {
+				t.Errorf("close: pid %d (%v), passive %v", ev.PID, ev.Attribution, ev.Passive)
+			}
+			return
+		}
+	}
+}

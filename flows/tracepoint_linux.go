@@ -722,7 +722,8 @@ func (f *Feed) startTracepoint() error {
 				sc.listeners[r.local] = owner{pid: int(r.pid), program: r.comm}
 				continue
 			case recUnlisten:
-				delete(sc.listeners, r.local)
+				// Kept: connections it accepted may close after it.
+				// A new listener on the address replaces it.
 				continue
 			}
 			ev := r.event(tp.offset)
