@@ -10,8 +10,9 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
+require github.com/cilium/ebpf v0.22.0
+
 require (
-	github.com/cilium/ebpf v0.22.0 // indirect
 	github.com/ebitengine/purego v0.11.2 // indirect
 	github.com/go-ole/go-ole v1.2.6 // indirect
 	github.com/power-devops/perfstat v0.0.0-20260805114148-88456608a4f6 // indirect

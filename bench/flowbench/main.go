@@ -30,6 +30,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
 	"github.com/procnet/procnet/flows"
 )
 
@@ -142,6 +145,9 @@ func procStat() (busy, total uint64) {
 // records lost.
 func runFeed(source string) {
 	src, _ := flows.ParseSource(source)
+	if st, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME); err == nil {
+		defer st.Close()
+	}
 	f, err := flows.Start(flows.Options{Source: src})
 	if err != nil {
 		fmt.Println("unavailable:", err)
@@ -156,13 +162,54 @@ func runFeed(source string) {
 			count.Add(1)
 		}
 	}()
+	prog := ourProgram()
+	s0 := progStats(prog)
 	fmt.Println("ready")
 	c0 := cpuTime()
 	io.Copy(io.Discard, os.Stdin)
 	time.Sleep(200 * time.Millisecond) // the last records
 	n := count.Load()
+	s1 := progStats(prog)
 	f.Close()
-	fmt.Println(n, (cpuTime() - c0).Nanoseconds(), f.Lost())
+	fmt.Println(n, (cpuTime() - c0).Nanoseconds(), f.Lost(), (s1.Runtime - s0.Runtime).Nanoseconds(), s1.RunCount-s0.RunCount)
+}
+
+// ourProgram finds the feed's BPF program (the newest named
+// procnet_flows), nil if none.
+func ourProgram() *ebpf.Program {
+	var found *ebpf.Program
+	for id := ebpf.ProgramID(0); ; {
+		next, err := ebpf.ProgramGetNextID(id)
+		if err != nil {
+			return found
+		}
+		id = next
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue
+		}
+		if info, err := p.Info(); err == nil && info.Name == "procnet_flows" {
+			if found != nil {
+				found.Close()
+			}
+			found = p
+			continue
+		}
+		p.Close()
+	}
+}
+
+// progStats reads the kernel's run time and run count of p (zero without
+// BPF stats).
+func progStats(p *ebpf.Program) ebpf.ProgramStats {
+	if p == nil {
+		return ebpf.ProgramStats{}
+	}
+	st, err := p.Stats()
+	if err != nil {
+		return ebpf.ProgramStats{}
+	}
+	return *st
 }
 
 // overhead times the loop without a feed and with each source attached
@@ -174,10 +221,11 @@ func overhead(n, rounds int) {
 	configs := []struct {
 		name, src string
 	}{{"no feed", ""}, {"tracepoint", "tracepoint"}, {"destroy", "destroy"}, {"poll (1 s)", "poll"}}
-	type sample struct{ wall, cpu, feedCPU []time.Duration }
+	type sample struct{ wall, cpu, feedCPU, bpf []time.Duration }
 	res := make([]sample, len(configs))
 	seen := make([]int64, len(configs))
 	lost := make([]int64, len(configs))
+	runs := make([]int64, len(configs))
 	unavailable := make([]string, len(configs))
 	b0, t0 := procStat()
 	for range rounds {
@@ -206,37 +254,44 @@ func overhead(n, rounds int) {
 				}
 			}
 			w, c := loop(addr, n)
-			var fc time.Duration
+			var fc, bpf time.Duration
 			if cmd != nil {
 				stdin.Close()
 				line, _ := out.ReadString('\n')
 				cmd.Wait()
-				var count, ns, l int64
-				fmt.Sscan(line, &count, &ns, &l)
+				var count, ns, l, bpfNs, bpfRuns int64
+				fmt.Sscan(line, &count, &ns, &l, &bpfNs, &bpfRuns)
 				seen[i] += count
 				lost[i] += l
-				fc = time.Duration(ns)
+				runs[i] += bpfRuns
+				fc, bpf = time.Duration(ns), time.Duration(bpfNs)
 			}
 			res[i].wall = append(res[i].wall, w)
 			res[i].cpu = append(res[i].cpu, c)
 			res[i].feedCPU = append(res[i].feedCPU, fc)
+			res[i].bpf = append(res[i].bpf, bpf)
 		}
 	}
 	b1, t1 := procStat()
 	fmt.Printf("## Overhead: %d loopback connect/close (RST) per round, %d alternated rounds, medians\n\n", n, rounds)
-	fmt.Printf("| feed | connections/s | × | loop CPU µs per connection | × | feed process CPU µs per connection | events read per connection | lost |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| feed | connections/s | × | loop CPU µs per connection | × | feed process CPU µs per connection | BPF program µs per connection (runs) | events read per connection | lost |\n|---|---|---|---|---|---|---|---|---|\n")
 	base := median(res[0].wall)
 	baseCPU := median(res[0].cpu)
 	for i, cf := range configs {
 		if unavailable[i] != "" {
-			fmt.Printf("| %s | %s | | | | | | |\n", cf.name, unavailable[i])
+			fmt.Printf("| %s | %s | | | | | | | |\n", cf.name, unavailable[i])
 			continue
 		}
 		w, c, fc := median(res[i].wall), median(res[i].cpu), median(res[i].feedCPU)
-		fmt.Printf("| %s | %.0f | %.3f | %.1f | %.3f | %.1f | %.2f | %d |\n", cf.name,
+		bpf := "-"
+		if runs[i] > 0 {
+			bpf = fmt.Sprintf("%.2f (%.1f)", float64(median(res[i].bpf).Nanoseconds())/1e3/float64(n),
+				float64(runs[i])/float64(n*len(res[i].wall)))
+		}
+		fmt.Printf("| %s | %.0f | %.3f | %.1f | %.3f | %.1f | %s | %.2f | %d |\n", cf.name,
 			float64(n)/w.Seconds(), base.Seconds()/w.Seconds(),
 			float64(c.Microseconds())/float64(n), c.Seconds()/baseCPU.Seconds(),
-			float64(fc.Microseconds())/float64(n),
+			float64(fc.Microseconds())/float64(n), bpf,
 			float64(seen[i])/float64(n*len(res[i].wall)), lost[i])
 	}
 	if t1 > t0 {
