@@ -2,6 +2,13 @@ package flows
 
 import (
 	"context"
+	"net/netip"
+	"path/filepath"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +30,33 @@ func TestMain(m *testing.M) {
 	if addr := os.Getenv("FLOWS_CLIENT"); addr != "" {
 		n, _ := strconv.Atoi(os.Getenv("FLOWS_N"))
 		if err := clientLoad(addr, n, os.Getenv("FLOWS_RST") != ""); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if addr := os.Getenv("FLOWS_THREAD"); addr != "" {
+		// Connect and close from a thread (not the leader) named
+		// otherwise than the process.
+		errc := make(chan error)
+		var try func()
+		try = func() {
+			runtime.LockOSThread() // kept locked: the thread dies with the goroutine
+			if unix.Gettid() == unix.Getpid() {
+				go try()
+				return
+			}
+			unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("renamed-thread\x00")[0])), 0, 0, 0)
+			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+			if err == nil {
+				a := netip.MustParseAddrPort(addr)
+				err = unix.Connect(fd, &unix.SockaddrInet4{Port: int(a.Port()), Addr: a.Addr().As4()})
+				unix.Close(fd)
+			}
+			errc <- err
+		}
+		go try()
+		if err := <-errc; err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -426,6 +460,36 @@ func TestLiveListenerGone(t *testing.T) {
 		if ev.Kind == Close && ev.Local == server {
 			if ev.PID != os.Getpid() || ev.Attribution != AttrListener || !ev.Passive {
 				t.Errorf("close: pid %d (%v), passive %v", ev.PID, ev.Attribution, ev.Passive)
+			}
+			return
+		}
+	}
+}
+
+// TestLiveProgramName: the program is the process's name (its thread
+// group leader's comm), not that of the thread that connected.
+func TestLiveProgramName(t *testing.T) {
+	f := startOrSkip(t, Options{Source: SourceTracepoint})
+	addr := server(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "FLOWS_THREAD="+addr.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	want := filepath.Base(os.Args[0])
+	if len(want) > 15 {
+		want = want[:15]
+	}
+	for {
+		ev, err := f.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == Open && ev.Remote.Port() == uint16(addr.Port) {
+			if ev.PID != cmd.Process.Pid || ev.Program != want {
+				t.Errorf("pid %d program %q, want %d %q", ev.PID, ev.Program, cmd.Process.Pid, want)
 			}
 			return
 		}

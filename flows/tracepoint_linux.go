@@ -34,6 +34,7 @@ type tcpLayout struct {
 	skcV6RcvSaddr, skcV6Daddr       field
 	skcNet, netInum                 field
 	inetSport, skFlags              field
+	taskLeader, taskComm            field
 	bytesSent, bytesReceived        field
 	bytesRetrans                    field
 	segsOut, segsIn                 field
@@ -73,6 +74,10 @@ func readTCPLayout(spec *btf.Spec) (*tcpLayout, error) {
 		// Not skc_num: a socket going to CLOSE gives its port back
 		// (inet_put_port zeroes skc_num) before the tracepoint runs.
 		{&l.inetSport, "inet_sock", "inet_sport", 2},
+		// The process's name is its thread group leader's comm (what
+		// /proc/PID/stat shows), not the current thread's.
+		{&l.taskLeader, "task_struct", "group_leader", 8},
+		{&l.taskComm, "task_struct", "comm", 16},
 	} {
 		f, err := member(spec, m.typ, m.name, m.size)
 		if err != nil {
@@ -260,10 +265,13 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 			asm.JNE.Imm(asm.R0, 0, label),
 			asm.LoadMem(asm.R1, asm.RFP, sPidNS+4, asm.Word), // tgid: the process
 			asm.StoreMem(asm.RFP, sVal+8, asm.R1, asm.Word),
-			asm.Mov.Reg(asm.R1, asm.RFP).WithSymbol(label),
+			asm.FnGetCurrentTaskBtf.Call().WithSymbol(label),
+			ld(asm.R3, asm.R0, l.taskLeader),
+			asm.Add.Imm(asm.R3, int32(l.taskComm.off)),
+			asm.Mov.Reg(asm.R1, asm.RFP),
 			asm.Add.Imm(asm.R1, sVal+16),
 			asm.Mov.Imm(asm.R2, 16),
-			asm.FnGetCurrentComm.Call(),
+			asm.FnProbeReadKernel.Call(),
 		}
 	}
 	// zeroValue writes an empty stack value with start from rVal and
