@@ -237,6 +237,7 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 		rRec = asm.R7
 		rTmp = asm.R8
 		rVal = asm.R9
+		rTcp = asm.R9 // in emit, once the value is copied
 
 		sKey   = -8  // u64 sk, the map key
 		sOld   = -16 // u64 oldstate
@@ -459,6 +460,13 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 		asm.StoreMem(rRec, 88, asm.R1, asm.DWord),
 		asm.LoadMem(asm.R1, rVal, 24, asm.DWord),
 		asm.StoreMem(rRec, 96, asm.R1, asm.DWord),
+		// rVal is done with: it becomes the socket as a tcp_sock, whose
+		// fields past struct sock the verifier then lets us load
+		// directly (a load, where bpf_probe_read_kernel is a call).
+		asm.Mov.Reg(asm.R1, rSk),
+		asm.FnSkcToTcpSock.Call(),
+		asm.Mov.Reg(rTcp, asm.R0),
+		asm.StoreImm(rRec, 50, 0, asm.Half),
 		ld(asm.R2, rSk, l.skcDport),
 		asm.StoreMem(rRec, 52, asm.R2, asm.Half),
 		asm.StoreImm(rRec, 54, 0, asm.Half),
@@ -492,16 +500,23 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 	insns = cat(insns,
 		probe("v6", 56, 16, l.skcV6RcvSaddr),
 		probe("", 72, 16, l.skcV6Daddr),
-		// The local port: inet_sport lies past struct sock, so the
-		// verifier allows it only through a probe read.
-		probe("traffic_sport", 50, 2, l.inetSport),
-		asm.LoadMem(asm.R1, asm.RFP, sKind, asm.DWord).WithSymbol("traffic"),
+		// The local port (inet_sport: the bound port is given back
+		// before a socket goes to CLOSE) and, on a close, the counters.
+		asm.JEq.Imm(rTcp, 0, "submit").WithSymbol("traffic_sport"),
+		ld(asm.R1, rTcp, l.inetSport),
+		asm.StoreMem(rRec, 50, asm.R1, asm.Half),
+		asm.LoadMem(asm.R1, asm.RFP, sKind, asm.DWord),
 		asm.JNE.Imm(asm.R1, recClose, "submit"),
-		probe("", 16, 8, l.bytesSent),
-		probe("", 24, 8, l.bytesReceived),
-		probe("", 104, 8, l.bytesRetrans),
-		probe("", 32, 4, l.segsOut),
-		probe("", 36, 4, l.segsIn),
+		ld(asm.R1, rTcp, l.bytesSent),
+		asm.StoreMem(rRec, 16, asm.R1, asm.DWord),
+		ld(asm.R1, rTcp, l.bytesReceived),
+		asm.StoreMem(rRec, 24, asm.R1, asm.DWord),
+		ld(asm.R1, rTcp, l.bytesRetrans),
+		asm.StoreMem(rRec, 104, asm.R1, asm.DWord),
+		ld(asm.R1, rTcp, l.segsOut),
+		asm.StoreMem(rRec, 32, asm.R1, asm.Word),
+		ld(asm.R1, rTcp, l.segsIn),
+		asm.StoreMem(rRec, 36, asm.R1, asm.Word),
 		// SOCK_DONE (bit 1 of sk_flags): tcp_fin() saw the peer's FIN,
 		// which bytes_received counts as one byte.
 		ld(asm.R2, rSk, l.skFlags),
