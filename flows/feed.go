@@ -108,6 +108,29 @@ func (f *Feed) Next(ctx context.Context) (Event, error) {
 	}
 }
 
+// Drain appends to dst every event already waiting, without blocking,
+// and returns it with the errors met (bad records) joined: what a program
+// that polls (a watch round) reads between two rounds. After Close it
+// returns dst and io.EOF.
+func (f *Feed) Drain(dst []Event) ([]Event, error) {
+	var errs []error
+	for {
+		select {
+		case it, ok := <-f.items:
+			if !ok {
+				return dst, io.EOF
+			}
+			if it.err != nil {
+				errs = append(errs, it.err)
+				continue
+			}
+			dst = append(dst, it.ev)
+		default:
+			return dst, errors.Join(errs...)
+		}
+	}
+}
+
 // Close stops the feed and releases what it holds (the BPF program, the
 // netlink socket). Events not yet read are dropped.
 func (f *Feed) Close() error {

@@ -420,7 +420,27 @@ func TestFallbackChain(t *testing.T) {
 		}
 	}
 	c.Close()
+	// Drain returns what is waiting without blocking: the close comes
+	// with the next scan.
+	deadline := time.Now().Add(5 * time.Second)
+	var evs []Event
+	for closed := false; !closed; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no close for %v in %v", local, evs)
+		}
+		evs, err = f.Drain(evs[:0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			closed = closed || ev.Kind == Close && ev.Local == local
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	f.Close()
+	if _, err := f.Drain(nil); err != io.EOF {
+		t.Errorf("Drain after Close: %v", err)
+	}
 	if _, err := f.Next(context.Background()); err != io.EOF {
 		t.Errorf("Next after Close: %v", err)
 	}
