@@ -144,10 +144,15 @@ func procStat() (busy, total uint64) {
 // since it was ready (loading and the first scan left out) and the
 // records lost.
 func runFeed(source string) {
-	src, _ := flows.ParseSource(source)
-	if st, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME); err == nil {
-		defer st.Close()
+	stats := strings.HasSuffix(source, "+stats")
+	if stats {
+		source = strings.TrimSuffix(source, "+stats")
+		if st, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME); err == nil {
+			defer st.Close()
+		}
 	}
+	src, _ := flows.ParseSource(source)
+	before := lastProgramID()
 	f, err := flows.Start(flows.Options{Source: src})
 	if err != nil {
 		fmt.Println("unavailable:", err)
@@ -162,7 +167,10 @@ func runFeed(source string) {
 			count.Add(1)
 		}
 	}()
-	prog := ourProgram()
+	var prog *ebpf.Program
+	if stats {
+		prog = ourProgram(before)
+	}
 	s0 := progStats(prog)
 	fmt.Println("ready")
 	c0 := cpuTime()
@@ -174,14 +182,25 @@ func runFeed(source string) {
 	fmt.Println(n, (cpuTime() - c0).Nanoseconds(), f.Lost(), (s1.Runtime - s0.Runtime).Nanoseconds(), s1.RunCount-s0.RunCount)
 }
 
-// ourProgram finds the feed's BPF program (the newest named
-// procnet_flows), nil if none.
-func ourProgram() *ebpf.Program {
-	var found *ebpf.Program
-	for id := ebpf.ProgramID(0); ; {
+// lastProgramID is the highest BPF program ID now loaded.
+func lastProgramID() ebpf.ProgramID {
+	var id ebpf.ProgramID
+	for {
 		next, err := ebpf.ProgramGetNextID(id)
 		if err != nil {
-			return found
+			return id
+		}
+		id = next
+	}
+}
+
+// ourProgram finds the feed's BPF program: named procnet_flows, loaded
+// after ID after; nil if none.
+func ourProgram(after ebpf.ProgramID) *ebpf.Program {
+	for id := after; ; {
+		next, err := ebpf.ProgramGetNextID(id)
+		if err != nil {
+			return nil
 		}
 		id = next
 		p, err := ebpf.NewProgramFromID(id)
@@ -189,11 +208,7 @@ func ourProgram() *ebpf.Program {
 			continue
 		}
 		if info, err := p.Info(); err == nil && info.Name == "procnet_flows" {
-			if found != nil {
-				found.Close()
-			}
-			found = p
-			continue
+			return p
 		}
 		p.Close()
 	}
@@ -220,7 +235,8 @@ func overhead(n, rounds int) {
 	loop(addr, n/5) // warm up
 	configs := []struct {
 		name, src string
-	}{{"no feed", ""}, {"tracepoint", "tracepoint"}, {"destroy", "destroy"}, {"poll (1 s)", "poll"}}
+	}{{"no feed", ""}, {"tracepoint", "tracepoint"}, {"tracepoint, BPF stats on", "tracepoint+stats"},
+		{"destroy", "destroy"}, {"poll (1 s)", "poll"}}
 	type sample struct{ wall, cpu, feedCPU, bpf []time.Duration }
 	res := make([]sample, len(configs))
 	seen := make([]int64, len(configs))
