@@ -152,7 +152,9 @@ type Options struct {
 	// Source chooses the event source; SourceAuto the best that works.
 	Source Source
 	// States also reports the other TCP state changes (StateChange
-	// events); tracepoint source only.
+	// events); tracepoint source only. The CLOSE→SYN_SENT of a connect
+	// comes before the kernel picks the local port: its Local port is 0.
+	// A listener's opening and closing are state changes too.
 	States bool
 	// Interval is the period of the scans of the destroy and polling
 	// sources (DefaultInterval if zero).

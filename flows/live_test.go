@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -513,5 +514,42 @@ func TestLiveProgramName(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestLiveStates: with Options.States, the other transitions come too,
+// with the socket's process where it is known.
+func TestLiveStates(t *testing.T) {
+	f := startOrSkip(t, Options{Source: SourceTracepoint, States: true})
+	addr := server(t)
+	c, err := net.Dial("tcp4", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var got []string
+	for {
+		ev, err := f.Next(ctx)
+		if err != nil {
+			t.Fatalf("%v; client saw %v", err, got)
+		}
+		if ev.Local != local {
+			continue
+		}
+		got = append(got, ev.Kind.String()+":"+ev.NewState.String())
+		if ev.Kind == StateChange && ev.NewState == netstat.FinWait1 &&
+			(ev.PID != os.Getpid() || ev.Attribution != AttrTask) {
+			t.Errorf("FIN_WAIT1 by pid %d (%v)", ev.PID, ev.Attribution)
+		}
+		if ev.Kind == Close {
+			break
+		}
+	}
+	want := "open:ESTABLISHED state:FIN_WAIT1 state:FIN_WAIT2 close:CLOSE"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("client events %q, want %q", s, want)
 	}
 }
