@@ -522,6 +522,20 @@ func TestLiveProgramName(t *testing.T) {
 func TestLiveStates(t *testing.T) {
 	f := startOrSkip(t, Options{Source: SourceTracepoint, States: true})
 	addr := server(t)
+	ctx0, cancel0 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel0()
+	for {
+		ev, err := f.Next(ctx0)
+		if err != nil {
+			t.Fatalf("no LISTEN event: %v", err)
+		}
+		if ev.Local.Port() == uint16(addr.Port) && ev.NewState == netstat.Listen {
+			if ev.Kind != StateChange || ev.PID != os.Getpid() {
+				t.Errorf("listen: %+v", ev)
+			}
+			break
+		}
+	}
 	c, err := net.Dial("tcp4", addr.String())
 	if err != nil {
 		t.Fatal(err)

@@ -743,10 +743,11 @@ func (f *Feed) startTracepoint() error {
 			switch r.kind {
 			case recListen:
 				sc.listeners[r.local] = owner{pid: int(r.pid), program: r.comm}
-				continue
 			case recUnlisten:
 				// Kept: connections it accepted may close after it.
 				// A new listener on the address replaces it.
+			}
+			if (r.kind == recListen || r.kind == recUnlisten) && !f.opts.States {
 				continue
 			}
 			ev := r.event(tp.offset)
