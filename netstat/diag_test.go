@@ -877,10 +877,12 @@ const diagBenchPairs = 5000
 
 // benchSource scans the live tcp table, holding diagBenchPairs loopback
 // connections, from src; it reports ns, CPU ns and allocations per row.
-func benchSource(b *testing.B, src Source) {
+func benchSource(b *testing.B, src Source) { benchReader(b, Reader{Source: src}) }
+
+// benchReader is benchSource for a Reader configured as r.
+func benchReader(b *testing.B, r Reader) {
 	diagUsable(b)
 	benchPairs(b, diagBenchPairs)
-	r := Reader{Source: src}
 	f := Filter{Protos: Protos(TCP)}
 	for range r.Sockets(f) { // the first scan makes the buffers
 	}
@@ -909,6 +911,18 @@ func benchSource(b *testing.B, src Source) {
 
 // BenchmarkDiag reads the live tcp table over netlink.
 func BenchmarkDiag(b *testing.B) { benchSource(b, SourceNetlink) }
+
+// BenchmarkDiagNoInfo reads it without tcp_info (Reader.NoRetransmits),
+// as a listing without -o does.
+func BenchmarkDiagNoInfo(b *testing.B) {
+	benchReader(b, Reader{Source: SourceNetlink, NoRetransmits: true})
+}
+
+// BenchmarkDiagTraffic reads it with the traffic counters and nothing else
+// from tcp_info, as a listing with --traffic and without -o would.
+func BenchmarkDiagTraffic(b *testing.B) {
+	benchReader(b, Reader{Source: SourceNetlink, NoRetransmits: true, Traffic: true})
+}
 
 // BenchmarkDiagProc reads the same table from /proc/net/tcp, for the ratio.
 func BenchmarkDiagProc(b *testing.B) { benchSource(b, SourceProc) }
