@@ -90,9 +90,11 @@ type Event struct {
 	PID         int
 	Program     string
 	Attribution Attribution
-	// Duration is the time since the connection opened, on Close; zero
-	// when unknown (a connection older than the feed, or a source that
-	// did not see it open).
+	// Duration is the time since the connection opened, on Close: exact
+	// from the tracepoint source, measured from the first scan that saw
+	// the connection for the destroy and polling sources (so up to an
+	// Interval short); zero when unknown (a connection older than the
+	// tracepoint feed, or one no scan saw).
 	Duration time.Duration
 	// Traffic is the connection's final counters, on Close. Exact from
 	// the tracepoint and destroy sources; the polling source gives the
