@@ -99,9 +99,17 @@ const (
 	// TCP_BOUND_INACTIVE, asks for bound sockets proc/net/tcp never shows.
 	tcpStateMask = 1<<13 - 2
 
-	// tcp_info offsets: tcpi_retransmits and tcpi_probes.
-	tcpiRetransmits = 2
-	tcpiProbes      = 3
+	// tcp_info offsets (include/uapi/linux/tcp.h): tcpi_retransmits,
+	// tcpi_probes, and the traffic counters, which are there since Linux
+	// 4.1 (bytes_received, segs_out, segs_in) and 4.19 (bytes_sent).
+	tcpiRetransmits   = 2
+	tcpiProbes        = 3
+	tcpiBytesReceived = 128
+	tcpiSegsOut       = 136
+	tcpiSegsIn        = 140
+	tcpiBytesSent     = 200
+	tcpiBytesRetrans  = 208
+	tcpiTrafficEnd    = tcpiBytesRetrans + 8
 
 	diagBufSize = 64 << 10 // the kernel sends dump datagrams of at most 32 KiB
 )
@@ -224,7 +232,7 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 	}
 	var ext uint8
 	if p.IsTCP() {
-		if !r.NoRetransmits {
+		if !r.NoRetransmits || r.Traffic {
 			ext = 1 << (inetDiagInfo - 1) // icsk_retransmits, icsk_probes_out
 		}
 	} else {
@@ -277,6 +285,11 @@ func (r *Reader) scanDiag(p Proto, f *Filter, yield func(Socket, error) bool) (d
 		}
 		if s.Inode != 0 && !r.seen.add(s.Inode) {
 			continue
+		}
+		if !r.Traffic {
+			s.Traffic = Traffic{}
+		} else if r.NoRetransmits {
+			s.Retransmits, s.Timeout = 0, 0 // tcp_info came for Traffic
 		}
 		yielded = true
 		if !yield(s, nil) {
@@ -512,6 +525,27 @@ func parseDiag(s *Socket, p Proto, b []byte) (request bool, err error) {
 			}
 			s.Retransmits = uint32(info[tcpiRetransmits])
 			s.Timeout = uint32(info[tcpiProbes])
+			if len(info) >= tcpiTrafficEnd {
+				// bytes_sent counts retransmitted bytes again;
+				// bytes_retrans (same kernel) counts them once more.
+				sent, retrans := ne.Uint64(info[tcpiBytesSent:]), ne.Uint64(info[tcpiBytesRetrans:])
+				s.Traffic = Traffic{
+					BytesSent:     sent - min(retrans, sent),
+					BytesReceived: ne.Uint64(info[tcpiBytesReceived:]),
+					SegsOut:       ne.Uint32(info[tcpiSegsOut:]),
+					SegsIn:        ne.Uint32(info[tcpiSegsIn:]),
+					Known:         true,
+				}
+				// tcp_info's bytes_received is rcv_nxt's advance,
+				// which counts the peer's FIN: these states have
+				// received it.
+				switch state {
+				case CloseWait, LastAck, Closing:
+					if s.Traffic.BytesReceived > 0 {
+						s.Traffic.BytesReceived--
+					}
+				}
+			}
 		}
 		if state == Listen {
 			// idiag_wqueue is the maximum backlog; proc prints
@@ -788,4 +822,15 @@ func appendGroup(b []byte, base, size int, ports []uint16, code uint8) []byte {
 		}
 	}
 	return b
+}
+
+// ParseDiag decodes one inet_diag_msg — the payload of a
+// SOCK_DIAG_BY_FAMILY netlink message, from a dump or from a destroy
+// notification (the SKNLGRP_*_DESTROY multicast groups) — as a row of
+// table p, with the values the netlink source gives, Traffic included
+// when the message carries a tcp_info. A request socket's UID is left 0.
+func ParseDiag(p Proto, msg []byte) (Socket, error) {
+	var s Socket
+	_, err := parseDiag(&s, p, msg)
+	return s, err
 }

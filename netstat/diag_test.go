@@ -685,14 +685,15 @@ func TestParseDiag(t *testing.T) {
 		m: diagMsg{family: unix.AF_INET, state: 10, sport: 8080, src: lo4, dst: netip.IPv4Unspecified(),
 			rq: 3, wq: 4096, uid: 1000, inode: 4242, attrs: [][2][]byte{tcpInfo(0, 0)}},
 		want: Socket{Proto: TCP, Local: ap(lo4, 8080), Remote: ap(netip.IPv4Unspecified(), 0), State: Listen,
-			RxQueue: 3, UID: 1000, Inode: 4242},
+			RxQueue: 3, UID: 1000, Inode: 4242, Traffic: Traffic{Known: true}},
 	}, {
 		name: "established: counters from tcp_info, timer in 1/100 s",
 		p:    TCP6,
 		m: diagMsg{family: unix.AF_INET6, state: 1, timer: 4, retrans: 7, sport: 443, dport: 50000, src: mapped, dst: mapped,
 			expires: 1234, rq: 5, wq: 6, uid: 33, inode: 1 << 31, attrs: [][2][]byte{tcpInfo(2, 7)}},
 		want: Socket{Proto: TCP6, Local: ap(mapped, 443), Remote: ap(mapped, 50000), State: Established,
-			TxQueue: 6, RxQueue: 5, Timer: TimerProbe, TimerTicks: 123, Retransmits: 2, Timeout: 7, UID: 33, Inode: 1 << 31},
+			TxQueue: 6, RxQueue: 5, Timer: TimerProbe, TimerTicks: 123, Retransmits: 2, Timeout: 7, UID: 33, Inode: 1 << 31,
+			Traffic: Traffic{Known: true}},
 	}, {
 		name: "request socket: num_retrans, owner looked up",
 		p:    TCP,
@@ -876,10 +877,12 @@ const diagBenchPairs = 5000
 
 // benchSource scans the live tcp table, holding diagBenchPairs loopback
 // connections, from src; it reports ns, CPU ns and allocations per row.
-func benchSource(b *testing.B, src Source) {
+func benchSource(b *testing.B, src Source) { benchReader(b, Reader{Source: src}) }
+
+// benchReader is benchSource for a Reader configured as r.
+func benchReader(b *testing.B, r Reader) {
 	diagUsable(b)
 	benchPairs(b, diagBenchPairs)
-	r := Reader{Source: src}
 	f := Filter{Protos: Protos(TCP)}
 	for range r.Sockets(f) { // the first scan makes the buffers
 	}
@@ -908,6 +911,18 @@ func benchSource(b *testing.B, src Source) {
 
 // BenchmarkDiag reads the live tcp table over netlink.
 func BenchmarkDiag(b *testing.B) { benchSource(b, SourceNetlink) }
+
+// BenchmarkDiagNoInfo reads it without tcp_info (Reader.NoRetransmits),
+// as a listing without -o does.
+func BenchmarkDiagNoInfo(b *testing.B) {
+	benchReader(b, Reader{Source: SourceNetlink, NoRetransmits: true})
+}
+
+// BenchmarkDiagTraffic reads it with the traffic counters and nothing else
+// from tcp_info, as a listing with --traffic and without -o would.
+func BenchmarkDiagTraffic(b *testing.B) {
+	benchReader(b, Reader{Source: SourceNetlink, NoRetransmits: true, Traffic: true})
+}
 
 // BenchmarkDiagProc reads the same table from /proc/net/tcp, for the ratio.
 func BenchmarkDiagProc(b *testing.B) { benchSource(b, SourceProc) }

@@ -77,6 +77,19 @@
 // maximum backlog instead). Timer, TimerTicks, Retransmits and Timeout are
 // the columns `netstat -o` shows.
 //
+// # Traffic
+//
+// With Reader.Traffic, each TCP row read over netlink carries what the
+// connection has moved (Socket.Traffic): bytes sent and received, exactly
+// the bytes written and read — tcp_info's tcpi_bytes_sent less
+// tcpi_bytes_retrans, and tcpi_bytes_received less the peer's FIN once it
+// came (CLOSE_WAIT, LAST_ACK, CLOSING) — and segments out and in. They
+// need tcp_info, which Reader asks for anyway unless NoRetransmits is
+// set. The proc text has no such columns: rows read from it, and
+// TIME_WAIT and request sockets, have Traffic.Known false, never a zero
+// that would read as idle. Without Reader.Traffic the field stays zero
+// and costs nothing.
+//
 // # Errors
 //
 // A row that cannot be parsed is reported as a *ParseError naming the file

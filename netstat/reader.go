@@ -32,6 +32,13 @@ type Reader struct {
 	// zero. On the netlink source this spares the kernel filling a
 	// tcp_info for every TCP row, about a third of a dump.
 	NoRetransmits bool
+	// Traffic asks for Socket.Traffic: bytes and segments sent and
+	// received by each TCP socket, from the tcp_info of the netlink
+	// source. Rows read from proc (a fixture root, a PID's namespace,
+	// SourceProc, or netlink refused) have Traffic.Known false: the text
+	// has no such columns. Without it, Socket.Traffic is always zero
+	// and no tcp_info is asked for on its account.
+	Traffic bool
 
 	diag   diagConn
 	buf    []byte

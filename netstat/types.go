@@ -197,6 +197,29 @@ type Socket struct {
 	// Drops counts datagrams dropped (UDP and raw tables; 0 where the
 	// kernel does not print the column).
 	Drops uint64
+	// Traffic holds a TCP socket's byte and segment counters when the
+	// Reader was asked for them (Reader.Traffic) and its source has them:
+	// netlink's tcp_info does for full sockets; the proc text, TIME_WAIT
+	// and request sockets do not (Traffic.Known false).
+	Traffic Traffic
+}
+
+// Traffic is what a TCP socket has moved, from the kernel's tcp_info
+// (tcpi_bytes_sent, tcpi_bytes_received, tcpi_segs_out, tcpi_segs_in).
+// BytesSent and BytesReceived count payload bytes, exactly what the
+// process wrote and the peer acknowledged or sent (tcpi_bytes_sent less
+// tcpi_bytes_retrans: a retransmitted byte counts once; the peer's FIN,
+// which tcpi_bytes_received counts as a byte, is left out in CLOSE_WAIT,
+// LAST_ACK and CLOSING); no headers. The segment counts include SYN, FIN,
+// pure ACKs and retransmissions. A zero Traffic is unknown, not idle:
+// check Known.
+type Traffic struct {
+	BytesSent, BytesReceived uint64
+	SegsOut, SegsIn          uint32
+	// Known says the counters were read. False for rows read from proc
+	// (which has no such columns), for TIME_WAIT and request sockets, and
+	// when the Reader was not asked for them.
+	Known bool
 }
 
 // TimerLeft returns the time until the socket's timer fires.

@@ -103,6 +103,10 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --max-netns N            namespaces with metric series of their own (50)
         --max-listeners N        listeners with metric series of their own (100)
         --quiet                  no notes on stderr (owners or namespaces not readable); errors still
+        --events                 stream TCP connections opened and closed (table or --json)
+        --count N                with --events: stop after N events
+        --events-source SRC      auto (default), tracepoint, destroy or poll
+        --state-changes          with --events: every TCP state change too (tracepoint)
 `
 
 // config is a parsed command line.
@@ -124,6 +128,7 @@ type config struct {
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
 	compatFlags                       // -V, -g, -M, -Z, -S, -N, -F, --<af> (compat.go)
 	metricsFlags                      // --listen, --textfile, --listener-ports, --max-* (prometheus.go)
+	eventsFlags                       // --events, --count, --events-source, --state-changes (events.go)
 	// families are the address families named (-4, -6, -x, --inet,
 	// --inet6, --unix, -A), in command-line order, repeats kept: net-tools'
 	// afname list, which orders the tables of -r and picks the counters of
@@ -194,6 +199,7 @@ func parse(args []string) (*config, error) {
 	c.summaryFlags.register(fs)
 	c.compatFlags.register(fs)
 	c.metricsFlags.register(fs)
+	c.eventsFlags.register(fs)
 
 	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
 		if err := fs.Set(f.Name, v); err != nil {
@@ -314,6 +320,9 @@ func parse(args []string) (*config, error) {
 	if err := c.compatFlags.check(c); err != nil {
 		return nil, err
 	}
+	if err := c.eventsFlags.check(fs, c); err != nil {
+		return nil, err
+	}
 	// As net-tools: an address family alone means all its protocols; a
 	// protocol alone means both families.
 	anyProto := c.tcp || c.udp || c.udplite || c.raw || c.sctp
@@ -414,6 +423,8 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return err // capture.go: a capture made for other flags
 	}
 	switch {
+	case c.events:
+		return c.runEvents(ctx, stdout, stderr) // events.go
 	case c.route:
 		return routes(c, stdout, stderr)
 	case c.interfaces:

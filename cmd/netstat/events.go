@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/procnet/procnet/flows"
+	"github.com/procnet/procnet/internal/escape"
+)
+
+// eventsFlags are --events, --count, --events-source and --states-too.
+type eventsFlags struct {
+	events    bool
+	count     int    // --count N: stop after N events; 0: until a signal
+	evSource  string // --events-source
+	allStates bool   // --state-changes: state changes too
+	source    flows.Source
+}
+
+func (e *eventsFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&e.events, "events", false, "")
+	fs.IntVar(&e.count, "count", 0, "")
+	fs.StringVar(&e.evSource, "events-source", "auto", "")
+	fs.BoolVar(&e.allStates, "state-changes", false, "")
+}
+
+func (e *eventsFlags) check(fs *pflag.FlagSet, c *config) error {
+	if !e.events {
+		for _, f := range []string{"count", "events-source", "state-changes"} {
+			if fs.Changed(f) {
+				return usageError{"--" + f + " goes with --events"}
+			}
+		}
+		return nil
+	}
+	src, ok := flows.ParseSource(e.evSource)
+	if !ok {
+		return usageError{"--events-source: unknown source " + strconv.Quote(e.evSource) + " (auto, tracepoint, destroy, poll)"}
+	}
+	e.source = src
+	if e.count < 0 {
+		return usageError{"--count: must not be negative"}
+	}
+	if c.csv || c.route || c.interfaces || c.stats || c.summary || c.format == "prometheus" {
+		return usageError{"--events goes with the table or --json only"}
+	}
+	if c.root != "/" && c.root != "" {
+		return usageError{"--events watches the live system: no --root"}
+	}
+	return nil
+}
+
+// eventFilter keeps the events the command line asks for: ports, PID,
+// program, and the address families of -4/-6.
+func (c *config) eventFilter(ev *flows.Event) bool {
+	lp, rp := int(ev.Local.Port()), int(ev.Remote.Port())
+	switch {
+	case c.port >= 0 && lp != c.port && rp != c.port,
+		c.sport >= 0 && lp != c.sport,
+		c.dport >= 0 && rp != c.dport,
+		c.pid >= 0 && ev.PID != c.pid,
+		c.program != "" && ev.Program != c.program:
+		return false
+	}
+	v4 := ev.Remote.Addr().Unmap().Is4()
+	if c.inet != c.inet6 {
+		return v4 == c.inet
+	}
+	return true
+}
+
+// runEvents streams connection events until a signal, --count events, or
+// the feed's end.
+func (c *config) runEvents(ctx context.Context, stdout, stderr io.Writer) error {
+	interval := flows.DefaultInterval
+	if c.continuous {
+		interval = c.interval
+	}
+	f, err := flows.Start(flows.Options{Source: c.source, States: c.allStates, Interval: interval})
+	if err != nil {
+		return fmt.Errorf("--events: %v", err)
+	}
+	defer f.Close()
+	switch f.Source() {
+	case flows.SourceDestroy:
+		fmt.Fprintf(stderr, "netstat: closes from the kernel's destroy notifications; opens and owners from scans every %v: connections shorter than that show no open and no process\n", interval)
+	case flows.SourcePoll:
+		fmt.Fprintf(stderr, "netstat: events by polling every %v: connections shorter than that may be missed\n", interval)
+	}
+	if c.allStates && f.Source() != flows.SourceTracepoint {
+		fmt.Fprintf(stderr, "netstat: --state-changes needs the tracepoint source; showing opens and closes only\n")
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	w := bufio.NewWriter(stdout)
+	if !c.json {
+		w.WriteString(eventsHeader)
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	var buf []byte
+	n := 0
+	for c.count == 0 || n < c.count {
+		ev, err := f.Next(ctx)
+		if err == io.EOF || ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
+			continue
+		}
+		if !c.eventFilter(&ev) {
+			continue
+		}
+		n++
+		if c.json {
+			buf = appendEventJSON(buf[:0], &ev)
+		} else {
+			buf = appendEventRow(buf[:0], &ev)
+		}
+		w.Write(buf)
+		// One line per event as it happens: flush unless more are
+		// already waiting would cost a syscall per event; flushing each
+		// keeps a pipe reader current.
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if lost := f.Lost(); lost > 0 {
+		fmt.Fprintf(stderr, "netstat: %d events lost (the reader fell behind)\n", lost)
+	}
+	return w.Flush()
+}
+
+const eventsHeader = "Time         Event  Proto Local Address           Foreign Address         PID/Program name     By       Duration       Sent   Received\n"
+
+// appendEventRow appends one table line.
+func appendEventRow(b []byte, ev *flows.Event) []byte {
+	b = ev.Time.Local().AppendFormat(b, "15:04:05.000")
+	kind := ev.Kind.String()
+	switch {
+	case ev.Kind == flows.Open && ev.Passive:
+		kind = "accept"
+	case ev.Kind == flows.StateChange:
+		kind = ev.NewState.String()
+	}
+	b = evPad(append(b, ' '), kind, 6)
+	b = evPad(append(b, ' '), ev.Proto.String(), 5)
+	b = evPad(append(b, ' '), eventAddr(ev.Local), 23)
+	b = evPad(append(b, ' '), eventAddr(ev.Remote), 23)
+	who := "-"
+	if ev.PID != 0 {
+		who = strconv.Itoa(ev.PID) + "/" + escape.String(ev.Program)
+	}
+	b = evPad(append(b, ' '), who, 20)
+	by := "-"
+	if ev.PID != 0 {
+		by = ev.Attribution.String()
+	}
+	b = evPad(append(b, ' '), by, 8)
+	dur, sent, recv := "-", "-", "-"
+	if ev.Kind == flows.Close {
+		if ev.Duration > 0 {
+			dur = ev.Duration.Round(time.Microsecond).String()
+		}
+		if ev.Traffic.Known {
+			sent = strconv.FormatUint(ev.Traffic.BytesSent, 10)
+			recv = strconv.FormatUint(ev.Traffic.BytesReceived, 10)
+		}
+	}
+	b = evPadLeft(append(b, ' '), dur, 8)
+	b = evPadLeft(append(b, ' '), sent, 10)
+	b = evPadLeft(append(b, ' '), recv, 10)
+	return append(b, '\n')
+}
+
+// evPad appends s left-aligned in a column of width w (s longer than w
+// pushes the columns after it, as netstat -W does).
+func evPad(b []byte, s string, w int) []byte {
+	b = append(b, s...)
+	for i := len(s); i < w; i++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+func evPadLeft(b []byte, s string, w int) []byte {
+	for i := len(s); i < w; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
+}
+
+// eventAddr prints an address as the listing does: IPv4-mapped as IPv4,
+// IPv6 without brackets.
+func eventAddr(a netip.AddrPort) string {
+	return a.Addr().Unmap().String() + ":" + strconv.Itoa(int(a.Port()))
+}
+
+// appendEventJSON appends one JSON object and a newline: the socket keys
+// of the --json listing, then the event's own.
+func appendEventJSON(b []byte, ev *flows.Event) []byte {
+	b = append(b, `{"proto":`...)
+	b = appendEventString(b, ev.Proto.String())
+	b = append(b, `,"local_address":`...)
+	b = appendEventString(b, ev.Local.Addr().Unmap().String())
+	b = append(b, `,"local_port":`...)
+	b = strconv.AppendUint(b, uint64(ev.Local.Port()), 10)
+	b = append(b, `,"remote_address":`...)
+	b = appendEventString(b, ev.Remote.Addr().Unmap().String())
+	b = append(b, `,"remote_port":`...)
+	b = strconv.AppendUint(b, uint64(ev.Remote.Port()), 10)
+	b = append(b, `,"state":`...)
+	if ev.NewState != 0 {
+		b = appendEventString(b, ev.NewState.String())
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"event":`...)
+	b = appendEventString(b, ev.Kind.String())
+	if ev.Kind == flows.StateChange {
+		b = append(b, `,"old_state":`...)
+		b = appendEventString(b, ev.OldState.String())
+	}
+	b = append(b, `,"time":`...)
+	b = appendEventString(b, ev.Time.UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"passive":`...)
+	b = strconv.AppendBool(b, ev.Passive)
+	b = append(b, `,"pid":`...)
+	if ev.PID != 0 {
+		b = strconv.AppendInt(b, int64(ev.PID), 10)
+		b = append(b, `,"program":`...)
+		b = appendEventString(b, ev.Program)
+	} else {
+		b = append(b, `null,"program":null`...)
+	}
+	b = append(b, `,"attribution":`...)
+	b = appendEventString(b, ev.Attribution.String())
+	b = append(b, `,"duration":`...)
+	if ev.Kind == flows.Close && ev.Duration > 0 {
+		b = strconv.AppendFloat(b, ev.Duration.Seconds(), 'f', -1, 64)
+	} else {
+		b = append(b, "null"...)
+	}
+	t := ev.Traffic
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"bytes_sent", t.BytesSent}, {"bytes_received", t.BytesReceived},
+		{"segs_out", uint64(t.SegsOut)}, {"segs_in", uint64(t.SegsIn)}} {
+		b = append(b, `,"`...)
+		b = append(b, kv.k...)
+		b = append(b, `":`...)
+		if t.Known {
+			b = strconv.AppendUint(b, kv.v, 10)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	return append(b, "}\n"...)
+}
+
+// appendEventString appends s as a JSON string, escaped first by the
+// one rule (so no control character is left) and then for JSON.
+func appendEventString(b []byte, s string) []byte {
+	s = escape.String(s)
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,148 @@
+package flows
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+)
+
+// connKey names a connection in one network namespace: the addresses as
+// the socket tables show them (a dual-stack socket's IPv4 peers stay
+// IPv4-mapped, so a tcp and a tcp6 row never share a key).
+type connKey struct{ local, remote netip.AddrPort }
+
+// owner is a process, as the fd tables showed it.
+type owner struct {
+	pid     int
+	program string
+}
+
+// seenConn is what the scans know of a connection.
+type seenConn struct {
+	proto   netstat.Proto
+	owner   owner
+	first   time.Time // the first scan that saw it
+	traffic netstat.Traffic
+}
+
+// scanner reads the TCP tables and their owners: the polling source's
+// whole work, and the destroy and tracepoint sources' memory of who owns
+// what.
+type scanner struct {
+	rd        netstat.Reader
+	tr        *procmap.Tracker
+	rows      []netstat.Socket
+	conns     map[connKey]seenConn
+	listeners map[netip.AddrPort]owner
+	scans     int
+}
+
+func newScanner() *scanner {
+	return &scanner{
+		rd:        netstat.Reader{Traffic: true},
+		tr:        procmap.NewTracker(procmap.Options{}),
+		conns:     map[connKey]seenConn{},
+		listeners: map[netip.AddrPort]owner{},
+	}
+}
+
+// live reports whether a row is a connection the feed reports: a full
+// TCP socket with a peer, not a listener and not yet closed.
+func live(s *netstat.Socket) bool {
+	switch s.State {
+	case netstat.Listen, netstat.TimeWait, netstat.Close, netstat.SynRecv, netstat.NewSynRecv:
+		return false
+	}
+	return s.Remote.Port() != 0
+}
+
+// scan reads the tables and their owners at time now, and calls opened
+// for each connection not seen by the previous scan (none on the first
+// scan) and closed for each one the previous scan saw that is gone (or in
+// TIME_WAIT) now, with what was last known of it.
+func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
+	rows, _ := s.rd.AppendSockets(s.rows[:0], netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)})
+	s.rows = rows
+	inodes := make(map[uint64]bool, len(rows))
+	for i := range rows {
+		if rows[i].Inode != 0 {
+			inodes[rows[i].Inode] = true
+		}
+	}
+	m, _ := s.tr.Refresh(inodes)
+	ownerOf := func(inode uint64) owner {
+		if m == nil {
+			return owner{}
+		}
+		os := m.Lookup(inode)
+		if len(os) == 0 {
+			return owner{}
+		}
+		o := owner{pid: os[0].PID}
+		if p := m.Process(o.pid); p != nil {
+			o.program = p.Comm
+		}
+		return o
+	}
+	clear(s.listeners)
+	present := make(map[connKey]bool, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		if r.State == netstat.Listen {
+			if o := ownerOf(r.Inode); o.pid != 0 {
+				s.listeners[r.Local] = o
+			}
+			continue
+		}
+		if !live(r) {
+			continue
+		}
+		k := connKey{r.Local, r.Remote}
+		present[k] = true
+		c, ok := s.conns[k]
+		if !ok {
+			c = seenConn{proto: r.Proto, first: now}
+		}
+		if o := ownerOf(r.Inode); o.pid != 0 {
+			c.owner = o
+		}
+		if r.Traffic.Known {
+			c.traffic = r.Traffic
+		}
+		s.conns[k] = c
+		if !ok && s.scans > 0 && opened != nil {
+			opened(k, c)
+		}
+	}
+	for k, c := range s.conns {
+		if !present[k] {
+			delete(s.conns, k)
+			if closed != nil {
+				closed(k, c)
+			}
+		}
+	}
+	s.scans++
+}
+
+// listener returns the owner of the listener that a connection with local
+// address a was accepted from, or ok false: the listener bound to a's
+// address, else to the wildcard of its family, else (IPv4 or
+// IPv4-mapped) to the IPv6 wildcard.
+func listener(ls map[netip.AddrPort]owner, a netip.AddrPort) (owner, bool) {
+	port := a.Port()
+	for _, addr := range []netip.Addr{a.Addr(), a.Addr().Unmap()} {
+		if o, ok := ls[netip.AddrPortFrom(addr, port)]; ok {
+			return o, true
+		}
+	}
+	if a.Addr().Unmap().Is4() {
+		if o, ok := ls[netip.AddrPortFrom(netip.IPv4Unspecified(), port)]; ok {
+			return o, true
+		}
+	}
+	o, ok := ls[netip.AddrPortFrom(netip.IPv6Unspecified(), port)]
+	return o, ok
+}
