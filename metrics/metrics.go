@@ -261,7 +261,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 const (
 	slotUnknown = iota + int(netstat.NewSynRecv) + 1
 	slotUnconn
-	slotUnixUnconnected
 	slotUnixConnecting
 	slotUnixConnected
 	slotUnixDisconnecting
@@ -277,7 +276,6 @@ var slotNames = func() [nSlots]string {
 	n[0] = "UNKNOWN"
 	n[slotUnknown] = "UNKNOWN"
 	n[slotUnconn] = "UNCONN"
-	n[slotUnixUnconnected] = netstat.Unconnected.String()
 	n[slotUnixConnecting] = netstat.Connecting.String()
 	n[slotUnixConnected] = netstat.Connected.String()
 	n[slotUnixDisconnecting] = netstat.Disconnecting.String()
@@ -305,7 +303,7 @@ func unixSlot(u *netstat.UnixSocket) int {
 	case netstat.Free:
 		return slotUnixFree
 	case netstat.Unconnected:
-		return slotUnixUnconnected
+		return slotUnconn // the one vocabulary: UNCONN, as in JSON and CSV
 	case netstat.Connecting:
 		return slotUnixConnecting
 	case netstat.Connected:

@@ -94,10 +94,6 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool
 	return append(b, ']')
 }
 
-// jsonState is the "state" value of JSON, CSV and Prometheus:
-// netstat.Socket.StateName, the library's one vocabulary.
-func jsonState(s *netstat.Socket) string { return s.StateName() }
-
 // writeJSON writes one JSON object per socket (JSON Lines). Addresses are
 // plain strings, never truncated; IPv4-mapped addresses are unmapped and
 // "proto" still says tcp6.

@@ -131,6 +131,28 @@ func TestStateVocabulary(t *testing.T) {
 			t.Errorf("no %s row in the fixture", k)
 		}
 	}
+	// Prometheus's state label has the same words, for every proto.
+	promSeen := map[string]bool{}
+	for _, l := range strings.Split(mustRun(t, "--format", "prometheus", "-tuwxan", "--root", root), "\n") {
+		if !strings.HasPrefix(l, "procnet_sockets{") {
+			continue
+		}
+		proto := l[strings.Index(l, `proto="`)+7:]
+		proto = proto[:strings.IndexByte(proto, '"')]
+		state := l[strings.Index(l, `state="`)+7:]
+		state = state[:strings.IndexByte(state, '"')]
+		if !vocab[state] {
+			t.Errorf("Prometheus state %q is not in the vocabulary: %s", state, l)
+		}
+		if !strings.HasSuffix(l, " 0") {
+			promSeen[proto+" "+state] = true
+		}
+	}
+	for k := range seen {
+		if !promSeen[k] {
+			t.Errorf("JSON has %s sockets, Prometheus none", k)
+		}
+	}
 }
 
 // With -o, JSON has the timer fields and CSV the timer columns, equal;
