@@ -2,6 +2,7 @@ package netstat
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -51,7 +52,7 @@ func TestScaleIteratorRSS(t *testing.T) {
 	if root := os.Getenv(scaleChildEnv); root != "" {
 		n := 0
 		r := Reader{Root: root}
-		for _, err := range r.Sockets(Filter{}) {
+		for _, err := range r.Sockets(context.Background(), Filter{}) {
 			if err != nil {
 				fmt.Println("error:", err)
 				os.Exit(1)

@@ -3,6 +3,7 @@ package procmap
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -301,12 +302,11 @@ func noteBPFErr(err error) {
 	lastBPFErr.Store(&err)
 }
 
-// BPFError reports why the BPF owner source is not in use: the reason the
+// bpfError reports why the BPF owner source is not in use: the reason the
 // program could not be loaded or, once loaded, why the last Build that
 // wanted it fell back to the /proc walk. It is nil when the last such Build
-// used BPF (or none tried yet). For debugging and tests; SourceAuto falls
-// back silently.
-func BPFError() error {
+// used BPF (or none tried yet). For tests; SourceAuto falls back silently.
+func bpfError() error {
 	if p := lastBPFErr.Load(); p != nil {
 		return *p
 	}
@@ -650,7 +650,10 @@ func (c startCheck) same(startNs, ticks uint64) bool {
 var bpfBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // buildBPF builds the Map with the BPF iterator. known is as for walk.
-func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Process) (*Map, error) {
+//
+// want, when set (with opts.Inodes nil), supplies the inodes to keep
+// after the fd pass (see internal/latewant).
+func buildBPF(ctx context.Context, opts *Options, want func() map[uint64]bool, known func(pid int, start uint64, comm []byte) *Process) (*Map, error) {
 	if filepath.Clean(rootDir(opts.Root)) != "/" {
 		return nil, fmt.Errorf("%w: Root %q is not the live system", ErrBPFUnavailable, opts.Root)
 	}
@@ -679,9 +682,9 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 		starts []bpfRecord // one per PID: pid and start
 		sorted = true
 	)
-	want := opts.Inodes
+	keep := opts.Inodes
 	onRecord := func(r bpfRecord) {
-		if want != nil && !want[r.inode] {
+		if keep != nil && !keep[r.inode] {
 			return
 		}
 		h := hit{inode: r.inode, pid: int32(r.pid), fd: int32(r.fd)}
@@ -722,13 +725,16 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 		slices.SortFunc(starts, func(a, b bpfRecord) int { return cmp.Compare(a.pid, b.pid) })
 		starts = slices.CompactFunc(starts, func(a, b bpfRecord) bool { return a.pid == b.pid })
 	}
-	if want == nil && opts.Want != nil {
+	if keep == nil && want != nil {
 		// The fd pass ran beside the caller's search for the inodes:
 		// keep the wanted ones, and describe only their owners.
-		if want = opts.Want(); want != nil {
-			w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return !want[h.inode] })
+		if keep = want(); keep != nil {
+			w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return !keep[h.inode] })
 			starts = keepOwners(starts, w0.hits)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	// Details of the owners, from /proc.
@@ -746,7 +752,7 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 	describe := func(w *workerState) {
 		for {
 			i := int(next.Add(1) - 1)
-			if i >= len(starts) {
+			if i >= len(starts) || ctx.Err() != nil {
 				return
 			}
 			pid := int(starts[i].pid)
@@ -787,6 +793,9 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 			}
 		}
 		w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return gone[h.pid] })
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return collect(workers), nil
 }

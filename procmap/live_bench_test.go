@@ -1,6 +1,7 @@
 package procmap
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -29,7 +30,7 @@ func BenchmarkLiveBuildBPF(b *testing.B) {
 }
 
 func benchBuild(b *testing.B, src Source) {
-	m, err := Build(Options{Source: src})
+	m, err := Build(context.Background(), Options{Source: src})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func benchBuild(b *testing.B, src Source) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Build(Options{Source: src}); err != nil {
+		if _, err := Build(context.Background(), Options{Source: src}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -63,7 +64,7 @@ func BenchmarkLiveLoadBPF(b *testing.B) {
 }
 
 func requireBPFBench(b *testing.B) {
-	if _, err := Build(Options{Source: SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
+	if _, err := Build(context.Background(), Options{Source: SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
 		b.Skip(err)
 	}
 }
@@ -79,7 +80,7 @@ func BenchmarkLiveQuery(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		Build(Options{Source: SourceProc, Inodes: map[uint64]bool{sample[i%len(sample)]: true}})
+		Build(context.Background(), Options{Source: SourceProc, Inodes: map[uint64]bool{sample[i%len(sample)]: true}})
 		i++
 	}
 }
@@ -91,16 +92,16 @@ func BenchmarkLiveRefresh(b *testing.B) {
 		all[ino] = true
 	}
 	tr := NewTracker(Options{Source: SourceProc, FullEvery: 1 << 30})
-	tr.Refresh(all)
+	tr.Refresh(context.Background(), all)
 	b.ReportAllocs()
 	for b.Loop() {
-		tr.Refresh(all)
+		tr.Refresh(context.Background(), all)
 	}
 }
 
 // liveInodes returns every owned socket inode, ordered by first owner.
 func liveInodes(b *testing.B) []uint64 {
-	m, err := Build(Options{Source: SourceProc})
+	m, err := Build(context.Background(), Options{Source: SourceProc})
 	if err != nil {
 		b.Fatal(err)
 	}

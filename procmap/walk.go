@@ -1,6 +1,7 @@
 package procmap
 
 import (
+	"context"
 	"runtime"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ type hit struct {
 
 // A walk is one pass over a list of processes, spread over workers.
 type walk struct {
+	ctx    context.Context // done: stop between processes
 	procfd int
 	pids   []int
 	// Processes pids[:prefix] are walked even after an early exit.
@@ -120,6 +122,10 @@ func (wk *walk) work(w *workerState) {
 			return
 		}
 		if i >= wk.prefix && wk.stop.Load() {
+			wk.skipped.Store(true)
+			return
+		}
+		if wk.ctx != nil && wk.ctx.Err() != nil {
 			wk.skipped.Store(true)
 			return
 		}

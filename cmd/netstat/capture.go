@@ -31,6 +31,7 @@ package main
 // use -n (or etc/hosts) for a replay that prints the same.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -187,14 +188,14 @@ func (cp *capturer) owners(dirs []string) {
 			r.PID, _ = strconv.Atoi(pid)
 		}
 		if c.inetWanted() {
-			for s, err := range r.Sockets(f) {
+			for s, err := range r.Sockets(context.Background(), f) {
 				if err == nil && s.Inode != 0 {
 					inodes[s.Inode] = true
 				}
 			}
 		}
 		if c.unix {
-			for u, err := range r.UnixSockets() {
+			for u, err := range r.UnixSockets(context.Background()) {
 				if err == nil {
 					inodes[u.Inode] = true
 				}
@@ -204,7 +205,7 @@ func (cp *capturer) owners(dirs []string) {
 	if len(inodes) == 0 {
 		return
 	}
-	m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+	m, err := procmap.Build(context.Background(), procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 	if err != nil {
 		cp.err = err
 		return

@@ -17,6 +17,7 @@ package main
 // there is none).
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -115,7 +116,7 @@ func (l *lister) readNamespaces(stderr io.Writer) (*snapshot, error) {
 	defer func() { l.reader.PID, l.owners = 0, nil }()
 	if c.needOwners() {
 		// One walk for every namespace.
-		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+		m, err := procmap.Build(context.Background(), procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 		if err != nil {
 			return nil, err
 		}
@@ -293,5 +294,5 @@ func (l *lister) walk(opts procmap.Options) (*procmap.Map, error) {
 	if l.owners != nil {
 		return l.owners, nil
 	}
-	return procmap.Build(opts)
+	return procmap.Build(context.Background(), opts)
 }

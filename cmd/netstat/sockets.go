@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"iter"
@@ -227,7 +228,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 	switch {
 	case !c.inetWanted():
 		if snap.owners == nil && c.needOwners() {
-			m, err := procmap.Build(opts)
+			m, err := procmap.Build(context.Background(), opts)
 			if err != nil {
 				return nil, err
 			}
@@ -238,14 +239,14 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		// for a port query, stops once the listed sockets are found.
 		var err error
 		var m *procmap.Map
-		owned, m, err = l.reader.ListOwned(f, opts)
+		owned, m, err = l.reader.ListOwned(context.Background(), f, opts)
 		if m == nil {
 			return nil, err
 		}
 		snap.owners = m
 		eachError(err, report)
 	default:
-		for s, err := range l.reader.Sockets(f) {
+		for s, err := range l.reader.Sockets(context.Background(), f) {
 			if err != nil {
 				report(err)
 				continue
@@ -256,7 +257,7 @@ func (l *lister) read(stderr io.Writer) (*snapshot, error) {
 		}
 	}
 	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
-		for u, err := range l.reader.UnixSockets() {
+		for u, err := range l.reader.UnixSockets(context.Background()) {
 			if err != nil {
 				report(err)
 				continue
@@ -403,7 +404,7 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 		}
 	}
 	if c.needOwners() {
-		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+		m, err := procmap.Build(context.Background(), procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 		if err != nil {
 			return nil, err
 		}
@@ -412,7 +413,7 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 	if c.inetWanted() {
 		snap.scan = func(yield func(*row) bool) {
 			var r row
-			for s, err := range l.reader.Sockets(f) {
+			for s, err := range l.reader.Sockets(context.Background(), f) {
 				if err != nil {
 					if !snap.quiet {
 						report(err)
@@ -435,7 +436,7 @@ func (l *lister) stream(stderr io.Writer) (*snapshot, error) {
 	}
 	if c.unix && c.states == 0 {
 		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
-			for u, err := range l.reader.UnixSockets() {
+			for u, err := range l.reader.UnixSockets(context.Background()) {
 				if err != nil {
 					report(err)
 					continue

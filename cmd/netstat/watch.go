@@ -137,7 +137,7 @@ func (w *watcher) read(stderr io.Writer) error {
 	scan := func(ns *netstat.Namespace) (undo func()) {
 		n, nu := len(l.socks), len(socksUnix)
 		if c.inetWanted() {
-			for s, err := range l.reader.Sockets(f) {
+			for s, err := range l.reader.Sockets(context.Background(), f) {
 				if err != nil {
 					report(err)
 					continue
@@ -149,7 +149,7 @@ func (w *watcher) read(stderr io.Writer) error {
 			}
 		}
 		if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
-			for u, err := range l.reader.UnixSockets() {
+			for u, err := range l.reader.UnixSockets(context.Background()) {
 				if err != nil {
 					report(err)
 					continue
@@ -185,7 +185,7 @@ func (w *watcher) read(stderr io.Writer) error {
 			w.inodes[socksUnix[i].Inode] = true
 		}
 		var err error
-		if m, err = w.tracker.Refresh(w.inodes); err != nil {
+		if m, err = w.tracker.Refresh(context.Background(), w.inodes); err != nil {
 			return err
 		}
 		if m.Denied > 0 && c.programs && !w.warned {

@@ -8,8 +8,10 @@ package procfile
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"iter"
 	"strconv"
 )
 
@@ -36,6 +38,7 @@ var (
 // without its newline (a truncated file) is returned as a line. Errors name
 // the file as Reset was given it, so callers pass them on as they are.
 type Lines struct {
+	ctx        context.Context // nil: never cancelled
 	r          io.Reader
 	name       string
 	buf        []byte
@@ -50,6 +53,36 @@ type Lines struct {
 // buf (BufSize bytes is the usual size).
 func (lr *Lines) Reset(r io.Reader, name string, buf []byte) {
 	*lr = Lines{r: r, name: name, buf: buf}
+}
+
+// ResetContext is Reset with a context: once ctx is done, Next returns
+// ctx.Err() (checked before the first line and every 64 lines after), and
+// io.EOF after that.
+func (lr *Lines) ResetContext(ctx context.Context, r io.Reader, name string, buf []byte) {
+	*lr = Lines{ctx: ctx, r: r, name: name, buf: buf}
+}
+
+// All returns an iterator over what Next returns until io.EOF: each line
+// with a nil error, or a nil line with the error (a line too long, a read
+// error, the context's error). It is the read loop of every parser:
+//
+//	for line, err := range lr.All() {
+//		if err != nil {
+//			// report it; after a read error or ctx's error the
+//			// iterator ends by itself
+//			continue
+//		}
+//		// parse line; lr.Line() is its number
+//	}
+func (lr *Lines) All() iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for {
+			line, err := lr.Next()
+			if err == io.EOF || !yield(line, err) {
+				return
+			}
+		}
+	}
 }
 
 func (lr *Lines) tooLong() error {
@@ -69,6 +102,12 @@ func (lr *Lines) Partial() bool { return lr.partial }
 // the following call. At the end it returns io.EOF, also after a read error
 // has been returned.
 func (lr *Lines) Next() ([]byte, error) {
+	if lr.ctx != nil && lr.line&63 == 0 && !lr.eof {
+		if err := lr.ctx.Err(); err != nil {
+			lr.eof, lr.skipping, lr.start, lr.end = true, false, 0, 0
+			return nil, err
+		}
+	}
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
 			line := lr.buf[lr.start : lr.start+i]
