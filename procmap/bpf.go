@@ -388,12 +388,12 @@ func loadBPFCilium() (*bpfIter, error) {
 var ErrBPFUnavailable = errors.New("procmap: BPF owner source unavailable")
 
 // Source selects how Build and Tracker find the owners of sockets.
-type Source int
+type Source uint8
 
 const (
 	// SourceAuto uses SourceBPF on the live system when it works there
 	// (root, BPF and kernel BTF available, /proc of the caller's pid
-	// namespace) and SourceProc otherwise, silently: see BPFError. A
+	// namespace) and SourceProc otherwise, silently. A
 	// Build, unless the program is loaded already, loads it only when the
 	// system has at least 2,048 open files (fs/file-nr): see bpfMinFiles.
 	SourceAuto Source = iota
@@ -406,16 +406,24 @@ const (
 	SourceBPF
 )
 
+var sourceNames = [...]string{"auto", "proc", "bpf"}
+
+// String returns "auto", "proc" or "bpf".
 func (s Source) String() string {
-	switch s {
-	case SourceAuto:
-		return "auto"
-	case SourceProc:
-		return "proc"
-	case SourceBPF:
-		return "bpf"
+	if int(s) < len(sourceNames) {
+		return sourceNames[s]
 	}
-	return "Source(" + strconv.Itoa(int(s)) + ")"
+	return "source(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ParseSource returns the Source that String spells s.
+func ParseSource(s string) (Source, bool) {
+	for i, n := range sourceNames {
+		if n == s {
+			return Source(i), true
+		}
+	}
+	return 0, false
 }
 
 // useBPF reports whether opts may try the BPF source at all.

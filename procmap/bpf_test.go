@@ -41,7 +41,7 @@ func requireBPF(t *testing.T) {
 }
 
 func TestSourceString(t *testing.T) {
-	for s, want := range map[Source]string{SourceAuto: "auto", SourceProc: "proc", SourceBPF: "bpf", 7: "Source(7)"} {
+	for s, want := range map[Source]string{SourceAuto: "auto", SourceProc: "proc", SourceBPF: "bpf", 7: "source(7)"} {
 		if got := s.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(s), got, want)
 		}

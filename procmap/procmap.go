@@ -3,6 +3,7 @@ package procmap
 import (
 	"cmp"
 	"context"
+	"strings"
 
 	"io/fs"
 	"path/filepath"
@@ -44,6 +45,24 @@ type Process struct {
 	// which the process started. With PID it names one process for good:
 	// a reused PID has a later start time.
 	StartTime uint64
+}
+
+// Name is the program name net-tools prints in its PID/Program name
+// column: argv[0], cut to its base name when it starts with '/', or Comm
+// when argv is empty (not read, a kernel thread, a zombie). The result is
+// raw: escape it before printing. A nil Process has the name "".
+func (p *Process) Name() string {
+	if p == nil {
+		return ""
+	}
+	if len(p.Cmdline) == 0 || p.Cmdline[0] == "" {
+		return p.Comm
+	}
+	a := p.Cmdline[0]
+	if strings.HasPrefix(a, "/") {
+		a = a[strings.LastIndexByte(a, '/')+1:]
+	}
+	return a
 }
 
 // Options say where to look and what to record.

@@ -319,3 +319,33 @@ func TestManyFixtureSanity(t *testing.T) {
 		t.Errorf("got %d sockets and %d processes, want 6 and 3", len(m.Owners), len(m.Procs))
 	}
 }
+
+func TestProcessName(t *testing.T) {
+	for _, tc := range []struct {
+		p    *Process
+		want string
+	}{
+		{nil, ""},
+		{&Process{Comm: "kworker/0:1"}, "kworker/0:1"},
+		{&Process{Comm: "nginx", Cmdline: []string{"/usr/sbin/nginx", "-g"}}, "nginx"},
+		{&Process{Comm: "sshd", Cmdline: []string{"sshd: alice [priv]"}}, "sshd: alice [priv]"},
+		{&Process{Comm: "python3", Cmdline: []string{"bin/tool"}}, "bin/tool"},
+		{&Process{Comm: "x", Cmdline: []string{"/usr/bin/"}}, ""},
+		{&Process{Comm: "zombie", Cmdline: []string{""}}, "zombie"},
+	} {
+		if got := tc.p.Name(); got != tc.want {
+			t.Errorf("%+v.Name() = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestSourceNames(t *testing.T) {
+	for _, s := range []Source{SourceAuto, SourceProc, SourceBPF} {
+		if p, ok := ParseSource(s.String()); !ok || p != s {
+			t.Errorf("ParseSource(%q) = %v, %v", s.String(), p, ok)
+		}
+	}
+	if s := Source(9).String(); s != "source(9)" {
+		t.Errorf("Source(9) = %q", s)
+	}
+}
