@@ -7,10 +7,14 @@
 // one, finds the owners with one walk of the processes, and hands back
 // each socket with its owners and namespace.
 //
-//	r := procnet.NewReader(procnet.Options{Owners: true, AllNamespaces: true})
-//	snap, err := r.Snapshot(ctx)
+//	snap, err := procnet.Read(ctx, procnet.Options{Owners: true, AllNamespaces: true})
+//	if snap == nil {
+//		return err // else err holds the rows that could not be parsed
+//	}
 //	for _, c := range snap.Conns {
-//		fmt.Println(c.Proto, c.Local, c.Remote, c.State, snap.Process(c.PID()).Name())
+//		for _, o := range c.Owners {
+//			fmt.Println(c.Proto, c.Local, c.Remote, c.State, o.PID, snap.Process(o.PID).Name())
+//		}
 //	}
 //
 // # Snapshots and streams

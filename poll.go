@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"unsafe"
 
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -377,3 +378,6 @@ func matchUnix(prev []UnixConn, prevOrder []int32, cur []UnixConn, curOrder []in
 		}
 	}
 }
+
+// sizeofConn is the size of one row in a Snapshot.
+const sizeofConn = unsafe.Sizeof(Conn{})
