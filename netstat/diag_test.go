@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/procnet/procnet/internal/fixture"
+	"github.com/procnet/procnet/internal/race"
 	"golang.org/x/sys/unix"
 )
 
@@ -504,7 +505,7 @@ func TestDiagAllocs(t *testing.T) {
 	}
 	scan()
 	limit := 0.0
-	if raceEnabled {
+	if race.Enabled {
 		limit = 4 // the race detector's bookkeeping; still none per row
 	}
 	if n := testing.AllocsPerRun(20, scan); n > limit {

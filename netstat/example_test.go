@@ -63,5 +63,5 @@ func ExampleList() {
 	fmt.Println(err)
 	// Output:
 	// 1 good row: 127.0.0.1:53
-	// proc/net/udp:3: too few fields
+	// proc/net/udp:3: wrong number of fields
 }

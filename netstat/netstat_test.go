@@ -134,11 +134,11 @@ func TestMalformedKeepsGoodRows(t *testing.T) {
 	}
 	want := []string{
 		"proc/net/tcp:3: local address: invalid syntax",
-		"proc/net/tcp:4: too few fields",
+		"proc/net/tcp:4: wrong number of fields",
 		"proc/net/tcp:5: state: invalid syntax",
 		"proc/net/tcp:6: inode: invalid syntax",
 		"open proc/net/tcp6: is a directory",
-		"proc/net/udp:3: too few fields",
+		"proc/net/udp:3: wrong number of fields",
 	}
 	if diff := cmp.Diff(want, msgs); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

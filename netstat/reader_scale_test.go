@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/procnet/procnet/internal/race"
 )
 
 // scaleRows is the size of the synthetic table: a million sockets, about
@@ -65,7 +67,7 @@ func TestScaleIteratorRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 150 MB table")
 	}
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("RSS bound does not hold under -race (shadow memory)")
 	}
 	root := writeBigTCP(t, scaleRows)

@@ -4,21 +4,14 @@ import (
 	"context"
 	"slices"
 	"testing"
-
-	"github.com/procnet/procnet/internal/floor"
 )
 
 // Live benchmarks: they walk the running system, so compare them only
 // within one run under one load (bench/loadgen, ideally in a private pid
 // namespace), with -count for medians.
 
-// BenchmarkLiveFloor is the minimal idiomatic walk procmap is measured
-// against: 2 goroutines, os.ReadDir + os.Readlink, a set of socket inodes.
-func BenchmarkLiveFloor(b *testing.B) {
-	for b.Loop() {
-		floorWalk(2)
-	}
-}
+// The floor these are measured against, the minimal idiomatic walk,
+// lives in bench/internal/floor (BenchmarkLiveFloor there).
 
 // BenchmarkLiveBuild is the /proc walk; BenchmarkLiveBuildBPF the BPF
 // iterator (program already loaded). Both report ns per socket fd found.
@@ -120,11 +113,4 @@ func liveInodes(b *testing.B) []uint64 {
 		return a.FD - c.FD
 	})
 	return inodes
-}
-
-// floorWalk is the minimal idiomatic walk over n goroutines
-// (internal/floor).
-func floorWalk(n int) map[uint64]bool {
-	ps, _ := floor.PIDs()
-	return floor.Walk(ps, n)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/internal/latewant"
+	"github.com/procnet/procnet/internal/race"
 	"golang.org/x/sys/unix"
 	"golang.org/x/tools/txtar"
 )
@@ -272,7 +273,7 @@ func TestAllocsPerFD(t *testing.T) {
 }
 
 func TestBuildAllocsIndependentOfFDs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("sync.Pool drops workers at random under -race")
 	}
 	small, large := many(t, 4, 20, 10), many(t, 4, 20, 1000)

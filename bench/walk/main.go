@@ -23,7 +23,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/procnet/procnet/internal/floor"
+	"github.com/procnet/procnet/bench/internal/floor"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -112,7 +112,7 @@ func median(d []time.Duration) time.Duration {
 }
 
 // floorWalk is the minimal idiomatic walk over n goroutines
-// (internal/floor).
+// (bench/internal/floor).
 func floorWalk(n int) map[uint64]bool {
 	ps, _ := floor.PIDs()
 	return floor.Walk(ps, n)

@@ -29,6 +29,8 @@ var ErrLineTooLong = errors.New("line longer than 64 KiB")
 var (
 	ErrSyntax = errors.New("invalid syntax")
 	ErrRange  = errors.New("value out of range")
+	// ErrFieldCount: a row without the columns its layout has.
+	ErrFieldCount = errors.New("wrong number of fields")
 )
 
 // Lines yields the lines of a reader through one reused buffer. A line
