@@ -28,4 +28,3 @@ func bpfError() error { return errNotLinux }
 func buildBPF(context.Context, *Options, func() map[uint64]bool, func(int, uint64, []byte) *Process) (*Map, error) {
 	return nil, errNotLinux
 }
-
