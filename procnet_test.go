@@ -268,3 +268,25 @@ func TestCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestConnsFlat: a stream's allocations do not grow with the rows (a
+// -tanp listing's flat memory): the same for 1,000 rows as for 20,000.
+func TestConnsFlat(t *testing.T) {
+	allocs := func(n int) float64 {
+		r := NewReader(Options{Root: bigRoot(t, n, 0), Owners: true})
+		scan := func() {
+			for _, err := range r.Conns(context.Background()) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		scan()
+		return testing.AllocsPerRun(5, scan)
+	}
+	small, large := allocs(1000), allocs(20000)
+	t.Logf("allocations per stream: %v for 1,000 rows, %v for 20,000", small, large)
+	if large > small+2 {
+		t.Errorf("allocations grow with the rows: %v for 1,000, %v for 20,000", small, large)
+	}
+}
