@@ -201,3 +201,25 @@ func BenchmarkPollRetained(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(retained(b, n), "retained-B/socket")
 }
+
+// TestPollPrograms: with a program filter, a connection that fell to
+// TIME_WAIT stays listed, through the owner it had.
+func TestPollPrograms(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	p := NewPoller(Options{Root: root, Programs: []string{"redis-server"}, AllNamespaces: true})
+	ctx := context.Background()
+	snap, _, err := p.Poll(ctx)
+	if err != nil || len(snap.Conns) != 2 {
+		t.Fatalf("first poll: %d rows, %v", len(snap.Conns), err)
+	}
+	writeFile(t, root, "proc/400/net/tcp", tcpHeader+
+		tcpRow(0, "0.0.0.0:6379", "0.0.0.0:0", netstat.Listen, 6001)+
+		tcpRow(1, "127.0.0.1:6379", "127.0.0.1:40000", netstat.TimeWait, 0))
+	snap, ch, err := p.Poll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Conns) != 2 || len(ch.Changed) != 1 || len(ch.New)+len(ch.Closed) != 0 {
+		t.Errorf("second poll: %s", renderChanges(snap, &ch))
+	}
+}
