@@ -604,21 +604,8 @@ func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
 	return s
 }
 
-// progName is net-tools' program name: argv[0], its base name if it
-// starts with '/'; comm when argv is empty.
-func progName(p *procmap.Process) string {
-	if p == nil {
-		return ""
-	}
-	if len(p.Cmdline) == 0 || p.Cmdline[0] == "" {
-		return p.Comm
-	}
-	a := p.Cmdline[0]
-	if strings.HasPrefix(a, "/") {
-		a = a[strings.LastIndexByte(a, '/')+1:]
-	}
-	return a
-}
+// progName is net-tools' program name (procmap.Process.Name).
+func progName(p *procmap.Process) string { return p.Name() }
 
 // prefetchNames resolves every address of the snapshot at once, within
 // the DNS budget, before anything is printed.
