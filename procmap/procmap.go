@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/procnet/procnet/internal/latewant"
-
-	"golang.org/x/sys/unix"
 )
 
 // Owner is one file descriptor that refers to a socket.
@@ -142,7 +140,7 @@ func rootDir(root string) string {
 // openProc opens root/proc. Failing that is Build's only error.
 func openProc(root string) (int, error) {
 	path := filepath.Join(rootDir(root), "proc")
-	fd, err := unix.Open(path, dirFlags&^unix.O_NOFOLLOW, 0)
+	fd, err := openDir(path)
 	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: "proc", Err: err}
 	}

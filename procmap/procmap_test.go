@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/procnet/procnet/internal/fixture"
 	"github.com/procnet/procnet/internal/latewant"
 	"github.com/procnet/procnet/internal/race"
-	"golang.org/x/sys/unix"
 	"golang.org/x/tools/txtar"
 )
 
@@ -114,16 +114,16 @@ func TestUnreadableFDDir(t *testing.T) {
 // classification and the worker's handling of it are checked directly.
 func TestClassify(t *testing.T) {
 	tests := []struct {
-		e    unix.Errno
+		e    syscall.Errno
 		want errClass
 	}{
-		{unix.ENOENT, errGone},
-		{unix.ESRCH, errGone},
-		{unix.ENOTDIR, errGone},
-		{unix.EACCES, errDenied},
-		{unix.EPERM, errDenied},
-		{unix.EIO, errOther},
-		{unix.ELOOP, errOther},
+		{syscall.ENOENT, errGone},
+		{syscall.ESRCH, errGone},
+		{syscall.ENOTDIR, errGone},
+		{syscall.EACCES, errDenied},
+		{syscall.EPERM, errDenied},
+		{syscall.EIO, errOther},
+		{syscall.ELOOP, errOther},
 	}
 	for _, tt := range tests {
 		if got := classify(tt.e); got != tt.want {
@@ -132,9 +132,9 @@ func TestClassify(t *testing.T) {
 	}
 	var w workerState
 	wk := &walk{}
-	wk.fail(&w, 7, unix.EACCES)
-	wk.fail(&w, 8, unix.ENOENT)
-	wk.fail(&w, 9, unix.EIO)
+	wk.fail(&w, 7, syscall.EACCES)
+	wk.fail(&w, 8, syscall.ENOENT)
+	wk.fail(&w, 9, syscall.EIO)
 	if w.denied != 1 || !slices.Equal(w.gone, []int{8}) {
 		t.Errorf("after EACCES, ENOENT, EIO: denied %d gone %v; want 1 [8]", w.denied, w.gone)
 	}

@@ -1,8 +1,6 @@
 package procmap
 
-import "golang.org/x/sys/unix"
-
-const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW
+import "syscall"
 
 // Error classes of a per-process failure.
 type errClass int
@@ -14,11 +12,11 @@ const (
 )
 
 // classify sorts an errno met while reading one process.
-func classify(e unix.Errno) errClass {
+func classify(e syscall.Errno) errClass {
 	switch e {
-	case unix.ENOENT, unix.ESRCH, unix.ENOTDIR:
+	case syscall.ENOENT, syscall.ESRCH, syscall.ENOTDIR:
 		return errGone
-	case unix.EACCES, unix.EPERM:
+	case syscall.EACCES, syscall.EPERM:
 		return errDenied
 	}
 	return errOther
