@@ -20,9 +20,10 @@
 // # Snapshots and streams
 //
 // Reader.Snapshot holds every row in memory: what counts and comparisons
-// need. Reader.Conns and Reader.UnixConns stream the rows instead, joined
-// with their owners as they are read: a listing of any size then costs
-// the owner map and one buffer, as `netstat -tanp` does, not every row.
+// need. A Stream (Reader.Stream, or Reader.Conns for the Internet rows
+// alone) reads the owners first and then the rows, joining each as it is
+// read: a listing of any size then costs the owner map and one buffer, as
+// `netstat -tanp` does, not every row.
 //
 // # Options
 //

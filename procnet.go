@@ -115,13 +115,7 @@ func (s *Snapshot) Process(pid int) *procmap.Process {
 type Reader struct {
 	opts   Options
 	tables netstat.Reader
-	procs  *procmap.Map // of the last stream
 }
-
-// Procs returns the owner map of the stream under way (or the last one):
-// the details of the processes in its rows' Owners. It is nil before a
-// stream started and without owners.
-func (r *Reader) Procs() *procmap.Map { return r.procs }
 
 // NewReader returns a Reader for opts. The options are copied.
 func NewReader(opts Options) *Reader {
@@ -380,50 +374,62 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	return snap, errors.Join(errs...)
 }
 
-// streamSetup reads the owners a stream joins its rows with, and the
-// filter that the owner filter narrows.
-func (r *Reader) streamSetup(ctx context.Context) (*procmap.Map, netstat.Filter, []netstat.Namespace, error) {
-	o := &r.opts
-	f := o.Filter
-	spaces, err := r.namespaces()
-	if err != nil {
-		return nil, f, nil, err
-	}
-	var m *procmap.Map
-	if o.owners() {
-		if m, err = procmap.Build(ctx, o.procmap()); err != nil {
-			return nil, f, nil, err
-		}
-		r.procs = m
-		if o.ownerFilter() {
-			f.Inodes = o.ownedInodes(m, f.Inodes)
-		}
-	}
-	return m, f, spaces, nil
+// Stream is one pass over the tables with the owners read beforehand:
+// its iterators join each row with them as it is read, so memory stays
+// flat whatever the number of rows (a `netstat -tanpx` listing walks the
+// processes once for both kinds of socket). Take a new Stream for each
+// round: the owners are those of the moment it was made.
+type Stream struct {
+	// Procs describes the owners of the rows; nil without owners.
+	Procs *procmap.Map
+	// Namespaces are the namespaces the iterators read, which the rows
+	// point into (see Snapshot.Namespaces).
+	Namespaces []netstat.Namespace
+
+	r   *Reader
+	ctx context.Context
+	f   netstat.Filter
 }
 
-// Conns streams the Internet rows, each joined with its owners as it is
-// read: the owners are found first (one walk), then the tables are read
-// through one buffer, so memory stays flat whatever the number of rows.
-// Reader.Procs describes the owners.
+// Stream reads the owners (one walk, when the options ask for owners) and
+// returns a Stream over the tables. The Reader must not be used for
+// anything else while the Stream's iterators run.
+func (r *Reader) Stream(ctx context.Context) (*Stream, error) {
+	o := &r.opts
+	spaces, err := r.namespaces()
+	if err != nil {
+		return nil, err
+	}
+	st := &Stream{Namespaces: spaces, r: r, ctx: ctx, f: o.Filter}
+	if o.owners() {
+		if st.Procs, err = procmap.Build(ctx, o.procmap()); err != nil {
+			return nil, err
+		}
+		if o.ownerFilter() {
+			st.f.Inodes = o.ownedInodes(st.Procs, st.f.Inodes)
+		}
+	}
+	return st, nil
+}
+
+// Process describes an owner of the stream's rows, nil if unknown.
+func (st *Stream) Process(pid int) *procmap.Process { return st.Procs.Process(pid) }
+
+// Conns yields the Internet rows, each with its owners and namespace.
 //
 // A bad row yields its error and the stream goes on; an error that stops
-// the reading (ctx done, proc unreadable) is yielded last. Namespace
-// members are checked before their tables are read, not after as
-// Snapshot does.
-func (r *Reader) Conns(ctx context.Context) iter.Seq2[Conn, error] {
+// the reading (ctx done, a NamespacePID whose process is gone) is yielded
+// last. Namespace members are checked before their tables are read, not
+// after as Snapshot does.
+func (st *Stream) Conns() iter.Seq2[Conn, error] {
 	return func(yield func(Conn, error) bool) {
-		m, f, spaces, err := r.streamSetup(ctx)
-		if err != nil {
-			yield(Conn{}, err)
-			return
-		}
+		r, ctx := st.r, st.ctx
 		stopped := false
-		err = r.each(ctx, spaces, func(ns *netstat.Namespace) (func(), bool) {
-			for s, err := range r.tables.Sockets(ctx, f) {
+		err := r.each(ctx, st.Namespaces, func(ns *netstat.Namespace) (func(), bool) {
+			for s, err := range r.tables.Sockets(ctx, st.f) {
 				c := Conn{Socket: s, Namespace: ns}
-				if err == nil && m != nil {
-					c.Owners = m.Lookup(s.Inode)
+				if err == nil && st.Procs != nil {
+					c.Owners = st.Procs.Lookup(s.Inode)
 				}
 				if err != nil && errors.Is(err, ctx.Err()) {
 					stopped = true // ctx's error, yielded once
@@ -441,27 +447,23 @@ func (r *Reader) Conns(ctx context.Context) iter.Seq2[Conn, error] {
 	}
 }
 
-// UnixConns is Conns for the unix domain sockets. It reads them whatever
-// Options.Unix says.
-func (r *Reader) UnixConns(ctx context.Context) iter.Seq2[UnixConn, error] {
+// Unix yields the unix domain sockets, whatever Options.Unix says, as
+// Conns yields the Internet rows.
+func (st *Stream) Unix() iter.Seq2[UnixConn, error] {
 	return func(yield func(UnixConn, error) bool) {
-		m, f, spaces, err := r.streamSetup(ctx)
-		if err != nil {
-			yield(UnixConn{}, err)
-			return
-		}
+		r, ctx := st.r, st.ctx
 		stopped := false
-		err = r.each(ctx, spaces, func(ns *netstat.Namespace) (func(), bool) {
+		err := r.each(ctx, st.Namespaces, func(ns *netstat.Namespace) (func(), bool) {
 			for u, err := range r.tables.UnixSockets(ctx) {
-				if err == nil && f.Inodes != nil && !f.Inodes[u.Inode] {
+				if err == nil && st.f.Inodes != nil && !st.f.Inodes[u.Inode] {
 					continue
 				}
 				c := UnixConn{UnixSocket: u, Namespace: ns}
-				if err == nil && m != nil {
-					c.Owners = m.Lookup(u.Inode)
+				if err == nil && st.Procs != nil {
+					c.Owners = st.Procs.Lookup(u.Inode)
 				}
 				if err != nil && errors.Is(err, ctx.Err()) {
-					stopped = true // ctx's error, yielded once
+					stopped = true
 				}
 				if !yield(c, err) || stopped {
 					stopped = true
@@ -473,5 +475,19 @@ func (r *Reader) UnixConns(ctx context.Context) iter.Seq2[UnixConn, error] {
 		if err != nil && !stopped {
 			yield(UnixConn{}, err)
 		}
+	}
+}
+
+// Conns is Stream(ctx) then its Conns, in one iterator: an error of
+// Stream is yielded first and ends it. Use Stream to read unix sockets
+// too, or the owners' details, with the same walk.
+func (r *Reader) Conns(ctx context.Context) iter.Seq2[Conn, error] {
+	return func(yield func(Conn, error) bool) {
+		st, err := r.Stream(ctx)
+		if err != nil {
+			yield(Conn{}, err)
+			return
+		}
+		st.Conns()(yield)
 	}
 }

@@ -82,24 +82,27 @@ func TestSnapshotGolden(t *testing.T) {
 			got := render(snap)
 			fixture.Golden(t, "testdata/"+tc.name+".golden", got)
 
-			// The streams give the same rows.
-			r := NewReader(tc.opts)
+			// A stream gives the same rows.
+			st, err := NewReader(tc.opts).Stream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			var s Snapshot
-			for c, err := range r.Conns(context.Background()) {
+			for c, err := range st.Conns() {
 				if err != nil {
 					t.Fatal(err)
 				}
 				s.Conns = append(s.Conns, c)
 			}
 			if tc.opts.Unix {
-				for u, err := range r.UnixConns(context.Background()) {
+				for u, err := range st.Unix() {
 					if err != nil {
 						t.Fatal(err)
 					}
 					s.Unix = append(s.Unix, u)
 				}
 			}
-			s.Procs = r.Procs()
+			s.Procs = st.Procs
 			if d := fixture.Diff(got, render(&s)); d != "" {
 				t.Errorf("streams differ from the snapshot:\n%s", d)
 			}
