@@ -60,7 +60,7 @@
 //
 // # Cancellation
 //
-// Every call takes a context.Context. Reading stops within a few dozen
+// Every call takes a context.Context. Reading stops within a few hundred
 // rows, and the process walk between two processes, once it is done; the
 // call then returns ctx.Err().
 //

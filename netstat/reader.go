@@ -3,6 +3,7 @@ package netstat
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"iter"
 	"os"
@@ -34,13 +35,13 @@ type Reader struct {
 	// tcp_info for every TCP row, about a third of a dump.
 	NoRetransmits bool
 
-	ctx    context.Context // of the scan under way
 	diag   diagConn
 	buf    []byte
 	fields [][]byte
 	seen   recentInodes
 	lr     procfile.Lines
 	paths  map[string]string // interned unix socket paths
+	ctx    context.Context   // of the scan under way
 }
 
 // Sockets returns the rows of the live system's Internet socket tables that
@@ -102,8 +103,8 @@ func (r *Reader) init() {
 // read (the kernel resumes long dumps by position) is delivered once; rows
 // with inode 0 (TIME_WAIT, request sockets) are never merged.
 //
-// When ctx is done the scan stops within a few dozen rows, yielding
-// ctx.Err() last.
+// When ctx is done the scan stops within a few hundred rows (one 64 KiB
+// read of proc, or 64 rows of netlink), yielding ctx.Err() last.
 //
 // The iterator reuses the Reader's buffers: it must not run concurrently
 // with another scan of the same Reader.
@@ -112,15 +113,6 @@ func (r *Reader) Sockets(ctx context.Context, f Filter) iter.Seq2[Socket, error]
 		r.init()
 		r.ctx = ctx
 		defer func() { r.ctx = nil }()
-		// Rows from netlink do not pass through a Lines: count them here.
-		n, cancelled := 0, false
-		y := func(s Socket, err error) bool {
-			if n++; n&63 == 0 && ctx.Err() != nil {
-				cancelled = true
-				return false
-			}
-			return yield(s, err)
-		}
 		for _, p := range AllProtos {
 			if !f.Protos.Has(p) {
 				continue
@@ -129,10 +121,7 @@ func (r *Reader) Sockets(ctx context.Context, f Filter) iter.Seq2[Socket, error]
 				yield(Socket{}, err)
 				return
 			}
-			if !r.scan(p, &f, y) {
-				if cancelled {
-					yield(Socket{}, ctx.Err())
-				}
+			if !r.scan(p, &f, yield) {
 				return
 			}
 		}
@@ -167,7 +156,12 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 	r.lr.ResetContext(r.ctx, file, name, r.buf)
 	var s Socket
 	var end rowEnd
-	for line, err := range r.lr.All() {
+	for {
+		// Not lr.All: the hottest loop of the module stays a plain loop.
+		line, err := r.lr.Next()
+		if err == io.EOF {
+			return true
+		}
 		if err != nil { // a line too long, a read error that ends the file, ctx's error
 			if !yield(Socket{}, err) || r.ctx.Err() != nil {
 				return false
@@ -199,5 +193,4 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 			return false
 		}
 	}
-	return true
 }

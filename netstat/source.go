@@ -77,7 +77,21 @@ func (r *Reader) scan(p Proto, f *Filter, yield func(Socket, error) bool) bool {
 		case r.Source == SourceNetlink && !r.live():
 			return yield(Socket{}, &DiagError{Proto: p, Err: ErrNotLive})
 		case r.Source == SourceNetlink || r.Source == SourceAuto && r.live() && !r.diag.off:
-			if done, cont := r.scanDiag(p, f, yield); done {
+			// Rows from netlink do not pass through a Lines, which
+			// checks ctx: count them here.
+			n, cancelled := 0, false
+			y := func(s Socket, err error) bool {
+				if n++; n&63 == 0 && r.ctx.Err() != nil {
+					cancelled = true
+					return false
+				}
+				return yield(s, err)
+			}
+			if done, cont := r.scanDiag(p, f, y); done {
+				if cancelled {
+					yield(Socket{}, r.ctx.Err())
+					return false
+				}
 				return cont
 			}
 		}

@@ -40,7 +40,6 @@ var (
 // without its newline (a truncated file) is returned as a line. Errors name
 // the file as Reset was given it, so callers pass them on as they are.
 type Lines struct {
-	ctx        context.Context // nil: never cancelled
 	r          io.Reader
 	name       string
 	buf        []byte
@@ -49,6 +48,7 @@ type Lines struct {
 	eof        bool
 	skipping   bool
 	partial    bool
+	ctx        context.Context // nil: never cancelled
 }
 
 // Reset starts reading r, the file name (relative to the root), through
@@ -58,8 +58,8 @@ func (lr *Lines) Reset(r io.Reader, name string, buf []byte) {
 }
 
 // ResetContext is Reset with a context: once ctx is done, Next returns
-// ctx.Err() (checked before the first line and every 64 lines after), and
-// io.EOF after that.
+// ctx.Err() (checked before each read into the buffer, so within 64 KiB
+// of lines), and io.EOF after that.
 func (lr *Lines) ResetContext(ctx context.Context, r io.Reader, name string, buf []byte) {
 	*lr = Lines{ctx: ctx, r: r, name: name, buf: buf}
 }
@@ -104,12 +104,6 @@ func (lr *Lines) Partial() bool { return lr.partial }
 // the following call. At the end it returns io.EOF, also after a read error
 // has been returned.
 func (lr *Lines) Next() ([]byte, error) {
-	if lr.ctx != nil && lr.line&63 == 0 && !lr.eof {
-		if err := lr.ctx.Err(); err != nil {
-			lr.eof, lr.skipping, lr.start, lr.end = true, false, 0, 0
-			return nil, err
-		}
-	}
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
 			line := lr.buf[lr.start : lr.start+i]
@@ -143,6 +137,14 @@ func (lr *Lines) Next() ([]byte, error) {
 		if lr.end == len(lr.buf) {
 			lr.skipping = true
 			lr.end = 0
+		}
+		if lr.ctx != nil {
+			// Once per read of the buffer, not per line: the hot path
+			// stays as it was, and a cancel is seen within 64 KiB.
+			if err := lr.ctx.Err(); err != nil {
+				lr.eof, lr.skipping, lr.start, lr.end = true, false, 0, 0
+				return nil, err
+			}
 		}
 		n, err := lr.r.Read(lr.buf[lr.end:])
 		lr.end += n
