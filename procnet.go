@@ -24,8 +24,9 @@ type Options struct {
 	// Root is the directory holding proc/: "" or "/" for the live system,
 	// a fixture tree or a container's root otherwise.
 	Root string
-	// Filter selects the Internet rows; it is applied inside the scan.
-	// Its Inodes also select the unix rows.
+	// Filter selects the Internet rows; it is applied inside the scan
+	// (zero Protos: every table). Its Inodes also select the unix rows;
+	// its ports and states do not apply to them.
 	Filter netstat.Filter
 	// Unix also reads the unix domain sockets (proc/net/unix).
 	Unix bool
