@@ -3,6 +3,7 @@ package procmap
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -11,12 +12,12 @@ import (
 // asked n times: a cancel that lands mid-walk, deterministically.
 type cancelAfter struct {
 	context.Context
-	n    int
-	asks int
+	n    int64
+	asks atomic.Int64 // the walk's workers ask concurrently
 }
 
 func (c *cancelAfter) Err() error {
-	if c.asks++; c.asks > c.n {
+	if c.asks.Add(1) > c.n {
 		return context.Canceled
 	}
 	return nil
@@ -31,8 +32,8 @@ func TestBuildCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || m != nil {
 		t.Fatalf("Build = %v, %v; want nil, context.Canceled", m, err)
 	}
-	if ctx.asks > 40 {
-		t.Errorf("the walk asked ctx %d times after the cancel at 20: it did not stop", ctx.asks)
+	if n := ctx.asks.Load(); n > 40 {
+		t.Errorf("the walk asked ctx %d times after the cancel at 20: it did not stop", n)
 	}
 
 	// A context already done ends Build before any reading.
