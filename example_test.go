@@ -135,3 +135,36 @@ func ExamplePoller() {
 	// new 172.17.0.2:80 172.17.0.3:54322 ESTABLISHED pid 301
 	// changed 172.17.0.2:80 172.17.0.1:54321 ESTABLISHED -> TIME_WAIT pid 301
 }
+
+// A Stream reads the owners once, then the rows one at a time: memory
+// stays flat however many sockets there are, as for `netstat -tanpx`.
+func ExampleReader_Stream() {
+	dir := root("netns.txtar")
+	defer os.RemoveAll(dir)
+
+	r := procnet.NewReader(procnet.Options{Root: dir, Owners: true, NamespacePID: 1})
+	st, err := r.Stream(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	for c, err := range st.Conns() {
+		if err != nil {
+			log.Print(err) // a bad row; the stream goes on
+			continue
+		}
+		fmt.Println(c.Proto, c.Local, c.State, len(c.Owners), "owner(s)")
+	}
+	for u, err := range st.Unix() {
+		if err != nil {
+			log.Print(err)
+			continue
+		}
+		for _, o := range u.Owners {
+			fmt.Println("unix", u.Path, st.Process(o.PID).Name())
+		}
+	}
+	// Output:
+	// tcp 0.0.0.0:80 LISTEN 1 owner(s)
+	// tcp 127.0.0.1:631 LISTEN 0 owner(s)
+	// unix /run/systemd/private systemd
+}
