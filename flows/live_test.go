@@ -231,7 +231,7 @@ func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadRe
 // (not TIME_WAIT: their full socket closed).
 func pendingClient(t testing.TB, port uint16) int {
 	var r netstat.Reader
-	rows, err := r.AppendSockets(nil, netstat.Filter{Protos: netstat.Protos(netstat.TCP), RemotePorts: []uint16{port}})
+	rows, err := r.AppendSockets(context.Background(), nil, netstat.Filter{Protos: netstat.Protos(netstat.TCP), RemotePorts: []uint16{port}})
 	if err != nil {
 		t.Fatal(err)
 	}

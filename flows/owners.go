@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"net/netip"
 	"time"
 
@@ -63,7 +64,8 @@ func live(s *netstat.Socket) bool {
 // scan) and closed for each one the previous scan saw that is gone (or in
 // TIME_WAIT) now, with what was last known of it.
 func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
-	rows, _ := s.rd.AppendSockets(s.rows[:0], netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)})
+	// A scan is short and the feed's Close waits for it: no context to stop it.
+	rows, _ := s.rd.AppendSockets(context.Background(), s.rows[:0], netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)})
 	s.rows = rows
 	inodes := make(map[uint64]bool, len(rows))
 	for i := range rows {
@@ -71,7 +73,7 @@ func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
 			inodes[rows[i].Inode] = true
 		}
 	}
-	m, _ := s.tr.Refresh(inodes)
+	m, _ := s.tr.Refresh(context.Background(), inodes)
 	ownerOf := func(inode uint64) owner {
 		if m == nil {
 			return owner{}

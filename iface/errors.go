@@ -1,8 +1,6 @@
 package iface
 
 import (
-	"errors"
-
 	"github.com/procnet/procnet/internal/procfile"
 )
 
@@ -12,10 +10,10 @@ import (
 // netstat.ParseError.
 type ParseError = procfile.ParseError
 
-// The reasons a ParseError gives. ErrSyntax and ErrRange are the very
-// values of netstat.
+// The reasons a ParseError gives. ErrFieldCount, ErrSyntax and ErrRange
+// are the very values of netstat.
 var (
-	ErrFieldCount = errors.New("wrong number of fields")
+	ErrFieldCount = procfile.ErrFieldCount
 	ErrSyntax     = procfile.ErrSyntax
 	ErrRange      = procfile.ErrRange
 )

@@ -3,11 +3,12 @@ package iface
 import (
 	"bytes"
 	"errors"
-	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"strconv"
 	"strings"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // Counters are an interface's statistics: the 16 columns of
@@ -177,11 +178,7 @@ func (r *Reader) parse(dst []Interface, name string, f io.Reader) ([]Interface, 
 	}
 	r.lr.Reset(f, name, r.buf)
 	var errs []error
-	for {
-		line, err := r.lr.Next()
-		if err == io.EOF {
-			break
-		}
+	for line, err := range r.lr.All() {
 		if err != nil { // a line too long, or a read error that ends the file
 			errs = append(errs, err)
 			continue

@@ -89,6 +89,7 @@
 package metrics
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -251,7 +252,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	t := tally{c: c}
-	read(&c.reader, &c.opts, report, &t)
+	// A Collector has no context: prometheus.Collector's Collect takes
+	// none, and promhttp ends a scrape by its own timeout.
+	read(context.Background(), &c.reader, &c.opts, report, &t)
 	t.send(ch)
 	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, time.Since(start).Seconds())
 	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(c.errs))

@@ -5,6 +5,7 @@ package metrics
 // When the root package's streaming Conns lands, only this file changes.
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,7 +31,7 @@ type sink interface {
 // namespace's tables row by row, so that no listing of the rows is held.
 // Each error met (a table that cannot be read, a bad row) goes to report
 // and the read goes on; when proc itself cannot be read, nothing is sent.
-func read(r *netstat.Reader, o *Options, report func(error), k sink) {
+func read(ctx context.Context, r *netstat.Reader, o *Options, report func(error), k sink) {
 	r.Root, r.PID, r.NoRetransmits = o.Root, 0, true
 	defer func() { r.PID = 0 }()
 	var list []netstat.Namespace
@@ -44,7 +45,7 @@ func read(r *netstat.Reader, o *Options, report func(error), k sink) {
 	var m *procmap.Map
 	if !o.NoOwners {
 		var err error
-		if m, err = procmap.Build(procmap.Options{Root: o.Root, Cmdline: o.Cmdline}); err != nil {
+		if m, err = procmap.Build(ctx, procmap.Options{Root: o.Root, Cmdline: o.Cmdline}); err != nil {
 			report(err)
 			return
 		}
@@ -58,7 +59,7 @@ func read(r *netstat.Reader, o *Options, report func(error), k sink) {
 	}
 	scan := func(ns *netstat.Namespace, report func(error)) {
 		k.begin(ns)
-		for s, err := range r.Sockets(o.Filter) {
+		for s, err := range r.Sockets(ctx, o.Filter) {
 			if err != nil {
 				report(err)
 				continue
@@ -69,7 +70,7 @@ func read(r *netstat.Reader, o *Options, report func(error), k sink) {
 		if o.NoUnix || f.States != 0 || len(f.Ports) > 0 || len(f.LocalPorts) > 0 || len(f.RemotePorts) > 0 {
 			return
 		}
-		for u, err := range r.UnixSockets() {
+		for u, err := range r.UnixSockets(ctx) {
 			if err != nil {
 				report(err)
 				continue

@@ -1,6 +1,9 @@
+//go:build unix
+
 package netstat
 
 import (
+	"context"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -36,7 +39,7 @@ func BenchmarkScan(b *testing.B) {
 	cpu0 := cpuTime()
 	for b.Loop() {
 		n := 0
-		for _, err := range r.Sockets(f) {
+		for _, err := range r.Sockets(context.Background(), f) {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -58,7 +61,7 @@ func BenchmarkScanFiltered(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		for _, err := range r.Sockets(f) {
+		for _, err := range r.Sockets(context.Background(), f) {
 			if err != nil {
 				b.Fatal(err)
 			}

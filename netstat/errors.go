@@ -13,10 +13,10 @@ import (
 // same type.
 type ParseError = procfile.ParseError
 
-// The reasons a ParseError gives. ErrSyntax and ErrRange are the very
-// values of route and iface.
+// The reasons a ParseError gives. ErrFieldCount, ErrSyntax and ErrRange
+// are the very values of route and iface.
 var (
-	ErrFieldCount = errors.New("too few fields")
+	ErrFieldCount = procfile.ErrFieldCount
 	ErrSyntax     = procfile.ErrSyntax
 	ErrRange      = procfile.ErrRange
 	// ErrTruncated: the row lacks columns its layout always has after the

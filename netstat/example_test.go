@@ -1,6 +1,7 @@
 package netstat_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -37,7 +38,7 @@ func ExampleReader_Sockets() {
 		Protos: netstat.Protos(netstat.TCP, netstat.TCP6),
 		States: netstat.States(netstat.Listen),
 	}
-	for s, err := range r.Sockets(f) {
+	for s, err := range r.Sockets(context.Background(), f) {
 		if err != nil {
 			fmt.Println("error:", err)
 			continue
@@ -57,10 +58,10 @@ func ExampleList() {
 	root := exampleRoot("malformed.txtar")
 	defer os.RemoveAll(root)
 
-	socks, err := netstat.List(root, netstat.Filter{Protos: netstat.Protos(netstat.UDP)})
+	socks, err := netstat.List(context.Background(), root, netstat.Filter{Protos: netstat.Protos(netstat.UDP)})
 	fmt.Println(len(socks), "good row:", socks[0].Local)
 	fmt.Println(err)
 	// Output:
 	// 1 good row: 127.0.0.1:53
-	// proc/net/udp:3: too few fields
+	// proc/net/udp:3: wrong number of fields
 }

@@ -1,6 +1,9 @@
+//go:build unix
+
 package netstat
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -110,7 +113,7 @@ func TestLive(t *testing.T) {
 	for ino := range inodes {
 		filter.Inodes[ino] = true
 	}
-	got, err := List("", filter)
+	got, err := List(context.Background(), "", filter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +137,7 @@ func TestLive(t *testing.T) {
 
 	// The unfiltered scan of the live system must hold them too, and
 	// parse without a single error.
-	all, err := List("", Filter{})
+	all, err := List(context.Background(), "", Filter{})
 	if err != nil {
 		t.Fatalf("live tables: %v", err)
 	}
@@ -159,7 +162,7 @@ func TestLiveNamespace(t *testing.T) {
 	defer l.Close()
 	ino := inodeOf(t, l.(*net.TCPListener))
 	r := Reader{PID: os.Getpid()}
-	got, err := r.AppendSockets(nil, Filter{Inodes: map[uint64]bool{ino: true}})
+	got, err := r.AppendSockets(context.Background(), nil, Filter{Inodes: map[uint64]bool{ino: true}})
 	if err != nil || len(got) != 1 || got[0].Local != l.Addr().(*net.TCPAddr).AddrPort() {
 		t.Fatalf("proc/%d/net: %+v, %v", os.Getpid(), got, err)
 	}
@@ -174,7 +177,7 @@ func TestLiveUnix(t *testing.T) {
 	defer l.Close()
 	ino := inodeOf(t, l.(*net.UnixListener))
 	var r Reader
-	for u, err := range r.UnixSockets() {
+	for u, err := range r.UnixSockets(context.Background()) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,8 +219,9 @@ func TestLiveListOwnedPort(t *testing.T) {
 	}
 	for _, src := range []procmap.Source{procmap.SourceProc, procmap.SourceBPF} {
 		var r Reader
-		got, m, err := r.ListOwned(Filter{Protos: Protos(TCP), Ports: []uint16{port}},
+		got, m, err := r.ListOwned(context.Background(), Filter{Protos: Protos(TCP), Ports: []uint16{port}},
 			procmap.Options{Source: src})
+
 		if src == procmap.SourceBPF && errors.Is(err, procmap.ErrBPFUnavailable) {
 			t.Log("BPF:", err)
 			continue

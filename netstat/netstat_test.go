@@ -2,6 +2,7 @@ package netstat
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,7 +21,7 @@ import (
 // golden files.
 func dump(r *Reader, f Filter) []byte {
 	var b bytes.Buffer
-	for s, err := range r.Sockets(f) {
+	for s, err := range r.Sockets(context.Background(), f) {
 		if err != nil {
 			fmt.Fprintf(&b, "error: %v\n", err)
 			continue
@@ -29,7 +30,7 @@ func dump(r *Reader, f Filter) []byte {
 			s.Proto, s.Local, s.Remote, s.State, s.TxQueue, s.RxQueue, s.Timer, s.TimerTicks,
 			s.Retransmits, s.Timeout, s.UID, s.Inode, s.Drops)
 	}
-	for u, err := range r.UnixSockets() {
+	for u, err := range r.UnixSockets(context.Background()) {
 		if err != nil {
 			fmt.Fprintf(&b, "error: %v\n", err)
 			continue
@@ -52,13 +53,13 @@ func TestGolden(t *testing.T) {
 // TestBigEndian reads the same sockets printed by a big-endian host and a
 // little-endian one and expects the same values.
 func TestBigEndian(t *testing.T) {
-	le, err := List(fixture.Root(t, "testdata/dualstack.txtar"), Filter{Protos: Protos(TCP, TCP6)})
+	le, err := List(context.Background(), fixture.Root(t, "testdata/dualstack.txtar"), Filter{Protos: Protos(TCP, TCP6)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func(v bool) { littleEndian = v }(littleEndian)
 	littleEndian = false
-	be, err := List(fixture.Root(t, "testdata/bigendian.txtar"), Filter{})
+	be, err := List(context.Background(), fixture.Root(t, "testdata/bigendian.txtar"), Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ var cmpAddr = cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })
 
 func TestDecode(t *testing.T) {
 	root := fixture.Root(t, "testdata/modern.txtar")
-	got, err := List(root, Filter{Protos: Protos(TCP, TCP6)})
+	got, err := List(context.Background(), root, Filter{Protos: Protos(TCP, TCP6)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestDualStack(t *testing.T) {
-	got, err := List(fixture.Root(t, "testdata/dualstack.txtar"), Filter{Protos: Protos(TCP6, UDP6)})
+	got, err := List(context.Background(), fixture.Root(t, "testdata/dualstack.txtar"), Filter{Protos: Protos(TCP6, UDP6)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestDualStack(t *testing.T) {
 
 func TestMalformedKeepsGoodRows(t *testing.T) {
 	root := fixture.Root(t, "testdata/malformed.txtar")
-	got, err := List(root, Filter{})
+	got, err := List(context.Background(), root, Filter{})
 	var inodes []uint64
 	for _, s := range got {
 		inodes = append(inodes, s.Inode)
@@ -133,11 +134,11 @@ func TestMalformedKeepsGoodRows(t *testing.T) {
 	}
 	want := []string{
 		"proc/net/tcp:3: local address: invalid syntax",
-		"proc/net/tcp:4: too few fields",
+		"proc/net/tcp:4: wrong number of fields",
 		"proc/net/tcp:5: state: invalid syntax",
 		"proc/net/tcp:6: inode: invalid syntax",
 		"open proc/net/tcp6: is a directory",
-		"proc/net/udp:3: too few fields",
+		"proc/net/udp:3: wrong number of fields",
 	}
 	if diff := cmp.Diff(want, msgs); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
@@ -152,7 +153,7 @@ func TestMalformedKeepsGoodRows(t *testing.T) {
 // inode is a ParseError naming the column, never a row with a wrong inode
 // (testdata/cut.txtar says which row is which).
 func TestCutRows(t *testing.T) {
-	got, err := List(fixture.Root(t, "testdata/cut.txtar"), Filter{})
+	got, err := List(context.Background(), fixture.Root(t, "testdata/cut.txtar"), Filter{})
 	var inodes []uint64
 	for _, s := range got {
 		inodes = append(inodes, s.Inode)
@@ -190,7 +191,7 @@ func TestCutRows(t *testing.T) {
 		b, _ := os.ReadFile(p)
 		os.WriteFile(p, append(b, '\n'), 0o644)
 	}
-	got, err = List(root, Filter{Protos: Protos(UDP, UDP6)})
+	got, err = List(context.Background(), root, Filter{Protos: Protos(UDP, UDP6)})
 	inodes = inodes[:0]
 	for _, s := range got {
 		inodes = append(inodes, s.Inode)
@@ -204,14 +205,14 @@ func TestCutRows(t *testing.T) {
 }
 
 func TestMissingTablesAreNotErrors(t *testing.T) {
-	got, err := List(fixture.Root(t, "testdata/old.txtar"), Filter{})
+	got, err := List(context.Background(), fixture.Root(t, "testdata/old.txtar"), Filter{})
 	if err != nil {
 		t.Fatalf("old kernel without IPv6: %v", err)
 	}
 	if len(got) != 3 {
 		t.Errorf("got %d rows, want 3", len(got))
 	}
-	if _, err := List(t.TempDir(), Filter{}); err != nil {
+	if _, err := List(context.Background(), t.TempDir(), Filter{}); err != nil {
 		t.Errorf("empty root: %v", err)
 	}
 }
@@ -223,7 +224,7 @@ func TestUnreadableTable(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "proc/net"), 0o755)
 	os.WriteFile(filepath.Join(root, "proc/net/tcp"), nil, 0)
-	_, err := List(root, Filter{})
+	_, err := List(context.Background(), root, Filter{})
 	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "open proc/net/tcp: permission denied") {
 		t.Errorf("err = %v", err)
 	}
@@ -232,7 +233,7 @@ func TestUnreadableTable(t *testing.T) {
 func TestUnix(t *testing.T) {
 	r := &Reader{Root: fixture.Root(t, "testdata/modern.txtar")}
 	var got []UnixSocket
-	for u, err := range r.UnixSockets() {
+	for u, err := range r.UnixSockets(context.Background()) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +259,7 @@ func TestFilter(t *testing.T) {
 	root := fixture.Root(t, "testdata/modern.txtar")
 	inodes := func(f Filter) []uint64 {
 		var out []uint64
-		for s, err := range (&Reader{Root: root}).Sockets(f) {
+		for s, err := range (&Reader{Root: root}).Sockets(context.Background(), f) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -313,7 +314,7 @@ func TestLargeFile(t *testing.T) {
 	if fi, _ := os.Stat(filepath.Join(root, "proc/net/tcp")); fi.Size() < 4<<20 {
 		t.Fatalf("synthetic table is only %d bytes", fi.Size())
 	}
-	got, err := List(root, Filter{})
+	got, err := List(context.Background(), root, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func TestDuplicateAcrossReads(t *testing.T) {
 	// Repeat rows 1000-1009 after row 1009, as a resumed dump would.
 	out := strings.Join(lines[:1011], "") + strings.Join(lines[1001:1011], "") + strings.Join(lines[1011:], "")
 	os.WriteFile(p, []byte(out), 0o644)
-	got, err := List(root, Filter{})
+	got, err := List(context.Background(), root, Filter{})
 	if err != nil || len(got) != 2000 {
 		t.Fatalf("got %d rows (%v), want 2000", len(got), err)
 	}
@@ -352,7 +353,7 @@ func TestLongLine(t *testing.T) {
 	lines := strings.SplitAfter(string(data), "\n")
 	long := strings.Repeat("A", 1<<20) + "\n"
 	os.WriteFile(p, []byte(lines[0]+lines[1]+long+lines[2]+lines[3]), 0o644)
-	got, err := List(root, Filter{})
+	got, err := List(context.Background(), root, Filter{})
 	if len(got) != 3 || err == nil || err.Error() != "proc/net/tcp:3: line longer than 64 KiB" {
 		t.Errorf("got %d rows, err %v", len(got), err)
 	}
@@ -366,7 +367,7 @@ func TestRowAllocs(t *testing.T) {
 	f := Filter{Protos: Protos(TCP)}
 	count := func() {
 		n := 0
-		for _, err := range r.Sockets(f) {
+		for _, err := range r.Sockets(context.Background(), f) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -386,7 +387,7 @@ func TestRowAllocs(t *testing.T) {
 func TestUnixAllocs(t *testing.T) {
 	r := &Reader{Root: fixture.Root(t, "testdata/modern.txtar")}
 	scan := func() {
-		for _, err := range r.UnixSockets() {
+		for _, err := range r.UnixSockets(context.Background()) {
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,8 +1,10 @@
 package netstat
 
 import (
+	"context"
 	"errors"
 
+	"github.com/procnet/procnet/internal/latewant"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -22,7 +24,7 @@ type Owned struct {
 // more than reading the socket tables; that is why it is a separate call.
 // The owners are found beside the table scan. When f narrows the listing
 // and opts names no inodes, the scan's inodes are handed to procmap.Build
-// as they become known (procmap.Options.Want): the BPF source reads every
+// as they become known: the BPF source reads every
 // fd beside the scan, then keeps those sockets and reads only their
 // owners' details (ports, inodes or states narrow); the /proc walk waits
 // for them and stops as soon as each has an owner, so that a socket shared
@@ -30,8 +32,10 @@ type Owned struct {
 // inodes narrow; a state filter alone leaves the walk whole).
 // opts.Root defaults to the Reader's Root. Reading another namespace
 // (PID set) still walks every process of the root's proc.
-func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Map, error) {
-	return r.ListOwnedAlso(f, opts, nil)
+//
+// When ctx is done, ListOwned stops both passes and returns ctx.Err().
+func (r *Reader) ListOwned(ctx context.Context, f Filter, opts procmap.Options) ([]Owned, *procmap.Map, error) {
+	return r.ListOwnedAlso(ctx, f, opts, nil)
 }
 
 // ListOwnedAlso is ListOwned whose map also holds the owners of the
@@ -39,7 +43,7 @@ func (r *Reader) ListOwned(f Filter, opts procmap.Options) ([]Owned, *procmap.Ma
 // unix sockets of UnixSockets. When ListOwned narrows the owner pass to
 // the scan's inodes it keeps these too; without also, m.Lookup of a
 // socket that is not one of the rows may find no owner.
-func (r *Reader) ListOwnedAlso(f Filter, opts procmap.Options, also map[uint64]bool) ([]Owned, *procmap.Map, error) {
+func (r *Reader) ListOwnedAlso(ctx context.Context, f Filter, opts procmap.Options, also map[uint64]bool) ([]Owned, *procmap.Map, error) {
 	if opts.Root == "" {
 		opts.Root = r.Root
 	}
@@ -48,9 +52,20 @@ func (r *Reader) ListOwnedAlso(f Filter, opts procmap.Options, also map[uint64]b
 	// of the other sockets' owners, and the walk keeps every owner.
 	few := len(f.Ports) > 0 || len(f.LocalPorts) > 0 || len(f.RemotePorts) > 0 || f.Inodes != nil
 	var found chan map[uint64]bool
-	if (few || f.States != 0) && opts.Inodes == nil && opts.Want == nil {
+	bctx := ctx
+	if (few || f.States != 0) && opts.Inodes == nil {
 		found = make(chan map[uint64]bool, 1) // Build may never ask
-		opts.Want = func() map[uint64]bool { return <-found }
+		bctx = latewant.NewContext(ctx, latewant.Want{
+			Inodes: func() map[uint64]bool {
+				select {
+				case w := <-found:
+					return w
+				case <-ctx.Done():
+					return nil
+				}
+			},
+			BPFOnly: !few,
+		})
 	}
 	type result struct {
 		m   *procmap.Map
@@ -58,16 +73,13 @@ func (r *Reader) ListOwnedAlso(f Filter, opts procmap.Options, also map[uint64]b
 	}
 	walk := make(chan result, 1)
 	go func() {
-		if !few && found != nil && !procmap.Exhaustive(opts) {
-			opts.Want = nil
-		}
-		m, err := procmap.Build(opts)
+		m, err := procmap.Build(bctx, opts)
 		walk <- result{m, err}
 	}()
 	// Rows go straight into the result: one copy of the listing, not two.
 	var out []Owned
 	var errs []error
-	for s, err := range r.Sockets(f) {
+	for s, err := range r.Sockets(ctx, f) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -91,6 +103,9 @@ func (r *Reader) ListOwnedAlso(f Filter, opts procmap.Options, also map[uint64]b
 	}
 	res := <-walk
 	m, err := res.m, res.err
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package netstat
 
 import (
+	"context"
 	"testing"
 
 	"github.com/procnet/procnet/procmap"
@@ -14,7 +15,7 @@ func TestListOwnedAlso(t *testing.T) {
 	f := Filter{RemotePorts: []uint16{0xD000}} // row 701 only: the walk narrows to it
 	for _, also := range []map[uint64]bool{nil, {700: true}} {
 		r := Reader{Root: root}
-		rows, m, err := r.ListOwnedAlso(f, procmap.Options{}, also)
+		rows, m, err := r.ListOwnedAlso(context.Background(), f, procmap.Options{}, also)
 		if err != nil {
 			t.Fatal(err)
 		}

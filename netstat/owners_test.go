@@ -1,6 +1,7 @@
 package netstat
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,7 +19,7 @@ func TestListOwned(t *testing.T) {
 		{"narrowed walk", Filter{Ports: []uint16{8080}}},
 	} {
 		r := Reader{Root: root}
-		got, m, err := r.ListOwned(tc.f, procmap.Options{Cmdline: true})
+		got, m, err := r.ListOwned(context.Background(), tc.f, procmap.Options{Cmdline: true})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

@@ -1,13 +1,15 @@
 package netstat
 
 import (
+	"context"
 	"errors"
-	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"iter"
 	"os"
 	"strconv"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // Reader reads the socket tables under one root directory. Its zero value
@@ -46,19 +48,20 @@ type Reader struct {
 	seen   recentInodes
 	lr     procfile.Lines
 	paths  map[string]string // interned unix socket paths
+	ctx    context.Context   // of the scan under way
 }
 
 // Sockets returns the rows of the live system's Internet socket tables that
 // pass f. See Reader.Sockets.
-func Sockets(f Filter) iter.Seq2[Socket, error] {
-	return new(Reader).Sockets(f)
+func Sockets(ctx context.Context, f Filter) iter.Seq2[Socket, error] {
+	return new(Reader).Sockets(ctx, f)
 }
 
 // List returns the rows under root that pass f, and the errors met. Both
 // may be non-empty: a bad row is reported and the rows around it are kept.
-func List(root string, f Filter) ([]Socket, error) {
+func List(ctx context.Context, root string, f Filter) ([]Socket, error) {
 	r := Reader{Root: root}
-	return r.AppendSockets(nil, f)
+	return r.AppendSockets(ctx, nil, f)
 }
 
 // dir returns the directory of the tables, e.g. "proc/net" or
@@ -107,14 +110,23 @@ func (r *Reader) init() {
 // read (the kernel resumes long dumps by position) is delivered once; rows
 // with inode 0 (TIME_WAIT, request sockets) are never merged.
 //
+// When ctx is done the scan stops within a few hundred rows (one 64 KiB
+// read of proc, or 64 rows of netlink), yielding ctx.Err() last.
+//
 // The iterator reuses the Reader's buffers: it must not run concurrently
 // with another scan of the same Reader.
-func (r *Reader) Sockets(f Filter) iter.Seq2[Socket, error] {
+func (r *Reader) Sockets(ctx context.Context, f Filter) iter.Seq2[Socket, error] {
 	return func(yield func(Socket, error) bool) {
 		r.init()
+		r.ctx = ctx
+		defer func() { r.ctx = nil }()
 		for _, p := range AllProtos {
 			if !f.Protos.Has(p) {
 				continue
+			}
+			if err := ctx.Err(); err != nil {
+				yield(Socket{}, err)
+				return
 			}
 			if !r.scan(p, &f, yield) {
 				return
@@ -125,9 +137,9 @@ func (r *Reader) Sockets(f Filter) iter.Seq2[Socket, error] {
 
 // AppendSockets appends the rows that pass f to dst and returns it, with
 // every error met joined into one.
-func (r *Reader) AppendSockets(dst []Socket, f Filter) ([]Socket, error) {
+func (r *Reader) AppendSockets(ctx context.Context, dst []Socket, f Filter) ([]Socket, error) {
 	var errs []error
-	for s, err := range r.Sockets(f) {
+	for s, err := range r.Sockets(ctx, f) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -148,16 +160,17 @@ func (r *Reader) scanTable(p Proto, f *Filter, yield func(Socket, error) bool) b
 	}
 	defer file.Close()
 	r.seen.reset()
-	r.lr.Reset(file, name, r.buf)
+	r.lr.ResetContext(r.ctx, file, name, r.buf)
 	var s Socket
 	var end rowEnd
 	for {
+		// Not lr.All: the hottest loop of the module stays a plain loop.
 		line, err := r.lr.Next()
 		if err == io.EOF {
 			return true
 		}
-		if err != nil { // a line too long, or a read error that ends the file
-			if !yield(Socket{}, err) {
+		if err != nil { // a line too long, a read error that ends the file, ctx's error
+			if !yield(Socket{}, err) || r.ctx.Err() != nil {
 				return false
 			}
 			continue

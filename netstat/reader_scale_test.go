@@ -1,7 +1,10 @@
+//go:build unix
+
 package netstat
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/procnet/procnet/internal/race"
 )
 
 // scaleRows is the size of the synthetic table: a million sockets, about
@@ -51,7 +56,7 @@ func TestScaleIteratorRSS(t *testing.T) {
 	if root := os.Getenv(scaleChildEnv); root != "" {
 		n := 0
 		r := Reader{Root: root}
-		for _, err := range r.Sockets(Filter{}) {
+		for _, err := range r.Sockets(context.Background(), Filter{}) {
 			if err != nil {
 				fmt.Println("error:", err)
 				os.Exit(1)
@@ -64,7 +69,7 @@ func TestScaleIteratorRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 150 MB table")
 	}
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("RSS bound does not hold under -race (shadow memory)")
 	}
 	root := writeBigTCP(t, scaleRows)

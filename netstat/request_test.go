@@ -1,6 +1,8 @@
 package netstat
 
 import (
+	"context"
+	"github.com/procnet/procnet/internal/race"
 	"net"
 	"testing"
 	"time"
@@ -27,7 +29,7 @@ func TestDiagRequestRetransmits(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		r := Reader{Source: SourceProc}
-		rows, err := r.AppendSockets(nil, f)
+		rows, err := r.AppendSockets(context.Background(), nil, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +44,7 @@ func TestDiagRequestRetransmits(t *testing.T) {
 	}
 	for _, src := range []Source{SourceAuto, SourceNetlink} {
 		r := Reader{Source: src}
-		rows, err := r.AppendSockets(nil, f)
+		rows, err := r.AppendSockets(context.Background(), nil, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +60,7 @@ func TestDiagRequestRetransmits(t *testing.T) {
 	r := Reader{Source: SourceNetlink}
 	scan := func() {
 		n := 0
-		for s, err := range r.Sockets(f) {
+		for s, err := range r.Sockets(context.Background(), f) {
 			if err != nil || s.Retransmits != want.Retransmits {
 				t.Fatalf("scan: %v, %+v", err, s)
 			}
@@ -70,7 +72,7 @@ func TestDiagRequestRetransmits(t *testing.T) {
 	}
 	scan()
 	limit := 0.0
-	if raceEnabled {
+	if race.Enabled {
 		limit = 4
 	}
 	if n := testing.AllocsPerRun(20, scan); n > limit {

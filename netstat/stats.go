@@ -3,10 +3,11 @@ package netstat
 import (
 	"bytes"
 	"errors"
-	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"strconv"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // Stats are the kernel's protocol counters, as `netstat -s` shows them:
@@ -119,11 +120,7 @@ func (s *Stats) parsePairs(errs []error, file string, r io.Reader, buf []byte) [
 		headAt  int
 		pending bool
 	)
-	for {
-		line, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
+	for line, err := range lr.All() {
 		if err != nil { // a line too long, or a read error that ends the file
 			errs = append(errs, err)
 			pending = false
@@ -181,11 +178,7 @@ func (s *Stats) parseSnmp6(errs []error, file string, r io.Reader, buf []byte) [
 	var lr procfile.Lines
 	lr.Reset(r, file, buf)
 	var g *StatGroup
-	for {
-		line, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
+	for line, err := range lr.All() {
 		if err != nil { // a line too long, or a read error that ends the file
 			errs = append(errs, err)
 			continue

@@ -78,7 +78,7 @@ func TestReadStatsMalformed(t *testing.T) {
 		"proc/net/snmp:7: Tcp: header and values differ in number",
 		"proc/net/snmp:8: invalid syntax",
 		"proc/net/snmp:10: UdpLite InDatagrams: invalid syntax",
-		"proc/net/snmp6:2: too few fields",
+		"proc/net/snmp6:2: wrong number of fields",
 		"proc/net/snmp6:3: Icmp6InMsgs: invalid syntax",
 	}
 	var have []string

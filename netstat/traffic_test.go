@@ -1,7 +1,9 @@
 package netstat
 
 import (
+	"context"
 	"encoding/binary"
+	"github.com/procnet/procnet/internal/race"
 	"io"
 	"net"
 	"net/netip"
@@ -124,7 +126,7 @@ func TestLiveTraffic(t *testing.T) {
 	f := Filter{Protos: Protos(TCP), Ports: []uint16{client.Port()}}
 	find := func(r *Reader) map[netip.AddrPort]Socket {
 		t.Helper()
-		rows, err := r.AppendSockets(nil, f)
+		rows, err := r.AppendSockets(context.Background(), nil, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +191,7 @@ func TestTrafficAllocs(t *testing.T) {
 	r := Reader{Source: SourceNetlink, Traffic: true}
 	f := Filter{Protos: Protos(TCP, TCP6)}
 	scan := func() {
-		for _, err := range r.Sockets(f) {
+		for _, err := range r.Sockets(context.Background(), f) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,7 +199,7 @@ func TestTrafficAllocs(t *testing.T) {
 	}
 	scan()
 	limit := 0.0
-	if raceEnabled {
+	if race.Enabled {
 		limit = 4
 	}
 	if n := testing.AllocsPerRun(20, scan); n > limit {

@@ -1,10 +1,12 @@
 package netstat
 
 import (
-	"github.com/procnet/procnet/internal/procfile"
+	"context"
 	"io"
 	"iter"
 	"strconv"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // UnixType is a unix socket's type (SOCK_STREAM, …).
@@ -113,9 +115,17 @@ const maxInterned = 4096
 // Reader's namespace). Errors are reported as in Sockets. Paths are
 // interned in the Reader, so repeated scans of the same sockets allocate
 // nothing.
-func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
+//
+// When ctx is done the scan stops, yielding ctx.Err() last.
+func (r *Reader) UnixSockets(ctx context.Context) iter.Seq2[UnixSocket, error] {
 	return func(yield func(UnixSocket, error) bool) {
 		r.init()
+		r.ctx = ctx
+		defer func() { r.ctx = nil }()
+		if err := ctx.Err(); err != nil {
+			yield(UnixSocket{}, err)
+			return
+		}
 		if r.paths == nil {
 			r.paths = make(map[string]string)
 		}
@@ -130,7 +140,7 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 		}
 		defer file.Close()
 		r.seen.reset()
-		r.lr.Reset(file, name, r.buf)
+		r.lr.ResetContext(r.ctx, file, name, r.buf)
 		// A row is held back until the next line shows it is complete: a
 		// path with a newline continues on lines that are not rows.
 		var (
@@ -153,12 +163,16 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 			return yield(pending, nil)
 		}
 		for {
+			// Not lr.All: this body's closure (flush) would then escape.
 			line, err := r.lr.Next()
 			if err == io.EOF {
-				flush()
-				return
+				break
 			}
-			if err != nil { // a line too long, or a read error that ends the file
+			if err != nil { // a line too long, a read error that ends the file, ctx's error
+				if r.ctx.Err() != nil {
+					yield(UnixSocket{}, err)
+					return
+				}
 				if !flush() || !yield(UnixSocket{}, err) {
 					return
 				}
@@ -190,6 +204,7 @@ func (r *Reader) UnixSockets() iter.Seq2[UnixSocket, error] {
 			pathBuf = append(pathBuf[:0], path...)
 			pathLine = len(path) > 0
 		}
+		flush()
 	}
 }
 

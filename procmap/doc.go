@@ -41,7 +41,7 @@
 // Anything that keeps the iterator from working (a fixture root, no BPF
 // or BTF, too few privileges, a /proc of another pid namespace, a verifier
 // that refuses the program, an error while reading) makes SourceAuto walk
-// /proc instead, silently; BPFError says why. SourceProc always walks;
+// /proc instead, silently; the reason is kept for the package's tests. SourceProc always walks;
 // SourceBPF fails instead of walking.
 //
 // # Tolerance

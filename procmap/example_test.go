@@ -1,6 +1,7 @@
 package procmap_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -22,7 +23,7 @@ func Example() {
 -- proc/200/fd/6 -> socket:[5000] --
 -- proc/200/fd/7 -> /dev/null --
 `)))
-	m, err := procmap.Build(procmap.Options{Root: root})
+	m, err := procmap.Build(context.Background(), procmap.Options{Root: root})
 	if err != nil {
 		fmt.Println(err)
 		return

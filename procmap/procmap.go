@@ -2,13 +2,16 @@ package procmap
 
 import (
 	"cmp"
+	"context"
+	"strings"
+
 	"io/fs"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/procnet/procnet/internal/latewant"
 )
 
 // Owner is one file descriptor that refers to a socket.
@@ -42,6 +45,24 @@ type Process struct {
 	StartTime uint64
 }
 
+// Name is the program name net-tools prints in its PID/Program name
+// column: argv[0], cut to its base name when it starts with '/', or Comm
+// when argv is empty (not read, a kernel thread, a zombie). The result is
+// raw: escape it before printing. A nil Process has the name "".
+func (p *Process) Name() string {
+	if p == nil {
+		return ""
+	}
+	if len(p.Cmdline) == 0 || p.Cmdline[0] == "" {
+		return p.Comm
+	}
+	a := p.Cmdline[0]
+	if strings.HasPrefix(a, "/") {
+		a = a[strings.LastIndexByte(a, '/')+1:]
+	}
+	return a
+}
+
 // Options say where to look and what to record.
 type Options struct {
 	// Root is the directory holding proc/ ("" or "/" for the live system;
@@ -55,15 +76,6 @@ type Options struct {
 	// walk ended (with SourceBPF every owner is listed). Ignored by
 	// Tracker (give Refresh the inodes instead).
 	Inodes map[uint64]bool
-	// Want, when set (with Inodes nil), supplies Inodes late, so that a
-	// caller may start Build beside the work that finds the inodes (as
-	// netstat.ListOwned starts it beside its table scan). Build calls it
-	// once, from its own goroutine, when it first needs the set: before
-	// the /proc walk, which then stops early as with Inodes; after the
-	// kernel's fd pass with the BPF source, which thus overlaps the
-	// caller's work, and then reads the details of the wanted sockets'
-	// owners only. Ignored by Tracker.
-	Want func() map[uint64]bool
 	// Source selects how owners are found: SourceAuto (the zero value)
 	// uses a BPF iterator on the live system where it can, else the
 	// /proc walk.
@@ -128,20 +140,20 @@ func rootDir(root string) string {
 // openProc opens root/proc. Failing that is Build's only error.
 func openProc(root string) (int, error) {
 	path := filepath.Join(rootDir(root), "proc")
-	fd, err := unix.Open(path, dirFlags&^unix.O_NOFOLLOW, 0)
+	fd, err := openDir(path)
 	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: "proc", Err: err}
 	}
 	return fd, nil
 }
 
-// Exhaustive reports whether Build(opts) finds every owner in one pass
+// exhaustive reports whether Build(opts) finds every owner in one pass
 // whatever opts.Inodes holds — the BPF source, which asks the kernel for
 // every (process, fd, socket) at once — so that a caller gains nothing by
-// learning the inodes first and may start Build beside whatever finds
-// them. It is false when Build would walk /proc, which can stop early.
-// Under SourceAuto it may load the BPF program (once per process).
-func Exhaustive(opts Options) bool {
+// learning the inodes first. It is false when Build would walk /proc,
+// which can stop early. Under SourceAuto it may load the BPF program
+// (once per process).
+func exhaustive(opts Options) bool {
 	switch {
 	case opts.Source == SourceBPF:
 		return true
@@ -169,14 +181,23 @@ func Exhaustive(opts Options) bool {
 // whose fds may not be read are counted in Map.Denied. The only error is a
 // proc directory that cannot be opened or listed (a *fs.PathError naming
 // "proc"), or with SourceBPF, any failure of that source.
-func Build(opts Options) (*Map, error) {
-	if opts.Want != nil {
+//
+// When ctx is done, Build stops between processes and returns ctx.Err().
+func Build(ctx context.Context, opts Options) (*Map, error) {
+	var want func() map[uint64]bool
+	if w, ok := latewant.FromContext(ctx); ok && opts.Inodes == nil {
 		// Once, whichever source asks (SourceAuto may fall back from
 		// BPF to the walk).
-		opts.Want = sync.OnceValue(opts.Want)
+		want = sync.OnceValue(w.Inodes)
+		if w.BPFOnly && !exhaustive(opts) {
+			want = nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if opts.Source == SourceBPF {
-		m, err := buildBPF(&opts, nil)
+		m, err := buildBPF(ctx, &opts, want, nil)
 		noteBPFErr(err)
 		return m, err
 	}
@@ -188,14 +209,14 @@ func Build(opts Options) (*Map, error) {
 	w0 := workerPool.Get().(*workerState)
 	defer workerPool.Put(w0)
 	if useBPF(&opts) && worthBPF(w0, procfd) {
-		m, err := buildBPF(&opts, nil)
+		m, err := buildBPF(ctx, &opts, want, nil)
 		noteBPFErr(err)
-		if err == nil {
-			return m, nil
+		if err == nil || ctx.Err() != nil {
+			return m, err
 		}
 	}
-	if opts.Want != nil && opts.Inodes == nil {
-		opts.Inodes = opts.Want()
+	if want != nil && opts.Inodes == nil {
+		opts.Inodes = want()
 	}
 	pids, e := listPIDs(make([]int, 0, 512), procfd, w0.dents)
 	if e != 0 {
@@ -207,8 +228,11 @@ func Build(opts Options) (*Map, error) {
 		workers[i] = workerPool.Get().(*workerState)
 		defer workerPool.Put(workers[i])
 	}
-	wk := &walk{procfd: procfd, pids: pids, want: opts.Inodes, need: opts.Inodes, cmdline: opts.Cmdline}
+	wk := &walk{ctx: ctx, procfd: procfd, pids: pids, want: opts.Inodes, need: opts.Inodes, cmdline: opts.Cmdline}
 	wk.run(workers)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return collect(workers), nil
 }
 

@@ -1,6 +1,9 @@
+//go:build unix
+
 package procmap
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +57,7 @@ func hostileTree(t *testing.T) (root, secret string) {
 // is a symlink to a file outside must not be read: --json prints argv.
 func TestHostileLinks(t *testing.T) {
 	root, _ := hostileTree(t)
-	m, err := Build(Options{Root: root, Cmdline: true})
+	m, err := Build(context.Background(), Options{Root: root, Cmdline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func TestHostileLinks(t *testing.T) {
 	}
 	// The tracker reads the same way.
 	tr := NewTracker(Options{Root: root, Cmdline: true, FullEvery: 1})
-	m2, err := tr.Refresh(map[uint64]bool{500: true, 600: true, 700: true, 800: true})
+	m2, err := tr.Refresh(context.Background(), map[uint64]bool{500: true, 600: true, 700: true, 800: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,13 +167,13 @@ func TestHugeCmdline(t *testing.T) {
 			t.Errorf("%s: last argument of %d bytes, want the %d before the bound", name, len(last), maxFile%len(arg))
 		}
 	}
-	m, err := Build(Options{Root: root, Cmdline: true})
+	m, err := Build(context.Background(), Options{Root: root, Cmdline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("Build", m.Process(5))
 	tr := NewTracker(Options{Root: root, Cmdline: true, FullEvery: 1})
-	m2, err := tr.Refresh(map[uint64]bool{500: true})
+	m2, err := tr.Refresh(context.Background(), map[uint64]bool{500: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +212,7 @@ func TestFIFODetails(t *testing.T) {
 	}
 	done := make(chan *Map, 1)
 	go func() {
-		m, err := Build(Options{Root: root, Cmdline: true})
+		m, err := Build(context.Background(), Options{Root: root, Cmdline: true})
 		if err != nil {
 			t.Error(err)
 		}

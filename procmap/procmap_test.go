@@ -2,16 +2,19 @@ package procmap
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/procnet/procnet/internal/latewant"
+	"github.com/procnet/procnet/internal/race"
 	fixture "github.com/procnet/procnet/procnettest"
-	"golang.org/x/sys/unix"
 	"golang.org/x/tools/txtar"
 )
 
@@ -46,7 +49,7 @@ func render(m *Map) []byte {
 func TestBuildFixture(t *testing.T) {
 	root := fixture.Root(t, "testdata/basic.txtar")
 	for _, cmdline := range []bool{false, true} {
-		m, err := Build(Options{Root: root, Cmdline: cmdline})
+		m, err := Build(context.Background(), Options{Root: root, Cmdline: cmdline})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +62,7 @@ func TestBuildFixture(t *testing.T) {
 }
 
 func TestSharedSocketKeepsAllOwners(t *testing.T) {
-	m, err := Build(Options{Root: fixture.Root(t, "testdata/basic.txtar")})
+	m, err := Build(context.Background(), Options{Root: fixture.Root(t, "testdata/basic.txtar")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +85,7 @@ func TestSharedSocketKeepsAllOwners(t *testing.T) {
 }
 
 func TestBuildNoProc(t *testing.T) {
-	_, err := Build(Options{Root: t.TempDir()})
+	_, err := Build(context.Background(), Options{Root: t.TempDir()})
 	if err == nil || !strings.HasPrefix(err.Error(), "open proc:") {
 		t.Errorf("Build without proc: err = %v, want open proc: …", err)
 	}
@@ -90,7 +93,7 @@ func TestBuildNoProc(t *testing.T) {
 
 func TestUnreadableFDDir(t *testing.T) {
 	root := fixture.Root(t, "testdata/denied.txtar")
-	m, err := Build(Options{Root: root})
+	m, err := Build(context.Background(), Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,16 +114,16 @@ func TestUnreadableFDDir(t *testing.T) {
 // classification and the worker's handling of it are checked directly.
 func TestClassify(t *testing.T) {
 	tests := []struct {
-		e    unix.Errno
+		e    syscall.Errno
 		want errClass
 	}{
-		{unix.ENOENT, errGone},
-		{unix.ESRCH, errGone},
-		{unix.ENOTDIR, errGone},
-		{unix.EACCES, errDenied},
-		{unix.EPERM, errDenied},
-		{unix.EIO, errOther},
-		{unix.ELOOP, errOther},
+		{syscall.ENOENT, errGone},
+		{syscall.ESRCH, errGone},
+		{syscall.ENOTDIR, errGone},
+		{syscall.EACCES, errDenied},
+		{syscall.EPERM, errDenied},
+		{syscall.EIO, errOther},
+		{syscall.ELOOP, errOther},
 	}
 	for _, tt := range tests {
 		if got := classify(tt.e); got != tt.want {
@@ -129,9 +132,9 @@ func TestClassify(t *testing.T) {
 	}
 	var w workerState
 	wk := &walk{}
-	wk.fail(&w, 7, unix.EACCES)
-	wk.fail(&w, 8, unix.ENOENT)
-	wk.fail(&w, 9, unix.EIO)
+	wk.fail(&w, 7, syscall.EACCES)
+	wk.fail(&w, 8, syscall.ENOENT)
+	wk.fail(&w, 9, syscall.EIO)
 	if w.denied != 1 || !slices.Equal(w.gone, []int{8}) {
 		t.Errorf("after EACCES, ENOENT, EIO: denied %d gone %v; want 1 [8]", w.denied, w.gone)
 	}
@@ -185,7 +188,7 @@ func TestEarlyExit(t *testing.T) {
 	if len(w.walked) != 3 {
 		t.Errorf("walked %d processes, want 3 (stop after the owner)", len(w.walked))
 	}
-	m, err := Build(Options{Root: root, Inodes: want})
+	m, err := Build(context.Background(), Options{Root: root, Inodes: want})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +199,7 @@ func TestEarlyExit(t *testing.T) {
 		t.Errorf("Procs = %v, want only 1003", m.Procs)
 	}
 	// An inode nobody owns: the walk reads everything and finds nothing.
-	m, err = Build(Options{Root: root, Inodes: map[uint64]bool{42: true, 100000: false}})
+	m, err = Build(context.Background(), Options{Root: root, Inodes: map[uint64]bool{42: true, 100000: false}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,15 +208,15 @@ func TestEarlyExit(t *testing.T) {
 	}
 }
 
-// Want supplies Inodes late: asked once, and the walk then stops early
+// A latewant.Want supplies Inodes late: asked once, and the walk then stops early
 // exactly as with Inodes.
 func TestWantLikeInodes(t *testing.T) {
 	root := many(t, 40, 5, 5)
 	calls := 0
-	m, err := Build(Options{Root: root, Want: func() map[uint64]bool {
+	m, err := Build(latewant.NewContext(context.Background(), latewant.Want{Inodes: func() map[uint64]bool {
 		calls++
 		return map[uint64]bool{100012: true, 100199: true}
-	}})
+	}}), Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,12 +231,21 @@ func TestWantLikeInodes(t *testing.T) {
 		t.Errorf("Procs = %v, want 1003 and 1040", m.Procs)
 	}
 	// A nil answer asks for every socket.
-	all, err := Build(Options{Root: root, Want: func() map[uint64]bool { return nil }})
+	all, err := Build(latewant.NewContext(context.Background(), latewant.Want{Inodes: func() map[uint64]bool { return nil }}), Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all.Owners) != 200 || len(all.Procs) != 40 {
 		t.Errorf("Want nil: %d sockets, %d processes; want 200, 40", len(all.Owners), len(all.Procs))
+	}
+	// BPFOnly: a fixture is walked, in full, without asking.
+	calls = 0
+	whole, err := Build(latewant.NewContext(context.Background(), latewant.Want{BPFOnly: true, Inodes: func() map[uint64]bool {
+		calls++
+		return map[uint64]bool{100012: true}
+	}}), Options{Root: root})
+	if err != nil || calls != 0 || len(whole.Owners) != 200 {
+		t.Errorf("BPFOnly on a fixture: %d sockets, %d calls, %v; want 200, 0", len(whole.Owners), calls, err)
 	}
 }
 
@@ -261,13 +273,13 @@ func TestAllocsPerFD(t *testing.T) {
 }
 
 func TestBuildAllocsIndependentOfFDs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("sync.Pool drops workers at random under -race")
 	}
 	small, large := many(t, 4, 20, 10), many(t, 4, 20, 1000)
 	a := func(root string) float64 {
-		Build(Options{Root: root}) // warm the pool
-		return testing.AllocsPerRun(10, func() { Build(Options{Root: root}) })
+		Build(context.Background(), Options{Root: root}) // warm the pool
+		return testing.AllocsPerRun(10, func() { Build(context.Background(), Options{Root: root}) })
 	}
 	if s, l := a(small), a(large); s != l {
 		t.Errorf("Build allocations: %v with 10 extra fds per process, %v with 1000", s, l)
@@ -278,7 +290,7 @@ func BenchmarkBuild(b *testing.B) {
 	root := many(b, 50, 200, 50)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Build(Options{Root: root}); err != nil {
+		if _, err := Build(context.Background(), Options{Root: root}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -289,7 +301,7 @@ func BenchmarkBuildOneInode(b *testing.B) {
 	want := map[uint64]bool{100000 + 25*200: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Build(Options{Root: root, Inodes: want}); err != nil {
+		if _, err := Build(context.Background(), Options{Root: root, Inodes: want}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -300,11 +312,41 @@ func TestManyFixtureSanity(t *testing.T) {
 	if _, err := os.Readlink(filepath.Join(root, "proc/1001/fd/3")); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Build(Options{Root: root})
+	m, err := Build(context.Background(), Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Owners) != 6 || len(m.Procs) != 3 {
 		t.Errorf("got %d sockets and %d processes, want 6 and 3", len(m.Owners), len(m.Procs))
+	}
+}
+
+func TestProcessName(t *testing.T) {
+	for _, tc := range []struct {
+		p    *Process
+		want string
+	}{
+		{nil, ""},
+		{&Process{Comm: "kworker/0:1"}, "kworker/0:1"},
+		{&Process{Comm: "nginx", Cmdline: []string{"/usr/sbin/nginx", "-g"}}, "nginx"},
+		{&Process{Comm: "sshd", Cmdline: []string{"sshd: alice [priv]"}}, "sshd: alice [priv]"},
+		{&Process{Comm: "python3", Cmdline: []string{"bin/tool"}}, "bin/tool"},
+		{&Process{Comm: "x", Cmdline: []string{"/usr/bin/"}}, ""},
+		{&Process{Comm: "zombie", Cmdline: []string{""}}, "zombie"},
+	} {
+		if got := tc.p.Name(); got != tc.want {
+			t.Errorf("%+v.Name() = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestSourceNames(t *testing.T) {
+	for _, s := range []Source{SourceAuto, SourceProc, SourceBPF} {
+		if p, ok := ParseSource(s.String()); !ok || p != s {
+			t.Errorf("ParseSource(%q) = %v, %v", s.String(), p, ok)
+		}
+	}
+	if s := Source(9).String(); s != "source(9)" {
+		t.Errorf("Source(9) = %q", s)
 	}
 }

@@ -1,77 +1,6 @@
 package procmap
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
-
-// Thin system call wrappers. Paths are NUL-terminated byte slices from
-// reused buffers (or straight from a getdents buffer), so no call
-// allocates: the string-taking wrappers of x/sys copy every path.
-
-const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW
-
-func openat(dirfd int, path []byte, flags int) (int, unix.Errno) {
-	r, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&path[0])), uintptr(flags|unix.O_CLOEXEC), 0, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), 0
-}
-
-// readlinkat reads the link path (relative to dirfd) into buf and returns
-// its length. A link longer than buf is cut to len(buf); procmap only looks
-// at short links ("socket:[…]", "net:[…]").
-func readlinkat(dirfd int, path []byte, buf []byte) (int, unix.Errno) {
-	r, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(&path[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), 0
-}
-
-func getdents(fd int, buf []byte) (int, unix.Errno) {
-	r, _, e := unix.Syscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), 0
-}
-
-func read(fd int, buf []byte) (int, unix.Errno) {
-	r, _, e := unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), 0
-}
-
-func closefd(fd int) { unix.Close(fd) }
-
-// dirent walks the linux_dirent64 records in buf[:n]: it returns the name
-// of the record at off (with its terminating NUL, which the kernel always
-// writes) and the offset of the next record. ok is false at the end or on a
-// malformed record.
-//
-//	struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-func dirent(buf []byte, off int) (name []byte, next int, ok bool) {
-	const nameOff = 19
-	if off+nameOff > len(buf) {
-		return nil, 0, false
-	}
-	reclen := int(buf[off+16]) | int(buf[off+17])<<8
-	if reclen < nameOff+1 || off+reclen > len(buf) {
-		return nil, 0, false
-	}
-	rec := buf[off+nameOff : off+reclen]
-	for i, c := range rec {
-		if c == 0 {
-			return rec[:i+1], off + reclen, true
-		}
-	}
-	return nil, 0, false
-}
+import "syscall"
 
 // Error classes of a per-process failure.
 type errClass int
@@ -83,11 +12,11 @@ const (
 )
 
 // classify sorts an errno met while reading one process.
-func classify(e unix.Errno) errClass {
+func classify(e syscall.Errno) errClass {
 	switch e {
-	case unix.ENOENT, unix.ESRCH, unix.ENOTDIR:
+	case syscall.ENOENT, syscall.ESRCH, syscall.ENOTDIR:
 		return errGone
-	case unix.EACCES, unix.EPERM:
+	case syscall.EACCES, syscall.EPERM:
 		return errDenied
 	}
 	return errOther

@@ -1,6 +1,7 @@
 package procmap
 
 import (
+	"context"
 	"io/fs"
 	"maps"
 	"slices"
@@ -47,7 +48,7 @@ type TrackerStats struct {
 // NewTracker returns a Tracker reading under opts.Root. opts.Inodes is
 // ignored: each Refresh names the inodes of interest.
 func NewTracker(opts Options) *Tracker {
-	opts.Inodes, opts.Want = nil, nil
+	opts.Inodes = nil
 	if opts.FullEvery <= 0 {
 		opts.FullEvery = DefaultFullEvery
 	}
@@ -71,8 +72,12 @@ func NewTracker(opts Options) *Tracker {
 //     not found by that (then complete) walk is remembered as ownerless
 //     until the next full walk.
 //
-// Errors are as for Build.
-func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
+// Errors are as for Build. When ctx is done, Refresh stops between
+// processes and returns ctx.Err(), keeping what it knew before the call.
+func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	procfd, err := openProc(t.opts.Root)
 	if err != nil {
 		return nil, err
@@ -93,7 +98,7 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 
 	if t.cur == nil || inodes == nil || t.rounds+1 >= t.opts.FullEvery ||
 		(t.opts.MaxAge > 0 && time.Since(t.lastFull) >= t.opts.MaxAge) {
-		return t.full(procfd, inodes)
+		return t.full(ctx, procfd, inodes)
 	}
 	t.rounds++
 
@@ -175,7 +180,7 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 	if t.bpf {
 		// One pass of the iterator reads every process for less than
 		// most partial walks cost: search by reading everything.
-		return t.full(procfd, inodes)
+		return t.full(ctx, procfd, inodes)
 	}
 
 	// Search: known owners first, then newcomers, then everyone else.
@@ -199,7 +204,7 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 		}
 	}
 	known := t.cur.Procs
-	wk := &walk{procfd: procfd, pids: order, want: inodes, need: need, cmdline: t.opts.Cmdline,
+	wk := &walk{ctx: ctx, procfd: procfd, pids: order, want: inodes, need: need, cmdline: t.opts.Cmdline,
 		known: func(pid int, start uint64, comm []byte) *Process {
 			if p := known[pid]; p != nil && p.StartTime == start && p.Comm == string(comm) {
 				return p
@@ -207,6 +212,9 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 			return nil
 		}}
 	wk.run(t.workers[:numWorkers(len(order))])
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if !wk.skipped.Load() {
 		// Nothing stopped the walk: it read every process, a full walk.
 		return t.fullFrom(collect(t.workers[:numWorkers(len(order))]), pids, inodes), nil
@@ -241,7 +249,7 @@ func (t *Tracker) Refresh(inodes map[uint64]bool) (*Map, error) {
 
 // full reads every process (with the BPF iterator if the options allow
 // and it works, else by walking) and starts afresh from the result.
-func (t *Tracker) full(procfd int, inodes map[uint64]bool) (*Map, error) {
+func (t *Tracker) full(ctx context.Context, procfd int, inodes map[uint64]bool) (*Map, error) {
 	var known map[int]*Process
 	if t.cur != nil {
 		known = t.cur.Procs
@@ -255,7 +263,10 @@ func (t *Tracker) full(procfd int, inodes map[uint64]bool) (*Map, error) {
 	if useBPF(&t.opts) {
 		opts := t.opts
 		opts.Inodes = inodes
-		m, err := buildBPF(&opts, reuse)
+		m, err := buildBPF(ctx, &opts, nil, reuse)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		noteBPFErr(err)
 		t.bpf = err == nil
 		if err == nil {
@@ -265,8 +276,11 @@ func (t *Tracker) full(procfd int, inodes map[uint64]bool) (*Map, error) {
 			return nil, err
 		}
 	}
-	wk := &walk{procfd: procfd, pids: t.pids, want: inodes, cmdline: t.opts.Cmdline, known: reuse}
+	wk := &walk{ctx: ctx, procfd: procfd, pids: t.pids, want: inodes, cmdline: t.opts.Cmdline, known: reuse}
 	wk.run(t.workers[:numWorkers(len(t.pids))])
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return t.fullFrom(collect(t.workers[:numWorkers(len(t.pids))]), t.pids, inodes), nil
 }
 

@@ -1,6 +1,7 @@
 package procmap
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func TestTracker(t *testing.T) {
 	tr := NewTracker(Options{Root: root, FullEvery: 100})
 	refresh := func(want map[uint64]bool) *Map {
 		t.Helper()
-		m, err := tr.Refresh(want)
+		m, err := tr.Refresh(context.Background(), want)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +123,7 @@ func TestTrackerFullEvery(t *testing.T) {
 	tr := NewTracker(Options{Root: root, FullEvery: 3})
 	want := set(1001, 5000)
 	for range 7 {
-		if _, err := tr.Refresh(want); err != nil {
+		if _, err := tr.Refresh(context.Background(), want); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,22 +135,22 @@ func TestTrackerFullEvery(t *testing.T) {
 	os.Remove(filepath.Join(root, "proc/200/fd/6"))
 	var m *Map
 	for range 3 {
-		m, _ = tr.Refresh(want)
+		m, _ = tr.Refresh(context.Background(), want)
 	}
 	if diff := cmp.Diff([]Owner{{100, 6}}, m.Lookup(5000)); diff != "" {
 		t.Errorf("after a full walk (-want +got):\n%s", diff)
 	}
 	// A nil set walks in full every time.
 	full := tr.Stats.Full
-	tr.Refresh(nil)
-	tr.Refresh(nil)
+	tr.Refresh(context.Background(), nil)
+	tr.Refresh(context.Background(), nil)
 	if tr.Stats.Full != full+2 {
 		t.Errorf("nil refreshes made %d full walks, want 2", tr.Stats.Full-full)
 	}
 }
 
 func TestTrackerNoProc(t *testing.T) {
-	if _, err := NewTracker(Options{Root: t.TempDir()}).Refresh(nil); err == nil {
+	if _, err := NewTracker(Options{Root: t.TempDir()}).Refresh(context.Background(), nil); err == nil {
 		t.Error("Refresh without proc: no error")
 	}
 }

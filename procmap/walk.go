@@ -1,13 +1,13 @@
 package procmap
 
 import (
+	"context"
 	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // A hit is one socket fd found in one process.
@@ -19,6 +19,7 @@ type hit struct {
 
 // A walk is one pass over a list of processes, spread over workers.
 type walk struct {
+	ctx    context.Context // done: stop between processes
 	procfd int
 	pids   []int
 	// Processes pids[:prefix] are walked even after an early exit.
@@ -123,6 +124,10 @@ func (wk *walk) work(w *workerState) {
 			wk.skipped.Store(true)
 			return
 		}
+		if wk.ctx != nil && wk.ctx.Err() != nil {
+			wk.skipped.Store(true)
+			return
+		}
 		wk.process(w, wk.pids[i])
 	}
 }
@@ -169,7 +174,7 @@ func (wk *walk) process(w *workerState, pid int) {
 	w.walked = append(w.walked, pid)
 }
 
-func (wk *walk) fail(w *workerState, pid int, e unix.Errno) {
+func (wk *walk) fail(w *workerState, pid int, e syscall.Errno) {
 	switch classify(e) {
 	case errGone:
 		w.gone = append(w.gone, pid)
@@ -181,7 +186,7 @@ func (wk *walk) fail(w *workerState, pid int, e unix.Errno) {
 // readFDs lists the fd directory and reads each link. The per-fd path
 // allocates nothing: names come NUL-terminated from the getdents buffer and
 // links land in w.link.
-func (wk *walk) readFDs(w *workerState, fdfd int, pid int) unix.Errno {
+func (wk *walk) readFDs(w *workerState, fdfd int, pid int) syscall.Errno {
 	for {
 		n, e := getdents(fdfd, w.dents)
 		if e != 0 {
@@ -249,7 +254,7 @@ const maxFile = 64 << 10
 // readFile reads a small proc file relative to dirfd into w.file (grown
 // as needed, up to maxFile) and returns its contents, cut at
 // maxFile.
-func (w *workerState) readFile(dirfd int, name string) ([]byte, unix.Errno) {
+func (w *workerState) readFile(dirfd int, name string) ([]byte, syscall.Errno) {
 	w.path = append(append(w.path[:0], name...), 0)
 	return w.readPath(dirfd, w.path)
 }
@@ -259,8 +264,8 @@ func (w *workerState) readFile(dirfd int, name string) ([]byte, unix.Errno) {
 // and in a fixture or container root a link could point out of the tree.
 // The open does not block (O_NONBLOCK): a hostile tree's FIFO reads as
 // empty or EAGAIN instead of hanging the walk.
-func (w *workerState) readPath(dirfd int, path []byte) ([]byte, unix.Errno) {
-	fd, e := openat(dirfd, path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
+func (w *workerState) readPath(dirfd int, path []byte) ([]byte, syscall.Errno) {
+	fd, e := openat(dirfd, path, fileFlags)
 	if e != 0 {
 		return nil, e
 	}
@@ -276,7 +281,7 @@ func (w *workerState) readPath(dirfd int, path []byte) ([]byte, unix.Errno) {
 			w.file = grown
 		}
 		m, e := read(fd, w.file[n:])
-		if e == unix.EINTR {
+		if e == syscall.EINTR {
 			continue
 		}
 		if e != 0 {
@@ -291,26 +296,26 @@ func (w *workerState) readPath(dirfd int, path []byte) ([]byte, unix.Errno) {
 
 // readStat returns the command name and start time of the process whose
 // directory is dirfd.
-func (w *workerState) readStat(dirfd int) (comm []byte, start uint64, e unix.Errno) {
+func (w *workerState) readStat(dirfd int) (comm []byte, start uint64, e syscall.Errno) {
 	b, e := w.readFile(dirfd, "stat")
 	return statResult(b, e)
 }
 
 // readPIDStat is readStat for proc/PID/stat relative to the proc directory.
-func (w *workerState) readPIDStat(procfd, pid int) (comm []byte, start uint64, e unix.Errno) {
+func (w *workerState) readPIDStat(procfd, pid int) (comm []byte, start uint64, e syscall.Errno) {
 	w.path = strconv.AppendInt(w.path[:0], int64(pid), 10)
 	w.path = append(w.path, "/stat\x00"...)
 	b, e := w.readPath(procfd, w.path)
 	return statResult(b, e)
 }
 
-func statResult(b []byte, e unix.Errno) (comm []byte, start uint64, _ unix.Errno) {
+func statResult(b []byte, e syscall.Errno) (comm []byte, start uint64, _ syscall.Errno) {
 	if e != 0 {
 		return nil, 0, e
 	}
 	comm, start, ok := parseStat(b)
 	if !ok {
-		return nil, 0, unix.EINVAL
+		return nil, 0, syscall.EINVAL
 	}
 	return comm, start, 0
 }
@@ -318,7 +323,7 @@ func statResult(b []byte, e unix.Errno) (comm []byte, start uint64, _ unix.Errno
 // details reads what Process holds. Only stat is essential (it names the
 // process and proves which incarnation of the PID it is); status, ns/net
 // and cmdline are best effort.
-func (wk *walk) details(w *workerState, pidfd, pid int) (*Process, unix.Errno) {
+func (wk *walk) details(w *workerState, pidfd, pid int) (*Process, syscall.Errno) {
 	comm, start, e := w.readStat(pidfd)
 	if e != 0 {
 		return nil, e
@@ -351,11 +356,11 @@ func readDetails(w *workerState, pidfd int, p *Process, cmdline bool) {
 
 // listPIDs appends the PIDs in the open proc directory to dst, sorted
 // (procfs lists them in order; a fixture tree may not).
-func listPIDs(dst []int, procfd int, buf []byte) ([]int, unix.Errno) {
-	if _, err := unix.Seek(procfd, 0, 0); err != nil {
-		e, ok := err.(unix.Errno)
+func listPIDs(dst []int, procfd int, buf []byte) ([]int, syscall.Errno) {
+	if err := rewind(procfd); err != nil {
+		e, ok := err.(syscall.Errno)
 		if !ok {
-			e = unix.EIO
+			e = syscall.EIO
 		}
 		return dst, e
 	}

@@ -1,6 +1,7 @@
 package procnettest_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -30,7 +31,7 @@ cupsd\x00-l\x00
 		panic(err)
 	}
 
-	socks, err := netstat.List(dir, netstat.Filter{Protos: netstat.Protos(netstat.TCP)})
+	socks, err := netstat.List(context.Background(), dir, netstat.Filter{Protos: netstat.Protos(netstat.TCP)})
 	if err != nil {
 		panic(err)
 	}

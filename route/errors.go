@@ -12,10 +12,10 @@ import (
 // netstat.ParseError.
 type ParseError = procfile.ParseError
 
-// The reasons a ParseError gives. ErrSyntax and ErrRange are the very
-// values of netstat.
+// The reasons a ParseError gives. ErrFieldCount, ErrSyntax and ErrRange
+// are the very values of netstat.
 var (
-	ErrFieldCount = errors.New("wrong number of fields")
+	ErrFieldCount = procfile.ErrFieldCount
 	ErrSyntax     = procfile.ErrSyntax
 	ErrRange      = procfile.ErrRange
 	// ErrMask is a Genmask whose one bits are not contiguous from the

@@ -3,13 +3,14 @@ package route
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/procnet/procnet/internal/procfile"
 	"io"
 	"io/fs"
 	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/procnet/procnet/internal/procfile"
 )
 
 // Entry is one row of a kernel routing table.
@@ -160,11 +161,7 @@ func (r *Reader) parse(dst []Entry, name string, f io.Reader, parse parseFunc) (
 	r.lr.Reset(f, name, r.buf)
 	var errs []error
 	header := strings.HasSuffix(name, "/route") // ipv6_route has no header line
-	for {
-		line, err := r.lr.Next()
-		if err == io.EOF {
-			break
-		}
+	for line, err := range r.lr.All() {
 		if err != nil { // a line too long, or a read error that ends the file
 			errs = append(errs, err)
 			continue

@@ -6,7 +6,7 @@
 //
 // -workers 1 does everything in the main goroutine. -workers 2 reads the
 // tables in one goroutine while another walks /proc/*/fd; -workers N>2 splits
-// the walk over N-1 goroutines. The walk is internal/floor's, which
+// the walk over N-1 goroutines. The walk is bench/internal/floor's, which
 // procmap's benchmarks call in-process.
 package main
 
@@ -19,7 +19,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/procnet/procnet/internal/floor"
+	"github.com/procnet/procnet/bench/internal/floor"
 )
 
 func main() {

@@ -15,6 +15,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -22,7 +23,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/procnet/procnet/internal/floor"
+	"github.com/procnet/procnet/bench/internal/floor"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -32,14 +33,14 @@ func main() {
 
 	proc := procmap.Options{Source: procmap.SourceProc}
 	t0 := time.Now()
-	_, bpfErr := procmap.Build(procmap.Options{Source: procmap.SourceBPF, Inodes: map[uint64]bool{}})
+	_, bpfErr := procmap.Build(context.Background(), procmap.Options{Source: procmap.SourceBPF, Inodes: map[uint64]bool{}})
 	load := time.Since(t0)
 	if bpfErr != nil {
 		fmt.Println("bpf unavailable:", bpfErr)
 	} else {
 		fmt.Printf("bpf load (once per process) %v\n", load)
 	}
-	m, err := procmap.Build(proc)
+	m, err := procmap.Build(context.Background(), proc)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "walk:", err)
 		os.Exit(1)
@@ -55,7 +56,7 @@ func main() {
 	slices.Sort(inodes)
 	fmt.Printf("sockets=%d socket-fds=%d owners=%d denied=%d\n", len(inodes), fds, len(m.Procs), m.Denied)
 	if bpfErr == nil {
-		mb, err := procmap.Build(procmap.Options{Source: procmap.SourceBPF})
+		mb, err := procmap.Build(context.Background(), procmap.Options{Source: procmap.SourceBPF})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "walk: bpf:", err)
 			os.Exit(1)
@@ -65,7 +66,7 @@ func main() {
 	}
 
 	tr := procmap.NewTracker(procmap.Options{Source: procmap.SourceProc, FullEvery: 1 << 30})
-	if _, err := tr.Refresh(all); err != nil {
+	if _, err := tr.Refresh(context.Background(), all); err != nil {
 		fmt.Fprintln(os.Stderr, "walk:", err)
 		os.Exit(1)
 	}
@@ -76,15 +77,15 @@ func main() {
 		t0 := time.Now()
 		floorN = len(floorWalk(2))
 		t1 := time.Now()
-		procmap.Build(proc)
+		procmap.Build(context.Background(), proc)
 		t2 := time.Now()
 		ino := inodes[(len(inodes)-1)*i/max(1, *runs-1)]
-		procmap.Build(procmap.Options{Source: procmap.SourceProc, Inodes: map[uint64]bool{ino: true}})
+		procmap.Build(context.Background(), procmap.Options{Source: procmap.SourceProc, Inodes: map[uint64]bool{ino: true}})
 		t3 := time.Now()
-		tr.Refresh(all)
+		tr.Refresh(context.Background(), all)
 		t4 := time.Now()
 		if bpfErr == nil {
-			procmap.Build(procmap.Options{Source: procmap.SourceBPF})
+			procmap.Build(context.Background(), procmap.Options{Source: procmap.SourceBPF})
 		}
 		t5 := time.Now()
 		tFloor = append(tFloor, t1.Sub(t0))
@@ -111,7 +112,7 @@ func median(d []time.Duration) time.Duration {
 }
 
 // floorWalk is the minimal idiomatic walk over n goroutines
-// (internal/floor).
+// (bench/internal/floor).
 func floorWalk(n int) map[uint64]bool {
 	ps, _ := floor.PIDs()
 	return floor.Walk(ps, n)

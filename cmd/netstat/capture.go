@@ -84,7 +84,7 @@ func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	case c.stats:
 		cp.copyAll("proc/net/snmp", "proc/net/netstat", "proc/net/snmp6")
 	default:
-		cp.sockets()
+		cp.sockets(ctx)
 	}
 	if cp.err != nil {
 		return fmt.Errorf("--capture: %v", cp.err)
@@ -117,7 +117,7 @@ func (cp *capturer) tables() []string {
 	return names
 }
 
-func (cp *capturer) sockets() {
+func (cp *capturer) sockets(ctx context.Context) {
 	c := cp.c
 	tables := cp.tables()
 	var dirs []string // the table directories captured
@@ -147,7 +147,7 @@ func (cp *capturer) sockets() {
 		cp.names("etc/passwd")
 	}
 	if c.needOwners() || c.perProcess || c.summary && c.by == "process" {
-		cp.owners(dirs)
+		cp.owners(ctx, dirs)
 	}
 }
 
@@ -195,7 +195,7 @@ func (cp *capturer) namespace(ns netstat.Namespace, tables []string) string {
 // owners captures the processes that hold the sockets the run shows: those
 // of the captured tables that pass the flags' filters, --pid and
 // --program included, from one full walk of the source.
-func (cp *capturer) owners(dirs []string) {
+func (cp *capturer) owners(ctx context.Context, dirs []string) {
 	c := cp.c
 	inodes := map[uint64]bool{}
 	f := c.filter()
@@ -205,14 +205,14 @@ func (cp *capturer) owners(dirs []string) {
 			r.PID, _ = strconv.Atoi(pid)
 		}
 		if c.inetWanted() {
-			for s, err := range r.Sockets(f) {
+			for s, err := range r.Sockets(ctx, f) {
 				if err == nil && s.Inode != 0 {
 					inodes[s.Inode] = true
 				}
 			}
 		}
 		if c.unix && !c.summary {
-			for u, err := range r.UnixSockets() {
+			for u, err := range r.UnixSockets(ctx) {
 				if err == nil {
 					inodes[u.Inode] = true
 				}
@@ -222,7 +222,7 @@ func (cp *capturer) owners(dirs []string) {
 	if len(inodes) == 0 {
 		return
 	}
-	m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+	m, err := procmap.Build(ctx, procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 	if err != nil {
 		cp.err = err
 		return

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/procnet/procnet/internal/race"
 )
 
 // TestScaleCLIRSS runs the built command over a million-row tcp table and
@@ -62,7 +64,7 @@ func TestScaleCLIRSS(t *testing.T) {
 		if lines != tc.lines || stderr.n != 0 {
 			t.Errorf("%s: %d lines, %d bytes on stderr; want %d lines", tc.args, lines, stderr.n, tc.lines)
 		}
-		if raceEnabled {
+		if race.Enabled {
 			// The child's ru_maxrss starts at the size of the
 			// race-instrumented process it was forked from.
 			tc.max += 128

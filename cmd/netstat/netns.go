@@ -102,7 +102,6 @@ func (c *config) namespaces() ([]netstat.Namespace, error) {
 // processes' namespaces were denied us.
 func (c *config) namespacesSkipped() ([]netstat.Namespace, nsSkipped, error) {
 	if c.allNetns {
-		// ctx: pass to the library call once it takes one
 		list, denied, err := netstat.NamespacesDenied(c.root)
 		return list, nsSkipped{denied: denied}, err
 	}
@@ -165,8 +164,7 @@ func (l *lister) readNamespaces(ctx context.Context, stderr io.Writer) (*snapsho
 	defer func() { l.reader.PID, l.owners = 0, nil }()
 	if c.needOwners() {
 		// One walk for every namespace.
-		// ctx: pass to the library call once it takes one
-		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+		m, err := procmap.Build(ctx, procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 		if err != nil {
 			return nil, err
 		}
@@ -354,9 +352,9 @@ func (l *lister) appendNetNS(b []byte, snap *snapshot, ns *netstat.Namespace) []
 }
 
 // walk is procmap.Build, or the round's walk when --all-netns made one.
-func (l *lister) walk(opts procmap.Options) (*procmap.Map, error) {
+func (l *lister) walk(ctx context.Context, opts procmap.Options) (*procmap.Map, error) {
 	if l.owners != nil {
 		return l.owners, nil
 	}
-	return procmap.Build(opts)
+	return procmap.Build(ctx, opts)
 }

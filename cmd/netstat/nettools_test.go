@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -121,7 +122,7 @@ func waitRow(t *testing.T, f netstat.Filter, ok func(netstat.Socket) bool) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		r := netstat.Reader{Source: netstat.SourceProc}
-		for s, err := range r.Sockets(f) {
+		for s, err := range r.Sockets(context.Background(), f) {
 			if err == nil && ok(s) {
 				return
 			}

@@ -17,7 +17,7 @@ import (
 // pass to the listed sockets; the unix listeners listed beside the TCP and
 // UDP ones must keep their owner (they printed "-").
 func TestListenersOwnedBPF(t *testing.T) {
-	if _, err := procmap.Build(procmap.Options{Source: procmap.SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
+	if _, err := procmap.Build(context.Background(), procmap.Options{Source: procmap.SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
 		t.Skipf("BPF owner source unavailable: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "listener.sock")

@@ -221,7 +221,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 
 	// Filtering by process: find its sockets first, then read only their rows.
 	if c.pid >= 0 || c.program != "" {
-		m, err := l.walk(opts) // ctx: pass to the library call once it takes one
+		m, err := l.walk(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -239,8 +239,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 	// Unix rows first: with -l the owner pass is narrowed to the listed
 	// sockets, theirs included.
 	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
-		// ctx: pass to the library call once it takes one
-		for u, err := range l.reader.UnixSockets() {
+		for u, err := range l.reader.UnixSockets(ctx) {
 			if stopped(done) {
 				return nil, ctx.Err()
 			}
@@ -257,7 +256,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 	switch {
 	case !c.inetWanted():
 		if snap.owners == nil && c.needOwners() {
-			m, err := procmap.Build(opts) // ctx: pass to the library call once it takes one
+			m, err := procmap.Build(ctx, opts)
 			if err != nil {
 				return nil, err
 			}
@@ -275,15 +274,14 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 				unixInodes[snap.unix[i].Inode] = true
 			}
 		}
-		owned, m, err = l.reader.ListOwnedAlso(f, opts, unixInodes) // ctx: pass to the library call once it takes one
+		owned, m, err = l.reader.ListOwnedAlso(ctx, f, opts, unixInodes)
 		if m == nil {
 			return nil, err
 		}
 		snap.owners = m
 		eachError(err, report)
 	default:
-		// ctx: pass to the library call once it takes one
-		for s, err := range l.reader.Sockets(f) {
+		for s, err := range l.reader.Sockets(ctx, f) {
 			if stopped(done) {
 				return nil, ctx.Err()
 			}
@@ -454,8 +452,7 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 		}
 	}
 	if c.needOwners() {
-		// ctx: pass to the library call once it takes one
-		m, err := procmap.Build(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+		m, err := procmap.Build(ctx, procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
 		if err != nil {
 			return nil, err
 		}
@@ -464,8 +461,7 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	if c.inetWanted() {
 		snap.scan = func(yield func(*row) bool) {
 			var r row
-			// ctx: pass to the library call once it takes one
-			for s, err := range l.reader.Sockets(f) {
+			for s, err := range l.reader.Sockets(ctx, f) {
 				if stopped(done) {
 					snap.scanErr = ctx.Err()
 					return
@@ -492,8 +488,7 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	}
 	if c.unix && c.states == 0 {
 		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
-			// ctx: pass to the library call once it takes one
-			for u, err := range l.reader.UnixSockets() {
+			for u, err := range l.reader.UnixSockets(ctx) {
 				if stopped(done) {
 					snap.scanErr = ctx.Err()
 					return
@@ -670,21 +665,8 @@ func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
 	return s
 }
 
-// progName is net-tools' program name: argv[0], its base name if it
-// starts with '/'; comm when argv is empty.
-func progName(p *procmap.Process) string {
-	if p == nil {
-		return ""
-	}
-	if len(p.Cmdline) == 0 || p.Cmdline[0] == "" {
-		return p.Comm
-	}
-	a := p.Cmdline[0]
-	if strings.HasPrefix(a, "/") {
-		a = a[strings.LastIndexByte(a, '/')+1:]
-	}
-	return a
-}
+// progName is net-tools' program name (procmap.Process.Name).
+func progName(p *procmap.Process) string { return p.Name() }
 
 // prefetchNames resolves every address of the snapshot at once, within
 // the DNS budget, before anything is printed.

@@ -152,8 +152,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	scan := func(ns *netstat.Namespace) (undo func()) {
 		n, nu := len(l.socks), len(socksUnix)
 		if c.inetWanted() {
-			// ctx: pass to the library call once it takes one
-			for s, err := range l.reader.Sockets(f) {
+			for s, err := range l.reader.Sockets(ctx, f) {
 				if stopped(done) {
 					break // ends the library's scan between rows
 				}
@@ -168,8 +167,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 			}
 		}
 		if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 && !stopped(done) {
-			// ctx: pass to the library call once it takes one
-			for u, err := range l.reader.UnixSockets() {
+			for u, err := range l.reader.UnixSockets(ctx) {
 				if stopped(done) {
 					break
 				}
@@ -216,8 +214,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 			w.inodes[socksUnix[i].Inode] = true
 		}
 		var err error
-		// ctx: pass to the library call once it takes one
-		if m, err = w.tracker.Refresh(w.inodes); err != nil {
+		if m, err = w.tracker.Refresh(ctx, w.inodes); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {

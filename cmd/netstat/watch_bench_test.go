@@ -77,29 +77,29 @@ func BenchmarkRoundParts(b *testing.B) {
 	}
 	l := newLister(c)
 	inodes := map[uint64]bool{}
-	for s, err := range l.reader.Sockets(c.filter()) {
+	for s, err := range l.reader.Sockets(context.Background(), c.filter()) {
 		if err == nil && s.Inode != 0 {
 			inodes[s.Inode] = true
 		}
 	}
 	b.Run("tables", func(b *testing.B) {
 		for b.Loop() {
-			for range l.reader.Sockets(c.filter()) {
+			for range l.reader.Sockets(context.Background(), c.filter()) {
 			}
 		}
 	})
 	b.Run("build", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := procmap.Build(procmap.Options{Root: "/", Cmdline: true}); err != nil {
+			if _, err := procmap.Build(context.Background(), procmap.Options{Root: "/", Cmdline: true}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("refresh", func(b *testing.B) {
 		t := procmap.NewTracker(procmap.Options{Root: "/", Cmdline: true})
-		t.Refresh(inodes)
+		t.Refresh(context.Background(), inodes)
 		for b.Loop() {
-			if _, err := t.Refresh(inodes); err != nil {
+			if _, err := t.Refresh(context.Background(), inodes); err != nil {
 				b.Fatal(err)
 			}
 		}

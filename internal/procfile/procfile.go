@@ -8,8 +8,10 @@ package procfile
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"iter"
 	"strconv"
 )
 
@@ -27,6 +29,8 @@ var ErrLineTooLong = errors.New("line longer than 64 KiB")
 var (
 	ErrSyntax = errors.New("invalid syntax")
 	ErrRange  = errors.New("value out of range")
+	// ErrFieldCount: a row without the columns its layout has.
+	ErrFieldCount = errors.New("wrong number of fields")
 )
 
 // Lines yields the lines of a reader through one reused buffer. A line
@@ -44,12 +48,43 @@ type Lines struct {
 	eof        bool
 	skipping   bool
 	partial    bool
+	ctx        context.Context // nil: never cancelled
 }
 
 // Reset starts reading r, the file name (relative to the root), through
 // buf (BufSize bytes is the usual size).
 func (lr *Lines) Reset(r io.Reader, name string, buf []byte) {
 	*lr = Lines{r: r, name: name, buf: buf}
+}
+
+// ResetContext is Reset with a context: once ctx is done, Next returns
+// ctx.Err() (checked before each read into the buffer, so within 64 KiB
+// of lines), and io.EOF after that.
+func (lr *Lines) ResetContext(ctx context.Context, r io.Reader, name string, buf []byte) {
+	*lr = Lines{ctx: ctx, r: r, name: name, buf: buf}
+}
+
+// All returns an iterator over what Next returns until io.EOF: each line
+// with a nil error, or a nil line with the error (a line too long, a read
+// error, the context's error). It is the read loop of every parser:
+//
+//	for line, err := range lr.All() {
+//		if err != nil {
+//			// report it; after a read error or ctx's error the
+//			// iterator ends by itself
+//			continue
+//		}
+//		// parse line; lr.Line() is its number
+//	}
+func (lr *Lines) All() iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for {
+			line, err := lr.Next()
+			if err == io.EOF || !yield(line, err) {
+				return
+			}
+		}
+	}
 }
 
 func (lr *Lines) tooLong() error {
@@ -102,6 +137,14 @@ func (lr *Lines) Next() ([]byte, error) {
 		if lr.end == len(lr.buf) {
 			lr.skipping = true
 			lr.end = 0
+		}
+		if lr.ctx != nil {
+			// Once per read of the buffer, not per line: the hot path
+			// stays as it was, and a cancel is seen within 64 KiB.
+			if err := lr.ctx.Err(); err != nil {
+				lr.eof, lr.skipping, lr.start, lr.end = true, false, 0, 0
+				return nil, err
+			}
 		}
 		n, err := lr.r.Read(lr.buf[lr.end:])
 		lr.end += n

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	fixture "github.com/procnet/procnet/procnettest"
+	"github.com/procnet/procnet/internal/latewant"
 )
 
 var _ = fixture.Root // every test package imports fixture (it defines -update)
@@ -30,7 +31,7 @@ var _ = fixture.Root // every test package imports fixture (it defines -update)
 func requireBPF(t *testing.T) {
 	t.Helper()
 	requireLiveProc(t)
-	_, err := Build(Options{Source: SourceBPF, Inodes: map[uint64]bool{}})
+	_, err := Build(context.Background(), Options{Source: SourceBPF, Inodes: map[uint64]bool{}})
 	if errors.Is(err, ErrBPFUnavailable) {
 		t.Skip(err)
 	}
@@ -40,7 +41,7 @@ func requireBPF(t *testing.T) {
 }
 
 func TestSourceString(t *testing.T) {
-	for s, want := range map[Source]string{SourceAuto: "auto", SourceProc: "proc", SourceBPF: "bpf", 7: "Source(7)"} {
+	for s, want := range map[Source]string{SourceAuto: "auto", SourceProc: "proc", SourceBPF: "bpf", 7: "source(7)"} {
 		if got := s.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(s), got, want)
 		}
@@ -50,15 +51,15 @@ func TestSourceString(t *testing.T) {
 // A fixture root never uses BPF: SourceBPF fails, SourceAuto walks.
 func TestBPFNotForFixtures(t *testing.T) {
 	root := fixture.Root(t, "testdata/basic.txtar")
-	_, err := Build(Options{Root: root, Source: SourceBPF})
+	_, err := Build(context.Background(), Options{Root: root, Source: SourceBPF})
 	if !errors.Is(err, ErrBPFUnavailable) {
 		t.Errorf("SourceBPF under a fixture root: err = %v, want ErrBPFUnavailable", err)
 	}
-	auto, err := Build(Options{Root: root})
+	auto, err := Build(context.Background(), Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
-	walk, err := Build(Options{Root: root, Source: SourceProc})
+	walk, err := Build(context.Background(), Options{Root: root, Source: SourceProc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,11 +326,11 @@ func TestLiveBPFEquivalent(t *testing.T) {
 	stable := map[int]bool{os.Getpid(): true, sleeper.Process.Pid: true, helper.Process.Pid: true}
 
 	for _, cmdline := range []bool{false, true} {
-		walk, err := Build(Options{Source: SourceProc, Cmdline: cmdline})
+		walk, err := Build(context.Background(), Options{Source: SourceProc, Cmdline: cmdline})
 		if err != nil {
 			t.Fatal(err)
 		}
-		bpf, err := Build(Options{Source: SourceBPF, Cmdline: cmdline})
+		bpf, err := Build(context.Background(), Options{Source: SourceBPF, Cmdline: cmdline})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -360,7 +361,7 @@ func TestLiveBPFEquivalent(t *testing.T) {
 	}
 
 	// Inodes restricts the map, and every owner is found.
-	q, err := Build(Options{Source: SourceBPF, Inodes: map[uint64]bool{ino: true, threadIno: true}})
+	q, err := Build(context.Background(), Options{Source: SourceBPF, Inodes: map[uint64]bool{ino: true, threadIno: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,14 +377,14 @@ func TestLiveBPFEquivalent(t *testing.T) {
 	// Want, asked after the fd pass, restricts the same way and reads the
 	// details of those owners only.
 	calls := 0
-	w, err := Build(Options{Source: SourceBPF, Cmdline: true, Want: func() map[uint64]bool {
+	w, err := Build(latewant.NewContext(context.Background(), latewant.Want{Inodes: func() map[uint64]bool {
 		calls++
 		return map[uint64]bool{ino: true, threadIno: true}
-	}})
+	}}), Options{Source: SourceBPF, Cmdline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := Build(Options{Source: SourceBPF, Cmdline: true})
+	full, err := Build(context.Background(), Options{Source: SourceBPF, Cmdline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,14 +475,14 @@ func TestBPFNoFDLeak(t *testing.T) {
 	}
 	before := count()
 	for range 20 {
-		if _, err := Build(Options{Source: SourceBPF, Cmdline: true}); err != nil {
+		if _, err := Build(context.Background(), Options{Source: SourceBPF, Cmdline: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if after := count(); after != before {
 		t.Errorf("%d fds before 20 builds, %d after", before, after)
 	}
-	if err := BPFError(); err != nil {
+	if err := bpfError(); err != nil {
 		t.Errorf("BPFError after successful builds = %v", err)
 	}
 }
@@ -489,7 +490,7 @@ func TestBPFNoFDLeak(t *testing.T) {
 // The records come ordered by PID then fd, one per (PID, fd).
 func TestLiveBPFOrder(t *testing.T) {
 	requireBPF(t)
-	m, err := Build(Options{Source: SourceBPF})
+	m, err := Build(context.Background(), Options{Source: SourceBPF})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,15 +517,15 @@ func TestLiveTrackerBPF(t *testing.T) {
 	requireBPF(t)
 	_, _, a := listen(t)
 	tr := NewTracker(Options{Source: SourceBPF, FullEvery: 100})
-	m, err := tr.Refresh(map[uint64]bool{a: true})
+	m, err := tr.Refresh(context.Background(), map[uint64]bool{a: true})
 	if err != nil || !hasPID(m.Lookup(a), os.Getpid()) {
 		t.Fatalf("first refresh: %v, %v", m.Lookup(a), err)
 	}
-	if _, err := tr.Refresh(map[uint64]bool{a: true}); err != nil {
+	if _, err := tr.Refresh(context.Background(), map[uint64]bool{a: true}); err != nil {
 		t.Fatal(err)
 	}
 	_, _, b := listen(t)
-	m, err = tr.Refresh(map[uint64]bool{a: true, b: true})
+	m, err = tr.Refresh(context.Background(), map[uint64]bool{a: true, b: true})
 	if err != nil || !hasPID(m.Lookup(b), os.Getpid()) {
 		t.Fatalf("after a new socket: %v, %v", m.Lookup(b), err)
 	}
@@ -532,7 +533,7 @@ func TestLiveTrackerBPF(t *testing.T) {
 		t.Errorf("stats %+v, want %+v", tr.Stats, want)
 	}
 
-	_, err = NewTracker(Options{Root: fixture.Root(t, "testdata/basic.txtar"), Source: SourceBPF}).Refresh(nil)
+	_, err = NewTracker(Options{Root: fixture.Root(t, "testdata/basic.txtar"), Source: SourceBPF}).Refresh(context.Background(), nil)
 	if !errors.Is(err, ErrBPFUnavailable) {
 		t.Errorf("SourceBPF tracker under a fixture root: err = %v", err)
 	}
@@ -554,20 +555,20 @@ func TestManyFiles(t *testing.T) {
 }
 
 func TestExhaustive(t *testing.T) {
-	if Exhaustive(Options{Root: t.TempDir()}) {
+	if exhaustive(Options{Root: t.TempDir()}) {
 		t.Error("a fixture root is exhaustive")
 	}
-	if Exhaustive(Options{Source: SourceProc}) {
+	if exhaustive(Options{Source: SourceProc}) {
 		t.Error("SourceProc is exhaustive")
 	}
-	if !Exhaustive(Options{Source: SourceBPF}) {
+	if !exhaustive(Options{Source: SourceBPF}) {
 		t.Error("SourceBPF is not exhaustive")
 	}
 	// SourceAuto on the live system: exhaustive exactly when Build would
 	// then use BPF.
-	if Exhaustive(Options{}) {
-		if _, err := Build(Options{}); err != nil || BPFError() != nil {
-			t.Errorf("exhaustive, but Build did not use BPF: %v, %v", err, BPFError())
+	if exhaustive(Options{}) {
+		if _, err := Build(context.Background(), Options{}); err != nil || bpfError() != nil {
+			t.Errorf("exhaustive, but Build did not use BPF: %v, %v", err, bpfError())
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package netstat
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/procnet/procnet/internal/race"
 	fixture "github.com/procnet/procnet/procnettest"
 	"golang.org/x/sys/unix"
 )
@@ -24,7 +26,7 @@ import (
 func diagUsable(t testing.TB) {
 	t.Helper()
 	r := Reader{Source: SourceNetlink}
-	for _, err := range r.Sockets(Filter{Protos: Protos(TCP)}) {
+	for _, err := range r.Sockets(context.Background(), Filter{Protos: Protos(TCP)}) {
 		if err != nil {
 			t.Skipf("netlink sock_diag unavailable: %v", err)
 		}
@@ -37,7 +39,7 @@ func readBoth(t *testing.T, f Filter, noRetrans bool) (proc1, diag, proc2 []Sock
 	t.Helper()
 	read := func(src Source) []Socket {
 		r := Reader{Source: src, NoRetransmits: noRetrans}
-		got, err := r.AppendSockets(nil, f)
+		got, err := r.AppendSockets(context.Background(), nil, f)
 		if err != nil {
 			t.Fatalf("%v: %v", src, err)
 		}
@@ -315,7 +317,7 @@ func loopbackSet(t *testing.T) (ports []uint16, reqPort uint16) {
 	for time.Now().Before(deadline) {
 		var tw, probe bool
 		r := Reader{Source: SourceProc}
-		for s, err := range r.Sockets(Filter{Ports: ports}) {
+		for s, err := range r.Sockets(context.Background(), Filter{Ports: ports}) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -494,7 +496,7 @@ func TestDiagAllocs(t *testing.T) {
 	protos := Protos(TCP, TCP6, UDP, UDP6, UDPLite, UDPLite6) // raw comes from proc
 	scan := func() {
 		for _, f := range []Filter{{Protos: protos}, {Protos: protos, Ports: ports, RemotePorts: ports[:2]}} {
-			for _, err := range r.Sockets(f) {
+			for _, err := range r.Sockets(context.Background(), f) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -503,7 +505,7 @@ func TestDiagAllocs(t *testing.T) {
 	}
 	scan()
 	limit := 0.0
-	if raceEnabled {
+	if race.Enabled {
 		limit = 4 // the race detector's bookkeeping; still none per row
 	}
 	if n := testing.AllocsPerRun(20, scan); n > limit {
@@ -514,12 +516,12 @@ func TestDiagAllocs(t *testing.T) {
 // TestDiagSourceChoice checks which source each configuration uses.
 func TestDiagSourceChoice(t *testing.T) {
 	root := fixture.Root(t, "testdata/modern.txtar")
-	want, err := (&Reader{Root: root, Source: SourceProc}).AppendSockets(nil, Filter{})
+	want, err := (&Reader{Root: root, Source: SourceProc}).AppendSockets(context.Background(), nil, Filter{})
 	if err != nil || len(want) == 0 {
 		t.Fatalf("fixture: %d rows, %v", len(want), err)
 	}
 	// A fixture root is read from proc under SourceAuto.
-	got, err := (&Reader{Root: root}).AppendSockets(nil, Filter{})
+	got, err := (&Reader{Root: root}).AppendSockets(context.Background(), nil, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +531,7 @@ func TestDiagSourceChoice(t *testing.T) {
 	// SourceNetlink refuses it, table by table; raw still comes from proc.
 	r := Reader{Root: root, Source: SourceNetlink}
 	var refused []Proto
-	for s, err := range r.Sockets(Filter{}) {
+	for s, err := range r.Sockets(context.Background(), Filter{}) {
 		var de *DiagError
 		switch {
 		case errors.As(err, &de) && errors.Is(err, ErrNotLive):
@@ -568,12 +570,12 @@ func TestDiagFallback(t *testing.T) {
 	for _, fail := range []error{unix.EPERM, unix.EPROTONOSUPPORT, unix.ENOENT} {
 		diagSocket = func() (int, error) { return -1, fail }
 		r := Reader{}
-		got, err := r.AppendSockets(nil, f)
+		got, err := r.AppendSockets(context.Background(), nil, f)
 		if err != nil || len(got) != 1 || got[0].Inode != ino {
 			t.Errorf("auto, socket fails with %v: %+v, %v", fail, got, err)
 		}
 		r = Reader{Source: SourceNetlink}
-		got, err = r.AppendSockets(nil, f)
+		got, err = r.AppendSockets(context.Background(), nil, f)
 		if len(got) != 0 || !errors.Is(err, fail) {
 			t.Errorf("netlink, socket fails with %v: %+v, %v", fail, got, err)
 		}
@@ -884,7 +886,7 @@ func benchReader(b *testing.B, r Reader) {
 	diagUsable(b)
 	benchPairs(b, diagBenchPairs)
 	f := Filter{Protos: Protos(TCP)}
-	for range r.Sockets(f) { // the first scan makes the buffers
+	for range r.Sockets(context.Background(), f) { // the first scan makes the buffers
 	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
@@ -892,7 +894,7 @@ func benchReader(b *testing.B, r Reader) {
 	rows := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		for _, err := range r.Sockets(f) {
+		for _, err := range r.Sockets(context.Background(), f) {
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -43,3 +43,14 @@ func TestWalkFindsOwnSocket(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLiveFloor is the minimal idiomatic walk procmap is measured
+// against: 2 goroutines, os.ReadDir + os.Readlink, a set of socket inodes.
+// It walks the running system: compare it with procmap's live benchmarks
+// only within one run under one load.
+func BenchmarkLiveFloor(b *testing.B) {
+	for b.Loop() {
+		ps, _ := PIDs()
+		Walk(ps, 2)
+	}
+}

@@ -1,23 +1,17 @@
 package procmap
 
 import (
+	"context"
 	"slices"
 	"testing"
-
-	"github.com/procnet/procnet/internal/floor"
 )
 
 // Live benchmarks: they walk the running system, so compare them only
 // within one run under one load (bench/loadgen, ideally in a private pid
 // namespace), with -count for medians.
 
-// BenchmarkLiveFloor is the minimal idiomatic walk procmap is measured
-// against: 2 goroutines, os.ReadDir + os.Readlink, a set of socket inodes.
-func BenchmarkLiveFloor(b *testing.B) {
-	for b.Loop() {
-		floorWalk(2)
-	}
-}
+// The floor these are measured against, the minimal idiomatic walk,
+// lives in bench/internal/floor (BenchmarkLiveFloor there).
 
 // BenchmarkLiveBuild is the /proc walk; BenchmarkLiveBuildBPF the BPF
 // iterator (program already loaded). Both report ns per socket fd found.
@@ -29,7 +23,7 @@ func BenchmarkLiveBuildBPF(b *testing.B) {
 }
 
 func benchBuild(b *testing.B, src Source) {
-	m, err := Build(Options{Source: src})
+	m, err := Build(context.Background(), Options{Source: src})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +33,7 @@ func benchBuild(b *testing.B, src Source) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Build(Options{Source: src}); err != nil {
+		if _, err := Build(context.Background(), Options{Source: src}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -63,7 +57,7 @@ func BenchmarkLiveLoadBPF(b *testing.B) {
 }
 
 func requireBPFBench(b *testing.B) {
-	if _, err := Build(Options{Source: SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
+	if _, err := Build(context.Background(), Options{Source: SourceBPF, Inodes: map[uint64]bool{}}); err != nil {
 		b.Skip(err)
 	}
 }
@@ -79,7 +73,7 @@ func BenchmarkLiveQuery(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		Build(Options{Source: SourceProc, Inodes: map[uint64]bool{sample[i%len(sample)]: true}})
+		Build(context.Background(), Options{Source: SourceProc, Inodes: map[uint64]bool{sample[i%len(sample)]: true}})
 		i++
 	}
 }
@@ -91,16 +85,16 @@ func BenchmarkLiveRefresh(b *testing.B) {
 		all[ino] = true
 	}
 	tr := NewTracker(Options{Source: SourceProc, FullEvery: 1 << 30})
-	tr.Refresh(all)
+	tr.Refresh(context.Background(), all)
 	b.ReportAllocs()
 	for b.Loop() {
-		tr.Refresh(all)
+		tr.Refresh(context.Background(), all)
 	}
 }
 
 // liveInodes returns every owned socket inode, ordered by first owner.
 func liveInodes(b *testing.B) []uint64 {
-	m, err := Build(Options{Source: SourceProc})
+	m, err := Build(context.Background(), Options{Source: SourceProc})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,11 +113,4 @@ func liveInodes(b *testing.B) []uint64 {
 		return a.FD - c.FD
 	})
 	return inodes
-}
-
-// floorWalk is the minimal idiomatic walk over n goroutines
-// (internal/floor).
-func floorWalk(n int) map[uint64]bool {
-	ps, _ := floor.PIDs()
-	return floor.Walk(ps, n)
 }

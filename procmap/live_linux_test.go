@@ -75,7 +75,7 @@ func TestLiveSharedWithChild(t *testing.T) {
 		syscall.Kill(child, syscall.SIGKILL) // by PID, the one we started
 		cmd.Wait()
 	}()
-	m, err := Build(Options{Cmdline: true})
+	m, err := Build(context.Background(), Options{Cmdline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestLiveSharedWithChild(t *testing.T) {
 		t.Errorf("our details = %+v", me)
 	}
 	// A one-socket query finds at least one owner and nothing else.
-	q, err := Build(Options{Inodes: map[uint64]bool{ino: true}})
+	q, err := Build(context.Background(), Options{Inodes: map[uint64]bool{ino: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,13 +102,13 @@ func TestLiveSharedWithChild(t *testing.T) {
 	}
 	// The tracker sees both too, and drops the child once it is gone.
 	tr := NewTracker(Options{})
-	tm, err := tr.Refresh(map[uint64]bool{ino: true})
+	tm, err := tr.Refresh(context.Background(), map[uint64]bool{ino: true})
 	if err != nil || !hasPID(tm.Lookup(ino), child) {
 		t.Fatalf("tracker: %v, %v", tm.Lookup(ino), err)
 	}
 	syscall.Kill(child, syscall.SIGKILL)
 	cmd.Wait()
-	tm, err = tr.Refresh(map[uint64]bool{ino: true})
+	tm, err = tr.Refresh(context.Background(), map[uint64]bool{ino: true})
 	if err != nil || hasPID(tm.Lookup(ino), child) || !hasPID(tm.Lookup(ino), os.Getpid()) {
 		t.Errorf("tracker after the child exited: %v, %v", tm.Lookup(ino), err)
 	}
@@ -151,13 +151,13 @@ func TestLiveChurn(t *testing.T) {
 			stop = true
 		default:
 		}
-		m, err := Build(Options{})
+		m, err := Build(context.Background(), Options{})
 		if err != nil {
 			t.Fatalf("build %d: %v", builds, err)
 		}
 		for _, ino := range mine {
 			if !hasPID(m.Lookup(ino), os.Getpid()) {
-				t.Fatalf("build %d: our socket %d has owners %v (we are %d; bpf err %v; procs %+v)", builds, ino, m.Lookup(ino), os.Getpid(), BPFError(), m.Procs)
+				t.Fatalf("build %d: our socket %d has owners %v (we are %d; bpf err %v; procs %+v)", builds, ino, m.Lookup(ino), os.Getpid(), bpfError(), m.Procs)
 			}
 		}
 		builds++
@@ -236,10 +236,10 @@ func nobodyHelper() {
 	// SourceBPF says why it cannot run; SourceAuto then walks /proc.
 	// (Auto alone might not even try BPF on a machine with few files.)
 	fellBack := 0
-	if _, err := Build(Options{Source: SourceBPF}); errors.Is(err, ErrBPFUnavailable) && errors.Is(BPFError(), ErrBPFUnavailable) {
+	if _, err := Build(context.Background(), Options{Source: SourceBPF}); errors.Is(err, ErrBPFUnavailable) && errors.Is(bpfError(), ErrBPFUnavailable) {
 		fellBack = 1
 	}
-	m, err := Build(Options{Cmdline: true})
+	m, err := Build(context.Background(), Options{Cmdline: true})
 	if err != nil {
 		fmt.Println("build:", err)
 		os.Exit(1)

@@ -3,6 +3,7 @@ package procmap
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -301,12 +301,11 @@ func noteBPFErr(err error) {
 	lastBPFErr.Store(&err)
 }
 
-// BPFError reports why the BPF owner source is not in use: the reason the
+// bpfError reports why the BPF owner source is not in use: the reason the
 // program could not be loaded or, once loaded, why the last Build that
 // wanted it fell back to the /proc walk. It is nil when the last such Build
-// used BPF (or none tried yet). For debugging and tests; SourceAuto falls
-// back silently.
-func BPFError() error {
+// used BPF (or none tried yet). For tests; SourceAuto falls back silently.
+func bpfError() error {
 	if p := lastBPFErr.Load(); p != nil {
 		return *p
 	}
@@ -381,41 +380,6 @@ func loadBPFCilium() (*bpfIter, error) {
 		return nil, fmt.Errorf("attach: %w", err)
 	}
 	return &bpfIter{prog: prog, iter: it}, nil
-}
-
-// ErrBPFUnavailable is wrapped by every error of the BPF owner source that
-// says it cannot be used here (as opposed to a failure while using it).
-var ErrBPFUnavailable = errors.New("procmap: BPF owner source unavailable")
-
-// Source selects how Build and Tracker find the owners of sockets.
-type Source int
-
-const (
-	// SourceAuto uses SourceBPF on the live system when it works there
-	// (root, BPF and kernel BTF available, /proc of the caller's pid
-	// namespace) and SourceProc otherwise, silently: see BPFError. A
-	// Build, unless the program is loaded already, loads it only when the
-	// system has at least 2,048 open files (fs/file-nr): see bpfMinFiles.
-	SourceAuto Source = iota
-	// SourceProc walks /proc/PID/fd of every process.
-	SourceProc
-	// SourceBPF asks the kernel for every (process, fd, socket) with a
-	// BPF task_file iterator, then reads /proc/PID for the owners'
-	// details. Build fails (wrapping ErrBPFUnavailable) where it cannot
-	// be used, including under any Root but the live system's.
-	SourceBPF
-)
-
-func (s Source) String() string {
-	switch s {
-	case SourceAuto:
-		return "auto"
-	case SourceProc:
-		return "proc"
-	case SourceBPF:
-		return "bpf"
-	}
-	return "Source(" + strconv.Itoa(int(s)) + ")"
 }
 
 // useBPF reports whether opts may try the BPF source at all.
@@ -650,7 +614,10 @@ func (c startCheck) same(startNs, ticks uint64) bool {
 var bpfBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // buildBPF builds the Map with the BPF iterator. known is as for walk.
-func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Process) (*Map, error) {
+//
+// want, when set (with opts.Inodes nil), supplies the inodes to keep
+// after the fd pass (see internal/latewant).
+func buildBPF(ctx context.Context, opts *Options, want func() map[uint64]bool, known func(pid int, start uint64, comm []byte) *Process) (*Map, error) {
 	if filepath.Clean(rootDir(opts.Root)) != "/" {
 		return nil, fmt.Errorf("%w: Root %q is not the live system", ErrBPFUnavailable, opts.Root)
 	}
@@ -679,9 +646,9 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 		starts []bpfRecord // one per PID: pid and start
 		sorted = true
 	)
-	want := opts.Inodes
+	keep := opts.Inodes
 	onRecord := func(r bpfRecord) {
-		if want != nil && !want[r.inode] {
+		if keep != nil && !keep[r.inode] {
 			return
 		}
 		h := hit{inode: r.inode, pid: int32(r.pid), fd: int32(r.fd)}
@@ -722,13 +689,16 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 		slices.SortFunc(starts, func(a, b bpfRecord) int { return cmp.Compare(a.pid, b.pid) })
 		starts = slices.CompactFunc(starts, func(a, b bpfRecord) bool { return a.pid == b.pid })
 	}
-	if want == nil && opts.Want != nil {
+	if keep == nil && want != nil {
 		// The fd pass ran beside the caller's search for the inodes:
 		// keep the wanted ones, and describe only their owners.
-		if want = opts.Want(); want != nil {
-			w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return !want[h.inode] })
+		if keep = want(); keep != nil {
+			w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return !keep[h.inode] })
 			starts = keepOwners(starts, w0.hits)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	// Details of the owners, from /proc.
@@ -746,7 +716,7 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 	describe := func(w *workerState) {
 		for {
 			i := int(next.Add(1) - 1)
-			if i >= len(starts) {
+			if i >= len(starts) || ctx.Err() != nil {
 				return
 			}
 			pid := int(starts[i].pid)
@@ -787,6 +757,9 @@ func buildBPF(opts *Options, known func(pid int, start uint64, comm []byte) *Pro
 			}
 		}
 		w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return gone[h.pid] })
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return collect(workers), nil
 }

@@ -1,0 +1,277 @@
+package procnet
+
+// count.go holds the counts: groups of Internet sockets per process,
+// program, remote address, local port or state, with their states tallied.
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+)
+
+// By says how Count groups sockets.
+type By uint8
+
+const (
+	// ByProcess groups by owning process (Key.PID).
+	ByProcess By = iota + 1
+	// ByProgram groups by the owner's program name, procmap.Process.Name
+	// (Key.Program).
+	ByProgram
+	// ByRemote groups by remote address, IPv4-mapped addresses unmapped
+	// (Key.Remote; the zero Addr for listeners and unconnected sockets).
+	ByRemote
+	// ByPort groups by protocol and local port, both families together
+	// (Key.Proto is the IPv4 table's: tcp for tcp and tcp6; Key.Port).
+	ByPort
+	// ByState groups by state (Key.State; 0 for unconnected UDP,
+	// UDP-Lite and raw sockets).
+	ByState
+)
+
+var byNames = [...]string{"", "process", "program", "remote", "port", "state"}
+
+// String returns "process", "program", "remote", "port" or "state".
+func (b By) String() string {
+	if b != 0 && int(b) < len(byNames) {
+		return byNames[b]
+	}
+	return "by(" + strconv.Itoa(int(b)) + ")"
+}
+
+// ParseBy returns the By that String spells s.
+func ParseBy(s string) (By, bool) {
+	for i, n := range byNames {
+		if i != 0 && n == s {
+			return By(i), true
+		}
+	}
+	return 0, false
+}
+
+// Key names a group; only the fields of its By are set.
+type Key struct {
+	PID     int        // ByProcess: 0 for sockets without a visible owner
+	Program string     // ByProgram: "" for sockets without a visible owner
+	Remote  netip.Addr // ByRemote
+	Proto   netstat.Proto
+	Port    uint16
+	State   netstat.State // ByState
+}
+
+// Unconnected is the slot of Tally.States, and the Key.State of ByState,
+// of UDP, UDP-Lite and raw sockets in state Close: not connected, which
+// `netstat -l` lists as listening.
+const Unconnected netstat.State = 0
+
+// Tally counts sockets by state.
+type Tally struct {
+	// States counts by netstat.State; for UDP, UDP-Lite and raw sockets
+	// Established means connected, and unconnected ones count in
+	// States[Unconnected].
+	States [netstat.NewSynRecv + 1]int
+	// Unknown counts sockets in a state without a name.
+	Unknown int
+	Total   int
+}
+
+// Established is States[netstat.Established].
+func (t *Tally) Established() int { return t.States[netstat.Established] }
+
+// slot is where s counts in a Tally: its state, Unconnected, or past
+// the States (Unknown).
+func slot(s *netstat.Socket) netstat.State {
+	if !s.Proto.IsTCP() && s.State == netstat.Close {
+		return Unconnected
+	}
+	return s.State
+}
+
+func (t *Tally) add(s *netstat.Socket) {
+	if st := slot(s); int(st) < len(t.States) {
+		t.States[st]++
+	} else {
+		t.Unknown++
+	}
+	t.Total++
+}
+
+// Group is one group of sockets and their tally.
+type Group struct {
+	Key
+	Tally
+	// Process describes Key.PID (ByProcess), nil if unknown.
+	Process *procmap.Process
+}
+
+// Processes describes owners: a *Snapshot or a *procmap.Map.
+type Processes interface {
+	Process(pid int) *procmap.Process
+}
+
+// Counter counts sockets into groups, one at a time: the counts of a
+// stream. The zero Counter is not usable; call NewCounter.
+type Counter struct {
+	by     By
+	at     map[Key]int
+	groups []Group
+	total  Tally
+	names  []string // scratch: the distinct programs of one socket
+}
+
+// NewCounter returns a Counter grouping by by.
+func NewCounter(by By) *Counter {
+	return &Counter{by: by, at: map[Key]int{}}
+}
+
+// Add counts c, whose owners procs describes (it may be nil for ByRemote,
+// ByPort and ByState). Per the package's rule, a socket shared by several
+// processes counts once in the group of each distinct PID (or program).
+func (k *Counter) Add(c *Conn, procs Processes) {
+	k.total.add(&c.Socket)
+	switch k.by {
+	case ByProcess:
+		if len(c.Owners) == 0 {
+			k.add(Key{}, c, nil)
+			return
+		}
+		last := -1
+		for _, o := range c.Owners { // sorted by PID
+			if o.PID != last {
+				last = o.PID
+				var p *procmap.Process
+				if procs != nil {
+					p = procs.Process(o.PID)
+				}
+				k.add(Key{PID: o.PID}, c, p)
+			}
+		}
+	case ByProgram:
+		k.names = k.names[:0]
+		for _, o := range c.Owners {
+			var p *procmap.Process
+			if procs != nil {
+				p = procs.Process(o.PID)
+			}
+			name := p.Name()
+			if p == nil || slices.Contains(k.names, name) {
+				continue
+			}
+			k.names = append(k.names, name)
+			k.add(Key{Program: name}, c, nil)
+		}
+		if len(k.names) == 0 {
+			k.add(Key{}, c, nil)
+		}
+	case ByRemote:
+		var key Key
+		if a := c.Remote.Addr().Unmap(); !a.IsUnspecified() {
+			key.Remote = a
+		}
+		k.add(key, c, nil)
+	case ByPort:
+		k.add(Key{Proto: family(c.Proto), Port: c.Local.Port()}, c, nil)
+	case ByState:
+		k.add(Key{State: slot(&c.Socket)}, c, nil)
+	}
+}
+
+func (k *Counter) add(key Key, c *Conn, p *procmap.Process) {
+	i, ok := k.at[key]
+	if !ok {
+		i = len(k.groups)
+		k.at[key] = i
+		k.groups = append(k.groups, Group{Key: key, Process: p})
+	}
+	k.groups[i].add(&c.Socket)
+}
+
+// Groups returns the groups counted so far, sorted by ESTABLISHED count,
+// then total (both descending), then key: PIDs ascending with 0 last,
+// programs with "" last, remote addresses with the zero Addr last, ports
+// by protocol then number, states by number.
+func (k *Counter) Groups() []Group {
+	gs := slices.Clone(k.groups)
+	slices.SortFunc(gs, func(a, b Group) int {
+		if c := cmp.Compare(b.Established(), a.Established()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Total, a.Total); c != 0 {
+			return c
+		}
+		return compareKeys(&a.Key, &b.Key)
+	})
+	return gs
+}
+
+// Total tallies every socket counted, each once.
+func (k *Counter) Total() Tally { return k.total }
+
+func compareKeys(a, b *Key) int {
+	if c := cmp.Compare(uint(a.PID-1), uint(b.PID-1)); c != 0 { // 0 sorts last
+		return c
+	}
+	if (a.Program == "") != (b.Program == "") {
+		if a.Program == "" {
+			return 1
+		}
+		return -1
+	}
+	if c := cmp.Compare(a.Program, b.Program); c != 0 {
+		return c
+	}
+	if a.Remote.IsValid() != b.Remote.IsValid() {
+		if a.Remote.IsValid() {
+			return -1
+		}
+		return 1
+	}
+	if c := a.Remote.Compare(b.Remote); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.State, b.State)
+}
+
+// family folds an IPv6 table into its IPv4 twin.
+func family(p netstat.Proto) netstat.Proto {
+	switch p {
+	case netstat.TCP6:
+		return netstat.TCP
+	case netstat.UDP6:
+		return netstat.UDP
+	case netstat.UDPLite6:
+		return netstat.UDPLite
+	case netstat.Raw6:
+		return netstat.Raw
+	}
+	return p
+}
+
+// Count groups the snapshot's Internet sockets (see By and the package's
+// rule for shared sockets).
+func (s *Snapshot) Count(by By) []Group {
+	k := NewCounter(by)
+	for i := range s.Conns {
+		k.Add(&s.Conns[i], s)
+	}
+	return k.Groups()
+}
+
+// Total tallies the snapshot's Internet sockets, each once.
+func (s *Snapshot) Total() Tally {
+	var t Tally
+	for i := range s.Conns {
+		t.add(&s.Conns[i].Socket)
+	}
+	return t
+}

@@ -1,5 +1,0 @@
-//go:build !race
-
-package netstat
-
-const raceEnabled = false

@@ -1,6 +1,0 @@
-//go:build race
-
-package netstat
-
-// raceEnabled: the race detector's shadow memory inflates RSS.
-const raceEnabled = true

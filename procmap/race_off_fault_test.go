@@ -1,5 +1,0 @@
-//go:build !race
-
-package procmap
-
-const raceEnabled = false

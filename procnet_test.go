@@ -1,0 +1,295 @@
+package procnet
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	fixture "github.com/procnet/procnet/procnettest"
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+)
+
+// render prints a snapshot one row a line, for golden files.
+func render(s *Snapshot) []byte {
+	var b bytes.Buffer
+	ns := func(n *netstat.Namespace) string {
+		if n == nil {
+			return "-"
+		}
+		if n.Container != "" {
+			return fmt.Sprintf("%d/%s", n.Inode, n.Container)
+		}
+		return fmt.Sprint(n.Inode)
+	}
+	owners := func(os []procmap.Owner) string {
+		var parts []string
+		for _, o := range os {
+			parts = append(parts, fmt.Sprintf("%d/%q/fd%d", o.PID, s.Process(o.PID).Name(), o.FD))
+		}
+		if parts == nil {
+			return "-"
+		}
+		return strings.Join(parts, ",")
+	}
+	for _, c := range s.Conns {
+		fmt.Fprintf(&b, "%s %s %s %s %s %d %s\n", ns(c.Namespace), c.Proto, c.Local, c.Remote, c.State, c.Inode, owners(c.Owners))
+	}
+	for _, u := range s.Unix {
+		fmt.Fprintf(&b, "%s unix %s %d %q %s\n", ns(u.Namespace), u.State, u.Inode, u.Path, owners(u.Owners))
+	}
+	return b.Bytes()
+}
+
+func renderGroups(gs []Group, t Tally) []byte {
+	var b bytes.Buffer
+	for _, g := range gs {
+		fmt.Fprintf(&b, "pid=%d program=%q remote=%v proto=%v port=%d state=%d: estab=%d listen=%d unconn=%d twait=%d total=%d\n",
+			g.PID, g.Program, g.Remote, g.Proto, g.Port, g.State, g.Established(), g.States[netstat.Listen],
+			g.States[Unconnected], g.States[netstat.TimeWait], g.Total)
+	}
+	fmt.Fprintf(&b, "total: estab=%d listen=%d total=%d\n", t.Established(), t.States[netstat.Listen], t.Total)
+	return b.Bytes()
+}
+
+func TestSnapshotGolden(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"host", Options{Root: root, Owners: true, Cmdline: true, Unix: true}},
+		{"all", Options{Root: root, Owners: true, Cmdline: true, Unix: true, AllNamespaces: true}},
+		{"netns300", Options{Root: root, Owners: true, NamespacePID: 300}},
+		{"noowners", Options{Root: root, AllNamespaces: true}},
+		{"pid301", Options{Root: root, Cmdline: true, PIDs: []int{301}, AllNamespaces: true, Unix: true}},
+		{"program", Options{Root: root, Programs: []string{"redis-server"}, AllNamespaces: true}},
+		{"listen", Options{Root: root, Owners: true, AllNamespaces: true, Filter: netstat.Filter{States: netstat.States(netstat.Listen)}}},
+		{"port", Options{Root: root, Owners: true, AllNamespaces: true, Filter: netstat.Filter{LocalPorts: []uint16{6379}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap, err := Read(context.Background(), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := render(snap)
+			fixture.Golden(t, "testdata/"+tc.name+".golden", got)
+
+			// A stream gives the same rows.
+			st, err := NewReader(tc.opts).Stream(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s Snapshot
+			for c, err := range st.Conns() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Conns = append(s.Conns, c)
+			}
+			if tc.opts.Unix {
+				for u, err := range st.Unix() {
+					if err != nil {
+						t.Fatal(err)
+					}
+					s.Unix = append(s.Unix, u)
+				}
+			}
+			s.Procs = st.Procs
+			if d := fixture.Diff(got, render(&s)); d != "" {
+				t.Errorf("streams differ from the snapshot:\n%s", d)
+			}
+		})
+	}
+}
+
+func TestNamespacePIDGone(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	if _, err := Read(context.Background(), Options{Root: root, NamespacePID: 777}); err == nil {
+		t.Error("a namespace PID without a process: no error")
+	}
+	// PID 90 is in the host's namespace but has no tables of its own.
+	if _, err := Read(context.Background(), Options{Root: root, NamespacePID: 90}); err == nil || !strings.Contains(err.Error(), "proc/90/net") {
+		t.Errorf("a namespace PID without tables: %v", err)
+	}
+}
+
+func TestCountGolden(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	snap, err := Read(context.Background(), Options{Root: root, Owners: true, Cmdline: true, AllNamespaces: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for _, by := range []By{ByProcess, ByProgram, ByRemote, ByPort, ByState} {
+		fmt.Fprintf(&b, "by %s\n", by)
+		b.Write(renderGroups(snap.Count(by), snap.Total()))
+	}
+	fixture.Golden(t, "testdata/count.golden", b.Bytes())
+}
+
+// TestCountShared checks the rule for shared sockets: socket 5001 is held
+// by PIDs 300 and 301 and counts once in each one's group, and once in
+// the total.
+func TestCountShared(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	snap, err := Read(context.Background(), Options{Root: root, Owners: true, NamespacePID: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5001 (LISTEN, 300 and 301) and 5002 (ESTABLISHED, 301).
+	got := map[int]int{}
+	for _, g := range snap.Count(ByProcess) {
+		got[g.PID] = g.Total
+	}
+	if got[300] != 1 || got[301] != 2 || len(got) != 2 {
+		t.Errorf("per process: %v; want 300:1 301:2", got)
+	}
+	if tot := snap.Total(); tot.Total != 2 {
+		t.Errorf("total %d, want 2", tot.Total)
+	}
+	// Without argv both processes are "nginx": 5001 counts once there.
+	progs := snap.Count(ByProgram)
+	if len(progs) != 1 || progs[0].Program != "nginx" || progs[0].Total != 2 {
+		t.Errorf("per program: %+v", progs)
+	}
+	// With argv they are two programs, each counting 5001.
+	snap, err = Read(context.Background(), Options{Root: root, Owners: true, Cmdline: true, NamespacePID: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if progs := snap.Count(ByProgram); len(progs) != 2 || progs[0].Total+progs[1].Total != 3 {
+		t.Errorf("per program with argv: %+v", progs)
+	}
+	// Two owners with the same program: one count in that group.
+	k := NewCounter(ByProgram)
+	procs := &procmap.Map{Procs: map[int]*procmap.Process{1: {PID: 1, Comm: "w"}, 2: {PID: 2, Comm: "w"}}}
+	k.Add(&Conn{Socket: netstat.Socket{Proto: netstat.TCP, State: netstat.Listen}, Owners: []procmap.Owner{{PID: 1, FD: 3}, {PID: 2, FD: 3}, {PID: 2, FD: 4}}}, procs)
+	if gs := k.Groups(); len(gs) != 1 || gs[0].Total != 1 || gs[0].Program != "w" {
+		t.Errorf("shared by one program: %+v", gs)
+	}
+	k = NewCounter(ByProcess)
+	k.Add(&Conn{Socket: netstat.Socket{Proto: netstat.TCP, State: netstat.Listen}, Owners: []procmap.Owner{{PID: 1, FD: 3}, {PID: 2, FD: 3}, {PID: 2, FD: 4}}}, procs)
+	if gs := k.Groups(); len(gs) != 2 || gs[0].Total != 1 || gs[1].Total != 1 || k.Total().Total != 1 {
+		t.Errorf("shared by two processes: %+v, total %+v", gs, k.Total())
+	}
+}
+
+func TestByNames(t *testing.T) {
+	for _, b := range []By{ByProcess, ByProgram, ByRemote, ByPort, ByState} {
+		if p, ok := ParseBy(b.String()); !ok || p != b {
+			t.Errorf("ParseBy(%q) = %v, %v", b, p, ok)
+		}
+	}
+	if _, ok := ParseBy(""); ok {
+		t.Error(`ParseBy("") ok`)
+	}
+}
+
+// bigRoot writes a tree with n TCP rows and procs processes, each owning
+// two of them.
+func bigRoot(t testing.TB, n, procs int) string {
+	root := t.TempDir()
+	dir := filepath.Join(root, "proc/net")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "tcp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode")
+	for i := range n {
+		fmt.Fprintf(w, "%4d: 0100007F:%04X 0200007F:%04X 01 00000000:00000000 00:00000000 00000000  1000        0 %d 1 0000000000000000 20 4 30 10 -1\n",
+			i, 1000+i%50000, 2000+i/50000, 100000+i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	per := min(n/max(procs, 1), 2) // the walk's cost is per process
+	for p := range procs {
+		pd := filepath.Join(root, "proc", fmt.Sprint(1000+p))
+		if err := os.MkdirAll(filepath.Join(pd, "fd"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(pd, "stat"), fmt.Appendf(nil, "%d (w%d) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %d 0 0\n", 1000+p, p, 500+p), 0o644)
+		os.WriteFile(filepath.Join(pd, "status"), []byte("Uid:\t0\t0\t0\t0\n"), 0o644)
+		for k := range per {
+			os.Symlink(fmt.Sprintf("socket:[%d]", 100000+p*per+k), filepath.Join(pd, "fd", fmt.Sprint(3+k)))
+		}
+	}
+	return root
+}
+
+// TestCancel: a cancel during a large scan or a large walk returns
+// ctx.Err() promptly, from every call.
+func TestCancel(t *testing.T) {
+	root := bigRoot(t, 50000, 400)
+	// Cancelled during the scan, by the stream's consumer.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := NewReader(Options{Root: root})
+	rows := 0
+	var last error
+	for _, err := range r.Conns(ctx) {
+		if err != nil {
+			last = err
+			continue
+		}
+		if rows++; rows == 500 {
+			cancel()
+		}
+	}
+	if !errors.Is(last, context.Canceled) || rows > 500+600 {
+		t.Errorf("stream cancelled at 500 rows: %d rows, last error %v", rows, last)
+	}
+	// Cancelled before: nothing is read.
+	if _, err := Read(ctx, Options{Root: root, Owners: true}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Snapshot: %v", err)
+	}
+	if _, _, err := NewPoller(Options{Root: root, Owners: true}).Poll(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Poll: %v", err)
+	}
+	// Cancelled during the walk: a deadline shorter than the walk.
+	for _, opts := range []Options{{Root: root, Owners: true}, {Root: root, PIDs: []int{1001}}} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		_, err := Read(ctx, opts)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%+v: %v", opts, err)
+		}
+	}
+}
+
+// TestConnsFlat: a stream's allocations do not grow with the rows (a
+// -tanp listing's flat memory): the same for 1,000 rows as for 20,000.
+func TestConnsFlat(t *testing.T) {
+	allocs := func(n int) float64 {
+		r := NewReader(Options{Root: bigRoot(t, n, 0), Owners: true})
+		scan := func() {
+			for _, err := range r.Conns(context.Background()) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		scan()
+		return testing.AllocsPerRun(5, scan)
+	}
+	small, large := allocs(1000), allocs(20000)
+	t.Logf("allocations per stream: %v for 1,000 rows, %v for 20,000", small, large)
+	if large > small+2 {
+		t.Errorf("allocations grow with the rows: %v for 1,000, %v for 20,000", small, large)
+	}
+}
