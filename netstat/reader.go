@@ -46,6 +46,8 @@ type Reader struct {
 	seen   recentInodes
 	lr     procfile.Lines
 	paths  map[string]string // interned unix socket paths
+	// traffic is the fixture's traffic file, read by withTraffic.
+	traffic *trafficTable
 }
 
 // Sockets returns the rows of the live system's Internet socket tables that
