@@ -49,8 +49,8 @@ import (
 // the bytes a connection moved between the last round that saw it and its
 // close, and whole connections shorter than a round, are not counted.
 // With a feed (NewMeter(true)) a connection missing from a round is kept
-// one more round waiting for its Close event, which the tracepoint source
-// delivers up to 50 ms late; the destroy source's received count includes
+// waiting for its Close event (which the tracepoint source delivers up to
+// 50 ms late) for one more round and at least Linger; the destroy source's received count includes
 // the peer's FIN (one byte). Events given before the first round count
 // nothing (there is no previous round to count from); the caller passes
 // only the events of connections its rows would show (the same filter).
@@ -84,6 +84,7 @@ type Meter struct {
 	owners map[Owner]*meterOwner
 	round  uint32
 	now    time.Time
+	nowNs  int64
 	dt     float64 // seconds since the previous round; 0 on the first
 	out    []OwnerTraffic
 	closed []ClosedTraffic
@@ -163,8 +164,13 @@ type meterConn struct {
 	inode      uint64
 	sent, recv uint64 // the counters last seen
 	owner      *meterOwner
+	seen       int64  // when the last round that saw it began (UnixNano)
 	round      uint32 // the last round that saw it
 }
+
+// Linger is how long a Meter with a feed keeps a connection missing from
+// the rows (and at least one round) for its Close event to arrive.
+const Linger = time.Second
 
 type meterOwner struct {
 	OwnerTraffic
@@ -195,6 +201,7 @@ func (m *Meter) Begin(now time.Time, events []Event) []ClosedTraffic {
 	first := m.round == 0
 	m.round++
 	m.now = now
+	m.nowNs = now.UnixNano()
 	for _, o := range m.owners {
 		o.DeltaSent, o.DeltaReceived, o.SendBps, o.RecvBps, o.Conns = 0, 0, 0, 0, 0
 		o.Rate = !first
@@ -267,7 +274,7 @@ func (m *Meter) Add(s *netstat.Socket, o Owner) ConnTraffic {
 	if !seen {
 		ow.refs++
 	}
-	m.conns[k] = meterConn{inode: s.Inode, sent: t.BytesSent, recv: t.BytesReceived, owner: ow, round: m.round}
+	m.conns[k] = meterConn{inode: s.Inode, sent: t.BytesSent, recv: t.BytesReceived, owner: ow, seen: m.nowNs, round: m.round}
 	ow.Conns++
 	ct.SendBps, ct.RecvBps = m.rate(ct.DeltaSent), m.rate(ct.DeltaReceived)
 	ow.count(ct.DeltaSent, ct.DeltaReceived)
@@ -275,13 +282,13 @@ func (m *Meter) Add(s *netstat.Socket, o Owner) ConnTraffic {
 }
 
 // End closes the round: it forgets the connections the round did not
-// see (after one more round with a feed, for their Close event) and the
+// see (with a feed, after one more round and Linger) and the
 // owners left with nothing, and returns the owners sorted by rate (sent
 // plus received per second, then total bytes, then PID), valid until the
 // next End.
 func (m *Meter) End() []OwnerTraffic {
 	for k, c := range m.conns {
-		if c.round == m.round || m.feed && c.round+1 == m.round {
+		if c.round == m.round || m.feed && (c.round+1 == m.round || m.nowNs-c.seen < int64(Linger)) {
 			continue
 		}
 		c.owner.refs--

@@ -67,6 +67,7 @@ func TestMeter(t *testing.T) {
 	tests := []struct {
 		name   string
 		feed   bool
+		step   time.Duration // between rounds; 2 s if zero
 		rounds []mround
 	}{{
 		name: "totals then rates",
@@ -148,6 +149,25 @@ func TestMeter(t *testing.T) {
 			owners: "7:300/0@100/0 0",
 		}},
 	}, {
+		name: "with a feed, a missing connection waits a second for its event",
+		feed: true,
+		step: 300 * time.Millisecond,
+		rounds: []mround{{
+			rows:   []mrow{{proto: tcp, lport: 1, rport: 2, inode: 10, sent: 100, pid: 7}},
+			conns:  "100/0 0/0 new",
+			owners: "7:100/0@0/0 1",
+		}, {
+			owners: "7:100/0@0/0 0",
+		}, {
+			owners: "7:100/0@0/0 0",
+		}, {
+			owners: "7:100/0@0/0 0",
+		}, {
+			events: []Event{mclose(1, 2, 400, 0, 0)}, // 1.2 s after it was seen
+			closed: "7 300/0",
+			owners: "7:400/0@1000/0 0",
+		}},
+	}, {
 		name: "not counted: UDP, listeners, unknown counters, events before the first round",
 		rounds: []mround{{
 			events: []Event{mclose(9, 9, 100, 100, 9)},
@@ -224,7 +244,10 @@ func TestMeter(t *testing.T) {
 						t.Errorf("round %d %s:\n got %s\nwant %s", i+1, c.what, c.got, c.want)
 					}
 				}
-				now = now.Add(2 * time.Second)
+				if tt.step == 0 {
+					tt.step = 2 * time.Second
+				}
+				now = now.Add(tt.step)
 			}
 		})
 	}
