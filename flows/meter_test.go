@@ -168,6 +168,23 @@ func TestMeter(t *testing.T) {
 			owners: "7:400/0@1000/0 0",
 		}},
 	}, {
+		name: "a row twice in a round counts once; a close without counters counts nothing more",
+		feed: true,
+		rounds: []mround{{
+			rows:   []mrow{{proto: tcp, lport: 1, rport: 2, inode: 10, sent: 100, pid: 7}, {proto: tcp, lport: 1, rport: 2, inode: 10, sent: 100, pid: 7}},
+			conns:  "100/0 0/0 new; 0/0 0/0",
+			owners: "7:100/0@0/0 1",
+		}, {
+			events: []Event{{Kind: Close, Proto: tcp, Local: netip.MustParseAddrPort("127.0.0.1:1"), Remote: netip.MustParseAddrPort("127.0.0.1:2")}},
+			closed: "",
+			owners: "", // no connection, nothing moved: forgotten
+		}, {
+			// the record is gone: the same addresses again are a new connection
+			rows:   []mrow{{proto: tcp, lport: 1, rport: 2, inode: 10, sent: 150, pid: 7}},
+			conns:  "150/0 75/0 new",
+			owners: "7:150/0@75/0 1",
+		}},
+	}, {
 		name: "not counted: UDP, listeners, unknown counters, events before the first round",
 		rounds: []mround{{
 			events: []Event{mclose(9, 9, 100, 100, 9)},

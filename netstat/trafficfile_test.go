@@ -42,6 +42,13 @@ func TestTrafficFileReplay(t *testing.T) {
 		}
 	}
 
+	// A fixture without a traffic file: every row unknown, no error.
+	for s, err := range (&Reader{Root: fixture.Root(t, "testdata/dualstack.txtar"), Traffic: true}).Sockets(Filter{}) {
+		if err != nil || s.Traffic.Known {
+			t.Errorf("no traffic file: %v %+v", err, s.Traffic)
+		}
+	}
+
 	// tcp6 alone still reads the file, once.
 	got := dumpTraffic(&Reader{Root: root, Traffic: true}, Filter{Protos: Protos(TCP6)})
 	if n := bytes.Count(got, []byte("procnet-traffic:5:")); n != 1 {
