@@ -202,7 +202,10 @@ func liveMeter(t *testing.T, src Source) {
 					o.Program = p.Comm
 				}
 			}
-			conns[rows[i].Local] = connOut{m.Add(&rows[i], o), o}
+			c := m.Add(&rows[i], o)
+			if c.Known { // not an older TIME_WAIT socket on a reused port
+				conns[rows[i].Local] = connOut{c, o}
+			}
 		}
 		owners := map[int]OwnerTraffic{}
 		for _, o := range m.End() {

@@ -165,10 +165,11 @@ func TestLiveTrafficCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[netip.AddrPort]Traffic{client: {BytesSent: up, BytesReceived: down}, server: {BytesSent: down, BytesReceived: up}}
+	peer := map[netip.AddrPort]netip.AddrPort{client: server, server: client}
 	for _, s := range rows {
 		w, ok := want[s.Local]
-		if !ok {
-			continue
+		if !ok || s.Remote != peer[s.Local] || s.State != Established {
+			continue // an older socket on a reused port (TIME_WAIT)
 		}
 		delete(want, s.Local)
 		got := s.Traffic
