@@ -1,6 +1,7 @@
 package netstat
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/netip"
@@ -44,8 +45,12 @@ type trafficKey struct {
 
 // trafficTable is a traffic file, read once per scan.
 type trafficTable struct {
-	rows map[trafficKey]Traffic
+	rows  map[trafficKey]Traffic
+	addrs map[string]netip.Addr // parsed addresses, so a repeated one costs no allocation
 }
+
+// maxAddrCache bounds trafficTable.addrs.
+const maxAddrCache = 4096
 
 // AppendTraffic appends s's line of the traffic file to dst: nothing
 // unless s is a TCP socket whose Traffic is Known.
@@ -152,6 +157,7 @@ func (r *Reader) loadTraffic(yield func(Socket, error) bool) bool {
 	r.init()
 	if t.rows == nil {
 		t.rows = make(map[trafficKey]Traffic)
+		t.addrs = make(map[string]netip.Addr)
 	}
 	r.lr.Reset(file, name, r.buf)
 	for {
@@ -162,7 +168,7 @@ func (r *Reader) loadTraffic(yield func(Socket, error) bool) bool {
 		if err == nil {
 			var k trafficKey
 			var tr Traffic
-			ok, ferr := parseTraffic(&k, &tr, line, r.fields[:0])
+			ok, ferr := parseTraffic(&k, &tr, line, r.fields[:0], t.addrs)
 			switch {
 			case ferr != nil:
 				err = &ParseError{File: name, Line: r.lr.Line(), Field: ferr.field, Err: ferr.err}
@@ -180,8 +186,9 @@ func (r *Reader) loadTraffic(yield func(Socket, error) bool) bool {
 }
 
 // parseTraffic parses one line of the traffic file. ok false with no
-// error is a blank or comment line.
-func parseTraffic(k *trafficKey, tr *Traffic, line []byte, fields [][]byte) (bool, *fieldError) {
+// error is a blank or comment line. cache, when not nil, keeps the
+// addresses parsed.
+func parseTraffic(k *trafficKey, tr *Traffic, line []byte, fields [][]byte, cache map[string]netip.Addr) (bool, *fieldError) {
 	fs := procfile.Fields(fields, line, 9)
 	if len(fs) == 0 || fs[0][0] == '#' {
 		return false, nil
@@ -199,8 +206,8 @@ func parseTraffic(k *trafficKey, tr *Traffic, line []byte, fields [][]byte) (boo
 	k.proto = p
 	var err *fieldError
 	addr := func(b []byte, field string) (netip.AddrPort, *fieldError) {
-		a, err := netip.ParseAddrPort(string(b))
-		if err != nil || a.Addr().Zone() != "" || a.Addr().Is6() != p.IPv6() {
+		a, ok := parseAddrPort(b, cache)
+		if !ok || a.Addr().Zone() != "" || a.Addr().Is6() != p.IPv6() {
 			return netip.AddrPort{}, &fieldError{field, ErrSyntax}
 		}
 		return a, nil
@@ -212,12 +219,9 @@ func parseTraffic(k *trafficKey, tr *Traffic, line []byte, fields [][]byte) (boo
 		return false, err
 	}
 	num := func(b []byte, bits int, field string) (uint64, *fieldError) {
-		v, err := strconv.ParseUint(string(b), 10, bits)
+		v, err := decimal(b, bits)
 		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return 0, &fieldError{field, ErrRange}
-			}
-			return 0, &fieldError{field, ErrSyntax}
+			return 0, &fieldError{field, err}
 		}
 		return v, nil
 	}
@@ -242,3 +246,54 @@ func parseTraffic(k *trafficKey, tr *Traffic, line []byte, fields [][]byte) (boo
 }
 
 var errTooManyFields = errors.New("too many fields")
+
+// parseAddrPort is netip.ParseAddrPort for bytes, taking the address from
+// cache when it holds it (and adding it when there is room).
+func parseAddrPort(b []byte, cache map[string]netip.Addr) (netip.AddrPort, bool) {
+	i := bytes.LastIndexByte(b, ':')
+	if i < 0 {
+		return netip.AddrPort{}, false
+	}
+	host, port := b[:i], b[i+1:]
+	pn, err := decimal(port, 16)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	bracketed := len(host) >= 2 && host[0] == '[' && host[len(host)-1] == ']'
+	if bracketed {
+		host = host[1 : len(host)-1]
+	}
+	a, ok := cache[string(host)]
+	if !ok {
+		var err error
+		if a, err = netip.ParseAddr(string(host)); err != nil {
+			return netip.AddrPort{}, false
+		}
+		if cache != nil && len(cache) < maxAddrCache {
+			cache[string(host)] = a
+		}
+	}
+	if a.Is4() == bracketed { // IPv6 needs its brackets, IPv4 has none
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(pn)), true
+}
+
+// decimal parses b as strconv.ParseUint(b, 10, bits) does, without making
+// a string: ErrSyntax unless b is digits, ErrRange if it does not fit.
+func decimal(b []byte, bits int) (uint64, error) {
+	for len(b) > 1 && b[0] == '0' {
+		b = b[1:]
+	}
+	v, ok := procfile.Dec(b)
+	if !ok {
+		if len(b) == 0 || bytes.ContainsFunc(b, func(r rune) bool { return r < '0' || r > '9' }) {
+			return 0, ErrSyntax
+		}
+		return 0, ErrRange
+	}
+	if bits < 64 && v>>bits != 0 {
+		return 0, ErrRange
+	}
+	return v, nil
+}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -190,6 +191,7 @@ func FuzzTrafficLine(f *testing.F) {
 		"tcp 10.0.2.15:22 10.0.2.2:51620 50002 1000000 123456 40 31",
 		"tcp6 [::ffff:127.0.0.1]:8081 [::ffff:127.0.0.1]:45056 50004 123456 1000000 29 41",
 		"tcp6 [fe80::1%eth0]:22 [fe80::fe]:1 5 1 1 1 1",
+		"tcp [1.2.3.4]:5 ::1:6 [::1]:+7 [::1]:65536 [::1]: 1.2.3.4:0080 [::ffff:1.2.3.4]:1",
 		"tcp 1.2.3.4:5 [::1]:6 7 8 9 10 11",
 		"tcp 1.2.3.4:5 1.2.3.4:6 7 18446744073709551616 9 10 11",
 		"tcp 1.2.3.4:5 1.2.3.4:6 7 8 9 4294967296 11",
@@ -200,10 +202,19 @@ func FuzzTrafficLine(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	cache := map[string]netip.Addr{} // shared by the inputs, as by a file's lines
 	f.Fuzz(func(t *testing.T, line string) {
+		// The addresses are read as netip.ParseAddrPort reads them.
+		for _, w := range strings.Fields(line) {
+			want, err := netip.ParseAddrPort(w)
+			got, ok := parseAddrPort([]byte(w), cache)
+			if ok != (err == nil) || ok && got != want {
+				t.Fatalf("%q: %v %v, netip: %v %v", w, got, ok, want, err)
+			}
+		}
 		var k trafficKey
 		var tr Traffic
-		ok, ferr := parseTraffic(&k, &tr, []byte(line), nil)
+		ok, ferr := parseTraffic(&k, &tr, []byte(line), nil, cache)
 		if ferr != nil {
 			if ok {
 				t.Fatal("both a row and an error")
@@ -220,9 +231,31 @@ func FuzzTrafficLine(f *testing.F) {
 		out := AppendTraffic(nil, &s)
 		var k2 trafficKey
 		var tr2 Traffic
-		ok, ferr = parseTraffic(&k2, &tr2, bytes.TrimSuffix(out, []byte("\n")), nil)
+		ok, ferr = parseTraffic(&k2, &tr2, bytes.TrimSuffix(out, []byte("\n")), nil, nil)
 		if !ok || ferr != nil || k2 != k || tr2 != tr {
 			t.Fatalf("%q written as %q, read back %+v %+v (%v)", line, out, k2, tr2, ferr)
+		}
+	})
+}
+
+// FuzzTrafficDecimal: decimal reads what strconv.ParseUint reads.
+func FuzzTrafficDecimal(f *testing.F) {
+	for _, s := range []string{"0", "007", "18446744073709551615", "18446744073709551616", "000000000000000000000000001", "4294967296", "+1", "-1", "", "1_000", "1e3", "٣"} {
+		f.Add(s, uint8(64))
+		f.Add(s, uint8(32))
+	}
+	f.Fuzz(func(t *testing.T, s string, bits uint8) {
+		bits = []uint8{16, 32, 64}[bits%3]
+		want, werr := strconv.ParseUint(s, 10, int(bits))
+		got, err := decimal([]byte(s), int(bits))
+		digits := s != "" && strings.Trim(s, "0123456789") == "" // else strconv may say range or syntax
+		switch {
+		case werr == nil && (err != nil || got != want):
+			t.Fatalf("%q/%d: %d %v, want %d", s, bits, got, err, want)
+		case werr != nil && digits && errors.Is(werr, strconv.ErrRange) != errors.Is(err, ErrRange):
+			t.Fatalf("%q/%d: %v, strconv: %v", s, bits, err, werr)
+		case werr != nil && err == nil:
+			t.Fatalf("%q/%d: accepted as %d, strconv: %v", s, bits, got, werr)
 		}
 	})
 }
