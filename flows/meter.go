@@ -76,11 +76,10 @@ import (
 //
 // The meter keeps one small record per live connection (its key, inode,
 // last counters and owner: 160 bytes of heap with its map slot) and one
-// per owner, never a
-// copy of the rows; the slices it returns are reused by the next round.
-// Connections are told apart by their addresses, so rows of several
-// network namespaces need one Meter each (as a Feed sees one namespace).
-// A Meter is not safe for concurrent use.
+// per owner, never a copy of the rows; the slices it returns are reused
+// by the next round. Connections are told apart by their addresses, so
+// rows of several network namespaces need one Meter each (as a Feed sees
+// one namespace). A Meter is not safe for concurrent use.
 type Meter struct {
 	feed   bool
 	conns  map[meterKey]meterConn
