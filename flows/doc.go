@@ -68,6 +68,14 @@
 // between two scans is never seen, and the counters are the last the
 // scans read.
 //
+// # Traffic per connection and per process
+//
+// A Meter turns rounds of socket rows (netstat.Reader with Traffic) and
+// the Close events drained between them into bytes and bytes per second
+// per connection and per owner, counting a connection that closed between
+// two rounds by its final counters: the nethogs view, exact for TCP,
+// without capturing packets. See Meter for what is counted.
+//
 // # Concurrency
 //
 // A Feed runs one goroutine; Next may be called from one goroutine at a

@@ -90,6 +90,20 @@
 // that would read as idle. Without Reader.Traffic the field stays zero
 // and costs nothing.
 //
+// A fixture tree keeps them in a file of its own, since the text has
+// none: proc/net/procnet-traffic (TrafficFile; proc/PID/net/… for a
+// namespace), one line per TCP socket — proto, local and remote address,
+// inode, then bytes sent, bytes received, segments out, segments in:
+//
+//	tcp 127.0.0.1:43210 127.0.0.1:8080 51234 1000000 123456 40 31
+//
+// Under a root other than the live system's, a Reader asked for Traffic
+// reads that file at the first TCP table of a scan and fills the rows
+// whose four keys match a line (Known); other rows stay unknown, a bad
+// line is a *ParseError naming the file and line, and the lines around it
+// are kept. Reader.AppendTrafficFile writes the file from live sockets,
+// for a capture.
+//
 // # Errors
 //
 // A row that cannot be parsed is reported as a *ParseError naming the file

@@ -49,6 +49,8 @@ type Reader struct {
 	lr     procfile.Lines
 	paths  map[string]string // interned unix socket paths
 	ctx    context.Context   // of the scan under way
+	// traffic is the fixture's traffic file, read by withTraffic.
+	traffic *trafficTable
 }
 
 // Sockets returns the rows of the live system's Internet socket tables that

@@ -105,5 +105,8 @@ func (r *Reader) scan(p Proto, f *Filter, yield func(Socket, error) bool) bool {
 			return all(s, err)
 		}
 	}
+	if r.Traffic && p.IsTCP() && !r.live() {
+		return r.scanTraffic(p, f, yield) // a fixture's traffic file
+	}
 	return r.scanTable(p, f, yield)
 }
