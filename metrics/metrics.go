@@ -92,6 +92,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -150,6 +151,20 @@ type Options struct {
 	// MaxNamespaces bounds the namespaces with series of their own (0:
 	// DefaultMaxNamespaces).
 	MaxNamespaces int
+	// Traffic adds procnet_program_tcp_sent_bytes_total and
+	// procnet_program_tcp_received_bytes_total: the TCP payload bytes of
+	// each program's connections, those open (tcp_info, read with the
+	// tables) and those closed since New (their final counters, from a
+	// flows feed New starts and Close stops). They are counters only
+	// because the close feed sees every connection's end: the tracepoint
+	// source (root, BTF) or the destroy source (anyone). Where only the
+	// poll source works, or with AllNetns, PID, another Root, NoOwners or
+	// a state Filter, New sends no traffic family: TrafficSource says why.
+	Traffic bool
+	// TrafficSource forces the close feed's source (flows.SourceAuto:
+	// the tracepoint, else the destroy notifications). flows.SourcePoll
+	// turns the counters off.
+	TrafficSource flows.Source
 	// OnError, when set, is called (from Collect) with each error of a
 	// scrape: a table that could not be read (*fs.PathError), a bad row
 	// (*netstat.ParseError). Each is also counted in
@@ -170,6 +185,9 @@ type Collector struct {
 	mu     sync.Mutex
 	reader netstat.Reader // kept for its buffers between scrapes
 	errs   uint64         // errors over every scrape
+
+	traffic    *traffic // nil without Options.Traffic or a close feed
+	trafficErr error    // why traffic is nil under Options.Traffic
 }
 
 // New returns a Collector reading as opts say.
@@ -220,7 +238,29 @@ func New(opts Options) *Collector {
 		"Time the last scrape took to read and count the sockets.", nil, nil)
 	c.errors = prometheus.NewDesc("procnet_scrape_errors_total",
 		"Socket tables that could not be read and bad rows, over every scrape.", nil, nil)
+	if opts.Traffic {
+		c.traffic, c.trafficErr = startTraffic(&c.opts)
+	}
 	return c
+}
+
+// TrafficSource returns the source of the close feed behind the traffic
+// counters, or, under Options.Traffic, why there are none (an error
+// wrapping the feed's when it could not start).
+func (c *Collector) TrafficSource() (flows.Source, error) {
+	if c.traffic == nil {
+		return flows.SourceAuto, c.trafficErr
+	}
+	return c.traffic.src, nil
+}
+
+// Close stops the close feed of Options.Traffic; the traffic counters
+// stop growing. Without Options.Traffic it does nothing.
+func (c *Collector) Close() error {
+	if c.traffic == nil {
+		return nil
+	}
+	return c.traffic.close()
 }
 
 // Describe sends the descriptors of every family the Collector may send.
@@ -237,6 +277,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.otherListening
 	ch <- c.duration
 	ch <- c.errors
+	if c.traffic != nil {
+		ch <- c.traffic.sent
+		ch <- c.traffic.received
+	}
 }
 
 // Collect reads the sockets once and sends the metrics.
@@ -251,8 +295,26 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	t := tally{c: c}
+	tr := c.traffic
+	if tr != nil {
+		// Held while the tables are read, so that a close event is
+		// credited before or after the read, never during it.
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		for _, err := range tr.errs {
+			report(err)
+		}
+		tr.errs = tr.errs[:0]
+		tr.l.begin()
+		t.now = time.Now()
+	}
+	c.reader.Traffic = tr != nil
 	read(&c.reader, &c.opts, report, &t)
 	t.send(ch)
+	if tr != nil {
+		tr.l.prune(t.now)
+		tr.send(ch)
+	}
 	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, time.Since(start).Seconds())
 	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(c.errs))
 }
