@@ -230,7 +230,7 @@ func startTraffic(opts *Options) (*traffic, error) {
 	}
 	f, err := startFeed(flows.Options{Source: src})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNoCloseFeed, err)
+		return nil, fmt.Errorf("%w: %w", errNoCloseFeed, err)
 	}
 	if f.Source() != flows.SourceTracepoint && f.Source() != flows.SourceDestroy {
 		f.Close()
