@@ -31,6 +31,10 @@
 //	procnet_scrape_errors_total                  counter: tables that could not
 //	                                             be read and bad rows, summed
 //	                                             over scrapes
+//	procnet_program_tcp_sent_bytes_total{program}     counter, with Traffic:
+//	procnet_program_tcp_received_bytes_total{program} TCP payload bytes of each
+//	                                             program's connections, open
+//	                                             and closed (# Traffic)
 //
 // The state label is the kernel's TCP state (ESTABLISHED … NEW_SYN_RECV);
 // for UDP, UDP-Lite and raw sockets UNCONN (unconnected) or ESTABLISHED
@@ -68,12 +72,58 @@
 //	procnet_listener_info            MaxListeners
 //	procnet_other_listening_sockets, _denied_processes, _scrape_*   4
 //
+// //	procnet_program_tcp_*_bytes_total  2 × (MaxPrograms + 1), with Traffic
+//
 // which with the defaults (50 programs, 50 namespaces, 100 listeners) is
 // 171 + 969 + 969 + 100 + 4 = 2213 series (1244 without AllNetns),
 // whatever the host holds; a typical host shows a few dozen. Over time,
 // a label changes only when a program of another name, a namespace or a
 // listener on a listed port appears: ephemeral ports, PIDs and restarts
 // add nothing.
+//
+// # Traffic
+//
+// With Options.Traffic, procnet_program_tcp_sent_bytes_total and
+// procnet_program_tcp_received_bytes_total count the TCP payload bytes
+// (tcp_info's, retransmissions once, no headers) of each program's
+// connections in the collector's network namespace: the open ones as a
+// scrape reads them, and every one that closed since New, with its final
+// counters from a flows feed that New starts and Close stops. They are
+// counters, and never fall, by one rule: at each sight of a connection
+// (a scrape listing it, its close event) the bytes it moved since the last
+// sight are added, once, to each distinct program among its owners then
+// (to program="" when it has no visible owner or one of them is beyond
+// the bound). So a connection listed at one scrape and closed before the
+// next adds its final bytes less what was already counted; when its owner
+// changes, the old program keeps what it had and the new one counts what
+// moves after; the same addresses on another socket inode (a reused
+// 4-tuple, a reused inode number) are another connection. A connection
+// that opens and closes between two scrapes counts under the close event's
+// program (comm, even with Cmdline). The bytes a connection moves after
+// its last listing are lost only if its close event is: the feed's ring
+// buffer overflowing, or a connection kept out of the tables (a reset
+// socket its process still holds) for more than 10 minutes before the
+// destroy source reports it.
+//
+// The programs with traffic series are the first MaxPrograms to move a
+// byte, for the collector's life, unlike procnet_program_sockets' choice
+// at each scrape: a counter cannot move into or out of the fold without
+// falling. Restart the collector to choose again.
+//
+// Why only with a close feed: without the final bytes of the connections
+// that closed, a sum over the open connections falls whenever a busy one
+// closes, and rate() reads every fall as a counter reset (a gain of the
+// whole value). A gauge of it under another name would invite rate() all
+// the same, while procnet_program_sockets already shows what is open. So
+// the families are sent only when the tracepoint source (root, BTF: exact)
+// or the destroy source (any user; one more received byte per connection
+// whose peer sent a FIN) works; with the poll source, AllNetns, PID,
+// another Root, NoOwners or a state Filter (the tables and ports of Filter
+// apply), they are not, and TrafficSource says why.
+//
+// Cost: every TCP row carries its tcp_info (Reader.Traffic), the ledger
+// holds one entry per open TCP connection, and the feed runs one goroutine
+// (its overhead on connect/close loops: see package flows).
 //
 // # Cost
 //
