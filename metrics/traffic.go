@@ -66,7 +66,8 @@ type ledger struct {
 	conns map[connKey][]*conn
 	kept  map[string]*[2]uint64 // sent, received per program with a series
 	fold  [2]uint64
-	gen   uint64 // scrapes begun
+	gen   uint64    // scrapes begun
+	swept time.Time // the last prune that swept
 }
 
 func newLedger(max int) *ledger {
@@ -157,19 +158,37 @@ func (l *ledger) closed(k connKey, tr netstat.Traffic, prog string, at time.Time
 // begin starts a scrape.
 func (l *ledger) begin() { l.gen++ }
 
-// prune ends a scrape: it forgets the connections closed before it began
-// and those unlisted for staleAfter.
+// sweepEvery spaces the ledger's sweeps: a closed connection is kept
+// (ignored if listed again) until the first sweep after the scrape that
+// followed its close, an unlisted one staleAfter.
+const sweepEvery = 30 * time.Second
+
+// prune ends a scrape: at most every sweepEvery, it forgets the
+// connections closed before the scrape began and those unlisted for
+// staleAfter.
 func (l *ledger) prune(now time.Time) {
+	if now.Sub(l.swept) < sweepEvery {
+		return
+	}
+	l.swept = now
+	gen := l.gen
 	for k, cs := range l.conns {
-		cs = slices.DeleteFunc(cs, func(c *conn) bool {
-			if c.closed {
-				return c.closedGen < l.gen
+		n := len(cs)
+		for i := 0; i < len(cs); {
+			c := cs[i]
+			if c.closed && c.closedGen < gen || !c.closed && now.Sub(c.seen) > staleAfter {
+				cs[i] = cs[len(cs)-1]
+				cs[len(cs)-1] = nil
+				cs = cs[:len(cs)-1]
+				continue
 			}
-			return now.Sub(c.seen) > staleAfter
-		})
-		if len(cs) == 0 {
+			i++
+		}
+		switch {
+		case len(cs) == 0:
 			delete(l.conns, k)
-		} else {
+		case len(cs) != n:
+			slices.SortFunc(cs, func(a, b *conn) int { return a.first.Compare(b.first) })
 			l.conns[k] = cs
 		}
 	}
