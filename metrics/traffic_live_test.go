@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,24 +56,28 @@ func trafficChild(addr string) error {
 
 // TestTrafficLive: a child process (named trafficchild) moves known bytes
 // over loopback with the test, is scraped while its connection is open,
-// then closes it; its program's counters rise by exactly those bytes and
-// never fall across scrapes. Run over each close feed that works here.
+// then closes it; its program's counters, and the test's own (the server
+// side), rise by exactly those bytes and never fall across scrapes. Run
+// over each close feed that works here, with the server on 127.0.0.1
+// (tcp) and on a dual-stack [::] socket (tcp6, IPv4-mapped addresses).
 func TestTrafficLive(t *testing.T) {
 	for _, src := range []flows.Source{flows.SourceTracepoint, flows.SourceDestroy} {
-		t.Run(src.String(), func(t *testing.T) {
-			o := tcpOnly
-			o.TrafficSource = src
-			c := New(o)
-			defer c.Close()
-			if _, err := c.TrafficSource(); err != nil {
-				t.Skip(err)
-			}
-			trafficLive(t, c, src)
-		})
+		for _, addr := range []string{"127.0.0.1:0", "[::]:0"} {
+			t.Run(src.String()+"/"+addr, func(t *testing.T) {
+				o := tcpOnly
+				o.TrafficSource = src
+				c := New(o)
+				defer c.Close()
+				if _, err := c.TrafficSource(); err != nil {
+					t.Skip(err)
+				}
+				trafficLive(t, c, src, addr)
+			})
+		}
 	}
 }
 
-func trafficLive(t *testing.T, c *Collector, src flows.Source) {
+func trafficLive(t *testing.T, c *Collector, src flows.Source, addr string) {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -80,34 +86,39 @@ func trafficLive(t *testing.T, c *Collector, src flows.Source) {
 	if err := os.Symlink(self, child); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := "program=" + strings.TrimSuffix(string(comm), "\n")
 
-	sent := func() (float64, float64) {
+	var lastS, lastR, selfS, selfR float64
+	scrape := func(step string) {
+		t.Helper()
 		fams := collect(t, c)
 		s, _ := value(fams, "procnet_program_tcp_sent_bytes_total", "program="+childName)
 		r, _ := value(fams, "procnet_program_tcp_received_bytes_total", "program="+childName)
-		return s, r
-	}
-	var lastS, lastR float64
-	scrape := func(step string) {
-		t.Helper()
-		s, r := sent()
-		if s < lastS || r < lastR {
-			t.Fatalf("%s: counters fell from %v, %v to %v, %v", step, lastS, lastR, s, r)
+		ss, _ := value(fams, "procnet_program_tcp_sent_bytes_total", server)
+		sr, _ := value(fams, "procnet_program_tcp_received_bytes_total", server)
+		if s < lastS || r < lastR || ss < selfS || sr < selfR {
+			t.Fatalf("%s: counters fell from %v, %v (server %v, %v) to %v, %v (%v, %v)", step, lastS, lastR, selfS, selfR, s, r, ss, sr)
 		}
-		lastS, lastR = s, r
+		lastS, lastR, selfS, selfR = s, r, ss, sr
 	}
 	scrape("before")
 	if lastS != 0 || lastR != 0 {
 		t.Fatalf("%s counted before it ran: %v, %v", childName, lastS, lastR)
 	}
+	self0S, self0R := selfS, selfR
+	port := ln.Addr().(*net.TCPAddr).Port
 
 	cmd := exec.Command(child, "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PROCNET_TRAFFIC_CHILD="+ln.Addr().String())
+	cmd.Env = append(os.Environ(), "PROCNET_TRAFFIC_CHILD=127.0.0.1:"+strconv.Itoa(port))
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -149,7 +160,7 @@ func trafficLive(t *testing.T, c *Collector, src flows.Source) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		scrape("closed")
-		if lastS >= wantS && lastR >= wantR || time.Now().After(deadline) {
+		if lastS >= wantS && lastR >= wantR && selfR-self0R >= wantS && selfS-self0S >= wantR || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -167,5 +178,8 @@ func trafficLive(t *testing.T, c *Collector, src flows.Source) {
 	if lastS != wantS || lastR < wantR || lastR > wantR+fin {
 		t.Errorf("%s after close: %v sent, %v received; want %v, %v (+%v)", childName, lastS, lastR, wantS, wantR, fin)
 	}
-	t.Logf("%v: %s sent %v, received %v", src, childName, lastS, lastR)
+	if selfS-self0S != wantR || selfR-self0R < wantS || selfR-self0R > wantS+fin {
+		t.Errorf("the server side after close: %v sent, %v received; want %v, %v (+%v)", selfS-self0S, selfR-self0R, wantR, wantS, fin)
+	}
+	t.Logf("%v: %s sent %v, received %v; the server %v, %v", src, childName, lastS, lastR, selfS-self0S, selfR-self0R)
 }
