@@ -35,6 +35,8 @@
 //	procnet_program_tcp_received_bytes_total{program} TCP payload bytes of each
 //	                                             program's connections, open
 //	                                             and closed (# Traffic)
+//	procnet_traffic_lost_events_total{source}    counter, with Traffic: events
+//	                                             the close feed dropped
 //
 // The state label is the kernel's TCP state (ESTABLISHED … NEW_SYN_RECV);
 // for UDP, UDP-Lite and raw sockets UNCONN (unconnected) or ESTABLISHED
@@ -72,7 +74,7 @@
 //	procnet_listener_info            MaxListeners
 //	procnet_other_listening_sockets, _denied_processes, _scrape_*   4
 //
-// //	procnet_program_tcp_*_bytes_total  2 × (MaxPrograms + 1), with Traffic
+// //	procnet_program_tcp_*_bytes_total  2 × (MaxPrograms + 1) + 1, with Traffic
 //
 // which with the defaults (50 programs, 50 namespaces, 100 listeners) is
 // 171 + 969 + 969 + 100 + 4 = 2213 series (1244 without AllNetns),
@@ -330,6 +332,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.traffic != nil {
 		ch <- c.traffic.sent
 		ch <- c.traffic.received
+		ch <- c.traffic.lostDesc
 	}
 }
 

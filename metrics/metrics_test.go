@@ -216,7 +216,7 @@ func bound(o Options) int {
 		n += (c.opts.MaxNamespaces + 1) * nStateValues
 	}
 	if c.traffic != nil {
-		n += 2 * (c.opts.MaxPrograms + 1) // the traffic counters
+		n += 2*(c.opts.MaxPrograms+1) + 1 // the traffic counters, lost events
 	}
 	c.Close()
 	return n

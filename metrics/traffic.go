@@ -196,7 +196,7 @@ func (l *ledger) prune(now time.Time) {
 
 // traffic is a Collector's close feed and ledger (Options.Traffic).
 type traffic struct {
-	sent, received *prometheus.Desc
+	sent, received, lostDesc *prometheus.Desc
 
 	mu     sync.Mutex // held by a scrape while it reads, and per event
 	l      *ledger
@@ -263,6 +263,9 @@ func startTraffic(opts *Options) (*traffic, error) {
 		received: prometheus.NewDesc("procnet_program_tcp_received_bytes_total",
 			"TCP payload bytes received by each program's connections: those open now and those closed since the collector started. program=\"\" counts the programs beyond the bound and connections with no visible owner.",
 			[]string{"program"}, nil),
+		lostDesc: prometheus.NewDesc("procnet_traffic_lost_events_total",
+			"Connection events the close feed (source: tracepoint or destroy) dropped since the collector started; a lost close leaves that connection's last bytes uncounted.",
+			nil, prometheus.Labels{"source": f.Source().String()}),
 		l:      newLedger(opts.MaxPrograms),
 		filter: opts.Filter,
 		src:    f.Source(),
@@ -330,6 +333,9 @@ func (t *traffic) send(ch chan<- prometheus.Metric) {
 	}
 	counter(t.sent, t.l.fold[0], "")
 	counter(t.received, t.l.fold[1], "")
+	if t.lost != nil {
+		ch <- prometheus.MustNewConstMetric(t.lostDesc, prometheus.CounterValue, float64(t.lost()))
+	}
 }
 
 func (t *traffic) close() error {

@@ -31,7 +31,7 @@ func (f *fakeFeed) Next(ctx context.Context) (flows.Event, error) {
 	}
 }
 func (f *fakeFeed) Source() flows.Source { return f.src }
-func (f *fakeFeed) Lost() uint64         { return 0 }
+func (f *fakeFeed) Lost() uint64         { return 3 }
 func (f *fakeFeed) Close() error         { close(f.closed); return nil }
 
 // withFeed makes New's close feed f (or err) for the test.
@@ -122,6 +122,9 @@ func TestTrafficFeedEvents(t *testing.T) {
 	}
 	if v, _ := value(fams, "procnet_program_tcp_received_bytes_total", prog); v != 56 {
 		t.Errorf("received: %v, want 56", v)
+	}
+	if v, _ := value(fams, "procnet_traffic_lost_events_total", "source=destroy"); v != 3 {
+		t.Errorf("lost events: %v, want the feed's 3", v)
 	}
 	if _, ok := value(fams, "procnet_program_tcp_sent_bytes_total", "program=other"); ok {
 		t.Error("an open event was counted")
