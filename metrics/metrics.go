@@ -354,10 +354,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		// credited before or after the read, never during it.
 		tr.mu.Lock()
 		defer tr.mu.Unlock()
-		for _, err := range tr.errs {
+		tr.pmu.Lock()
+		errs := tr.errs
+		tr.errs = nil
+		tr.pmu.Unlock()
+		for _, err := range errs {
 			report(err)
 		}
-		tr.errs = tr.errs[:0]
+		tr.credit() // the closes received before this read
 		tr.l.begin()
 		t.now = time.Now()
 	}

@@ -198,9 +198,15 @@ func (l *ledger) prune(now time.Time) {
 type traffic struct {
 	sent, received, lostDesc *prometheus.Desc
 
-	mu     sync.Mutex // held by a scrape while it reads, and per event
-	l      *ledger
-	errs   []error // bad records met by the feed, for the next scrape
+	mu    sync.Mutex // held by a scrape, and to credit close events
+	spare []closeEvent
+
+	pmu     sync.Mutex // guards pending, dropped, errs
+	pending []closeEvent
+	dropped uint64
+	errs    []error // bad records met by the feed, for the next scrape
+
+	l      *ledger // guarded by mu
 	filter netstat.Filter
 
 	src    flows.Source
@@ -287,11 +293,11 @@ func (t *traffic) run(ctx context.Context, f events) {
 			if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 				return
 			}
-			t.mu.Lock()
+			t.pmu.Lock()
 			if len(t.errs) < 100 {
 				t.errs = append(t.errs, err)
 			}
-			t.mu.Unlock()
+			t.pmu.Unlock()
 			continue
 		}
 		t.event(&ev)
@@ -299,13 +305,53 @@ func (t *traffic) run(ctx context.Context, f events) {
 }
 
 // event credits one event: a close of a connection the filter keeps.
+// It is queued, never blocking the feed's reader behind a scrape, and
+// credited at the next scrape's start (before its read, so that no read
+// can list a connection whose close is credited later than that read),
+// or here once maxPending wait and no scrape runs.
 func (t *traffic) event(ev *flows.Event) {
 	if ev.Kind != flows.Close || !ev.Traffic.Known || !t.keeps(ev) {
 		return
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.l.closed(connKey{ev.Proto, ev.Local, ev.Remote}, ev.Traffic, escape.String(ev.Program), ev.Time)
+	t.pmu.Lock()
+	if len(t.pending) >= 2*maxPending {
+		t.dropped++ // a scrape stuck for that long: lose, and say so
+		t.pmu.Unlock()
+		return
+	}
+	t.pending = append(t.pending, closeEvent{connKey{ev.Proto, ev.Local, ev.Remote}, ev.Traffic, escape.String(ev.Program), ev.Time})
+	n := len(t.pending)
+	t.pmu.Unlock()
+	if n >= maxPending && t.mu.TryLock() {
+		t.credit()
+		t.mu.Unlock()
+	}
+}
+
+// maxPending is how many close events wait for a scrape before the
+// feed's reader credits them itself.
+const maxPending = 1 << 14
+
+// closeEvent is a close waiting to be credited.
+type closeEvent struct {
+	k    connKey
+	tr   netstat.Traffic
+	prog string
+	at   time.Time
+}
+
+// credit credits the close events waiting; t.mu is held.
+func (t *traffic) credit() {
+	t.pmu.Lock()
+	evs := t.pending
+	t.pending = t.spare[:0]
+	t.pmu.Unlock()
+	for i := range evs {
+		e := &evs[i]
+		t.l.closed(e.k, e.tr, e.prog, e.at)
+	}
+	clear(evs)
+	t.spare = evs[:0]
 }
 
 // keeps applies the collector's Filter (tables, ports) to a close event.
@@ -334,7 +380,10 @@ func (t *traffic) send(ch chan<- prometheus.Metric) {
 	counter(t.sent, t.l.fold[0], "")
 	counter(t.received, t.l.fold[1], "")
 	if t.lost != nil {
-		ch <- prometheus.MustNewConstMetric(t.lostDesc, prometheus.CounterValue, float64(t.lost()))
+		t.pmu.Lock()
+		dropped := t.dropped
+		t.pmu.Unlock()
+		ch <- prometheus.MustNewConstMetric(t.lostDesc, prometheus.CounterValue, float64(t.lost()+dropped))
 	}
 }
 
