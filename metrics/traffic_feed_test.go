@@ -145,3 +145,29 @@ func TestTrafficFeedEvents(t *testing.T) {
 		t.Error("Close left the feed open")
 	}
 }
+
+// TestTrafficPendingBound: with no scrape, the close events do not pile
+// up: once maxPending wait, the feed's reader credits them itself.
+func TestTrafficPendingBound(t *testing.T) {
+	f := &fakeFeed{src: flows.SourceTracepoint, events: make(chan flows.Event), closed: make(chan struct{})}
+	withFeed(t, f, nil)
+	c := New(tcpOnly)
+	defer c.Close()
+	lo := netip.AddrFrom4([4]byte{127, 0, 0, 9})
+	for i := range maxPending {
+		f.events <- flows.Event{Kind: flows.Close, Time: time.Now(), Proto: netstat.TCP,
+			Local: netip.AddrPortFrom(lo, uint16(i)), Remote: netip.AddrPortFrom(lo, 2),
+			Program: "burst", Traffic: tr(1, 2)}
+	}
+	f.events <- flows.Event{} // the reader is done with the last close
+	tf := c.traffic
+	tf.pmu.Lock()
+	n := len(tf.pending)
+	tf.pmu.Unlock()
+	tf.mu.Lock()
+	a := tf.l.kept["burst"]
+	tf.mu.Unlock()
+	if n != 0 || a == nil || *a != [2]uint64{maxPending, 2 * maxPending} {
+		t.Errorf("%d events still queued, burst credited %v; want 0 and [%d %d]", n, a, maxPending, 2*maxPending)
+	}
+}
