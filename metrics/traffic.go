@@ -284,7 +284,7 @@ func startTraffic(opts *Options) (*traffic, error) {
 	return t, nil
 }
 
-// run credits each close event as it comes, for the collector's life.
+// run reads the feed for the collector's life, queueing its close events.
 func (t *traffic) run(ctx context.Context, f events) {
 	defer close(t.done)
 	for {
