@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
@@ -122,7 +123,10 @@ type tally struct {
 	ns     *netstat.Namespace
 	progs  programs
 	denied int
-	spaces []group // with AllNetns
+	spaces []group  // with AllNetns
+	pbuf   []int32  // countOwners' distinct programs of the last socket
+	names  []string // their names, for the traffic ledger
+	now    time.Time
 }
 
 func (t *tally) owners(m *procmap.Map) {
@@ -156,6 +160,13 @@ func (t *tally) inet(s *netstat.Socket, owners []procmap.Owner) {
 	slot := inetSlot(s)
 	t.cur.sockets[s.Proto][slot]++
 	t.countOwners(owners, slot)
+	if tr := t.c.traffic; tr != nil && s.Traffic.Known && s.Proto.IsTCP() && s.State != netstat.Listen {
+		t.names = t.names[:0]
+		for _, i := range t.pbuf {
+			t.names = append(t.names, t.progs.name(i))
+		}
+		tr.l.live(connKey{s.Proto, s.Local, s.Remote}, s.Inode, s.Traffic, t.names, t.now)
+	}
 	if isListener(s) {
 		t.listener(s, owners)
 	}
@@ -173,8 +184,8 @@ func (t *tally) countOwners(owners []procmap.Owner, slot int) {
 	if t.progs.m == nil {
 		return
 	}
-	var buf [4]int32
-	progs := buf[:0]
+	progs := t.pbuf[:0]
+	defer func() { t.pbuf = progs }()
 	last := -1
 	for _, o := range owners {
 		if o.PID == last {

@@ -73,6 +73,18 @@ tests:
           - exp_labels: {severity: info, instance: h1, job: procnet}
             exp_annotations:
               summary: 'procnet could not read some socket tables on h1'
+  - interval: 1m
+    input_series:
+      - series: 'procnet_program_tcp_sent_bytes_total{instance="h1",job="procnet",program="rsync"}'
+        values: '0+6000x10'
+      - series: 'procnet_program_tcp_received_bytes_total{instance="h1",job="procnet",program="rsync"}'
+        values: '0+600x10'
+    promql_expr_test:
+      - expr: program:procnet_program_tcp_bytes:rate5m
+        eval_time: 10m
+        exp_samples:
+          - labels: 'program:procnet_program_tcp_bytes:rate5m{instance="h1",program="rsync"}'
+            value: 110
 `
 
 // TestDocumentedRules checks the alert rules of docs/prometheus.md with

@@ -31,6 +31,12 @@
 //	procnet_scrape_errors_total                  counter: tables that could not
 //	                                             be read and bad rows, summed
 //	                                             over scrapes
+//	procnet_program_tcp_sent_bytes_total{program}     counter, with Traffic:
+//	procnet_program_tcp_received_bytes_total{program} TCP payload bytes of each
+//	                                             program's connections, open
+//	                                             and closed (# Traffic)
+//	procnet_traffic_lost_events_total{source}    counter, with Traffic: events
+//	                                             the close feed dropped
 //
 // The state label is the kernel's TCP state (ESTABLISHED … NEW_SYN_RECV);
 // for UDP, UDP-Lite and raw sockets UNCONN (unconnected) or ESTABLISHED
@@ -68,12 +74,58 @@
 //	procnet_listener_info            MaxListeners
 //	procnet_other_listening_sockets, _denied_processes, _scrape_*   4
 //
+// //	procnet_program_tcp_*_bytes_total  2 × (MaxPrograms + 1) + 1, with Traffic
+//
 // which with the defaults (50 programs, 50 namespaces, 100 listeners) is
 // 171 + 969 + 969 + 100 + 4 = 2213 series (1244 without AllNetns),
 // whatever the host holds; a typical host shows a few dozen. Over time,
 // a label changes only when a program of another name, a namespace or a
 // listener on a listed port appears: ephemeral ports, PIDs and restarts
 // add nothing.
+//
+// # Traffic
+//
+// With Options.Traffic, procnet_program_tcp_sent_bytes_total and
+// procnet_program_tcp_received_bytes_total count the TCP payload bytes
+// (tcp_info's, retransmissions once, no headers) of each program's
+// connections in the collector's network namespace: the open ones as a
+// scrape reads them, and every one that closed since New, with its final
+// counters from a flows feed that New starts and Close stops. They are
+// counters, and never fall, by one rule: at each sight of a connection
+// (a scrape listing it, its close event) the bytes it moved since the last
+// sight are added, once, to each distinct program among its owners then
+// (to program="" when it has no visible owner or one of them is beyond
+// the bound). So a connection listed at one scrape and closed before the
+// next adds its final bytes less what was already counted; when its owner
+// changes, the old program keeps what it had and the new one counts what
+// moves after; the same addresses on another socket inode (a reused
+// 4-tuple, a reused inode number) are another connection. A connection
+// that opens and closes between two scrapes counts under the close event's
+// program (comm, even with Cmdline). The bytes a connection moves after
+// its last listing are lost only if its close event is: the feed's ring
+// buffer overflowing, or a connection kept out of the tables (a reset
+// socket its process still holds) for more than 10 minutes before the
+// destroy source reports it.
+//
+// The programs with traffic series are the first MaxPrograms to move a
+// byte, for the collector's life, unlike procnet_program_sockets' choice
+// at each scrape: a counter cannot move into or out of the fold without
+// falling. Restart the collector to choose again.
+//
+// Why only with a close feed: without the final bytes of the connections
+// that closed, a sum over the open connections falls whenever a busy one
+// closes, and rate() reads every fall as a counter reset (a gain of the
+// whole value). A gauge of it under another name would invite rate() all
+// the same, while procnet_program_sockets already shows what is open. So
+// the families are sent only when the tracepoint source (root, BTF: exact)
+// or the destroy source (any user; one more received byte per connection
+// whose peer sent a FIN) works; with the poll source, AllNetns, PID,
+// another Root, NoOwners or a state Filter (the tables and ports of Filter
+// apply), they are not, and TrafficSource says why.
+//
+// Cost: every TCP row carries its tcp_info (Reader.Traffic), the ledger
+// holds one entry per open TCP connection, and the feed runs one goroutine
+// (its overhead on connect/close loops: see package flows).
 //
 // # Cost
 //
@@ -93,6 +145,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -151,6 +204,20 @@ type Options struct {
 	// MaxNamespaces bounds the namespaces with series of their own (0:
 	// DefaultMaxNamespaces).
 	MaxNamespaces int
+	// Traffic adds procnet_program_tcp_sent_bytes_total and
+	// procnet_program_tcp_received_bytes_total: the TCP payload bytes of
+	// each program's connections, those open (tcp_info, read with the
+	// tables) and those closed since New (their final counters, from a
+	// flows feed New starts and Close stops). They are counters only
+	// because the close feed sees every connection's end: the tracepoint
+	// source (root, BTF) or the destroy source (anyone). Where only the
+	// poll source works, or with AllNetns, PID, another Root, NoOwners or
+	// a state Filter, New sends no traffic family: TrafficSource says why.
+	Traffic bool
+	// TrafficSource forces the close feed's source (flows.SourceAuto:
+	// the tracepoint, else the destroy notifications). flows.SourcePoll
+	// turns the counters off.
+	TrafficSource flows.Source
 	// OnError, when set, is called (from Collect) with each error of a
 	// scrape: a table that could not be read (*fs.PathError), a bad row
 	// (*netstat.ParseError). Each is also counted in
@@ -171,6 +238,9 @@ type Collector struct {
 	mu     sync.Mutex
 	reader netstat.Reader // kept for its buffers between scrapes
 	errs   uint64         // errors over every scrape
+
+	traffic    *traffic // nil without Options.Traffic or a close feed
+	trafficErr error    // why traffic is nil under Options.Traffic
 }
 
 // New returns a Collector reading as opts say.
@@ -221,7 +291,29 @@ func New(opts Options) *Collector {
 		"Time the last scrape took to read and count the sockets.", nil, nil)
 	c.errors = prometheus.NewDesc("procnet_scrape_errors_total",
 		"Socket tables that could not be read and bad rows, over every scrape.", nil, nil)
+	if opts.Traffic {
+		c.traffic, c.trafficErr = startTraffic(&c.opts)
+	}
 	return c
+}
+
+// TrafficSource returns the source of the close feed behind the traffic
+// counters, or, under Options.Traffic, why there are none (an error
+// wrapping the feed's when it could not start).
+func (c *Collector) TrafficSource() (flows.Source, error) {
+	if c.traffic == nil {
+		return flows.SourceAuto, c.trafficErr
+	}
+	return c.traffic.src, nil
+}
+
+// Close stops the close feed of Options.Traffic; the traffic counters
+// stop growing. Without Options.Traffic it does nothing.
+func (c *Collector) Close() error {
+	if c.traffic == nil {
+		return nil
+	}
+	return c.traffic.close()
 }
 
 // Describe sends the descriptors of every family the Collector may send.
@@ -238,6 +330,11 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.otherListening
 	ch <- c.duration
 	ch <- c.errors
+	if c.traffic != nil {
+		ch <- c.traffic.sent
+		ch <- c.traffic.received
+		ch <- c.traffic.lostDesc
+	}
 }
 
 // Collect reads the sockets once and sends the metrics.
@@ -252,10 +349,32 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	t := tally{c: c}
+	tr := c.traffic
+	if tr != nil {
+		// Held while the tables are read, so that a close event is
+		// credited before or after the read, never during it.
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		tr.pmu.Lock()
+		errs := tr.errs
+		tr.errs = nil
+		tr.pmu.Unlock()
+		for _, err := range errs {
+			report(err)
+		}
+		tr.credit() // the closes received before this read
+		tr.l.begin()
+		t.now = time.Now()
+	}
+	c.reader.Traffic = tr != nil
 	// A Collector has no context: prometheus.Collector's Collect takes
 	// none, and promhttp ends a scrape by its own timeout.
 	read(context.Background(), &c.reader, &c.opts, report, &t)
 	t.send(ch)
+	if tr != nil {
+		tr.l.prune(t.now)
+		tr.send(ch)
+	}
 	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, time.Since(start).Seconds())
 	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(c.errs))
 }

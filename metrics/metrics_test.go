@@ -215,6 +215,10 @@ func bound(o Options) int {
 	if o.AllNetns {
 		n += (c.opts.MaxNamespaces + 1) * nStateValues
 	}
+	if c.traffic != nil {
+		n += 2*(c.opts.MaxPrograms+1) + 1 // the traffic counters, lost events
+	}
+	c.Close()
 	return n
 }
 

@@ -98,6 +98,8 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --per-process            (accepted; per-program series are always in the metrics)
         --listen ADDR            serve the metrics at http://ADDR/metrics until SIGTERM
         --textfile PATH          write the metrics to PATH atomically (node_exporter)
+        --textfile-interval SECS rewrite the --textfile every SECS until SIGTERM
+        --metrics-traffic        per-program TCP byte counters (--listen, --textfile-interval)
         --listener-ports LIST    listeners with series of their own (1-1023; "none")
         --max-programs N         programs with metric series of their own (50)
         --max-netns N            namespaces with metric series of their own (50)

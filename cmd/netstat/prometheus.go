@@ -10,6 +10,20 @@ package main
 //	                      node_exporter's textfile collector
 //	--listen ADDR         serve it at http://ADDR/metrics, one read of the
 //	                      system per scrape, until SIGTERM or SIGINT
+//	--textfile-interval SECS
+//	                      with --textfile: rewrite the file every SECS
+//	                      until SIGTERM or SIGINT, from one collector
+//	--metrics-traffic     add procnet_program_tcp_sent_bytes_total and
+//	                      _received_bytes_total (per-program TCP bytes, from
+//	                      tcp_info and a flows close feed); only with
+//	                      --listen or --textfile-interval, where one process
+//	                      lives across scrapes: a one-shot exposition
+//	                      (--format prometheus, a single --textfile) has no
+//	                      history of closed connections, so its "counters"
+//	                      would be the open connections' bytes and fall when
+//	                      one closes; it is refused there (exit 2). Where no
+//	                      close feed works (only polling), a note goes to
+//	                      stderr and the families are left out.
 //
 // The families, their labels and the worst-case series count are the
 // metrics package's. The flags bound the label sets:
@@ -59,6 +73,8 @@ type metricsFlags struct {
 	maxPrograms      int
 	maxNetns         int
 	maxListeners     int
+	traffic          bool    // --metrics-traffic
+	textfileEvery    float64 // --textfile-interval, seconds; 0: write once
 }
 
 func (m *metricsFlags) register(fs *pflag.FlagSet) {
@@ -68,6 +84,8 @@ func (m *metricsFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&m.maxPrograms, "max-programs", metrics.DefaultMaxPrograms, "")
 	fs.IntVar(&m.maxNetns, "max-netns", metrics.DefaultMaxNamespaces, "")
 	fs.IntVar(&m.maxListeners, "max-listeners", metrics.DefaultMaxListeners, "")
+	fs.BoolVar(&m.traffic, "metrics-traffic", false, "")
+	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
 }
 
 // check validates the flags; it runs before beyondFlags.check, as
@@ -81,6 +99,12 @@ func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 			return usageError{"--listen and --textfile write --format prometheus"}
 		}
 		c.format = "prometheus"
+	}
+	if fs.Changed("textfile-interval") && (m.textfile == "" || m.textfileEvery <= 0) {
+		return usageError{"--textfile-interval: a positive number of seconds, with --textfile"}
+	}
+	if m.traffic && m.listen == "" && m.textfileEvery == 0 {
+		return usageError{"--metrics-traffic needs --listen or --textfile-interval: its counters need one process living across scrapes (a one-shot exposition has no closed connections to count)"}
 	}
 	for _, f := range []string{"listener-ports", "max-programs", "max-netns", "max-listeners"} {
 		if fs.Changed(f) && c.format != "prometheus" {
@@ -145,6 +169,7 @@ func (c *config) collectorOptions() metrics.Options {
 		MaxPrograms:   c.maxPrograms,
 		MaxNamespaces: c.maxNetns,
 		MaxListeners:  c.maxListeners,
+		Traffic:       c.metricsFlags.traffic,
 	}
 }
 
@@ -158,11 +183,18 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 			failed = exitError{1}
 		}
 	}
+	col := metrics.New(opts)
+	defer col.Close()
+	if _, err := col.TrafficSource(); opts.Traffic && err != nil {
+		fmt.Fprintf(stderr, "netstat: --metrics-traffic: %s\n", sanitize(err.Error()))
+	}
 	reg := prom.NewRegistry()
-	reg.MustRegister(metrics.New(opts))
+	reg.MustRegister(col)
 	switch {
 	case c.listen != "":
 		return serveMetrics(c.listen, reg, stderr)
+	case c.textfile != "" && c.textfileEvery > 0:
+		return writeTextfileEvery(c.textfile, time.Duration(c.textfileEvery*float64(time.Second)), reg, &failed)
 	case c.textfile != "":
 		if err := prom.WriteToTextfile(c.textfile, reg); err != nil {
 			return fmt.Errorf("--textfile: %v", err)
@@ -180,6 +212,25 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 		}
 	}
 	return failed
+}
+
+// writeTextfileEvery writes reg to path every d until SIGTERM or SIGINT;
+// *failed is what the scrapes' errors make of the exit status.
+func writeTextfileEvery(path string, d time.Duration, reg *prom.Registry, failed *error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		if err := prom.WriteToTextfile(path, reg); err != nil {
+			return fmt.Errorf("--textfile: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return *failed
+		case <-tick.C:
+		}
+	}
 }
 
 // serveMetrics serves reg at http://addr/metrics until SIGTERM or SIGINT,

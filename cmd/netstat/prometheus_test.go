@@ -187,6 +187,11 @@ func TestPrometheusUsage(t *testing.T) {
 		"--format prometheus --pid 1",
 		"--max-listeners 5",
 		"--listener-ports 22",
+		"--format prometheus --metrics-traffic",
+		"--textfile /tmp/x.prom --metrics-traffic",
+		"--textfile-interval 5",
+		"--textfile /tmp/x.prom --textfile-interval 0",
+		"--listen 127.0.0.1:0 --textfile-interval 5",
 	} {
 		if _, _, code := runCLI(t, refuseResolver{t}, strings.Fields(args)...); code != 2 {
 			t.Errorf("%s: exit %d, want 2", args, code)
@@ -492,4 +497,103 @@ scrape_configs:
 	}
 	stopProm()
 	stopListen(t, cmd)
+}
+
+// TestPrometheusListenTraffic: --listen --metrics-traffic serves the
+// per-program TCP byte counters as counters, over a close feed (root:
+// the tracepoint, else the destroy notifications), and they hold the
+// bytes of a connection this test makes between two scrapes.
+func TestPrometheusListenTraffic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	u, cmd := startListen(t, "-t", "--metrics-traffic")
+	get := func() map[string]*dto.MetricFamily {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return parseExposition(t, string(b))
+	}
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := map[string]string{"program": strings.TrimSuffix(string(comm), "\n")}
+	before, _ := value(get(), "procnet_program_tcp_sent_bytes_total", self)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if a, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, a)
+			a.Close()
+		}
+	}()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 123_457
+	if _, err := c.Write(make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	var fams map[string]*dto.MetricFamily
+	var after float64
+	for range 100 {
+		fams = get()
+		// The test sends n; the accepting side, also this program,
+		// sends nothing.
+		if after, _ = value(fams, "procnet_program_tcp_sent_bytes_total", self); after >= before+n {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, name := range []string{"procnet_program_tcp_sent_bytes_total", "procnet_program_tcp_received_bytes_total"} {
+		if f := fams[name]; f == nil || f.GetType() != dto.MetricType_COUNTER {
+			t.Fatalf("%s: not a counter: %v", name, f)
+		}
+	}
+	if after < before+n {
+		t.Errorf("sent by %s: %v before, %v after sending %d", self["program"], before, after, n)
+	}
+	stopListen(t, cmd)
+}
+
+// TestPrometheusTextfileInterval: --textfile-interval rewrites the file
+// until SIGTERM, then exits 0.
+func TestPrometheusTextfileInterval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	path := filepath.Join(t.TempDir(), "procnet.prom")
+	cmd := exec.Command(builtBinary(t), "-t", "--textfile", path, "--textfile-interval", "0.1", "--metrics-traffic")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	var first []byte
+	for range 100 {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			if first == nil {
+				first = b
+			} else if !bytes.Equal(b, first) {
+				parseExposition(t, string(b))
+				stopListen(t, cmd)
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the textfile was not rewritten")
 }
