@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/procnet/procnet"
-	fixture "github.com/procnet/procnet/procnettest"
 	"github.com/procnet/procnet/netstat"
+	fixture "github.com/procnet/procnet/procnettest"
 	"golang.org/x/tools/txtar"
 )
 

@@ -21,8 +21,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
-	fixture "github.com/procnet/procnet/procnettest"
 	"github.com/procnet/procnet/internal/latewant"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 var _ = fixture.Root // every test package imports fixture (it defines -update)
