@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// ErrUnavailable is wrapped by every error that says a source cannot be
+// used here (as opposed to a failure while using it).
+var ErrUnavailable = errors.New("flows: source unavailable")
 
 // Feed is a stream of connection events from one source. Read it with
 // Next from one goroutine; Close may be called from any.
@@ -188,8 +193,12 @@ func attribute(ev *Event, sc *scanner) {
 	}
 }
 
-// startPoll starts the polling source.
+// startPoll starts the polling source. It reads the live system's
+// /proc, Linux's: elsewhere it is unavailable.
 func (f *Feed) startPoll() error {
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("%w: polling reads Linux's /proc/net, not %s's", ErrUnavailable, runtime.GOOS)
+	}
 	sc := newScanner()
 	sc.scan(time.Now(), nil, nil)
 	f.run(func() {
