@@ -178,21 +178,6 @@ func (f *Feed) run(loop func()) {
 	}()
 }
 
-// attribute gives a tracepoint event without a task PID the best owner
-// known: the listener's for an accepted connection, else what the
-// scanner saw.
-func attribute(ev *Event, sc *scanner) {
-	if ev.Passive {
-		if o, ok := listener(sc.listeners, ev.Local); ok {
-			ev.PID, ev.Program, ev.Attribution = o.pid, o.program, AttrListener
-		}
-		return
-	}
-	if c, ok := sc.conns[connKey{ev.Local, ev.Remote}]; ok && c.owner.pid != 0 {
-		ev.PID, ev.Program, ev.Attribution = c.owner.pid, c.owner.program, AttrTracker
-	}
-}
-
 // startPoll starts the polling source. It reads the live system's
 // /proc, Linux's: elsewhere it is unavailable.
 func (f *Feed) startPoll() error {

@@ -660,6 +660,21 @@ func stImm64(dst asm.Register, off int16, v int64) asm.Instruction {
 	return asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: dst, Offset: off, Constant: v}
 }
 
+// attribute gives a tracepoint event without a task PID the best owner
+// known: the listener's for an accepted connection, else what the
+// scanner saw.
+func attribute(ev *Event, sc *scanner) {
+	if ev.Passive {
+		if o, ok := listener(sc.listeners, ev.Local); ok {
+			ev.PID, ev.Program, ev.Attribution = o.pid, o.program, AttrListener
+		}
+		return
+	}
+	if c, ok := sc.conns[connKey{ev.Local, ev.Remote}]; ok && c.owner.pid != 0 {
+		ev.PID, ev.Program, ev.Attribution = c.owner.pid, c.owner.program, AttrTracker
+	}
+}
+
 // startTracepoint starts the tracepoint source.
 func (f *Feed) startTracepoint() error {
 	tp, err := openTracepoint(&f.opts)
