@@ -106,3 +106,24 @@ func TestRequireAny(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A link to a directory inside the capture is refused too: the writer
+// makes directories, never walks through links, wherever they point.
+func TestWriterRefusesLinkInside(t *testing.T) {
+	w, dir := newWriter(t, "/")
+	if err := w.WriteFile("real/x", []byte("x\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(dir, "proc")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteFile("proc/net/tcp", []byte("x\n")); err == nil {
+		t.Error("WriteFile through a link inside the capture succeeded")
+	}
+	if err := w.Symlink("proc/fd/3", "socket:[1]"); err == nil {
+		t.Error("Symlink through a link inside the capture succeeded")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "real")); len(ents) != 1 {
+		t.Errorf("real holds %v, want x alone", ents)
+	}
+}
