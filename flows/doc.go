@@ -68,6 +68,10 @@
 // between two scans is never seen, and the counters are the last the
 // scans read.
 //
+// All three sources are Linux's (BPF, netlink, /proc): elsewhere Start
+// fails with an error wrapping ErrUnavailable. The tracepoint record's
+// decoder builds, and is tested, on any system.
+//
 // # Traffic per connection and per process
 //
 // A Meter turns rounds of socket rows (netstat.Reader with Traffic) and

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// ErrUnavailable is wrapped by every error that says a source cannot be
+// used here (as opposed to a failure while using it).
+var ErrUnavailable = errors.New("flows: source unavailable")
 
 // Feed is a stream of connection events from one source. Read it with
 // Next from one goroutine; Close may be called from any.
@@ -173,23 +178,12 @@ func (f *Feed) run(loop func()) {
 	}()
 }
 
-// attribute gives a tracepoint event without a task PID the best owner
-// known: the listener's for an accepted connection, else what the
-// scanner saw.
-func attribute(ev *Event, sc *scanner) {
-	if ev.Passive {
-		if o, ok := listener(sc.listeners, ev.Local); ok {
-			ev.PID, ev.Program, ev.Attribution = o.pid, o.program, AttrListener
-		}
-		return
-	}
-	if c, ok := sc.conns[connKey{ev.Local, ev.Remote}]; ok && c.owner.pid != 0 {
-		ev.PID, ev.Program, ev.Attribution = c.owner.pid, c.owner.program, AttrTracker
-	}
-}
-
-// startPoll starts the polling source.
+// startPoll starts the polling source. It reads the live system's
+// /proc, Linux's: elsewhere it is unavailable.
 func (f *Feed) startPoll() error {
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("%w: polling reads Linux's /proc/net, not %s's", ErrUnavailable, runtime.GOOS)
+	}
 	sc := newScanner()
 	sc.scan(time.Now(), nil, nil)
 	f.run(func() {

@@ -12,6 +12,55 @@ import (
 	"github.com/procnet/procnet/netstat"
 )
 
+// Record layout (native byte order), recordSize bytes:
+//
+//	 0 u64 time      ktime_get_ns of the event
+//	 8 u64 start     ktime_get_ns of the open, 0 if unknown
+//	16 u64 bytes_sent      (close only)
+//	24 u64 bytes_received  (close only)
+//	32 u32 segs_out        (close only)
+//	36 u32 segs_in         (close only)
+//	40 u32 pid       0 if unknown
+//	44 u8  kind      recOpen, recClose, recListen, recUnlisten, recState
+//	45 u8  oldstate
+//	46 u8  newstate
+//	47 u8  flags     flagActive, flagPassive, flagTask, flagTaskClose, flagTraffic
+//	48 u16 family    AF_INET or AF_INET6
+//	50 u16 local port, network order (inet_sport)
+//	52 u16 remote port, network order
+//	54 u16 zero
+//	56 [16] local address (IPv4: first 4 bytes)
+//	72 [16] remote address
+//	88 [16] comm
+//	104 u64 bytes_retrans  (close only)
+const (
+	recordSize = 112
+
+	recOpen     = 1
+	recClose    = 2
+	recListen   = 3
+	recUnlisten = 4
+	recState    = 5
+
+	flagActive    = 1  // connect(2) seen
+	flagPassive   = 2  // accepted from a listener
+	flagTask      = 4  // pid is the socket's process (connect or close)
+	flagTaskClose = 8  // pid set by the process's own close
+	flagTraffic   = 16 // counters read
+	flagFin       = 32 // the peer's FIN was received (counted in bytes_received)
+)
+
+// TCP states (include/net/tcp_states.h).
+const (
+	stEstablished = 1
+	stSynSent     = 2
+	stSynRecv     = 3
+	stFinWait1    = 4
+	stClose       = 7
+	stLastAck     = 9
+	stListen      = 10
+)
+
 // errRecord is wrapped by every error decoding a tracepoint record.
 var errRecord = errors.New("flows: bad tracepoint record")
 

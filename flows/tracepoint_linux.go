@@ -156,58 +156,13 @@ func findMember(ms []btf.Member, name string, base int) (int, btf.Type, bool) {
 	return 0, nil, false
 }
 
-// Record layout (native byte order), recordSize bytes:
-//
-//	 0 u64 time      ktime_get_ns of the event
-//	 8 u64 start     ktime_get_ns of the open, 0 if unknown
-//	16 u64 bytes_sent      (close only)
-//	24 u64 bytes_received  (close only)
-//	32 u32 segs_out        (close only)
-//	36 u32 segs_in         (close only)
-//	40 u32 pid       0 if unknown
-//	44 u8  kind      recOpen, recClose, recListen, recUnlisten, recState
-//	45 u8  oldstate
-//	46 u8  newstate
-//	47 u8  flags     flagActive, flagPassive, flagTask, flagTaskClose, flagTraffic
-//	48 u16 family    AF_INET or AF_INET6
-//	50 u16 local port, network order (inet_sport)
-//	52 u16 remote port, network order
-//	54 u16 zero
-//	56 [16] local address (IPv4: first 4 bytes)
-//	72 [16] remote address
-//	88 [16] comm
-//	104 u64 bytes_retrans  (close only)
+// The program's own constants (the record layout and the kernel's TCP
+// states are in record.go, next to the decoder).
 const (
-	recordSize = 112
-
-	recOpen     = 1
-	recClose    = 2
-	recListen   = 3
-	recUnlisten = 4
-	recState    = 5
-
-	flagActive    = 1  // connect(2) seen
-	flagPassive   = 2  // accepted from a listener
-	flagTask      = 4  // pid is the socket's process (connect or close)
-	flagTaskClose = 8  // pid set by the process's own close
-	flagTraffic   = 16 // counters read
-	flagFin       = 32 // the peer's FIN was received (counted in bytes_received)
-
 	sockDone = 1 // SOCK_DONE of enum sock_flags
 
 	// map value: u64 start, u32 pid, u32 flags, comm[16]
 	valueSize = 32
-)
-
-// TCP states (include/net/tcp_states.h).
-const (
-	stEstablished = 1
-	stSynSent     = 2
-	stSynRecv     = 3
-	stFinWait1    = 4
-	stClose       = 7
-	stLastAck     = 9
-	stListen      = 10
 )
 
 // progParams are the load-time constants of the program.
@@ -576,10 +531,6 @@ type tracepoint struct {
 	offset time.Duration // wall clock minus CLOCK_MONOTONIC
 }
 
-// ErrUnavailable is wrapped by every error that says a source cannot be
-// used here (as opposed to a failure while using it).
-var ErrUnavailable = errors.New("flows: source unavailable")
-
 // nsID returns the device (kernel encoding) and inode of /proc/self/ns/name.
 func nsID(name string) (dev, ino uint64, err error) {
 	var st unix.Stat_t
@@ -707,6 +658,21 @@ func (t *tracepoint) close() error {
 // which asm.StoreImm refuses to encode although the kernel accepts it.
 func stImm64(dst asm.Register, off int16, v int64) asm.Instruction {
 	return asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: dst, Offset: off, Constant: v}
+}
+
+// attribute gives a tracepoint event without a task PID the best owner
+// known: the listener's for an accepted connection, else what the
+// scanner saw.
+func attribute(ev *Event, sc *scanner) {
+	if ev.Passive {
+		if o, ok := listener(sc.listeners, ev.Local); ok {
+			ev.PID, ev.Program, ev.Attribution = o.pid, o.program, AttrListener
+		}
+		return
+	}
+	if c, ok := sc.conns[connKey{ev.Local, ev.Remote}]; ok && c.owner.pid != 0 {
+		ev.PID, ev.Program, ev.Attribution = c.owner.pid, c.owner.program, AttrTracker
+	}
 }
 
 // startTracepoint starts the tracepoint source.

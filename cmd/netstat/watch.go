@@ -486,8 +486,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		}
 		defer io.WriteString(stdout, sgrReset+showCursor)
 		jobs = make(chan os.Signal, 4)
-		if !signal.Ignored(syscall.SIGTSTP) {
-			signal.Notify(jobs, syscall.SIGTSTP, syscall.SIGCONT)
+		if notifyJobs(jobs) { // jobs_unix.go; never on Windows
 			defer signal.Stop(jobs)
 		}
 	}
@@ -590,21 +589,6 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		if !awaitTick() {
 			return nil
 		}
-	}
-}
-
-// jobControl obeys SIGTSTP and SIGCONT on a terminal: before stopping,
-// the cursor is shown and the colours reset, as a shell expects its
-// terminal back; once continued, the cursor is hidden again and the last
-// round redrawn (the shell may have written over it).
-func jobControl(sig os.Signal, stdout io.Writer, shown []byte) {
-	switch sig {
-	case syscall.SIGTSTP:
-		io.WriteString(stdout, sgrReset+showCursor)
-		suspend() // suspend_linux.go: here until SIGCONT
-	case syscall.SIGCONT:
-		io.WriteString(stdout, hideCursor)
-		stdout.Write(shown)
 	}
 }
 
