@@ -403,7 +403,9 @@ func TestPrometheusServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const program, conns = "procnet-held", 7
+	// Unique to this run (comm keeps 15 bytes): another run of this test
+	// on the machine must not add its connections to our count.
+	program, conns := "pheld"+strconv.Itoa(os.Getpid()), 7
 	link := filepath.Join(dir, program)
 	if err := os.Symlink(self, link); err != nil {
 		t.Fatal(err)
