@@ -7,12 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -413,11 +413,8 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if c.capture != "" {
 		return capture(ctx, c, stdout, stderr) // capture.go: then runs over the capture
 	}
-	if fi, err := os.Stat(filepath.Join(c.root, "proc")); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		return fmt.Errorf("cannot read %s: %v", filepath.Join(c.root, "proc"), unwrapPath(err))
+	if err := procnet.Readable(c.root); err != nil {
+		return err
 	}
 	if err := c.replayable(); err != nil {
 		return err // capture.go: a capture made for other flags
@@ -435,14 +432,6 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return prometheus(c, stdout, stderr)
 	}
 	return sockets(ctx, c, stdout, stderr)
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // sanitize is escape.String, the one escaping rule (internal/escape),

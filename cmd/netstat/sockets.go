@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
@@ -135,6 +136,28 @@ func (c *config) protos() netstat.ProtoSet {
 		return netstat.ProtoSet(1) // bit 0 names no table: read none
 	}
 	return netstat.Protos(ps...)
+}
+
+// options are the library's options for the listing c asks for.
+func (c *config) options() procnet.Options {
+	o := procnet.Options{
+		Root:          c.root,
+		Filter:        c.filter(),
+		Unix:          c.unix && !c.summary,
+		Owners:        c.needOwners(),
+		Cmdline:       !c.noCmdline,
+		AllNamespaces: c.allNetns,
+		NamespacePID:  c.netnsPID,
+		OwnerSource:   c.ownerSource,
+		NoRetransmits: !c.timers,
+	}
+	if c.pid >= 0 {
+		o.PIDs = []int{c.pid}
+	}
+	if c.program != "" {
+		o.Programs = []string{c.program}
+	}
+	return o
 }
 
 func (c *config) inetWanted() bool { return c.tcp || c.udp || c.udplite || c.raw }
