@@ -9,8 +9,8 @@ import (
 	"slices"
 
 	"github.com/procnet/procnet"
-	fixture "github.com/procnet/procnet/procnettest"
 	"github.com/procnet/procnet/netstat"
+	fixture "github.com/procnet/procnet/procnettest"
 	"golang.org/x/tools/txtar"
 )
 

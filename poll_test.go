@@ -10,8 +10,8 @@ import (
 	"runtime"
 	"testing"
 
-	fixture "github.com/procnet/procnet/procnettest"
 	"github.com/procnet/procnet/netstat"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 const tcpHeader = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"

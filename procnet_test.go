@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	fixture "github.com/procnet/procnet/procnettest"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
+	fixture "github.com/procnet/procnet/procnettest"
 )
 
 // render prints a snapshot one row a line, for golden files.
