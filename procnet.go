@@ -125,6 +125,11 @@ func (s *Snapshot) Process(pid int) *procmap.Process {
 	return s.carried[pid]
 }
 
+// ErrNoTables is the cause of the error that stops a read of
+// NamespacePID's namespace when the process is gone, or has no tables of
+// its own under the root.
+var ErrNoTables = errors.New("the process is gone, or it has no tables here")
+
 // Reader reads snapshots and streams for one set of Options, keeping its
 // buffers between calls. It is not safe for concurrent use.
 type Reader struct {
@@ -236,7 +241,7 @@ func (r *Reader) each(ctx context.Context, spaces []netstat.Namespace, unread *[
 			break
 		}
 		if !read && r.opts.NamespacePID > 0 {
-			return fmt.Errorf("cannot read proc/%d/net: the process is gone, or it has no tables here", r.opts.NamespacePID)
+			return fmt.Errorf("cannot read proc/%d/net: %w", r.opts.NamespacePID, ErrNoTables)
 		}
 		if !read && !slices.Contains(*unread, ns.Inode) {
 			*unread = append(*unread, ns.Inode)

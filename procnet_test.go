@@ -116,7 +116,7 @@ func TestNamespacePIDGone(t *testing.T) {
 		t.Error("a namespace PID without a process: no error")
 	}
 	// PID 90 is in the host's namespace but has no tables of its own.
-	if _, err := Read(context.Background(), Options{Root: root, NamespacePID: 90}); err == nil || !strings.Contains(err.Error(), "proc/90/net") {
+	if _, err := Read(context.Background(), Options{Root: root, NamespacePID: 90}); !errors.Is(err, ErrNoTables) || !strings.Contains(err.Error(), "proc/90/net") {
 		t.Errorf("a namespace PID without tables: %v", err)
 	}
 }
