@@ -16,7 +16,7 @@ import (
 // and igmp6) and reports its errors as net-tools would: a missing igmp
 // is "no support" and exit status 1; a bad row is reported and skipped.
 func (l *lister) readGroups(stderr io.Writer) ([]iface.Group, error) {
-	r := iface.Reader{Root: l.c.root, PID: l.reader.PID}
+	r := iface.Reader{Root: l.c.root}
 	gs, err := r.Groups()
 	var failed error
 	for _, e := range splitJoined(err) {
