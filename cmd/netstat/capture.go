@@ -38,7 +38,7 @@ func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		cp.Files = []string{"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}
 	default:
 		opts = c.options()
-		opts.Owners = opts.Owners || c.perProcess || c.summary && c.by == "process"
+		opts.Owners = opts.Owners || c.perProcess
 		if c.format == "prometheus" {
 			cp.Tables = []string{"dev"}
 		}

@@ -31,7 +31,7 @@ package main
 
 import (
 	"bufio"
-	"fmt"
+	"errors"
 	"io"
 	"slices"
 	"strconv"
@@ -142,12 +142,9 @@ func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
 // report prints each error; only a failure to read (not a bad row) makes
 // the exit status 1.
 func (l *ifLister) report(err error, stderr io.Writer) error {
-	if err == nil {
-		return nil
-	}
-	var failed error
+	var fresh []error
 	for _, e := range splitJoined(err) {
-		msg := sanitize(e.Error())
+		msg := e.Error()
 		if l.reported[msg] {
 			continue // -ie reads proc/net/dev twice under a root (Links)
 		}
@@ -155,12 +152,9 @@ func (l *ifLister) report(err error, stderr io.Writer) error {
 			l.reported = map[string]bool{}
 		}
 		l.reported[msg] = true
-		fmt.Fprintf(stderr, "netstat: %s\n", msg)
-		if _, ok := e.(*iface.ParseError); !ok {
-			failed = exitError{1}
-		}
+		fresh = append(fresh, e)
 	}
-	return failed
+	return report(stderr, errors.Join(fresh...))
 }
 
 // inheritAliases gives an alias row of an old kernel ("eth0:1"), which

@@ -101,14 +101,8 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	}
 	var failed error
 	report := func(err error) {
-		if err == nil {
-			return
-		}
-		for _, e := range splitJoined(err) {
-			fmt.Fprintf(stderr, "netstat: %s\n", sanitize(e.Error()))
-			if _, ok := e.(*route.ParseError); !ok {
-				failed = exitError{1}
-			}
+		if r := report(stderr, err); r != nil {
+			failed = r
 		}
 	}
 	var err error
@@ -176,14 +170,6 @@ func (rt *router) inOrder() [][]route.Entry {
 		}
 	}
 	return out
-}
-
-// splitJoined undoes errors.Join so each error gets its own line.
-func splitJoined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 func filterRoutes(es []route.Entry, keep func(*route.Entry) bool) []route.Entry {

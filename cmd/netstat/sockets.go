@@ -117,6 +117,9 @@ type lister struct {
 	stamp string
 	// csvHeader: the CSV header was written (once per run, also under -c).
 	csvHeader bool
+	// noUnix: the unix listing is not printed after all (-g failed,
+	// and net-tools stops after a table that failed).
+	noUnix bool
 }
 
 func newLister(c *config) *lister {
@@ -173,11 +176,11 @@ func (c *config) options() procnet.Options {
 
 func (c *config) inetWanted() bool { return c.tcp || c.udp || c.udplite || c.raw }
 
-// unixWanted reports whether the listing reads the unix table: not for
-// --summary (Internet counts), nor with a port or state filter, which
-// unix rows cannot pass.
+// unixWanted reports whether the listing reads the unix table: not with a
+// port or state filter, which unix rows cannot pass (--summary turned -x
+// off in parse: it counts Internet sockets).
 func (c *config) unixWanted() bool {
-	return c.unix && !c.summary && c.states == 0 && c.port < 0 && c.sport < 0 && c.dport < 0
+	return c.unix && c.states == 0 && c.port < 0 && c.sport < 0 && c.dport < 0
 }
 
 // needOwners reports whether the listing shows or filters by processes.
@@ -252,12 +255,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 	if got == nil {
 		return nil, err
 	}
-	var tableErr error
-	eachError(err, func(err error) {
-		if report(stderr, err) {
-			tableErr = exitError{1}
-		}
-	})
+	tableErr := report(stderr, err)
 	snap := &snapshot{owners: got.Procs, perNS: c.nsMode()}
 	// Keep the shown rows in place: no second copy of the listing.
 	snap.rows = got.Conns[:0]
@@ -281,29 +279,6 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 	return snap, tableErr
 }
 
-// report prints an error met in the tables and reports whether it calls
-// for exit status 1: a row that cannot be parsed does not, the rows
-// around it being listed.
-func report(stderr io.Writer, err error) bool {
-	fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
-	_, ok := err.(*netstat.ParseError)
-	return !ok
-}
-
-// eachError calls fn for each error joined in err.
-func eachError(err error, fn func(error)) {
-	if err == nil {
-		return
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			fn(e)
-		}
-		return
-	}
-	fn(err)
-}
-
 // progMatches reports whether p is the program name: its comm, or the
 // base name of its argv[0].
 func progMatches(p *procmap.Process, name string) bool {
@@ -316,16 +291,6 @@ func progMatches(p *procmap.Process, name string) bool {
 // sockets prints the socket listing or, with --summary, the counts per
 // group; once, or with -c every interval until a signal (watch.go).
 func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
-	if c.summary {
-		// Counts are of Internet sockets; per process they need owners.
-		c.unix = false
-		if !c.inetWanted() {
-			return usageError{"--summary counts Internet sockets (-t, -u, -U, -w)"}
-		}
-		if c.by == "process" {
-			c.programs = true
-		}
-	}
 	switch {
 	case c.continuous && c.groups && !c.inetWanted() && !c.unix && !c.sctp:
 		return groupsEvery(c, stdout, stderr) // -gc: as net-tools, the table again each interval
@@ -354,7 +319,7 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		l.memberships, gerr = l.readGroups(stderr)
 		if gerr != nil {
 			// net-tools stops after a table that failed.
-			c.unix, snap.scanUnix, snap.unix, c.noTable = false, nil, nil, nil // TODO
+			l.noUnix, snap.scanUnix, snap.unix = true, nil, nil
 		}
 	}
 	var werr error
@@ -414,8 +379,11 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 			snap.scanErr = err
 			return true
 		}
-		if !snap.quiet && report(stderr, err) {
-			snap.scanErr = exitError{1}
+		if snap.quiet {
+			return false
+		}
+		if r := report(stderr, err); r != nil {
+			snap.scanErr = r
 		}
 		return false
 	}
@@ -692,7 +660,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	if c.groups {
 		b = l.appendGroups(b, l.memberships)
 	}
-	if c.unix {
+	if c.unix && !l.noUnix {
 		b = l.appendUnixHeader(b, "")
 		for i, u := range snap.unixRows() {
 			b = l.nsCellOf(b, snap.nsOf(i, true))

@@ -16,7 +16,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -378,16 +377,7 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 	w := bufio.NewWriterSize(stdout, 32<<10)
 	for {
 		st, err := netstat.ReadStats(c.root, 0)
-		var failed error
-		if err != nil {
-			for _, e := range splitJoined(err) {
-				fmt.Fprintf(stderr, "netstat: %s\n", sanitize(e.Error()))
-				var pe *netstat.ParseError
-				if !errors.As(e, &pe) {
-					failed = exitError{1}
-				}
-			}
-		}
+		failed := report(stderr, err)
 		if st == nil {
 			return failed
 		}
