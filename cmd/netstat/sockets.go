@@ -715,13 +715,22 @@ func (c *config) appendInetColumns(b []byte) []byte {
 	return append(b, '\n')
 }
 
-// pad appends s left-aligned in a field of width n.
+// pad appends s left-aligned in a field of width n (a longer s pushes
+// the columns after it, as -W does).
 func pad(b []byte, s string, n int) []byte {
 	b = append(b, s...)
 	for i := len(s); i < n; i++ {
 		b = append(b, ' ')
 	}
 	return b
+}
+
+// padLeft appends s right-aligned in a field of width n.
+func padLeft(b []byte, s string, n int) []byte {
+	for i := len(s); i < n; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
 }
 
 // padNum appends v right-aligned in a field of width n.

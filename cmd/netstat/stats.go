@@ -431,7 +431,7 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			if ent == nil {
 				if val != 0 {
-					b = appendIndent(b, statIndent[state])
+					b = padFrom(b, len(b), statIndent[state])
 					b = append(b, sanitize(name)...)
 					b = append(b, ": "...)
 					b = strconv.AppendUint(b, val, 10)
@@ -444,12 +444,12 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			kind := ent.kind
 			if ent.title && state != kind {
-				b = appendIndent(b, statIndent[state])
+				b = padFrom(b, len(b), statIndent[state])
 				b = append(b, statTitle[kind]...)
 				b = append(b, '\n')
 			}
 			if kind == kNumber || (kind != kRtoAlg && kind != kForward && val != 0) {
-				b = appendIndent(b, statIndent[kind])
+				b = padFrom(b, len(b), statIndent[kind])
 				before, after, _ := strings.Cut(ent.out, "%d")
 				b = append(b, before...)
 				b = strconv.AppendUint(b, val, 10)
@@ -458,13 +458,6 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			state = kind
 		}
-	}
-	return b
-}
-
-func appendIndent(b []byte, n int) []byte {
-	for range n {
-		b = append(b, ' ')
 	}
 	return b
 }
