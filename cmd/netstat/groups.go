@@ -81,14 +81,11 @@ func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 // write fails or a table does.
 func groupsEvery(c *config, stdout, stderr io.Writer) error {
 	l := newLister(c)
-	for {
+	return c.every(func() (bool, error) {
 		gs, err := l.readGroups(stderr)
 		if _, werr := stdout.Write(l.appendGroups(nil, gs)); werr != nil {
-			return werr
+			return true, werr
 		}
-		if err != nil {
-			return err
-		}
-		sleep(c.interval)
-	}
+		return err != nil, err
+	})
 }

@@ -50,10 +50,11 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 	if c.rate {
 		return l.rates(w, stderr)
 	}
-	for first := true; ; first = false {
+	first := true
+	return c.every(func() (bool, error) {
 		list, err := l.read(stderr)
 		if list == nil && err != nil {
-			return err
+			return true, err
 		}
 		switch {
 		case c.json:
@@ -70,17 +71,15 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 		default:
 			l.buf = l.appendTable(l.buf[:0], list, first)
 		}
+		first = false
 		if _, werr := w.Write(l.buf); werr != nil {
-			return werr
+			return true, werr
 		}
 		if werr := w.Flush(); werr != nil {
-			return werr
+			return true, werr
 		}
-		if !c.continuous {
-			return err
-		}
-		sleep(c.interval)
-	}
+		return false, err
+	})
 }
 
 type ifLister struct {

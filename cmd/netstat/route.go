@@ -65,15 +65,25 @@ func routes(c *config, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
 	rt := &router{c: c, r: route.Reader{Root: c.root}, names: newNames(c.root, c.resolver, c.dnsTimeout)}
-	for {
+	return c.every(func() (bool, error) {
 		err := rt.round(w, stderr)
 		if ferr := w.Flush(); ferr != nil {
-			return ferr
+			return true, ferr
 		}
-		if !c.continuous {
-			if err == nil {
-				err = failed
-			}
+		if err == nil {
+			err = failed
+		}
+		return false, err
+	})
+}
+
+// every runs round once or, with -c, every interval until it says stop,
+// and returns its last error: the -c loop of -r, -i, -s and -gc (the
+// socket listing's, which signals end, is watch.go's).
+func (c *config) every(round func() (stop bool, err error)) error {
+	for {
+		stop, err := round()
+		if stop || !c.continuous {
 			return err
 		}
 		sleep(c.interval)

@@ -375,11 +375,11 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 		return errors.New("no statistics support for specified address family: " + f)
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
-	for {
+	return c.every(func() (bool, error) {
 		st, err := netstat.ReadStats(c.root, 0)
 		failed := report(stderr, err)
 		if st == nil {
-			return failed
+			return true, failed
 		}
 		groups := statGroups(c, st)
 		var b []byte
@@ -392,16 +392,13 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 			b = appendStatsText(nil, groups)
 		}
 		if _, err := w.Write(b); err != nil {
-			return err
+			return true, err
 		}
 		if err := w.Flush(); err != nil {
-			return err
+			return true, err
 		}
-		if !c.continuous {
-			return failed
-		}
-		sleep(c.interval)
-	}
+		return false, failed
+	})
 }
 
 // appendStatsText is net-tools' newtable/printval state machine.
