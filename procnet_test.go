@@ -334,3 +334,32 @@ func TestSkippedNamespaces(t *testing.T) {
 		t.Errorf("snapshot skipped %v, stream %v", snap.Skipped.Unread, st.Skipped.Unread)
 	}
 }
+
+// TestReadable: a root without a proc directory is refused with the
+// reason; the live system and a fixture are readable; RequireAny names
+// what a capture made for other options lacks.
+func TestReadable(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	if err := Readable(root); err != nil {
+		t.Errorf("fixture: %v", err)
+	}
+	if err := Readable(""); err != nil {
+		t.Errorf("live system: %v", err)
+	}
+	empty := t.TempDir()
+	if err := Readable(empty); err == nil || !strings.Contains(err.Error(), filepath.Join(empty, "proc")) {
+		t.Errorf("no proc: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "proc"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Readable(empty); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("proc a file: %v", err)
+	}
+	if err := RequireAny(root, "routing table", "proc/net/route"); err == nil || !strings.Contains(err.Error(), "routing table") {
+		t.Errorf("no route file: %v", err)
+	}
+	if err := RequireAny(root, "interface table", "proc/net/dev"); err != nil {
+		t.Errorf("proc/net/dev present: %v", err)
+	}
+}
