@@ -58,6 +58,17 @@
 // which re-reads only what may have changed. The Poller keeps one copy of
 // the rows, the last snapshot it returned.
 //
+// # Capture
+//
+// Capture writes the smallest fixture tree from which the same Options
+// read the same snapshot: the tables, the namespace links and only the
+// processes that own the selected sockets. It is safe as root (the
+// directory is opened once and written through that handle, without
+// following links; each file is bounded) and a Capturer adds what a
+// program needs beside the sockets (route tables, interface attributes,
+// etc/ files). procnettest turns the tree into a txtar fixture for golden
+// tests and back.
+//
 // # Cancellation
 //
 // Every call takes a context.Context. Reading stops within a few hundred
@@ -70,7 +81,8 @@
 // around it are kept: Snapshot returns the snapshot with the errors
 // joined, and the streams yield them between the rows. An error that
 // stops the reading (proc cannot be listed, the namespace of NamespacePID
-// cannot be read, ctx done) returns a nil snapshot.
+// cannot be read, ctx done) returns a nil snapshot. With AllNamespaces,
+// the namespaces that could not be read are told in Skipped.
 //
 // # Concurrency
 //

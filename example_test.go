@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/netstat"
@@ -167,4 +168,55 @@ func ExampleReader_Stream() {
 	// tcp 0.0.0.0:80 LISTEN 1 owner(s)
 	// tcp 127.0.0.1:631 LISTEN 0 owner(s)
 	// unix /run/systemd/private systemd
+}
+
+// A capture of a root (here a fixture; "" for the live system) holds the
+// files the options read and nothing else; as a txtar archive it is a
+// fixture for golden tests, which procnettest.Root materializes again.
+func ExampleCapture() {
+	src := root("netns.txtar")
+	defer os.RemoveAll(src)
+	tmp, err := os.MkdirTemp("", "procnet-capture")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+
+	ctx := context.Background()
+	opts := procnet.Options{Root: src, Owners: true, Cmdline: true, AllNamespaces: true}
+	dir := filepath.Join(tmp, "capture")
+	if err := procnet.Capture(ctx, dir, opts); err != nil {
+		log.Fatal(err)
+	}
+	ar, err := fixture.Archive(dir) // what a test would keep in testdata
+	if err != nil {
+		log.Fatal(err)
+	}
+	replay := filepath.Join(tmp, "replay") // what fixture.Root(t, …) does
+	if err := fixture.Write(replay, ar); err != nil {
+		log.Fatal(err)
+	}
+
+	before, err := procnet.Read(ctx, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts.Root = replay
+	after, err := procnet.Read(ctx, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(ar.Files) > 0, len(after.Conns) == len(before.Conns))
+	for i, c := range after.Conns {
+		b := before.Conns[i]
+		same := c.Socket == b.Socket && slices.Equal(c.Owners, b.Owners) && c.Namespace.Inode == b.Namespace.Inode
+		for _, o := range c.Owners {
+			same = same && after.Process(o.PID).Name() == before.Process(o.PID).Name()
+		}
+		if !same {
+			fmt.Println("differs:", c.Local, c.Remote)
+		}
+	}
+	// Output:
+	// true true
 }

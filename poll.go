@@ -87,14 +87,14 @@ func NewPoller(opts Options) *Poller {
 // snapshot, to compare the next poll with.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	r, o := p.r, &p.r.opts
-	spaces, err := r.namespaces()
+	spaces, denied, err := r.namespaces()
 	if err != nil {
 		return nil, Changes{}, err
 	}
-	snap := &Snapshot{Namespaces: spaces}
+	snap := &Snapshot{Namespaces: spaces, Skipped: Skipped{Denied: denied}}
 	f := o.Filter
 	var errs []error
-	err = r.each(ctx, snap.Namespaces, func(ns *netstat.Namespace) (func(), bool) {
+	err = r.each(ctx, snap.Namespaces, &snap.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 		n, nu := len(snap.Conns), len(snap.Unix)
 		for s, err := range r.tables.Sockets(ctx, f) {
 			if err != nil {

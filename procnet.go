@@ -98,8 +98,22 @@ type Snapshot struct {
 	// caller's own (PID 0: read through proc/net) when proc/self/ns/net
 	// tells it.
 	Namespaces []netstat.Namespace
+	// Skipped is what AllNamespaces could not read.
+	Skipped Skipped
 
 	carried map[int]*procmap.Process // owners a Poller remembered
+}
+
+// Skipped is what a read of every namespace (Options.AllNamespaces) left
+// out.
+type Skipped struct {
+	// Denied counts the processes whose namespace the caller may not know
+	// (another user's, without root): a namespace only they are in is
+	// not read, and how many such there are cannot be told.
+	Denied int
+	// Unread lists the namespaces none of whose members' tables could be
+	// read (all exited, or in a capture only as owners).
+	Unread []uint64
 }
 
 // Process returns the details of an owner of one of the snapshot's rows,
@@ -110,6 +124,11 @@ func (s *Snapshot) Process(pid int) *procmap.Process {
 	}
 	return s.carried[pid]
 }
+
+// ErrNoTables is the cause of the error that stops a read of
+// NamespacePID's namespace when the process is gone, or has no tables of
+// its own under the root.
+var ErrNoTables = errors.New("the process is gone, or it has no tables here")
 
 // Reader reads snapshots and streams for one set of Options, keeping its
 // buffers between calls. It is not safe for concurrent use.
@@ -130,24 +149,25 @@ func Read(ctx context.Context, opts Options) (*Snapshot, error) {
 	return NewReader(opts).Snapshot(ctx)
 }
 
-// namespaces lists the namespaces to read; nil outside the namespace
-// modes.
-func (r *Reader) namespaces() ([]netstat.Namespace, error) {
+// namespaces lists the namespaces to read (outside the namespace modes,
+// the caller's own when proc/self tells it) and, for AllNamespaces, how
+// many processes' namespaces were denied.
+func (r *Reader) namespaces() ([]netstat.Namespace, int, error) {
 	o := &r.opts
 	switch {
 	case o.AllNamespaces:
-		return netstat.Namespaces(o.Root)
+		return netstat.NamespacesDenied(o.Root)
 	case o.NamespacePID > 0:
 		ns, err := netstat.NamespaceOf(o.Root, o.NamespacePID)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return []netstat.Namespace{ns}, nil
+		return []netstat.Namespace{ns}, 0, nil
 	}
 	if ino, ok := selfNetNS(o.Root); ok {
-		return []netstat.Namespace{{Inode: ino}}, nil
+		return []netstat.Namespace{{Inode: ino}}, 0, nil
 	}
-	return nil, nil
+	return nil, 0, nil
 }
 
 // selfNetNS reads proc/self/ns/net under root.
@@ -184,7 +204,9 @@ func stillIn(root string, pid int, ns *netstat.Namespace) bool {
 // namespace modes). scan returns how to undo what it kept, or nil when it
 // cannot be undone (a stream): the member is then checked before the read
 // rather than after. each stops when scan returns false.
-func (r *Reader) each(ctx context.Context, spaces []netstat.Namespace, scan func(ns *netstat.Namespace) (undo func(), more bool)) error {
+// The namespaces none of whose members could be read are added to
+// unread, once each.
+func (r *Reader) each(ctx context.Context, spaces []netstat.Namespace, unread *[]uint64, scan func(ns *netstat.Namespace) (undo func(), more bool)) error {
 	defer func() { r.tables.PID = 0 }()
 	if !r.opts.nsMode() {
 		r.tables.PID = 0
@@ -219,7 +241,10 @@ func (r *Reader) each(ctx context.Context, spaces []netstat.Namespace, scan func
 			break
 		}
 		if !read && r.opts.NamespacePID > 0 {
-			return fmt.Errorf("procnet: cannot read proc/%d/net: the process is gone, or it has no tables here", r.opts.NamespacePID)
+			return fmt.Errorf("cannot read proc/%d/net: %w", r.opts.NamespacePID, ErrNoTables)
+		}
+		if !read && !slices.Contains(*unread, ns.Inode) {
+			*unread = append(*unread, ns.Inode)
 		}
 	}
 	return ctx.Err()
@@ -276,11 +301,11 @@ func (o *Options) ownedInodes(m *procmap.Map, want map[uint64]bool) map[uint64]b
 // parsed.
 func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	o := &r.opts
-	spaces, err := r.namespaces()
+	spaces, denied, err := r.namespaces()
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{Namespaces: spaces}
+	snap := &Snapshot{Namespaces: spaces, Skipped: Skipped{Denied: denied}}
 	f := o.Filter
 
 	// The owners: first (to narrow the scan), beside it, or not at all.
@@ -301,7 +326,7 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	case o.owners():
 		few := len(f.Ports) > 0 || len(f.LocalPorts) > 0 || len(f.RemotePorts) > 0 || f.Inodes != nil
 		bctx := ctx
-		if (few || f.States != 0) && !o.Unix {
+		if few || f.States != 0 {
 			found = make(chan map[uint64]bool, 1) // Build may never ask
 			bctx = latewant.NewContext(ctx, latewant.Want{
 				Inodes: func() map[uint64]bool {
@@ -323,7 +348,7 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 
 	var errs []error
-	err = r.each(ctx, snap.Namespaces, func(ns *netstat.Namespace) (func(), bool) {
+	err = r.each(ctx, snap.Namespaces, &snap.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 		n, nu := len(snap.Conns), len(snap.Unix)
 		for s, err := range r.tables.Sockets(ctx, f) {
 			if err != nil {
@@ -346,11 +371,15 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return func() { snap.Conns, snap.Unix = snap.Conns[:n], snap.Unix[:nu] }, true
 	})
 	if found != nil {
-		want := make(map[uint64]bool, len(snap.Conns))
+		// The unix rows are listed whole: their owners are wanted too.
+		want := make(map[uint64]bool, len(snap.Conns)+len(snap.Unix))
 		for i := range snap.Conns {
 			if ino := snap.Conns[i].Inode; ino != 0 {
 				want[ino] = true
 			}
+		}
+		for i := range snap.Unix {
+			want[snap.Unix[i].Inode] = true
 		}
 		found <- want
 	}
@@ -386,6 +415,9 @@ type Stream struct {
 	// Namespaces are the namespaces the iterators read, which the rows
 	// point into (see Snapshot.Namespaces).
 	Namespaces []netstat.Namespace
+	// Skipped is what AllNamespaces could not read: its Unread is
+	// complete once the iterators have run.
+	Skipped Skipped
 
 	r   *Reader
 	ctx context.Context
@@ -397,11 +429,11 @@ type Stream struct {
 // anything else while the Stream's iterators run.
 func (r *Reader) Stream(ctx context.Context) (*Stream, error) {
 	o := &r.opts
-	spaces, err := r.namespaces()
+	spaces, denied, err := r.namespaces()
 	if err != nil {
 		return nil, err
 	}
-	st := &Stream{Namespaces: spaces, r: r, ctx: ctx, f: o.Filter}
+	st := &Stream{Namespaces: spaces, Skipped: Skipped{Denied: denied}, r: r, ctx: ctx, f: o.Filter}
 	if o.owners() {
 		if st.Procs, err = procmap.Build(ctx, o.procmap()); err != nil {
 			return nil, err
@@ -426,7 +458,7 @@ func (st *Stream) Conns() iter.Seq2[Conn, error] {
 	return func(yield func(Conn, error) bool) {
 		r, ctx := st.r, st.ctx
 		stopped := false
-		err := r.each(ctx, st.Namespaces, func(ns *netstat.Namespace) (func(), bool) {
+		err := r.each(ctx, st.Namespaces, &st.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 			for s, err := range r.tables.Sockets(ctx, st.f) {
 				c := Conn{Socket: s, Namespace: ns}
 				if err == nil && st.Procs != nil {
@@ -454,7 +486,7 @@ func (st *Stream) Unix() iter.Seq2[UnixConn, error] {
 	return func(yield func(UnixConn, error) bool) {
 		r, ctx := st.r, st.ctx
 		stopped := false
-		err := r.each(ctx, st.Namespaces, func(ns *netstat.Namespace) (func(), bool) {
+		err := r.each(ctx, st.Namespaces, &st.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 			for u, err := range r.tables.UnixSockets(ctx) {
 				if err == nil && st.f.Inodes != nil && !st.f.Inodes[u.Inode] {
 					continue

@@ -116,7 +116,7 @@ func TestNamespacePIDGone(t *testing.T) {
 		t.Error("a namespace PID without a process: no error")
 	}
 	// PID 90 is in the host's namespace but has no tables of its own.
-	if _, err := Read(context.Background(), Options{Root: root, NamespacePID: 90}); err == nil || !strings.Contains(err.Error(), "proc/90/net") {
+	if _, err := Read(context.Background(), Options{Root: root, NamespacePID: 90}); !errors.Is(err, ErrNoTables) || !strings.Contains(err.Error(), "proc/90/net") {
 		t.Errorf("a namespace PID without tables: %v", err)
 	}
 }
@@ -291,5 +291,75 @@ func TestConnsFlat(t *testing.T) {
 	t.Logf("allocations per stream: %v for 1,000 rows, %v for 20,000", small, large)
 	if large > small+2 {
 		t.Errorf("allocations grow with the rows: %v for 1,000, %v for 20,000", small, large)
+	}
+}
+
+// TestNarrowedOwnersKeepUnix: a port filter narrows the owner pass to the
+// listed sockets; the unix rows listed beside them keep their owners.
+func TestNarrowedOwnersKeepUnix(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	snap, err := Read(context.Background(), Options{Root: root, Owners: true, Unix: true,
+		Filter: netstat.Filter{Ports: []uint16{80}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Conns) != 1 || len(snap.Conns[0].Owners) != 1 || snap.Conns[0].Owners[0].PID != 120 {
+		t.Errorf("port 80: %+v, want one row held by PID 120", snap.Conns)
+	}
+	if len(snap.Unix) != 1 || len(snap.Unix[0].Owners) != 1 || snap.Unix[0].Owners[0].PID != 1 {
+		t.Errorf("unix rows %+v, want one held by PID 1", snap.Unix)
+	}
+}
+
+// TestSkippedNamespaces: a namespace none of whose members has tables
+// (here only as owners in the tree) is reported, not silently left out.
+func TestSkippedNamespaces(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	// Namespace 4026532402's one member with tables loses them.
+	if err := os.RemoveAll(filepath.Join(root, "proc/400/net")); err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(Options{Root: root, AllNamespaces: true})
+	snap, err := r.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.Stream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range st.Conns() {
+	}
+	if fmt.Sprint(snap.Skipped.Unread) != "[4026532402]" || fmt.Sprint(st.Skipped.Unread) != "[4026532402]" {
+		t.Errorf("snapshot skipped %v, stream %v", snap.Skipped.Unread, st.Skipped.Unread)
+	}
+}
+
+// TestReadable: a root without a proc directory is refused with the
+// reason; the live system and a fixture are readable; RequireAny names
+// what a capture made for other options lacks.
+func TestReadable(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	if err := Readable(root); err != nil {
+		t.Errorf("fixture: %v", err)
+	}
+	if err := Readable(""); err != nil {
+		t.Errorf("live system: %v", err)
+	}
+	empty := t.TempDir()
+	if err := Readable(empty); err == nil || !strings.Contains(err.Error(), filepath.Join(empty, "proc")) {
+		t.Errorf("no proc: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "proc"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Readable(empty); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("proc a file: %v", err)
+	}
+	if err := RequireAny(root, "routing table", "proc/net/route"); err == nil || !strings.Contains(err.Error(), "routing table") {
+		t.Errorf("no route file: %v", err)
+	}
+	if err := RequireAny(root, "interface table", "proc/net/dev"); err != nil {
+		t.Errorf("proc/net/dev present: %v", err)
 	}
 }

@@ -7,15 +7,17 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
+	"github.com/procnet/procnet/route"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
@@ -47,6 +49,42 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "netstat: %v\n", err)
 	return 1
+}
+
+// report prints each error joined in err, escaped, and returns the exit
+// status they call for: none for rows that could not be parsed (the rows
+// around them are listed), 1 for anything else.
+func report(stderr io.Writer, err error) error {
+	var failed error
+	for _, e := range splitJoined(err) {
+		if e == nil {
+			continue
+		}
+		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(e.Error()))
+		if !isParseError(e) {
+			failed = exitError{1}
+		}
+	}
+	return failed
+}
+
+// isParseError reports whether err is a row the parsers could not read.
+func isParseError(err error) bool {
+	var n *netstat.ParseError
+	var i *iface.ParseError
+	var r *route.ParseError
+	return errors.As(err, &n) || errors.As(err, &i) || errors.As(err, &r)
+}
+
+// splitJoined returns the errors joined in err (errors.Join), or err.
+func splitJoined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--version|-h|--help}
@@ -151,8 +189,13 @@ type config struct {
 }
 
 // parse reads net-tools' flags and ours. Short flags combine (-tunap).
-func parse(args []string) (*config, error) {
-	c := &config{port: -1, sport: -1, dport: -1, pid: -1}
+func parse(args []string) (*config, error) { return parseFor(args, nil, false) }
+
+// parseFor is parse for a run whose reverse DNS goes to resolver and
+// whose stdout is a terminal or not: the config is complete when it
+// returns, and never changed afterwards.
+func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) {
+	c := &config{port: -1, sport: -1, dport: -1, pid: -1, resolver: resolver, isTerminal: terminal}
 	fs := pflag.NewFlagSet("netstat", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
@@ -347,6 +390,14 @@ func parse(args []string) (*config, error) {
 	if c.pid >= 0 || c.program != "" {
 		c.programs = c.programs || c.json || c.csv
 	}
+	if c.summary {
+		// Counts are of Internet sockets; per process they need owners.
+		if !c.inetWanted() {
+			return nil, usageError{"--summary counts Internet sockets (-t, -u, -U, -w)"}
+		}
+		c.unix = false
+		c.programs = c.programs || c.by == "process"
+	}
 	return c, nil
 }
 
@@ -371,7 +422,7 @@ func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, resolver Resolver) error {
-	c, err := parse(args)
+	c, err := parseFor(args, resolver, isTerminal(stdout))
 	if err == errHelp {
 		_, err := io.WriteString(stdout, usage)
 		return err
@@ -379,8 +430,6 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, re
 	if err != nil {
 		return err
 	}
-	c.resolver = resolver
-	c.isTerminal = isTerminal(stdout)
 	if c.quiet {
 		stderr = quietWriter{stderr}
 	}
@@ -415,11 +464,8 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if c.capture != "" {
 		return capture(ctx, c, stdout, stderr) // capture.go: then runs over the capture
 	}
-	if fi, err := os.Stat(filepath.Join(c.root, "proc")); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		return fmt.Errorf("cannot read %s: %v", filepath.Join(c.root, "proc"), unwrapPath(err))
+	if err := procnet.Readable(c.root); err != nil {
+		return err
 	}
 	if err := c.replayable(); err != nil {
 		return err // capture.go: a capture made for other flags
@@ -437,14 +483,6 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return prometheus(c, stdout, stderr)
 	}
 	return sockets(ctx, c, stdout, stderr)
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // sanitize is escape.String, the one escaping rule (internal/escape),

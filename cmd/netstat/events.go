@@ -155,20 +155,20 @@ func appendEventRow(b []byte, ev *flows.Event) []byte {
 	case ev.Kind == flows.StateChange:
 		kind = ev.NewState.String()
 	}
-	b = evPad(append(b, ' '), kind, 6)
-	b = evPad(append(b, ' '), ev.Proto.String(), 5)
-	b = evPad(append(b, ' '), eventAddr(ev.Local), 23)
-	b = evPad(append(b, ' '), eventAddr(ev.Remote), 23)
+	b = pad(append(b, ' '), kind, 6)
+	b = pad(append(b, ' '), ev.Proto.String(), 5)
+	b = pad(append(b, ' '), eventAddr(ev.Local), 23)
+	b = pad(append(b, ' '), eventAddr(ev.Remote), 23)
 	who := "-"
 	if ev.PID != 0 {
 		who = strconv.Itoa(ev.PID) + "/" + escape.String(ev.Program)
 	}
-	b = evPad(append(b, ' '), who, 20)
+	b = pad(append(b, ' '), who, 20)
 	by := "-"
 	if ev.PID != 0 {
 		by = ev.Attribution.String()
 	}
-	b = evPad(append(b, ' '), by, 8)
+	b = pad(append(b, ' '), by, 8)
 	dur, sent, recv := "-", "-", "-"
 	if ev.Kind == flows.Close {
 		if ev.Duration > 0 {
@@ -179,27 +179,10 @@ func appendEventRow(b []byte, ev *flows.Event) []byte {
 			recv = strconv.FormatUint(ev.Traffic.BytesReceived, 10)
 		}
 	}
-	b = evPadLeft(append(b, ' '), dur, 8)
-	b = evPadLeft(append(b, ' '), sent, 10)
-	b = evPadLeft(append(b, ' '), recv, 10)
+	b = padLeft(append(b, ' '), dur, 8)
+	b = padLeft(append(b, ' '), sent, 10)
+	b = padLeft(append(b, ' '), recv, 10)
 	return append(b, '\n')
-}
-
-// evPad appends s left-aligned in a column of width w (s longer than w
-// pushes the columns after it, as netstat -W does).
-func evPad(b []byte, s string, w int) []byte {
-	b = append(b, s...)
-	for i := len(s); i < w; i++ {
-		b = append(b, ' ')
-	}
-	return b
-}
-
-func evPadLeft(b []byte, s string, w int) []byte {
-	for i := len(s); i < w; i++ {
-		b = append(b, ' ')
-	}
-	return append(b, s...)
 }
 
 // eventAddr prints an address as the listing does: IPv4-mapped as IPv4,

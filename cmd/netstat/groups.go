@@ -16,7 +16,7 @@ import (
 // and igmp6) and reports its errors as net-tools would: a missing igmp
 // is "no support" and exit status 1; a bad row is reported and skipped.
 func (l *lister) readGroups(stderr io.Writer) ([]iface.Group, error) {
-	r := iface.Reader{Root: l.c.root, PID: l.reader.PID}
+	r := iface.Reader{Root: l.c.root}
 	gs, err := r.Groups()
 	var failed error
 	for _, e := range splitJoined(err) {
@@ -81,14 +81,11 @@ func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 // write fails or a table does.
 func groupsEvery(c *config, stdout, stderr io.Writer) error {
 	l := newLister(c)
-	for {
+	return c.every(func() (bool, error) {
 		gs, err := l.readGroups(stderr)
 		if _, werr := stdout.Write(l.appendGroups(nil, gs)); werr != nil {
-			return werr
+			return true, werr
 		}
-		if err != nil {
-			return err
-		}
-		sleep(c.interval)
-	}
+		return err != nil, err
+	})
 }

@@ -31,11 +31,9 @@ package main
 
 import (
 	"bufio"
-	"fmt"
+	"errors"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/procnet/procnet/iface"
@@ -50,10 +48,11 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 	if c.rate {
 		return l.rates(w, stderr)
 	}
-	for first := true; ; first = false {
+	first := true
+	return c.every(func() (bool, error) {
 		list, err := l.read(stderr)
 		if list == nil && err != nil {
-			return err
+			return true, err
 		}
 		switch {
 		case c.json:
@@ -70,17 +69,15 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 		default:
 			l.buf = l.appendTable(l.buf[:0], list, first)
 		}
+		first = false
 		if _, werr := w.Write(l.buf); werr != nil {
-			return werr
+			return true, werr
 		}
 		if werr := w.Flush(); werr != nil {
-			return werr
+			return true, werr
 		}
-		if !c.continuous {
-			return err
-		}
-		sleep(c.interval)
-	}
+		return false, err
+	})
 }
 
 type ifLister struct {
@@ -117,19 +114,15 @@ func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
 		failed = f
 	}
 	clear(l.noStats)
-	for _, a := range l.addrs {
-		if !a.Prefix.Addr().Is4() || a.Label == "" || a.Label == a.Iface || l.noStats[a.Label] ||
-			slices.ContainsFunc(l.list, func(i iface.Interface) bool { return i.Name == a.Label }) {
-			continue
-		}
+	var added []string
+	l.list, added = iface.AppendAliases(l.list, l.addrs)
+	for _, n := range added {
 		if l.noStats == nil {
 			l.noStats = map[string]bool{}
 		}
-		l.noStats[a.Label] = true
-		l.list = append(l.list, iface.Interface{Name: a.Label})
+		l.noStats[n] = true
 	}
-	inheritAliases(l.list)
-	sorted := sortIfaces(l.list)
+	sorted := iface.Sort(l.list)
 	out := sorted[:0]
 	for _, ifc := range sorted {
 		if l.c.all || ifc.Flags.Has(iface.FlagUp) {
@@ -142,12 +135,9 @@ func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
 // report prints each error; only a failure to read (not a bad row) makes
 // the exit status 1.
 func (l *ifLister) report(err error, stderr io.Writer) error {
-	if err == nil {
-		return nil
-	}
-	var failed error
+	var fresh []error
 	for _, e := range splitJoined(err) {
-		msg := sanitize(e.Error())
+		msg := e.Error()
 		if l.reported[msg] {
 			continue // -ie reads proc/net/dev twice under a root (Links)
 		}
@@ -155,146 +145,9 @@ func (l *ifLister) report(err error, stderr io.Writer) error {
 			l.reported = map[string]bool{}
 		}
 		l.reported[msg] = true
-		fmt.Fprintf(stderr, "netstat: %s\n", msg)
-		if _, ok := e.(*iface.ParseError); !ok {
-			failed = exitError{1}
-		}
+		fresh = append(fresh, e)
 	}
-	return failed
-}
-
-// inheritAliases gives an alias row of an old kernel ("eth0:1"), which
-// has no sys/class/net entry of its own, its parent's MTU and flags: what
-// SIOCGIFFLAGS and SIOCGIFMTU answer net-tools for the alias.
-func inheritAliases(list []iface.Interface) {
-	for i := range list {
-		a := &list[i]
-		if a.HasLink {
-			continue
-		}
-		parent, _, ok := strings.Cut(a.Name, ":")
-		if !ok {
-			continue
-		}
-		for j := range list {
-			if list[j].Name == parent && list[j].HasLink {
-				a.MTU, a.Flags = list[j].MTU, list[j].Flags
-				break
-			}
-		}
-	}
-}
-
-// sortIfaces orders the list as net-tools' add_interface does: each name
-// inserted after the last one that nstrcmp puts before it (eth2 before
-// eth10), duplicates dropped. It works in a new slice.
-func sortIfaces(list []iface.Interface) []iface.Interface {
-	out := make([]iface.Interface, 0, len(list))
-	for _, ifc := range list {
-		i := len(out)
-		dup := false
-		for i > 0 {
-			n := nstrcmp(out[i-1].Name, ifc.Name)
-			if n == 0 {
-				dup = true
-				break
-			}
-			if n < 0 {
-				break
-			}
-			i--
-		}
-		if dup {
-			continue
-		}
-		out = append(out, iface.Interface{})
-		copy(out[i+1:], out[i:])
-		out[i] = ifc
-	}
-	return out
-}
-
-// nstrcmp is net-tools 2.10's "strcmp that knows about numbers and ':'
-// alias suffix" (lib/nstrcmp.c): a numeric alias suffix (":1") is cut off
-// and compared last (none before any); of the rest, the part before the
-// trailing digits is compared first, then its length, then the trailing
-// number, then the whole. So eth1 < eth2 < eth10, eth2 < eth2:1 < eth2:10,
-// and eth2:x (no numeric alias, no trailing digits) comes after eth10.
-// Only the sign of the result counts.
-func nstrcmp(ap, bp string) int {
-	a, aalias, aok := cutAlias(ap)
-	b, balias, bok := cutAlias(bp)
-	ai, bi := rindexNondigit(a), rindexNondigit(b)
-	if r := strings.Compare(a[:min(ai, bi)], b[:min(ai, bi)]); r != 0 {
-		return r
-	}
-	switch {
-	case ai > bi:
-		return 1
-	case ai < bi:
-		return -1
-	}
-	if av, bv := atoi(a[ai:]), atoi(b[bi:]); av != bv {
-		return cmpUint(av, bv)
-	}
-	if r := strings.Compare(a, b); r != 0 {
-		return r
-	}
-	switch {
-	case aok && bok:
-		if av, bv := atoi(aalias), atoi(balias); av != bv {
-			return cmpUint(av, bv)
-		}
-		return strings.Compare(aalias, balias)
-	case aok:
-		return 1
-	case bok:
-		return -1
-	}
-	return 0
-}
-
-// cutAlias splits "eth0:12" into "eth0" and "12"; ok is false when the
-// name does not end in ':' and digits.
-func cutAlias(name string) (base, alias string, ok bool) {
-	digit := false
-	for pos := len(name); pos > 0; pos-- {
-		if name[pos-1] == ':' && digit {
-			return name[:pos-1], name[pos:], true
-		}
-		if !isDigit(name[pos-1]) {
-			break
-		}
-		digit = true
-	}
-	return name, "", false
-}
-
-// rindexNondigit is the length of name without its trailing digits.
-func rindexNondigit(name string) int {
-	for pos := len(name); pos > 0; pos-- {
-		if !isDigit(name[pos-1]) {
-			return pos
-		}
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	if a < b {
-		return -1
-	}
-	return 1
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func atoi(s string) uint64 {
-	var v uint64
-	for i := 0; i < len(s) && isDigit(s[i]); i++ {
-		v = v*10 + uint64(s[i]-'0')
-	}
-	return v
+	return report(stderr, errors.Join(fresh...))
 }
 
 const ifHeader = "Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n"
@@ -467,8 +320,8 @@ func (l *ifLister) sample(stderr io.Writer) (iface.Sample, error) {
 	if failed := l.report(err, stderr); failed != nil && list == nil {
 		return iface.Sample{}, failed
 	}
-	inheritAliases(list)
-	return iface.Sample{Time: now(), Interfaces: sortIfaces(list)}, nil
+	list, _ = iface.AppendAliases(list, nil) // the old kernels' alias rows
+	return iface.Sample{Time: now(), Interfaces: iface.Sort(list)}, nil
 }
 
 // appendRatesTable writes the --rate layout:

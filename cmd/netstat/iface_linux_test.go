@@ -121,25 +121,6 @@ func TestIfaceRateNeedsI(t *testing.T) {
 	}
 }
 
-// TestNstrcmpOrder: the order net-tools 2.10 printed for `netstat -ia`
-// in a namespace whose /proc/net/dev listed lo x10 eth10 x2 eth2 x1 eth1
-// br0 veth1a, with eth2 holding addresses labelled eth2:1, eth2:x,
-// eth2:10 and eth2:9 (SIOCGIFCONF's names, added after proc's).
-func TestNstrcmpOrder(t *testing.T) {
-	names := []string{"lo", "x10", "eth10", "x2", "eth2", "x1", "eth1", "br0", "veth1a",
-		"eth2", "eth2:1", "eth2:x", "eth2:10", "eth2:9", "lo"}
-	var got []string
-	ifs := sortIfaces(ifacesNamed(names...))
-	for _, f := range ifs {
-		got = append(got, f.Name)
-	}
-	want := []string{"br0", "eth1", "eth2", "eth2:1", "eth2:9", "eth2:10", "eth10", "eth2:x",
-		"lo", "veth1a", "x1", "x2", "x10"}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("order (-want +got):\n%s", d)
-	}
-}
-
 // TestIfaceLive compares the live table with net-tools' on what does not
 // move between two runs: names, MTU and flags, row by row.
 func TestIfaceLive(t *testing.T) {
@@ -175,14 +156,6 @@ func stableIfaceColumns(s string) []string {
 		out = append(out, f[0]+" "+f[1]+" "+f[len(f)-1])
 	}
 	return out
-}
-
-func ifacesNamed(names ...string) []iface.Interface {
-	var l []iface.Interface
-	for _, n := range names {
-		l = append(l, iface.Interface{Name: n})
-	}
-	return l
 }
 
 // TestIfaceLongLive compares -ie and friends with net-tools in a private

@@ -58,7 +58,6 @@ import (
 	"time"
 
 	"github.com/procnet/procnet/metrics"
-	"github.com/procnet/procnet/netstat"
 	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/expfmt"
@@ -178,9 +177,8 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 	opts := c.collectorOptions()
 	var failed error
 	opts.OnError = func(err error) {
-		fmt.Fprintf(stderr, "netstat: %s\n", sanitize(err.Error()))
-		if _, ok := err.(*netstat.ParseError); !ok {
-			failed = exitError{1}
+		if r := report(stderr, err); r != nil {
+			failed = r
 		}
 	}
 	col := metrics.New(opts)

@@ -65,15 +65,25 @@ func routes(c *config, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
 	rt := &router{c: c, r: route.Reader{Root: c.root}, names: newNames(c.root, c.resolver, c.dnsTimeout)}
-	for {
+	return c.every(func() (bool, error) {
 		err := rt.round(w, stderr)
 		if ferr := w.Flush(); ferr != nil {
-			return ferr
+			return true, ferr
 		}
-		if !c.continuous {
-			if err == nil {
-				err = failed
-			}
+		if err == nil {
+			err = failed
+		}
+		return false, err
+	})
+}
+
+// every runs round once or, with -c, every interval until it says stop,
+// and returns its last error: the -c loop of -r, -i, -s and -gc (the
+// socket listing's, which signals end, is watch.go's).
+func (c *config) every(round func() (stop bool, err error)) error {
+	for {
+		stop, err := round()
+		if stop || !c.continuous {
 			return err
 		}
 		sleep(c.interval)
@@ -101,14 +111,8 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	}
 	var failed error
 	report := func(err error) {
-		if err == nil {
-			return
-		}
-		for _, e := range splitJoined(err) {
-			fmt.Fprintf(stderr, "netstat: %s\n", sanitize(e.Error()))
-			if _, ok := e.(*route.ParseError); !ok {
-				failed = exitError{1}
-			}
+		if r := report(stderr, err); r != nil {
+			failed = r
 		}
 	}
 	var err error
@@ -176,14 +180,6 @@ func (rt *router) inOrder() [][]route.Entry {
 		}
 	}
 	return out
-}
-
-// splitJoined undoes errors.Join so each error gets its own line.
-func splitJoined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 func filterRoutes(es []route.Entry, keep func(*route.Entry) bool) []route.Entry {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -10,28 +11,26 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
 
-// row is one socket with its owners.
-type row = netstat.Owned
+// row is one socket with its owners and namespace.
+type row = procnet.Conn
 
-// snapshot is what one listing read.
+// snapshot is what one listing read: procnet's rows, held or streamed.
 type snapshot struct {
 	rows   []row
-	unix   []netstat.UnixSocket
+	unix   []procnet.UnixConn
 	owners *procmap.Map // nil when owners were not asked for
-	netns  uint64
-	// rowNS and unixNS give each row's namespace with --all-netns and
-	// --netns (netns.go); nil otherwise.
-	rowNS, unixNS []*netstat.Namespace
-	spaces        []*netstat.Namespace // the namespaces read
+	netns  uint64       // the namespace read, when there is one
+	// perNS: the rows carry their namespace (--all-netns, --netns).
+	perNS bool
 	// scanErr, for a streamed listing, is where the exit status the
 	// tables call for is left while they are read; quiet makes a pass
 	// that only looks (names' prefetch) leave errors to the pass that
@@ -80,22 +79,35 @@ func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
 			return
 		}
 		for i := range snap.unix {
-			if !yield(i, &snap.unix[i]) {
+			if !yield(i, &snap.unix[i].UnixSocket) {
 				return
 			}
 		}
 	}
 }
 
+// nsOf returns the namespace of row i (of the unix rows with unix set),
+// nil outside --all-netns and --netns.
+func (snap *snapshot) nsOf(i int, unix bool) *netstat.Namespace {
+	switch {
+	case !snap.perNS:
+		return nil
+	case unix && i < len(snap.unix):
+		return snap.unix[i].Namespace
+	case !unix && i < len(snap.rows):
+		return snap.rows[i].Namespace
+	}
+	return nil
+}
+
 // lister reads listings for one configuration, keeping its buffers
 // between rounds of -c.
 type lister struct {
 	c      *config
-	reader netstat.Reader
+	reader *procnet.Reader
 	names  *nameBook
 	buf    []byte
-	socks  []netstat.Socket
-	owners *procmap.Map // --all-netns: the round's one walk, for every namespace (netns.go)
+	socks  []netstat.Socket // watch.go's rows of a round
 	progs  map[progKey]string
 	// memberships: -g, multicast memberships, between the Internet and
 	// unix tables.
@@ -105,14 +117,15 @@ type lister struct {
 	stamp string
 	// csvHeader: the CSV header was written (once per run, also under -c).
 	csvHeader bool
+	// noUnix: the unix listing is not printed after all (-g failed,
+	// and net-tools stops after a table that failed).
+	noUnix bool
 }
 
 func newLister(c *config) *lister {
 	return &lister{
-		c: c,
-		// Only -o prints the retransmit and probe counters; without it
-		// the netlink source skips the kernel's tcp_info per row.
-		reader: netstat.Reader{Root: c.root, NoRetransmits: !c.timers},
+		c:      c,
+		reader: procnet.NewReader(c.options()),
 		names:  newNames(c.root, c.resolver, c.dnsTimeout),
 	}
 }
@@ -137,7 +150,38 @@ func (c *config) protos() netstat.ProtoSet {
 	return netstat.Protos(ps...)
 }
 
+// options are the library's options for the listing c asks for.
+func (c *config) options() procnet.Options {
+	o := procnet.Options{
+		Root:          c.root,
+		Filter:        c.filter(),
+		Unix:          c.unixWanted(),
+		Owners:        c.needOwners(),
+		Cmdline:       !c.noCmdline,
+		AllNamespaces: c.allNetns,
+		NamespacePID:  c.netnsPID,
+		OwnerSource:   c.ownerSource,
+		// Only -o prints the retransmit and probe counters; without it
+		// the netlink source skips the kernel's tcp_info per row.
+		NoRetransmits: !c.timers,
+	}
+	if c.pid >= 0 {
+		o.PIDs = []int{c.pid}
+	}
+	if c.program != "" {
+		o.Programs = []string{c.program}
+	}
+	return o
+}
+
 func (c *config) inetWanted() bool { return c.tcp || c.udp || c.udplite || c.raw }
+
+// unixWanted reports whether the listing reads the unix table: not with a
+// port or state filter, which unix rows cannot pass (--summary turned -x
+// off in parse: it counts Internet sockets).
+func (c *config) unixWanted() bool {
+	return c.unix && c.states == 0 && c.port < 0 && c.sport < 0 && c.dport < 0
+}
 
 // needOwners reports whether the listing shows or filters by processes.
 func (c *config) needOwners() bool {
@@ -200,148 +244,39 @@ func (c *config) unixShown(u *netstat.UnixSocket) bool {
 	return listening == c.listening
 }
 
-// read takes one snapshot: the tables, and the owners when asked for.
-// It stops between rows once ctx ends, with ctx's error.
+// read takes one snapshot: the tables, and the owners when asked for,
+// of every namespace asked for. It stops between rows once ctx ends,
+// with ctx's error. Rows that could not be read are reported on stderr;
+// the exit status they call for is the error returned beside the
+// snapshot.
 func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) {
 	c := l.c
-	if c.nsMode() && l.reader.PID == 0 {
-		return l.readNamespaces(ctx, stderr) // calls read for each namespace
-	}
-	done := ctx.Done()
-	f := c.filter()
-	snap := &snapshot{owners: l.owners}
-	var tableErr error
-	report := func(err error) {
-		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
-		if _, ok := err.(*netstat.ParseError); !ok {
-			tableErr = exitError{1}
-		}
-	}
-	opts := procmap.Options{Root: c.root, Cmdline: !c.noCmdline, Source: c.ownerSource}
-
-	// Filtering by process: find its sockets first, then read only their rows.
-	if c.pid >= 0 || c.program != "" {
-		m, err := l.walk(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		f.Inodes = map[uint64]bool{}
-		for ino, os := range m.Owners {
-			for _, o := range os {
-				if c.pid >= 0 && o.PID == c.pid || c.program != "" && progMatches(m.Process(o.PID), c.program) {
-					f.Inodes[ino] = true
-				}
-			}
-		}
-		snap.owners = m
-	}
-
-	// Unix rows first: with -l the owner pass is narrowed to the listed
-	// sockets, theirs included.
-	if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 {
-		for u, err := range l.reader.UnixSockets(ctx) {
-			if stopped(done) {
-				return nil, ctx.Err()
-			}
-			if err != nil {
-				report(err)
-				continue
-			}
-			if c.unixShown(&u) && (f.Inodes == nil || f.Inodes[u.Inode]) {
-				snap.unix = append(snap.unix, u)
-			}
-		}
-	}
-	var owned []netstat.Owned
-	switch {
-	case !c.inetWanted():
-		if snap.owners == nil && c.needOwners() {
-			m, err := procmap.Build(ctx, opts)
-			if err != nil {
-				return nil, err
-			}
-			snap.owners = m
-		}
-	case snap.owners == nil && c.needOwners():
-		// The library's join: the walk runs beside the table scan, or,
-		// for a port query, stops once the listed sockets are found.
-		var err error
-		var m *procmap.Map
-		var unixInodes map[uint64]bool
-		if len(snap.unix) > 0 {
-			unixInodes = make(map[uint64]bool, len(snap.unix))
-			for i := range snap.unix {
-				unixInodes[snap.unix[i].Inode] = true
-			}
-		}
-		owned, m, err = l.reader.ListOwnedAlso(ctx, f, opts, unixInodes)
-		if m == nil {
-			return nil, err
-		}
-		snap.owners = m
-		eachError(err, report)
-	default:
-		for s, err := range l.reader.Sockets(ctx, f) {
-			if stopped(done) {
-				return nil, ctx.Err()
-			}
-			if err != nil {
-				report(err)
-				continue
-			}
-			if c.shown(&s) {
-				snap.rows = append(snap.rows, row{Socket: s})
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	got, err := l.reader.Snapshot(ctx)
+	if got == nil {
 		return nil, err
 	}
-	if owned != nil {
-		// Keep the shown rows in place: no second copy of the listing.
-		rows := owned[:0]
-		for i := range owned {
-			if c.shown(&owned[i].Socket) {
-				rows = append(rows, owned[i])
-			}
-		}
-		snap.rows = rows
-	} else if snap.owners != nil {
-		for i := range snap.rows {
-			snap.rows[i].Owners = snap.owners.Lookup(snap.rows[i].Inode)
+	tableErr := report(stderr, err)
+	snap := &snapshot{owners: got.Procs, perNS: c.nsMode()}
+	// Keep the shown rows in place: no second copy of the listing.
+	snap.rows = got.Conns[:0]
+	for i := range got.Conns {
+		if c.shown(&got.Conns[i].Socket) {
+			snap.rows = append(snap.rows, got.Conns[i])
 		}
 	}
-	snap.netns = l.netns()
+	snap.unix = got.Unix[:0]
+	for i := range got.Unix {
+		if c.unixShown(&got.Unix[i].UnixSocket) {
+			snap.unix = append(snap.unix, got.Unix[i])
+		}
+	}
+	if len(got.Namespaces) == 1 {
+		snap.netns = got.Namespaces[0].Inode
+	}
+	if c.allNetns {
+		reportSkipped(stderr, got.Skipped)
+	}
 	return snap, tableErr
-}
-
-// eachError calls fn for each error joined in err.
-func eachError(err error, fn func(error)) {
-	if err == nil {
-		return
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			fn(e)
-		}
-		return
-	}
-	fn(err)
-}
-
-// netns returns the inode of the network namespace whose tables were
-// read, 0 when it cannot be told (a fixture without proc/self).
-func (l *lister) netns() uint64 {
-	link, err := os.Readlink(filepath.Join(l.c.root, "proc/self/ns/net"))
-	if err != nil {
-		return 0
-	}
-	n, ok := strings.CutPrefix(link, "net:[")
-	if !ok {
-		return 0
-	}
-	v, _ := strconv.ParseUint(strings.TrimSuffix(n, "]"), 10, 64)
-	return v
 }
 
 // progMatches reports whether p is the program name: its comm, or the
@@ -356,16 +291,6 @@ func progMatches(p *procmap.Process, name string) bool {
 // sockets prints the socket listing or, with --summary, the counts per
 // group; once, or with -c every interval until a signal (watch.go).
 func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
-	if c.summary {
-		// Counts are of Internet sockets; per process they need owners.
-		c.unix = false
-		if !c.inetWanted() {
-			return usageError{"--summary counts Internet sockets (-t, -u, -U, -w)"}
-		}
-		if c.by == "process" {
-			c.programs = true
-		}
-	}
 	switch {
 	case c.continuous && c.groups && !c.inetWanted() && !c.unix && !c.sctp:
 		return groupsEvery(c, stdout, stderr) // -gc: as net-tools, the table again each interval
@@ -394,7 +319,7 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		l.memberships, gerr = l.readGroups(stderr)
 		if gerr != nil {
 			// net-tools stops after a table that failed.
-			c.unix, snap.scanUnix, snap.unix, c.noTable = false, nil, nil, nil
+			l.noUnix, snap.scanUnix, snap.unix = true, nil, nil
 		}
 	}
 	var werr error
@@ -421,7 +346,7 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if gerr != nil {
 		return gerr
 	}
-	return c.compatFlags.after(stderr, l.reader.Has, c.listening, c.all)
+	return c.compatFlags.after(stderr, (&netstat.Reader{Root: c.root}).Has, c.listening, c.all)
 }
 
 // streams reports whether the listing is written while the tables are
@@ -436,74 +361,67 @@ func (c *config) streams() bool {
 
 // stream prepares a listing that is read as it is written: the owners
 // first (the fd walk does not depend on the tables), then the rows, each
-// joined with its owners as it is read. Errors met in the tables go to
-// stderr as they come; the exit status they call for is in scanErr once
-// the listing was written; so is ctx's error if ctx ended the scan
-// between rows.
+// joined with its owners as it is read (procnet.Stream). Errors met in
+// the tables go to stderr as they come; the exit status they call for is
+// in scanErr once the listing was written; so is ctx's error if ctx ended
+// the scan between rows.
 func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error) {
 	c := l.c
-	f := c.filter()
-	done := ctx.Done()
-	snap := &snapshot{}
-	report := func(err error) {
-		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
-		if _, ok := err.(*netstat.ParseError); !ok {
-			snap.scanErr = exitError{1}
-		}
+	st, err := l.reader.Stream(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if c.needOwners() {
-		m, err := procmap.Build(ctx, procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
-		if err != nil {
-			return nil, err
+	snap := &snapshot{owners: st.Procs}
+	// failed says whether err ends the scan, and records the exit
+	// status it calls for.
+	failed := func(err error) bool {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			snap.scanErr = err
+			return true
 		}
-		snap.owners = m
+		if snap.quiet {
+			return false
+		}
+		if r := report(stderr, err); r != nil {
+			snap.scanErr = r
+		}
+		return false
 	}
 	if c.inetWanted() {
 		snap.scan = func(yield func(*row) bool) {
-			var r row
-			for s, err := range l.reader.Sockets(ctx, f) {
-				if stopped(done) {
-					snap.scanErr = ctx.Err()
-					return
-				}
+			var cur row // one row, reused: nothing is allocated per row
+			for r, err := range st.Conns() {
 				if err != nil {
-					if !snap.quiet {
-						report(err)
+					if failed(err) {
+						return
 					}
 					continue
 				}
-				if !c.shown(&s) {
-					continue
-				}
-				r.Socket = s
-				r.Owners = nil
-				if snap.owners != nil {
-					r.Owners = snap.owners.Lookup(s.Inode)
-				}
-				if !yield(&r) {
+				if cur = r; c.shown(&cur.Socket) && !yield(&cur) {
 					return
 				}
 			}
 		}
 	}
-	if c.unix && c.states == 0 {
+	if c.unixWanted() {
 		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
-			for u, err := range l.reader.UnixSockets(ctx) {
-				if stopped(done) {
-					snap.scanErr = ctx.Err()
-					return
-				}
+			var cur netstat.UnixSocket
+			for u, err := range st.Unix() {
 				if err != nil {
-					report(err)
+					if failed(err) {
+						return
+					}
 					continue
 				}
-				if c.unixShown(&u) && !yield(&u) {
+				if cur = u.UnixSocket; c.unixShown(&cur) && !yield(&cur) {
 					return
 				}
 			}
 		}
 	}
-	snap.netns = l.netns()
+	if len(st.Namespaces) == 1 {
+		snap.netns = st.Namespaces[0].Inode
+	}
 	return snap, nil
 }
 
@@ -729,7 +647,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		l.prefetchNames(snap)
 		b = l.appendInetHeader(b, "")
 		for i, r := range snap.inet() {
-			b = l.nsCell(b, snap.rowNS, i)
+			b = l.nsCellOf(b, snap.nsOf(i, false))
 			b = l.appendRow(b, r, snap.owners)
 			if len(b) > 32<<10 {
 				if _, err := w.Write(b); err != nil {
@@ -742,10 +660,10 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	if c.groups {
 		b = l.appendGroups(b, l.memberships)
 	}
-	if c.unix {
+	if c.unix && !l.noUnix {
 		b = l.appendUnixHeader(b, "")
 		for i, u := range snap.unixRows() {
-			b = l.nsCell(b, snap.unixNS, i)
+			b = l.nsCellOf(b, snap.nsOf(i, true))
 			b = l.appendUnix(b, u, snap.owners)
 			if len(b) > 32<<10 {
 				if _, err := w.Write(b); err != nil {
@@ -797,13 +715,22 @@ func (c *config) appendInetColumns(b []byte) []byte {
 	return append(b, '\n')
 }
 
-// pad appends s left-aligned in a field of width n.
+// pad appends s left-aligned in a field of width n (a longer s pushes
+// the columns after it, as -W does).
 func pad(b []byte, s string, n int) []byte {
 	b = append(b, s...)
 	for i := len(s); i < n; i++ {
 		b = append(b, ' ')
 	}
 	return b
+}
+
+// padLeft appends s right-aligned in a field of width n.
+func padLeft(b []byte, s string, n int) []byte {
+	for i := len(s); i < n; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, s...)
 }
 
 // padNum appends v right-aligned in a field of width n.

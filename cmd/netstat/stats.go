@@ -16,7 +16,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -376,20 +375,11 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 		return errors.New("no statistics support for specified address family: " + f)
 	}
 	w := bufio.NewWriterSize(stdout, 32<<10)
-	for {
+	return c.every(func() (bool, error) {
 		st, err := netstat.ReadStats(c.root, 0)
-		var failed error
-		if err != nil {
-			for _, e := range splitJoined(err) {
-				fmt.Fprintf(stderr, "netstat: %s\n", sanitize(e.Error()))
-				var pe *netstat.ParseError
-				if !errors.As(e, &pe) {
-					failed = exitError{1}
-				}
-			}
-		}
+		failed := report(stderr, err)
 		if st == nil {
-			return failed
+			return true, failed
 		}
 		groups := statGroups(c, st)
 		var b []byte
@@ -402,16 +392,13 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 			b = appendStatsText(nil, groups)
 		}
 		if _, err := w.Write(b); err != nil {
-			return err
+			return true, err
 		}
 		if err := w.Flush(); err != nil {
-			return err
+			return true, err
 		}
-		if !c.continuous {
-			return failed
-		}
-		sleep(c.interval)
-	}
+		return false, failed
+	})
 }
 
 // appendStatsText is net-tools' newtable/printval state machine.
@@ -441,7 +428,7 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			if ent == nil {
 				if val != 0 {
-					b = appendIndent(b, statIndent[state])
+					b = padFrom(b, len(b), statIndent[state])
 					b = append(b, sanitize(name)...)
 					b = append(b, ": "...)
 					b = strconv.AppendUint(b, val, 10)
@@ -454,12 +441,12 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			kind := ent.kind
 			if ent.title && state != kind {
-				b = appendIndent(b, statIndent[state])
+				b = padFrom(b, len(b), statIndent[state])
 				b = append(b, statTitle[kind]...)
 				b = append(b, '\n')
 			}
 			if kind == kNumber || (kind != kRtoAlg && kind != kForward && val != 0) {
-				b = appendIndent(b, statIndent[kind])
+				b = padFrom(b, len(b), statIndent[kind])
 				before, after, _ := strings.Cut(ent.out, "%d")
 				b = append(b, before...)
 				b = strconv.AppendUint(b, val, 10)
@@ -468,13 +455,6 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			state = kind
 		}
-	}
-	return b
-}
-
-func appendIndent(b []byte, n int) []byte {
-	for range n {
-		b = append(b, ' ')
 	}
 	return b
 }

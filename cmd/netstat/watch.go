@@ -43,6 +43,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/netip"
 	"os"
@@ -51,6 +52,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -96,6 +98,7 @@ type connKey struct {
 // watcher keeps what one round needs of the round before.
 type watcher struct {
 	l       *lister
+	tables  *procnet.Reader  // the tables alone: owners come from the tracker
 	tracker *procmap.Tracker // nil when owners are not needed
 	inodes  map[uint64]bool
 	// at and prevAt index this round's and the last round's rows by key.
@@ -121,8 +124,11 @@ type watcher struct {
 }
 
 func newWatcher(c *config) *watcher {
+	tables := c.options()
+	tables.Owners, tables.PIDs, tables.Programs = false, nil, nil // the tracker's
 	w := &watcher{
 		l:      newLister(c),
+		tables: procnet.NewReader(tables),
 		inodes: map[uint64]bool{},
 		at:     map[connKey]int{},
 		prevAt: map[connKey]int{},
@@ -138,7 +144,6 @@ func newWatcher(c *config) *watcher {
 // and ctx's: it is checked between rows and between stages.
 func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	l, c := w.l, w.l.c
-	f := c.filter()
 	done := ctx.Done()
 	report := func(err error) { io.WriteString(stderr, "netstat: "+escape.String(err.Error())+"\n") }
 	l.socks = l.socks[:0]
@@ -147,56 +152,63 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	w.prevUkeys, w.ukeys = w.ukeys, w.prevUkeys[:0]
 	var socksUnix []netstat.UnixSocket
 	var unixNS []*netstat.Namespace
-	// scan reads the tables l.reader points at (one namespace's with
-	// --all-netns and --netns); undo drops what it read.
-	scan := func(ns *netstat.Namespace) (undo func()) {
-		n, nu := len(l.socks), len(socksUnix)
-		if c.inetWanted() {
-			for s, err := range l.reader.Sockets(ctx, f) {
-				if stopped(done) {
-					break // ends the library's scan between rows
-				}
-				if err != nil {
-					report(err)
-					continue
-				}
-				if c.shown(&s) {
-					l.socks = append(l.socks, s)
-					w.sockNS = append(w.sockNS, ns)
-				}
-			}
+	// The tables of every namespace asked for; the owners come from the
+	// tracker below.
+	st, err := w.tables.Stream(ctx)
+	if err != nil {
+		return err
+	}
+	nsOf := func(ns *netstat.Namespace) *netstat.Namespace {
+		if c.nsMode() {
+			return ns
 		}
-		if c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0 && !stopped(done) {
-			for u, err := range l.reader.UnixSockets(ctx) {
-				if stopped(done) {
-					break
-				}
-				if err != nil {
-					report(err)
-					continue
-				}
-				if c.unixShown(&u) {
-					socksUnix = append(socksUnix, u)
-					unixNS = append(unixNS, ns)
-				}
-			}
+		return nil
+	}
+	// failed reports err and says whether it ends the round.
+	failed := func(err error) bool {
+		if ctx.Err() != nil || errors.Is(err, procnet.ErrNoTables) {
+			return true
 		}
-		return func() {
-			l.socks, w.sockNS = l.socks[:n], w.sockNS[:n]
-			socksUnix, unixNS = socksUnix[:nu], unixNS[:nu]
+		report(err)
+		return false
+	}
+	if c.inetWanted() {
+		for r, err := range st.Conns() {
+			if err != nil {
+				if failed(err) {
+					if ctx.Err() != nil {
+						break
+					}
+					return err
+				}
+				continue
+			}
+			if c.shown(&r.Socket) {
+				l.socks = append(l.socks, r.Socket)
+				w.sockNS = append(w.sockNS, nsOf(r.Namespace))
+			}
 		}
 	}
-	if c.nsMode() {
-		skipped, err := l.forNamespaces(ctx, scan) // netns.go
-		if err != nil {
-			return err
+	if c.unixWanted() && ctx.Err() == nil {
+		for u, err := range st.Unix() {
+			if err != nil {
+				if failed(err) {
+					if ctx.Err() != nil {
+						break
+					}
+					return err
+				}
+				continue
+			}
+			if c.unixShown(&u.UnixSocket) {
+				socksUnix = append(socksUnix, u.UnixSocket)
+				unixNS = append(unixNS, nsOf(u.Namespace))
+			}
 		}
-		if !w.nsWarned && skipped.any() {
-			skipped.report(stderr)
-			w.nsWarned = true
-		}
-	} else {
-		scan(nil)
+	}
+	if c.allNetns && !w.nsWarned && (st.Skipped.Denied > 0 || len(st.Skipped.Unread) > 0) {
+		reportSkipped(stderr, st.Skipped)
+		w.nsWarned = true
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -75,16 +76,16 @@ func BenchmarkRoundParts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := newLister(c)
+	tables := netstat.Reader{NoRetransmits: true}
 	inodes := map[uint64]bool{}
-	for s, err := range l.reader.Sockets(context.Background(), c.filter()) {
+	for s, err := range tables.Sockets(context.Background(), c.filter()) {
 		if err == nil && s.Inode != 0 {
 			inodes[s.Inode] = true
 		}
 	}
 	b.Run("tables", func(b *testing.B) {
 		for b.Loop() {
-			for range l.reader.Sockets(context.Background(), c.filter()) {
+			for range tables.Sockets(context.Background(), c.filter()) {
 			}
 		}
 	})

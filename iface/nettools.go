@@ -1,0 +1,162 @@
+package iface
+
+// nettools.go holds the rows and order of net-tools' interface listing.
+
+import (
+	"slices"
+	"strings"
+)
+
+// AppendAliases appends to list, as net-tools lists interfaces
+// (if_readlist: /proc/net/dev, then SIOCGIFCONF), a row for every label of
+// an IPv4 address of addrs (eth0:1) that names no row of list, and
+// returns the names it added: rows without counters. Then every row
+// without link attributes whose name is an alias of a row with them
+// (eth0:1 of eth0) gets that row's MTU and flags: what SIOCGIFFLAGS and
+// SIOCGIFMTU answer for an alias. Labels are known on the live system
+// only (see Addr).
+func AppendAliases(list []Interface, addrs []Addr) ([]Interface, []string) {
+	var added []string
+	for _, a := range addrs {
+		if !a.Prefix.Addr().Is4() || a.Label == "" || a.Label == a.Iface ||
+			slices.ContainsFunc(list, func(i Interface) bool { return i.Name == a.Label }) {
+			continue
+		}
+		added = append(added, a.Label)
+		list = append(list, Interface{Name: a.Label})
+	}
+	inheritAliases(list)
+	return list, added
+}
+
+func inheritAliases(list []Interface) {
+	for i := range list {
+		a := &list[i]
+		if a.HasLink {
+			continue
+		}
+		parent, _, ok := strings.Cut(a.Name, ":")
+		if !ok {
+			continue
+		}
+		for j := range list {
+			if list[j].Name == parent && list[j].HasLink {
+				a.MTU, a.Flags = list[j].MTU, list[j].Flags
+				break
+			}
+		}
+	}
+}
+
+// Sort returns list in the order net-tools lists interfaces
+// (add_interface): each name inserted after the last one that net-tools'
+// nstrcmp puts before it, so eth2 before eth10 and eth2:1 right after
+// eth2, duplicates dropped. It works in a new slice.
+func Sort(list []Interface) []Interface {
+	out := make([]Interface, 0, len(list))
+	for _, ifc := range list {
+		i := len(out)
+		dup := false
+		for i > 0 {
+			n := nstrcmp(out[i-1].Name, ifc.Name)
+			if n == 0 {
+				dup = true
+				break
+			}
+			if n < 0 {
+				break
+			}
+			i--
+		}
+		if dup {
+			continue
+		}
+		out = append(out, Interface{})
+		copy(out[i+1:], out[i:])
+		out[i] = ifc
+	}
+	return out
+}
+
+// nstrcmp is net-tools 2.10's "strcmp that knows about numbers and ':'
+// alias suffix" (lib/nstrcmp.c): a numeric alias suffix (":1") is cut off
+// and compared last (none before any); of the rest, the part before the
+// trailing digits is compared first, then its length, then the trailing
+// number, then the whole. So eth1 < eth2 < eth10, eth2 < eth2:1 < eth2:10,
+// and eth2:x (no numeric alias, no trailing digits) comes after eth10.
+// Only the sign of the result counts.
+func nstrcmp(ap, bp string) int {
+	a, aalias, aok := cutAlias(ap)
+	b, balias, bok := cutAlias(bp)
+	ai, bi := rindexNondigit(a), rindexNondigit(b)
+	if r := strings.Compare(a[:min(ai, bi)], b[:min(ai, bi)]); r != 0 {
+		return r
+	}
+	switch {
+	case ai > bi:
+		return 1
+	case ai < bi:
+		return -1
+	}
+	if av, bv := atoi(a[ai:]), atoi(b[bi:]); av != bv {
+		return cmpUint(av, bv)
+	}
+	if r := strings.Compare(a, b); r != 0 {
+		return r
+	}
+	switch {
+	case aok && bok:
+		if av, bv := atoi(aalias), atoi(balias); av != bv {
+			return cmpUint(av, bv)
+		}
+		return strings.Compare(aalias, balias)
+	case aok:
+		return 1
+	case bok:
+		return -1
+	}
+	return 0
+}
+
+// cutAlias splits "eth0:12" into "eth0" and "12"; ok is false when the
+// name does not end in ':' and digits.
+func cutAlias(name string) (base, alias string, ok bool) {
+	digit := false
+	for pos := len(name); pos > 0; pos-- {
+		if name[pos-1] == ':' && digit {
+			return name[:pos-1], name[pos:], true
+		}
+		if !isDigit(name[pos-1]) {
+			break
+		}
+		digit = true
+	}
+	return name, "", false
+}
+
+// rindexNondigit is the length of name without its trailing digits.
+func rindexNondigit(name string) int {
+	for pos := len(name); pos > 0; pos-- {
+		if !isDigit(name[pos-1]) {
+			return pos
+		}
+	}
+	return 0
+}
+
+func cmpUint(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func atoi(s string) uint64 {
+	var v uint64
+	for i := 0; i < len(s) && isDigit(s[i]); i++ {
+		v = v*10 + uint64(s[i]-'0')
+	}
+	return v
+}
