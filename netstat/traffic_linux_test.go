@@ -124,39 +124,42 @@ func TestLiveTraffic(t *testing.T) {
 	const up, down = 1000000, 123456
 	client, server, fins := moveBytes(t, up, down)
 	f := Filter{Protos: Protos(TCP), Ports: []uint16{client.Port()}}
-	find := func(r *Reader) map[netip.AddrPort]Socket {
+	// Rows are keyed by both ends: an older socket on a reused port (a
+	// TIME_WAIT, another test's) must not stand for ours.
+	cKey, sKey := [2]netip.AddrPort{client, server}, [2]netip.AddrPort{server, client}
+	find := func(r *Reader) map[[2]netip.AddrPort]Socket {
 		t.Helper()
 		rows, err := r.AppendSockets(context.Background(), nil, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := map[netip.AddrPort]Socket{}
+		m := map[[2]netip.AddrPort]Socket{}
 		for _, s := range rows {
-			m[s.Local] = s
+			m[[2]netip.AddrPort{s.Local, s.Remote}] = s
 		}
-		if _, ok := m[client]; !ok {
+		if _, ok := m[cKey]; !ok {
 			t.Fatalf("client %v not found in %v", client, rows)
 		}
-		if _, ok := m[server]; !ok {
+		if _, ok := m[sKey]; !ok {
 			t.Fatalf("server %v not found in %v", server, rows)
 		}
 		return m
 	}
 	for _, r := range []*Reader{{Traffic: true}, {Traffic: true, NoRetransmits: true}} {
 		m := find(r)
-		c, s := m[client].Traffic, m[server].Traffic
+		c, s := m[cKey].Traffic, m[sKey].Traffic
 		if !c.Known || c.BytesSent != up || c.BytesReceived != down {
-			t.Errorf("%+v: client traffic %+v, want %d sent, %d received", *r, c, up, down)
+			t.Errorf("Traffic, NoRetransmits %v: client traffic %+v, want %d sent, %d received", r.NoRetransmits, c, up, down)
 		}
 		if !s.Known || s.BytesSent != down || s.BytesReceived != up {
-			t.Errorf("%+v: server traffic %+v, want %d sent, %d received", *r, s, down, up)
+			t.Errorf("Traffic, NoRetransmits %v: server traffic %+v, want %d sent, %d received", r.NoRetransmits, s, down, up)
 		}
 		// Segments: at least the data plus the SYN or SYN-ACK each way.
 		if c.SegsOut < 2 || c.SegsIn < 2 || s.SegsIn < c.SegsOut-1 {
-			t.Errorf("%+v: segments client %d/%d server %d/%d", *r, c.SegsOut, c.SegsIn, s.SegsOut, s.SegsIn)
+			t.Errorf("Traffic, NoRetransmits %v: segments client %d/%d server %d/%d", r.NoRetransmits, c.SegsOut, c.SegsIn, s.SegsOut, s.SegsIn)
 		}
-		if r.NoRetransmits && (m[client].Retransmits != 0 || m[client].Timeout != 0) {
-			t.Errorf("NoRetransmits with Traffic: retransmits %d", m[client].Retransmits)
+		if r.NoRetransmits && (m[cKey].Retransmits != 0 || m[cKey].Timeout != 0) {
+			t.Errorf("NoRetransmits with Traffic: retransmits %d", m[cKey].Retransmits)
 		}
 	}
 	// The peer's FIN is no byte: the server, now in CLOSE_WAIT, still
@@ -166,7 +169,7 @@ func TestLiveTraffic(t *testing.T) {
 	}
 	var s Socket
 	for range 100 {
-		s = find(&Reader{Traffic: true})[server]
+		s = find(&Reader{Traffic: true})[sKey]
 		if s.State == CloseWait {
 			break
 		}
@@ -178,7 +181,7 @@ func TestLiveTraffic(t *testing.T) {
 	for _, r := range []*Reader{{}, {NoRetransmits: true}, {Source: SourceProc, Traffic: true}} {
 		for _, s := range find(r) {
 			if s.Traffic != (Traffic{}) {
-				t.Errorf("%+v: traffic %+v, want unknown", *r, s.Traffic)
+				t.Errorf("source %v, NoRetransmits %v, Traffic %v: traffic %+v, want unknown", r.Source, r.NoRetransmits, r.Traffic, s.Traffic)
 			}
 		}
 	}

@@ -86,9 +86,9 @@ func TestTimers(t *testing.T) {
 var timerSecs = regexp.MustCompile(`\(\d+\.\d\d/`)
 
 // rowOf returns the line of out whose local address is local.
-func rowOf(out, local string) string {
+func rowOf(out, local, remote string) string {
 	for line := range strings.Lines(out) {
-		if f := strings.Fields(line); len(f) > 3 && f[3] == local {
+		if f := strings.Fields(line); len(f) > 4 && f[3] == local && f[4] == remote {
 			return strings.TrimRight(line, "\n")
 		}
 	}
@@ -96,8 +96,10 @@ func rowOf(out, local string) string {
 }
 
 // compareRows runs `netstat args` (ours, then net-tools') up to 10 times
-// until the rows of local agree but for the seconds left, and returns ours.
-func compareRows(t *testing.T, local string, args ...string) string {
+// until the rows of local and remote agree but for the seconds left, and
+// returns ours. Both ends name the row: an older connection on a reused
+// local port (a TIME_WAIT) is not ours.
+func compareRows(t *testing.T, local, remote string, args ...string) string {
 	t.Helper()
 	var ours, theirs string
 	for range 10 {
@@ -106,13 +108,13 @@ func compareRows(t *testing.T, local string, args ...string) string {
 			t.Fatalf("exit status %d: %s", code, stderr)
 		}
 		want, _, _ := runNetTools(t, "", args...)
-		ours, theirs = rowOf(out, local), rowOf(want, local)
+		ours, theirs = rowOf(out, local, remote), rowOf(want, local, remote)
 		if ours != "" && timerSecs.ReplaceAllString(ours, "(s/") == timerSecs.ReplaceAllString(theirs, "(s/") {
 			return ours
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("rows of %s differ:\nours:      %q\nnet-tools: %q", local, ours, theirs)
+	t.Fatalf("rows of %s %s differ:\nours:      %q\nnet-tools: %q", local, remote, ours, theirs)
 	return ""
 }
 
@@ -160,7 +162,7 @@ func TestLiveZeroWindowProbe(t *testing.T) {
 	lport := c.LocalAddr().(*net.TCPAddr).AddrPort().Port()
 	waitRow(t, netstat.Filter{Protos: netstat.Protos(netstat.TCP), LocalPorts: []uint16{lport}},
 		func(s netstat.Socket) bool { return s.Timer == netstat.TimerProbe })
-	row := compareRows(t, c.LocalAddr().String(), "-tno")
+	row := compareRows(t, c.LocalAddr().String(), c.RemoteAddr().String(), "-tno")
 	if !strings.Contains(row, " probe (") {
 		t.Errorf("no probe timer: %q", row)
 	}
@@ -192,7 +194,7 @@ func TestLiveDeferAcceptRequest(t *testing.T) {
 	// The first expiry is 1 s after the SYN, the next 2 s later.
 	waitRow(t, netstat.Filter{Protos: netstat.Protos(netstat.TCP), States: netstat.States(netstat.SynRecv), LocalPorts: []uint16{lport}},
 		func(s netstat.Socket) bool { return s.Retransmits > 0 })
-	row := compareRows(t, l.Addr().String(), "-tno")
+	row := compareRows(t, l.Addr().String(), c.LocalAddr().String(), "-tno")
 	if !strings.Contains(row, "SYN_RECV    on (") || strings.Contains(row, "/0/0)") {
 		t.Errorf("request row: %q, want a timer expiry counted", row)
 	}
