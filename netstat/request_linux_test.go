@@ -56,12 +56,13 @@ func TestDiagRequestRetransmits(t *testing.T) {
 		}
 	}
 	// Reading the request rows from proc keeps the netlink source's
-	// promise: no allocation per scan after the first.
+	// promise: no allocation per scan after the first. (The timer may
+	// expire again meanwhile, 2 s after the first: the count only grows.)
 	r := Reader{Source: SourceNetlink}
 	scan := func() {
 		n := 0
 		for s, err := range r.Sockets(context.Background(), f) {
-			if err != nil || s.Retransmits != want.Retransmits {
+			if err != nil || s.Retransmits < want.Retransmits {
 				t.Fatalf("scan: %v, %+v", err, s)
 			}
 			n++
