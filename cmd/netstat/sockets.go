@@ -105,6 +105,8 @@ type lister struct {
 	stamp string
 	// csvHeader: the CSV header was written (once per run, also under -c).
 	csvHeader bool
+	// rate: under -c --traffic, the measure of the row being written (traffic.go).
+	rate *trafficRate
 }
 
 func newLister(c *config) *lister {
@@ -112,7 +114,7 @@ func newLister(c *config) *lister {
 		c: c,
 		// Only -o prints the retransmit and probe counters; without it
 		// the netlink source skips the kernel's tcp_info per row.
-		reader: netstat.Reader{Root: c.root, NoRetransmits: !c.timers},
+		reader: netstat.Reader{Root: c.root, NoRetransmits: !c.timers, Traffic: c.traffic},
 		names:  newNames(c.root, c.resolver, c.dnsTimeout),
 	}
 }
@@ -794,6 +796,9 @@ func (c *config) appendInetColumns(b []byte) []byte {
 	if c.timers {
 		b = append(b, " Timer"...)
 	}
+	if c.traffic {
+		b = c.appendTrafficHeader(b)
+	}
 	return append(b, '\n')
 }
 
@@ -857,6 +862,9 @@ func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
 	if c.timers {
 		b = append(b, ' ')
 		b = appendTimer(b, &r.Socket)
+	}
+	if c.traffic {
+		b = l.appendTraffic(b, &r.Socket)
 	}
 	return append(b, '\n')
 }
