@@ -42,7 +42,9 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"time"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -138,6 +140,8 @@ type group struct {
 	total  int
 	proc   *procmap.Process // --by process: the owner, nil if unknown
 	mark   byte             // -c: ' ', '+', '-', '~'
+	// traffic: with --traffic (traffic.go); not compared between rounds.
+	traffic groupTraffic
 }
 
 func (g *group) established() int { return g.counts[netstat.Established] }
@@ -275,7 +279,11 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		b = append(b, ' ')
 		b = alignRight(b, col.title, 6)
 	}
-	b = append(b, "  TOTAL\n"...)
+	b = append(b, "  TOTAL"...)
+	if c.traffic {
+		b = c.appendSummaryTrafficHeader(b)
+	}
+	b = append(b, '\n')
 	if c.by == "remote" && !c.numHosts {
 		var addrs []netip.Addr
 		for i := range gs {
@@ -334,6 +342,9 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		}
 		b = append(b, ' ')
 		b = padNum(b, uint64(g.total), 6)
+		if c.traffic {
+			b = c.appendSummaryTraffic(b, &g.traffic)
+		}
 		if marks && colour && g.mark != ' ' {
 			b = append(b, sgrReset...)
 		}
@@ -442,6 +453,9 @@ func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
 			b = appendKey(b, false, "over")
 			b = strconv.AppendBool(b, c.over(g))
 		}
+		if c.traffic {
+			b = c.appendSummaryTrafficJSON(b, &g.traffic)
+		}
 		if l.stamp != "" {
 			b = appendKey(b, false, "time")
 			b = appendJSONString(b, l.stamp)
@@ -477,6 +491,9 @@ func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
 		h = append(h, "established", "total")
 		if c.maxEstablished >= 0 {
 			h = append(h, "over")
+		}
+		if c.traffic {
+			h = append(h, c.summaryTrafficCSV()...)
 		}
 		cw.Write(h)
 		l.csvHeader = true
@@ -515,6 +532,9 @@ func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
 		if c.maxEstablished >= 0 {
 			rec = append(rec, strconv.FormatBool(c.over(g)))
 		}
+		if c.traffic {
+			rec = c.appendSummaryTrafficCSV(rec, &g.traffic)
+		}
 		cw.Write(rec)
 	}
 	cw.Flush()
@@ -547,6 +567,10 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		rows[i] = wrow{row: snap.rows[i], m: snap.owners}
 	}
 	gs := l.groups(rows)
+	if c.traffic {
+		_, owners := meterRound(flows.NewMeter(false), time.Now(), rows, nil, nil)
+		gs = addTraffic(gs, owners, snap.owners.Process)
+	}
 	var b []byte
 	switch {
 	case c.json:

@@ -19,10 +19,14 @@ package main
 // -c the bytes per second, the groups sorted by rate): see summaryTraffic.
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
 )
 
@@ -140,4 +144,155 @@ func appendTrafficCSV(rec []string, s *netstat.Socket) []string {
 	}
 	return append(rec, strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10),
 		strconv.FormatUint(uint64(t.SegsOut), 10), strconv.FormatUint(uint64(t.SegsIn), 10))
+}
+
+// groupTraffic is a --summary group's traffic (--by process).
+type groupTraffic struct {
+	known            bool // the group held a TCP connection with counters, or one closed
+	sent, recv       uint64
+	sendBps, recvBps float64
+	rate             bool // under -c, from the second round
+}
+
+// meterRound counts one round of rows with m: each row's bytes go to its
+// first owner (the lowest PID, the one the listing shows), so that a
+// connection's bytes count once. closedEvents are the Close events drained
+// from a feed since the last round (nil without one). It returns each
+// row's measure (for the table) when rates is not nil, and the owners'.
+func meterRound(m *flows.Meter, now time.Time, rows []wrow, closedEvents []flows.Event, rates []flows.ConnTraffic) ([]flows.ConnTraffic, []flows.OwnerTraffic) {
+	m.Begin(now, closedEvents)
+	for i := range rows {
+		r := &rows[i]
+		var o flows.Owner
+		if len(r.Owners) > 0 {
+			o.PID = r.Owners[0].PID
+			if p := r.m.Process(o.PID); p != nil {
+				o.Program = p.Comm
+			}
+		}
+		ct := m.Add(&r.Socket, o)
+		if rates != nil {
+			rates = append(rates, ct)
+		}
+	}
+	return rates, m.End()
+}
+
+// addTraffic gives groups (--by process) the owners' traffic: an owner
+// with no group (its connections all closed since the last round) gets a
+// group of its own. With traffic the groups are sorted by rate under -c,
+// by bytes otherwise, then as before.
+func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procmap.Process) []group {
+	at := make(map[int]int, len(gs))
+	for i := range gs {
+		at[gs[i].key.pid] = i
+	}
+	for _, o := range owners {
+		pid := o.PID
+		if pid == 0 {
+			pid = -1 // the unowned group
+		}
+		j, ok := at[pid]
+		if !ok {
+			j = len(gs)
+			at[pid] = j
+			gs = append(gs, group{key: groupKey{pid: pid}, proc: procs(pid), mark: ' '})
+		}
+		t := &gs[j].traffic
+		t.known = true
+		t.sent += o.BytesSent
+		t.recv += o.BytesReceived
+		t.sendBps += o.SendBps
+		t.recvBps += o.RecvBps
+		t.rate = t.rate || o.Rate
+	}
+	slices.SortStableFunc(gs, func(a, b group) int {
+		if c := cmp.Compare(b.traffic.sendBps+b.traffic.recvBps, a.traffic.sendBps+a.traffic.recvBps); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.traffic.sent+b.traffic.recv, a.traffic.sent+a.traffic.recv)
+	})
+	return gs
+}
+
+// appendSummaryTrafficHeader appends --summary --traffic's titles.
+func (c *config) appendSummaryTrafficHeader(b []byte) []byte {
+	if c.continuous {
+		return append(b, "    Send-B/s    Recv-B/s  Sent-Bytes  Recv-Bytes"...)
+	}
+	return append(b, "  Sent-Bytes  Recv-Bytes"...)
+}
+
+// appendSummaryTraffic appends a group's traffic columns.
+func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
+	if c.continuous {
+		if t.known && t.rate {
+			b = append(b, ' ')
+			b = padBytes(b, strconv.AppendFloat(nil, t.sendBps, 'f', 0, 64), 11)
+			b = append(b, ' ')
+			b = padBytes(b, strconv.AppendFloat(nil, t.recvBps, 'f', 0, 64), 11)
+		} else {
+			b = append(b, "           -           -"...)
+		}
+	}
+	if !t.known {
+		return append(b, "           -           -"...)
+	}
+	b = append(b, ' ')
+	b = padNum(b, t.sent, 11)
+	b = append(b, ' ')
+	return padNum(b, t.recv, 11)
+}
+
+// appendSummaryTrafficJSON appends a group's traffic keys: bytes_sent and
+// bytes_received (null when unknown), and under -c send_bps and recv_bps.
+func (c *config) appendSummaryTrafficJSON(b []byte, t *groupTraffic) []byte {
+	num := func(k string, v uint64) {
+		b = appendKey(b, false, k)
+		if t.known {
+			b = strconv.AppendUint(b, v, 10)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	num("bytes_sent", t.sent)
+	num("bytes_received", t.recv)
+	if c.continuous {
+		for _, kv := range [...]struct {
+			k string
+			v float64
+		}{{"send_bps", t.sendBps}, {"recv_bps", t.recvBps}} {
+			b = appendKey(b, false, kv.k)
+			if t.known && t.rate {
+				b = strconv.AppendFloat(b, kv.v, 'f', 1, 64)
+			} else {
+				b = append(b, "null"...)
+			}
+		}
+	}
+	return b
+}
+
+// summaryTrafficCSV are the CSV columns of --summary --traffic.
+func (c *config) summaryTrafficCSV() []string {
+	if c.continuous {
+		return []string{"bytes_sent", "bytes_received", "send_bps", "recv_bps"}
+	}
+	return []string{"bytes_sent", "bytes_received"}
+}
+
+func (c *config) appendSummaryTrafficCSV(rec []string, t *groupTraffic) []string {
+	if !t.known {
+		rec = append(rec, "", "")
+	} else {
+		rec = append(rec, strconv.FormatUint(t.sent, 10), strconv.FormatUint(t.recv, 10))
+	}
+	if c.continuous {
+		if t.known && t.rate {
+			rec = append(rec, strconv.FormatFloat(t.sendBps, 'f', 1, 64), strconv.FormatFloat(t.recvBps, 'f', 1, 64))
+		} else {
+			rec = append(rec, "", "")
+		}
+	}
+	return rec
 }
