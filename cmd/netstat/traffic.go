@@ -196,7 +196,12 @@ func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procma
 		if !ok {
 			j = len(gs)
 			at[pid] = j
-			gs = append(gs, group{key: groupKey{pid: pid}, proc: procs(pid), mark: ' '})
+			p := procs(pid)
+			if p == nil && pid > 0 {
+				// Its connections closed: the name the feed gave.
+				p = &procmap.Process{PID: pid, Comm: o.Program}
+			}
+			gs = append(gs, group{key: groupKey{pid: pid}, proc: p, mark: ' '})
 		}
 		t := &gs[j].traffic
 		t.known = true

@@ -51,6 +51,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -61,6 +62,7 @@ const (
 	sgrGreen   = "\x1b[32m"
 	sgrRed     = "\x1b[31m"
 	sgrYellow  = "\x1b[33m"
+	sgrMagenta = "\x1b[35m"
 	clearHome  = "\x1b[H\x1b[2J"
 	hideCursor = "\x1b[?25l"
 	showCursor = "\x1b[?25h"
@@ -72,6 +74,7 @@ type wrow struct {
 	row
 	m    *procmap.Map
 	mark byte
+	rate int32              // --traffic: the index of its measure in fs.rates, -1 for none
 	ns   *netstat.Namespace // with --all-netns and --netns
 }
 
@@ -117,7 +120,9 @@ type watcher struct {
 	shownGroups        []group
 	sockNS             []*netstat.Namespace // the namespace of each of l.socks
 	warned             bool
-	nsWarned           bool // the namespaces --all-netns could not read were reported
+	nsWarned           bool         // the namespaces --all-netns could not read were reported
+	fs                 feedState    // the connection feed and traffic meter (watchfeed.go)
+	roundMap           *procmap.Map // the owners of the last round read
 }
 
 func newWatcher(c *config) *watcher {
@@ -129,6 +134,9 @@ func newWatcher(c *config) *watcher {
 	}
 	if c.needOwners() {
 		w.tracker = procmap.NewTracker(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+	}
+	if c.traffic {
+		w.fs.meter = flows.NewMeter(false)
 	}
 	return w
 }
@@ -226,6 +234,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 		}
 	}
 
+	w.roundMap = m
 	w.prevRows, w.rows = w.rows, w.prevRows[:0]
 	w.prevKeys, w.keys = w.keys, w.prevKeys[:0]
 	w.prevAt, w.at = w.at, w.prevAt
@@ -296,7 +305,12 @@ func (w *watcher) mark() {
 	first := w.rounds == 1
 	w.shownRows = diffAt(w.shownRows[:0], w.prevRows, w.prevKeys, w.prevAt, w.rows, w.keys, w.at, first,
 		func(a, b *wrow) bool { return a.State != b.State },
-		func(r *wrow, m byte) { r.mark = m })
+		func(r *wrow, m byte) {
+			r.mark = m
+			if m == '-' {
+				r.rate = -1
+			}
+		})
 	w.shownUnix = diff(w.shownUnix[:0], w.prevUnix, w.prevUkeys, w.unix, w.ukeys, first,
 		func(a, b *wunix) bool { return a.State != b.State },
 		func(r *wunix, m byte) { r.mark = m })
@@ -307,6 +321,9 @@ func (w *watcher) mark() {
 func (w *watcher) markGroups() {
 	w.prevGroups, w.prevGkeys = w.groups, w.gkeys
 	w.groups = w.l.groups(w.rows)
+	if w.l.c.traffic {
+		w.groups = addTraffic(w.groups, w.fs.owners, w.roundMap.Process)
+	}
 	w.gkeys = make([]groupKey, len(w.groups))
 	for i := range w.groups {
 		w.gkeys[i] = w.groups[i].key
@@ -388,6 +405,8 @@ func markStart(b []byte, mark byte, colour bool) []byte {
 			b = append(b, sgrRed...)
 		case '~':
 			b = append(b, sgrYellow...)
+		case '*':
+			b = append(b, sgrMagenta...)
 		}
 	}
 	return append(b, mark, ' ')
@@ -418,13 +437,19 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			l.names.prefetch(addrs)
 		}
 		b = l.appendInetHeader(b, "  ")
-		for i := range w.shownRows {
-			r := &w.shownRows[i]
-			b = markStart(b, r.mark, colour)
-			b = l.nsCellOf(b, r.ns)
-			b = l.appendRow(b, &r.row, r.m)
-			b = markEnd(b, r.mark, colour)
+		for _, rows := range [][]wrow{w.shownRows, w.fs.flashes} {
+			for i := range rows {
+				r := &rows[i]
+				if c.traffic {
+					l.rate = w.rateOf(r)
+				}
+				b = markStart(b, r.mark, colour)
+				b = l.nsCellOf(b, r.ns)
+				b = l.appendRow(b, &r.row, r.m)
+				b = markEnd(b, r.mark, colour)
+			}
 		}
+		l.rate = nil
 	}
 	if c.unix {
 		b = l.appendUnixHeader(b, "  ")
@@ -441,12 +466,26 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 
 // round reads, marks and renders one round of the table or summary.
 func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour bool) ([]byte, error) {
-	if err := w.read(ctx, stderr); err != nil {
-		return b, err
-	}
 	c := w.l.c
+	if w.drain(stderr) && c.summary {
+		// Nothing happened since the last round: its counts, unmarked.
+		w.shownGroups = append(w.shownGroups[:0], w.groups...)
+		for i := range w.shownGroups {
+			w.shownGroups[i].mark = ' '
+		}
+	} else {
+		if err := w.read(ctx, stderr); err != nil {
+			return b, err
+		}
+		w.afterRead(time.Now())
+		if c.summary {
+			w.markGroups()
+		} else {
+			w.mark()
+		}
+		w.noteGone()
+	}
 	if c.summary {
-		w.markGroups()
 		switch {
 		case c.json:
 			return w.l.appendSummaryJSON(b, w.groups), nil
@@ -457,7 +496,6 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour), nil
 	}
-	w.mark()
 	return w.appendTable(b, colour), nil
 }
 
@@ -492,6 +530,12 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		}
 	}
 	w := newWatcher(c)
+	w.startFeed(errw)
+	defer w.closeFeed()
+	legend := "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"
+	if w.fs.feed != nil {
+		legend = "   + new  - closed  ~ state changed  * opened and closed   (Ctrl-C quits)\n\n"
+	}
 	out := cutWriter{ctx: ctx, w: stdout} // the rounds: a signal cuts a long write short
 	timer := time.NewTimer(c.interval)
 	timer.Stop()
@@ -538,7 +582,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			b = append(b, c.interval.String()...)
 			b = append(b, ": netstat   "...)
 			b = now().AppendFormat(b, "2006-01-02 15:04:05")
-			b = append(b, "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"...)
+			b = append(b, legend...)
 		case !structured:
 			b = append(b, "=== "...)
 			b = now().AppendFormat(b, stampLayout)

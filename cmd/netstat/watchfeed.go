@@ -1,0 +1,199 @@
+package main
+
+// Watch mode with a connection feed (flows.Feed) and a traffic meter
+// (flows.Meter).
+//
+// On the live system, in the caller's own namespace (not --all-netns,
+// --netns or --root), -c starts a feed: the tracepoint when it loads
+// (root, BTF; it costs nothing measurable), else, when --traffic asks for
+// exact counts, the destroy notifications. Between two rounds the feed
+// tells of connections the tables never showed: one that opened and closed
+// between two rounds is shown once, marked "*", in state CLOSE with its
+// final bytes (or, when it left a TIME_WAIT row, that row is marked "*"
+// instead of "+"). Without a feed such connections are missed; with
+// --traffic a line on stderr says so.
+//
+// --traffic under -c: each row's Send-B/s and Recv-B/s are the bytes it
+// moved since the last round, per second; --summary --traffic gives each
+// process the bytes per second of its connections, those that closed
+// between two rounds included (their final counters from the feed), and
+// sorts by rate. A shared connection's bytes go to its first owner (the
+// lowest PID, as the listing shows it).
+//
+// A quiet round costs nothing with the tracepoint: --summary -c over TCP
+// alone, without --traffic, asks the feed for every state change; when
+// none came since the last round, nothing is re-read and the last counts
+// are printed again (unmarked). TIME_WAIT's end and a process inheriting a
+// socket (fork) make no event, so the tables are read again at least
+// every quietMax rounds.
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/procnet/procnet/flows"
+	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
+)
+
+// quietMax bounds the rounds --summary -c skips on a quiet host.
+const quietMax = 10
+
+// feedState is what the watcher keeps for a feed and a meter.
+type feedState struct {
+	feed   *flows.Feed
+	evs    []flows.Event
+	meter  *flows.Meter        // --traffic
+	rates  []flows.ConnTraffic // --traffic: the measure of each row of rows, by wrow.rate
+	owners []flows.OwnerTraffic
+	// flashes are the connections that opened and closed since the last
+	// round (marked '*'), and their owners' names.
+	flashes   []wrow
+	flashMap  *procmap.Map
+	lastGone  map[connKey]bool // the rows marked '-' last round
+	skippable bool             // --summary over TCP with the tracepoint: quiet rounds re-read nothing
+	skipped   int              // rounds skipped since the last read
+}
+
+// feedWanted says whether -c should start a feed for c.
+func (c *config) feedWanted() bool {
+	return c.continuous && !c.nsMode() && (c.root == "" || c.root == "/") && c.inetWanted() && c.tcp
+}
+
+// startFeed starts the feed -c uses, if any: the tracepoint, else the
+// destroy notifications when --traffic needs closed connections' counts.
+func (w *watcher) startFeed(stderr io.Writer) {
+	c := w.l.c
+	if !c.feedWanted() {
+		return
+	}
+	onlyTCP := !c.udp && !c.udplite && !c.raw
+	f, err := flows.Start(flows.Options{Source: flows.SourceTracepoint, States: c.summary && onlyTCP && !c.traffic})
+	if err != nil && c.traffic {
+		f, err = flows.Start(flows.Options{Source: flows.SourceDestroy, Interval: c.interval})
+	}
+	if err != nil {
+		if c.traffic {
+			fmt.Fprintf(stderr, "netstat: no connection feed (%s): only polling every %v, so connections shorter than that, and the last bytes of those that close, are not counted\n",
+				escape.String(err.Error()), c.interval)
+		}
+		return
+	}
+	w.fs.feed = f
+	w.fs.skippable = c.summary && onlyTCP && !c.traffic && f.Source() == flows.SourceTracepoint
+	if w.fs.meter != nil {
+		w.fs.meter = flows.NewMeter(true)
+	}
+}
+
+// closeFeed stops the feed.
+func (w *watcher) closeFeed() {
+	if w.fs.feed != nil {
+		w.fs.feed.Close()
+	}
+}
+
+// drain reads the events that came since the last round, those the
+// command line would show, and says whether the round may skip reading
+// (nothing happened).
+func (w *watcher) drain(stderr io.Writer) (quiet bool) {
+	fs := &w.fs
+	fs.evs = fs.evs[:0]
+	if fs.feed == nil {
+		return false
+	}
+	evs, err := fs.feed.Drain(fs.evs)
+	if err != nil && err != io.EOF {
+		eachError(err, func(err error) { io.WriteString(stderr, "netstat: "+escape.String(err.Error())+"\n") })
+	}
+	n := len(evs)
+	kept := evs[:0]
+	c := w.l.c
+	for i := range evs {
+		if c.eventFilter(&evs[i]) {
+			kept = append(kept, evs[i])
+		}
+	}
+	fs.evs = kept
+	if fs.skippable && n == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
+		fs.skipped++
+		return true
+	}
+	fs.skipped = 0
+	return false
+}
+
+// afterRead measures the round's traffic and finds the connections that
+// opened and closed since the last round.
+func (w *watcher) afterRead(now time.Time) {
+	fs := &w.fs
+	if fs.meter != nil {
+		fs.rates, fs.owners = meterRound(fs.meter, now, w.rows, fs.evs, fs.rates[:0])
+		for i := range w.rows {
+			w.rows[i].rate = int32(i)
+		}
+	}
+	fs.flashes = fs.flashes[:0]
+	if fs.feed == nil {
+		return
+	}
+	for i := range fs.evs {
+		ev := &fs.evs[i]
+		if ev.Kind != flows.Close {
+			continue
+		}
+		k := connKey{proto: ev.Proto, local: ev.Local, remote: ev.Remote}
+		if j, ok := w.at[k]; ok {
+			if w.rounds > 1 && w.rows[j].mark != '-' {
+				if _, was := w.prevAt[k]; !was {
+					w.rows[j].mark = '*' // new, and already closed: its TIME_WAIT row
+				}
+			}
+			continue
+		}
+		if _, ok := w.prevAt[k]; ok || fs.lastGone[k] || w.rounds == 1 {
+			continue
+		}
+		r := wrow{row: row{Socket: netstat.Socket{Proto: ev.Proto, Local: ev.Local, Remote: ev.Remote,
+			State: netstat.Close, Traffic: ev.Traffic}}, mark: '*', rate: -1}
+		if ev.PID > 0 {
+			r.Owners = []procmap.Owner{{PID: ev.PID}}
+			if fs.flashMap == nil {
+				fs.flashMap = &procmap.Map{Procs: map[int]*procmap.Process{}}
+			}
+			if fs.flashMap.Procs[ev.PID] == nil || fs.flashMap.Procs[ev.PID].Comm != ev.Program {
+				fs.flashMap.Procs[ev.PID] = &procmap.Process{PID: ev.PID, Comm: ev.Program}
+			}
+			r.m = fs.flashMap
+		}
+		fs.flashes = append(fs.flashes, r)
+	}
+}
+
+// noteGone remembers the keys of the rows a round marked '-': their Close
+// event, drained next round, is not a connection that opened and closed.
+func (w *watcher) noteGone() {
+	fs := &w.fs
+	if fs.feed == nil {
+		return
+	}
+	if fs.lastGone == nil {
+		fs.lastGone = map[connKey]bool{}
+	}
+	clear(fs.lastGone)
+	for _, k := range w.prevKeys {
+		if _, ok := w.at[k]; !ok {
+			fs.lastGone[k] = true
+		}
+	}
+}
+
+// rateOf is the measure of a shown row, nil if none.
+func (w *watcher) rateOf(r *wrow) *trafficRate {
+	if w.fs.meter == nil || r.rate < 0 || int(r.rate) >= len(w.fs.rates) {
+		return &trafficRate{}
+	}
+	return &trafficRate{ConnTraffic: w.fs.rates[r.rate], ok: true}
+}
