@@ -248,3 +248,55 @@ func TestSummaryTrafficWatchLive(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryQuietRoundLive: with the tracepoint feed, a --summary -c
+// round with no event since the last re-reads nothing and prints the last
+// counts; an event makes the next round read.
+func TestSummaryQuietRoundLive(t *testing.T) {
+	_, port := trafficServer(t, 1, 0)
+	ps := strconv.Itoa(port)
+	c, err := parse([]string{"--summary", "-tan", "-c", "1", "--port", ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.unix, c.programs = false, true
+	w := newWatcher(c)
+	var errb bytes.Buffer
+	w.startFeed(&errb)
+	defer w.closeFeed()
+	if w.fs.feed == nil || !w.fs.skippable {
+		t.Skip("no tracepoint feed here")
+	}
+	ctx := context.Background()
+	if _, err := w.round(ctx, nil, &errb, false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // events reach the feed within 50 ms
+	b, err := w.round(ctx, nil, &errb, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.rounds != 1 || w.fs.skipped != 1 {
+		t.Errorf("quiet round read the tables: rounds %d, skipped %d", w.rounds, w.fs.skipped)
+	}
+	if !strings.Contains(string(b), "LISTEN") || strings.Contains(string(b), "ESTAB      1") {
+		t.Errorf("quiet round:\n%s", b)
+	}
+	conn, err := net.Dial("tcp4", "127.0.0.1:"+ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(200 * time.Millisecond)
+	b, err = w.round(ctx, nil, &errb, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.rounds != 2 || w.fs.skipped != 0 {
+		t.Errorf("round after an event: rounds %d, skipped %d", w.rounds, w.fs.skipped)
+	}
+	pid := strconv.Itoa(os.Getpid())
+	if !strings.Contains(string(b), "~ "+strings.Repeat(" ", 7-len(pid))+pid) {
+		t.Errorf("the new connection not counted:\n%s", b)
+	}
+}

@@ -82,7 +82,10 @@ func (w *watcher) startFeed(stderr io.Writer) {
 		return
 	}
 	w.fs.feed = f
-	w.fs.skippable = c.summary && onlyTCP && !c.traffic && f.Source() == flows.SourceTracepoint
+	// The feed's PIDs are not the owners' (an accepted connection's, a
+	// close in softirq): with --pid or --program every round reads.
+	w.fs.skippable = c.summary && onlyTCP && !c.traffic && c.pid < 0 && c.program == "" &&
+		f.Source() == flows.SourceTracepoint
 	if w.fs.meter != nil {
 		w.fs.meter = flows.NewMeter(true)
 	}
@@ -108,7 +111,6 @@ func (w *watcher) drain(stderr io.Writer) (quiet bool) {
 	if err != nil && err != io.EOF {
 		eachError(err, func(err error) { io.WriteString(stderr, "netstat: "+escape.String(err.Error())+"\n") })
 	}
-	n := len(evs)
 	kept := evs[:0]
 	c := w.l.c
 	for i := range evs {
@@ -117,7 +119,7 @@ func (w *watcher) drain(stderr io.Writer) (quiet bool) {
 		}
 	}
 	fs.evs = kept
-	if fs.skippable && n == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
+	if fs.skippable && len(kept) == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
 		fs.skipped++
 		return true
 	}
