@@ -272,49 +272,6 @@ func (l *lister) nsCellOf(b []byte, ns *netstat.Namespace) []byte {
 	return append(pad(b, s, 24), ' ')
 }
 
-// forNamespaces is readNamespaces for watch rounds (watch.go): scan runs
-// once per namespace of --all-netns or --netns with l.reader reading
-// through the namespace's first live member, and keeps what it read only
-// if that member is still in the namespace afterwards (else undo drops
-// it and the next member is tried). Owners come from the watch's
-// Tracker, whose walk covers every namespace. It stops between
-// namespaces once ctx ends, and returns what it could not read.
-func (l *lister) forNamespaces(ctx context.Context, scan func(ns *netstat.Namespace) (undo func())) (nsSkipped, error) {
-	c := l.c
-	list, skipped, err := c.namespacesSkipped()
-	if err != nil {
-		return skipped, err
-	}
-	defer func() { l.reader.PID = 0 }()
-	for i := range list {
-		if err := ctx.Err(); err != nil {
-			return skipped, err
-		}
-		ns := &list[i]
-		read := false
-		for _, pid := range ns.PIDs {
-			if fi, err := os.Stat(filepath.Join(c.root, "proc", strconv.Itoa(pid), "net")); err != nil || !fi.IsDir() {
-				continue // gone, or in a capture only as an owner
-			}
-			l.reader.PID = pid
-			undo := scan(ns)
-			if now, err := netstat.NamespaceOf(c.root, pid); err != nil || now.Inode != ns.Inode {
-				undo() // exited (or left) while we read
-				continue
-			}
-			ns.PID, read = pid, true
-			break
-		}
-		if !read && !c.allNetns {
-			return skipped, fmt.Errorf("cannot read proc/%d/net: the process is gone, or it has no tables here", c.netnsPID)
-		}
-		if !read {
-			skipped.unread = append(skipped.unread, ns.Inode)
-		}
-	}
-	return skipped, nil
-}
-
 // nsOf returns the namespace of row i (of the unix rows with unix set),
 // nil outside --all-netns and --netns.
 func (snap *snapshot) nsOf(i int, unix bool) *netstat.Namespace {

@@ -22,7 +22,6 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
@@ -152,30 +151,6 @@ type groupTraffic struct {
 	sent, recv       uint64
 	sendBps, recvBps float64
 	rate             bool // under -c, from the second round
-}
-
-// meterRound counts one round of rows with m: each row's bytes go to its
-// first owner (the lowest PID, the one the listing shows), so that a
-// connection's bytes count once. closedEvents are the Close events drained
-// from a feed since the last round (nil without one). It returns each
-// row's measure (for the table) when rates is not nil, and the owners'.
-func meterRound(m *flows.Meter, now time.Time, rows []wrow, closedEvents []flows.Event, rates []flows.ConnTraffic) ([]flows.ConnTraffic, []flows.OwnerTraffic) {
-	m.Begin(now, closedEvents)
-	for i := range rows {
-		r := &rows[i]
-		var o flows.Owner
-		if len(r.Owners) > 0 {
-			o.PID = r.Owners[0].PID
-			if p := r.m.Process(o.PID); p != nil {
-				o.Program = p.Comm
-			}
-		}
-		ct := m.Add(&r.Socket, o)
-		if rates != nil {
-			rates = append(rates, ct)
-		}
-	}
-	return rates, m.End()
 }
 
 // addTraffic gives groups (--by process) the owners' traffic: an owner

@@ -42,7 +42,6 @@ func BenchmarkWatchRound(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(w.tracker.Stats.Full), "full-walks")
 }
 
 // BenchmarkSummaryRound is one round of `netstat --summary -tan -c`.

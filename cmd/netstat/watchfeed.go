@@ -28,10 +28,14 @@ package main
 // every quietMax rounds.
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"net/netip"
+	"slices"
 	"time"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
@@ -46,15 +50,14 @@ type feedState struct {
 	feed   *flows.Feed
 	evs    []flows.Event
 	meter  *flows.Meter        // --traffic
-	rates  []flows.ConnTraffic // --traffic: the measure of each row of rows, by wrow.rate
+	rates  []flows.ConnTraffic // --traffic: the measure of each row of the round
 	owners []flows.OwnerTraffic
 	// flashes are the connections that opened and closed since the last
-	// round (marked '*'), and their owners' names.
-	flashes   []wrow
-	flashMap  *procmap.Map
-	lastGone  map[connKey]bool // the rows marked '-' last round
-	skippable bool             // --summary over TCP with the tracepoint: quiet rounds re-read nothing
-	skipped   int              // rounds skipped since the last read
+	// round (marked '*').
+	flashes   []flash
+	lastGone  map[eventEnds]bool // the rows marked '-' last round
+	skippable bool               // --summary over TCP with the tracepoint: quiet rounds re-read nothing
+	skipped   int                // rounds skipped since the last read
 }
 
 // feedWanted says whether -c should start a feed for c.
@@ -127,75 +130,122 @@ func (w *watcher) drain(stderr io.Writer) (quiet bool) {
 	return false
 }
 
+// flash is a connection that opened and closed since the last round,
+// with a Map naming the process the feed gave.
+type flash struct {
+	procnet.Conn
+	m *procmap.Map
+}
+
+// eventEnds is the key of an event's connection, and evEndsOf that of a
+// row, without the namespace (a feed sees the caller's only).
+type eventEnds struct {
+	proto         netstat.Proto
+	local, remote netip.AddrPort
+}
+
+func evEndsOf(c *procnet.Conn) eventEnds {
+	return eventEnds{c.Proto, c.Local, c.Remote}
+}
+
 // afterRead measures the round's traffic and finds the connections that
 // opened and closed since the last round.
 func (w *watcher) afterRead(now time.Time) {
 	fs := &w.fs
+	snap := w.snap
+	if snap == nil {
+		return
+	}
+	m := w.procs()
 	if fs.meter != nil {
-		fs.rates, fs.owners = meterRound(fs.meter, now, w.rows, fs.evs, fs.rates[:0])
-		for i := range w.rows {
-			w.rows[i].rate = int32(i)
+		fs.meter.Begin(now, fs.evs)
+		fs.rates = slices.Grow(fs.rates[:0], len(snap.Conns))[:len(snap.Conns)]
+		for i := range snap.Conns {
+			cn := &snap.Conns[i]
+			if !w.shows(cn, m) {
+				fs.rates[i] = flows.ConnTraffic{}
+				continue
+			}
+			var o flows.Owner
+			if len(cn.Owners) > 0 {
+				// One owner per connection, the one the listing shows:
+				// its bytes count once.
+				o.PID = cn.Owners[0].PID
+				if p := m.Process(o.PID); p != nil {
+					o.Program = p.Comm
+				}
+			}
+			fs.rates[i] = fs.meter.Add(&cn.Socket, o)
 		}
+		fs.owners = fs.meter.End()
 	}
 	fs.flashes = fs.flashes[:0]
 	if fs.feed == nil {
 		return
 	}
+	closes := map[eventEnds]int{}
 	for i := range fs.evs {
-		ev := &fs.evs[i]
-		if ev.Kind != flows.Close {
-			continue
+		if ev := &fs.evs[i]; ev.Kind == flows.Close {
+			closes[eventEnds{ev.Proto, ev.Local, ev.Remote}] = i
 		}
-		k := connKey{proto: ev.Proto, local: ev.Local, remote: ev.Remote}
-		if j, ok := w.at[k]; ok {
-			if w.rounds > 1 && w.rows[j].mark != '-' {
-				if _, was := w.prevAt[k]; !was {
-					w.rows[j].mark = '*' // new, and already closed: its TIME_WAIT row
-				}
-			}
-			continue
-		}
-		if _, ok := w.prevAt[k]; ok || fs.lastGone[k] || w.rounds == 1 {
-			continue
-		}
-		r := wrow{row: row{Socket: netstat.Socket{Proto: ev.Proto, Local: ev.Local, Remote: ev.Remote,
-			State: netstat.Close, Traffic: ev.Traffic}}, mark: '*', rate: -1}
-		if ev.PID > 0 {
-			r.Owners = []procmap.Owner{{PID: ev.PID}}
-			if fs.flashMap == nil {
-				fs.flashMap = &procmap.Map{Procs: map[int]*procmap.Process{}}
-			}
-			if fs.flashMap.Procs[ev.PID] == nil || fs.flashMap.Procs[ev.PID].Comm != ev.Program {
-				fs.flashMap.Procs[ev.PID] = &procmap.Process{PID: ev.PID, Comm: ev.Program}
-			}
-			r.m = fs.flashMap
-		}
-		fs.flashes = append(fs.flashes, r)
 	}
+	if len(closes) > 0 && w.rounds > 1 {
+		// A close of a row this round shows: new, it is marked '*' (its
+		// TIME_WAIT row); else it is no flash.
+		for i := range snap.Conns {
+			k := evEndsOf(&snap.Conns[i])
+			if _, ok := closes[k]; ok {
+				if w.marks[i] == '+' {
+					w.marks[i] = '*'
+				}
+				delete(closes, k)
+			}
+		}
+		for j := range w.ch.Closed {
+			delete(closes, evEndsOf(&w.ch.Closed[j]))
+		}
+		for k := range fs.lastGone {
+			delete(closes, k)
+		}
+	} else {
+		clear(closes)
+	}
+	for _, i := range closes {
+		ev := &fs.evs[i]
+		f := flash{Conn: procnet.Conn{Socket: netstat.Socket{Proto: ev.Proto, Local: ev.Local, Remote: ev.Remote,
+			State: netstat.Close, Traffic: ev.Traffic}}}
+		if ev.PID > 0 {
+			f.Owners = []procmap.Owner{{PID: ev.PID}}
+			f.m = &procmap.Map{Procs: map[int]*procmap.Process{ev.PID: {PID: ev.PID, Comm: ev.Program}}}
+		}
+		fs.flashes = append(fs.flashes, f)
+	}
+	slices.SortFunc(fs.flashes, func(a, b flash) int {
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), a.Local.Compare(b.Local), a.Remote.Compare(b.Remote))
+	})
 }
 
-// noteGone remembers the keys of the rows a round marked '-': their Close
-// event, drained next round, is not a connection that opened and closed.
+// noteGone remembers the ends of the rows this round marked '-': their
+// Close event, drained next round, is no connection that opened and
+// closed.
 func (w *watcher) noteGone() {
 	fs := &w.fs
 	if fs.feed == nil {
 		return
 	}
 	if fs.lastGone == nil {
-		fs.lastGone = map[connKey]bool{}
+		fs.lastGone = map[eventEnds]bool{}
 	}
 	clear(fs.lastGone)
-	for _, k := range w.prevKeys {
-		if _, ok := w.at[k]; !ok {
-			fs.lastGone[k] = true
-		}
+	for j := range w.ch.Closed {
+		fs.lastGone[evEndsOf(&w.ch.Closed[j])] = true
 	}
 }
 
-// rateOf is the measure of a shown row, nil if none.
-func (w *watcher) rateOf(r *wrow) *trafficRate {
-	if w.fs.meter == nil || r.rate < 0 || int(r.rate) >= len(w.fs.rates) {
+// rateOf is the measure of row i of the round.
+func (w *watcher) rateOf(i int) *trafficRate {
+	if w.fs.meter == nil || i >= len(w.fs.rates) {
 		return &trafficRate{}
 	}
-	return &trafficRate{ConnTraffic: w.fs.rates[r.rate], ok: true}
+	return &trafficRate{ConnTraffic: w.fs.rates[i], ok: true}
 }
