@@ -134,6 +134,9 @@ func (cp *capturer) sockets(ctx context.Context) {
 		}
 	} else {
 		cp.copyAll(prefixed("proc/net/", tables)...)
+		if c.traffic {
+			cp.trafficFile(ctx, "proc/net/") // traffic.go
+		}
 		cp.link("proc/self/ns/net")
 		dirs = append(dirs, "proc/net")
 	}

@@ -20,6 +20,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strconv"
 
@@ -275,4 +276,21 @@ func (c *config) appendSummaryTrafficCSV(rec []string, t *groupTraffic) []string
 		}
 	}
 	return rec
+}
+
+// trafficFile writes, for --capture --traffic, the traffic file next to
+// the tables copied into dir (netstat.TrafficFile): the proc text has no
+// byte counters, and a replay with --root finds them there. Rows that
+// cannot be parsed are left out (the copied tables keep them).
+func (cp *capturer) trafficFile(ctx context.Context, dir string) {
+	if cp.err != nil {
+		return
+	}
+	r := netstat.Reader{Root: cp.c.root}
+	b, err := r.AppendTrafficFile(ctx, nil, cp.c.filter())
+	if len(b) == 0 && err != nil {
+		cp.err = err
+		return
+	}
+	cp.write(dir+netstat.TrafficFile, string(b))
 }

@@ -300,3 +300,34 @@ func TestSummaryQuietRoundLive(t *testing.T) {
 		t.Errorf("the new connection not counted:\n%s", b)
 	}
 }
+
+// TestTrafficCaptureLive: --capture --traffic writes the traffic file, so
+// that the replay shows the same byte counts as the live run.
+func TestTrafficCaptureLive(t *testing.T) {
+	const sent, recv = 4321, 98765
+	_, port := trafficServer(t, sent, recv)
+	c, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(make([]byte, sent))
+	if _, err := io.CopyN(io.Discard, c, recv); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the last ACKs
+	out, dir := replay(t, refuseResolver{t}, "--traffic", "--json", "-tn", "--port", strconv.Itoa(port))
+	if _, err := os.Stat(dir + "/proc/net/procnet-traffic"); err != nil {
+		t.Fatal(err)
+	}
+	cport := `"local_port":` + strconv.Itoa(c.LocalAddr().(*net.TCPAddr).Port) + ","
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, cport) {
+			if !strings.Contains(line, `"bytes_sent":`+strconv.Itoa(sent)+`,"bytes_received":`+strconv.Itoa(recv)+",") {
+				t.Errorf("client row: %s", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no client row in:\n%s", out)
+}
