@@ -429,6 +429,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	l, c := w.l, w.l.c
 	snap, m := w.snap, w.procs()
 	var r row
+	var none trafficRate // no rate: closed rows
 	emit := func(b []byte, cn *procnet.Conn, mark byte, m *procmap.Map, rate *trafficRate) []byte {
 		r.Socket, r.Owners = cn.Socket, cn.Owners
 		l.rate = rate
@@ -461,7 +462,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		closed := func(b []byte, k ends) []byte {
 			for _, j := range w.gone[k] {
 				if cn := &w.ch.Closed[j]; w.shows(cn, m) {
-					b = emit(b, cn, '-', m, &trafficRate{})
+					b = emit(b, cn, '-', m, &none)
 				}
 			}
 			return b
@@ -480,7 +481,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		}
 		for i := range w.fs.flashes {
 			f := &w.fs.flashes[i]
-			b = emit(b, &f.Conn, '*', f.m, &trafficRate{})
+			b = emit(b, &f.Conn, '*', f.m, &none)
 		}
 		l.rate = nil
 	}

@@ -52,6 +52,7 @@ type feedState struct {
 	meter  *flows.Meter        // --traffic
 	rates  []flows.ConnTraffic // --traffic: the measure of each row of the round
 	owners []flows.OwnerTraffic
+	rate   trafficRate // what rateOf returns
 	// flashes are the connections that opened and closed since the last
 	// round (marked '*').
 	flashes   []flash
@@ -242,10 +243,12 @@ func (w *watcher) noteGone() {
 	}
 }
 
-// rateOf is the measure of row i of the round.
+// rateOf is the measure of row i of the round, valid until the next call.
 func (w *watcher) rateOf(i int) *trafficRate {
 	if w.fs.meter == nil || i >= len(w.fs.rates) {
-		return &trafficRate{}
+		w.fs.rate = trafficRate{}
+	} else {
+		w.fs.rate = trafficRate{ConnTraffic: w.fs.rates[i], ok: true}
 	}
-	return &trafficRate{ConnTraffic: w.fs.rates[i], ok: true}
+	return &w.fs.rate
 }
