@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -330,4 +332,44 @@ func TestTrafficCaptureLive(t *testing.T) {
 		}
 	}
 	t.Errorf("no client row in:\n%s", out)
+}
+
+// TestWatchFlashNonRootLive: not root, the tracepoint does not load and
+// -c --traffic falls back to the destroy notifications, which still show
+// a connection that opened and closed between two rounds, marked "*".
+func TestWatchFlashNonRootLive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the command as nobody")
+	}
+	_, port := trafficServer(t, 321, 0)
+	ps := strconv.Itoa(port)
+	bin := builtBinary(t)
+	cmd := exec.Command(bin, "-tn", "--traffic", "-c", "0.5", "--port", ps)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond) // the feed is up, a round or two
+	c, err := net.Dial("tcp4", "127.0.0.1:"+ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(make([]byte, 321))
+	c.Close()
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM) // the process we started
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "no connection feed") {
+		t.Skip(stderr.String())
+	}
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(l, "* tcp") && strings.Contains(l, ":"+ps) {
+			return
+		}
+	}
+	t.Errorf("no '*' row as nobody:\n%s\nstderr: %s", stdout.String(), stderr.String())
 }
