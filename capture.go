@@ -41,6 +41,8 @@ func Capture(ctx context.Context, dir string, opts Options) error {
 //	proc/net/TABLE           the tables the options read (proc/PID/net/ of
 //	                         one member per namespace with AllNamespaces or
 //	                         NamespacePID), and Tables
+//	proc/net/procnet-traffic the TCP byte counters, with Options.Traffic
+//	                         (netstat.TrafficFile)
 //	proc/self/ns/net         the namespace link, with the tables
 //	proc/PID/ns/net, cgroup  each namespace member read
 //	proc/PID/fd/N            a symlink "socket:[INODE]" for each fd holding
@@ -182,6 +184,9 @@ func (cp *Capturer) sockets(ctx context.Context) {
 	} else {
 		for _, t := range tables {
 			cp.copy("proc/net/" + t)
+		}
+		if o.Traffic && inet {
+			cp.traffic(ctx, "proc/net/")
 		}
 		if cp.err == nil {
 			_, cp.err = cp.w.CopyLink("proc/self/ns/net")
@@ -371,6 +376,23 @@ func (cp *Capturer) copy(rel string) bool {
 	ok, err := cp.w.Copy(rel)
 	cp.err = err
 	return ok
+}
+
+// traffic writes the traffic file (netstat.TrafficFile) next to the
+// tables copied into dir: the proc text has no byte counters, and a
+// Reader with Traffic under the captured root finds them there. Rows that
+// cannot be parsed are left out (the copied tables keep them).
+func (cp *Capturer) traffic(ctx context.Context, dir string) {
+	if cp.err != nil {
+		return
+	}
+	r := netstat.Reader{Root: cp.src}
+	b, err := r.AppendTrafficFile(ctx, nil, cp.opts.Filter)
+	if len(b) == 0 && err != nil {
+		cp.err = err
+		return
+	}
+	cp.write(dir+netstat.TrafficFile, string(b))
 }
 
 func (cp *Capturer) write(rel, body string) {

@@ -55,6 +55,10 @@ type Options struct {
 	// NoRetransmits leaves Socket.Retransmits and Timeout zero, which
 	// spares the netlink source a tcp_info per TCP row.
 	NoRetransmits bool
+	// Traffic reads each TCP socket's byte and segment counters
+	// (Socket.Traffic; see netstat.Reader.Traffic): from netlink's
+	// tcp_info live, from a fixture's traffic file under a root.
+	Traffic bool
 }
 
 func (o *Options) owners() bool      { return o.Owners || o.ownerFilter() }
@@ -141,7 +145,7 @@ type Reader struct {
 func NewReader(opts Options) *Reader {
 	opts.PIDs = slices.Clone(opts.PIDs)
 	opts.Programs = slices.Clone(opts.Programs)
-	return &Reader{opts: opts, tables: netstat.Reader{Root: opts.Root, Source: opts.TableSource, NoRetransmits: opts.NoRetransmits}}
+	return &Reader{opts: opts, tables: netstat.Reader{Root: opts.Root, Source: opts.TableSource, NoRetransmits: opts.NoRetransmits, Traffic: opts.Traffic}}
 }
 
 // Read reads one snapshot with opts: NewReader(opts).Snapshot(ctx).

@@ -363,3 +363,24 @@ func TestReadable(t *testing.T) {
 		t.Errorf("proc/net/dev present: %v", err)
 	}
 }
+
+// TestTrafficOption: Options.Traffic reads a fixture's traffic file into
+// Socket.Traffic; without it the counters stay unknown.
+func TestTrafficOption(t *testing.T) {
+	root := fixture.Root(t, "netstat/testdata/traffic.txtar")
+	for _, want := range []bool{false, true} {
+		snap, err := Read(context.Background(), Options{Root: root, Traffic: want})
+		if snap == nil {
+			t.Fatal(err)
+		}
+		known := 0
+		for _, c := range snap.Conns {
+			if c.Traffic.Known {
+				known++
+			}
+		}
+		if (known > 0) != want {
+			t.Errorf("Traffic %v: %d rows with counters of %d", want, known, len(snap.Conns))
+		}
+	}
+}

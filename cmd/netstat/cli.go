@@ -126,6 +126,7 @@ const usage = `usage: netstat [-vWeenNcCF] [<Af>] -r         netstat {-V|--versi
         --dns-timeout DUR        bound on all reverse DNS of one listing (1s)
         --summary                counts per process and state, most ESTABLISHED first
         --by process|remote|port group --summary per process, remote address or local port
+        --traffic                bytes and packets sent and received per connection (per process with --summary)
         --max-established N      mark groups above N ESTABLISHED with "!"; exit status 3 if any
         --rate                   with -i: bytes and packets per second (over -c SECS, 1s)
         --no-cmdline             never read argv (it may hold secrets); programs named by comm
@@ -169,6 +170,7 @@ type config struct {
 	compatFlags                       // -V, -g, -M, -Z, -S, -N, -F, --<af> (compat.go)
 	metricsFlags                      // --listen, --textfile, --listener-ports, --max-* (prometheus.go)
 	eventsFlags                       // --events, --count, --events-source, --state-changes (events.go)
+	trafficFlags                      // --traffic (traffic.go)
 	// families are the address families named (-4, -6, -x, --inet,
 	// --inet6, --unix, -A), in command-line order, repeats kept: net-tools'
 	// afname list, which orders the tables of -r and picks the counters of
@@ -245,6 +247,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	c.compatFlags.register(fs)
 	c.metricsFlags.register(fs)
 	c.eventsFlags.register(fs)
+	c.trafficFlags.register(fs)
 
 	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
 		if err := fs.Set(f.Name, v); err != nil {
@@ -366,6 +369,9 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		return nil, err
 	}
 	if err := c.eventsFlags.check(fs, c); err != nil {
+		return nil, err
+	}
+	if err := c.trafficFlags.check(c); err != nil {
 		return nil, err
 	}
 	// As net-tools: an address family alone means all its protocols; a

@@ -184,6 +184,9 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 		b = appendKey(b, false, "timeout")
 		b = strconv.AppendUint(b, uint64(r.Timeout), 10)
 	}
+	if l.c.traffic {
+		b = appendTrafficJSON(b, &r.Socket)
+	}
 	return l.appendTail(b, r.Owners, snap, ns)
 }
 
@@ -231,6 +234,9 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		if c.timers {
 			h = append(h, "Timer", "Timer Seconds", "Retransmits", "Timeout")
 		}
+		if c.traffic {
+			h = append(h, trafficCSVHeader...)
+		}
 		if c.nsMode() {
 			h = append(h, "NetNS", "Container")
 		}
@@ -270,6 +276,9 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			rec = append(rec, r.Timer.String(), strconv.FormatFloat(r.TimerLeft().Seconds(), 'f', -1, 64),
 				strconv.FormatUint(uint64(r.Retransmits), 10), strconv.FormatUint(uint64(r.Timeout), 10))
 		}
+		if c.traffic {
+			rec = appendTrafficCSV(rec, &r.Socket)
+		}
 		end(snap.nsOf(i, false))
 	}
 	for i, u := range snap.unixRows() {
@@ -284,6 +293,9 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",
 			strconv.FormatUint(u.Inode, 10), u.Type.String(), strconv.FormatBool(u.Listening()))
 		if c.timers {
+			rec = append(rec, "", "", "", "")
+		}
+		if c.traffic {
 			rec = append(rec, "", "", "", "")
 		}
 		end(snap.nsOf(i, true))

@@ -72,7 +72,7 @@ type metricsFlags struct {
 	maxPrograms      int
 	maxNetns         int
 	maxListeners     int
-	traffic          bool    // --metrics-traffic
+	metricsTraffic   bool    // --metrics-traffic
 	textfileEvery    float64 // --textfile-interval, seconds; 0: write once
 }
 
@@ -83,7 +83,7 @@ func (m *metricsFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&m.maxPrograms, "max-programs", metrics.DefaultMaxPrograms, "")
 	fs.IntVar(&m.maxNetns, "max-netns", metrics.DefaultMaxNamespaces, "")
 	fs.IntVar(&m.maxListeners, "max-listeners", metrics.DefaultMaxListeners, "")
-	fs.BoolVar(&m.traffic, "metrics-traffic", false, "")
+	fs.BoolVar(&m.metricsTraffic, "metrics-traffic", false, "")
 	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
 }
 
@@ -102,7 +102,7 @@ func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 	if fs.Changed("textfile-interval") && (m.textfile == "" || m.textfileEvery <= 0) {
 		return usageError{"--textfile-interval: a positive number of seconds, with --textfile"}
 	}
-	if m.traffic && m.listen == "" && m.textfileEvery == 0 {
+	if m.metricsTraffic && m.listen == "" && m.textfileEvery == 0 {
 		return usageError{"--metrics-traffic needs --listen or --textfile-interval: its counters need one process living across scrapes (a one-shot exposition has no closed connections to count)"}
 	}
 	for _, f := range []string{"listener-ports", "max-programs", "max-netns", "max-listeners"} {
@@ -168,7 +168,7 @@ func (c *config) collectorOptions() metrics.Options {
 		MaxPrograms:   c.maxPrograms,
 		MaxNamespaces: c.maxNetns,
 		MaxListeners:  c.maxListeners,
-		Traffic:       c.metricsFlags.traffic,
+		Traffic:       c.metricsTraffic,
 	}
 }
 

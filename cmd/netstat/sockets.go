@@ -120,6 +120,8 @@ type lister struct {
 	// noUnix: the unix listing is not printed after all (-g failed,
 	// and net-tools stops after a table that failed).
 	noUnix bool
+	// rate: under -c --traffic, the measure of the row being written (traffic.go).
+	rate *trafficRate
 }
 
 func newLister(c *config) *lister {
@@ -164,6 +166,7 @@ func (c *config) options() procnet.Options {
 		// Only -o prints the retransmit and probe counters; without it
 		// the netlink source skips the kernel's tcp_info per row.
 		NoRetransmits: !c.timers,
+		Traffic:       c.traffic,
 	}
 	if c.pid >= 0 {
 		o.PIDs = []int{c.pid}
@@ -712,6 +715,9 @@ func (c *config) appendInetColumns(b []byte) []byte {
 	if c.timers {
 		b = append(b, " Timer"...)
 	}
+	if c.traffic {
+		b = c.appendTrafficHeader(b)
+	}
 	return append(b, '\n')
 }
 
@@ -784,6 +790,9 @@ func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
 	if c.timers {
 		b = append(b, ' ')
 		b = appendTimer(b, &r.Socket)
+	}
+	if c.traffic {
+		b = l.appendTraffic(b, &r.Socket)
 	}
 	return append(b, '\n')
 }

@@ -34,15 +34,16 @@ package main
 // however many fds of the process hold it.
 
 import (
-	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"strconv"
+	"time"
 
+	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -89,16 +90,6 @@ func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
 // unconnected UDP or raw socket, nStates for a state we have no name for.
 const nStates = int(netstat.NewSynRecv) + 1
 
-func slot(s *netstat.Socket) int {
-	switch {
-	case !s.Proto.IsTCP() && s.State == netstat.Close:
-		return 0
-	case s.State >= netstat.Established && s.State <= netstat.NewSynRecv:
-		return int(s.State)
-	}
-	return nStates
-}
-
 func slotName(i int) string {
 	switch i {
 	case 0:
@@ -138,101 +129,41 @@ type group struct {
 	total  int
 	proc   *procmap.Process // --by process: the owner, nil if unknown
 	mark   byte             // -c: ' ', '+', '-', '~'
+	// traffic: with --traffic (traffic.go); not compared between rounds.
+	traffic groupTraffic
 }
 
 func (g *group) established() int { return g.counts[netstat.Established] }
 
-// family folds the IPv6 table into its IPv4 twin: --by port counts a
-// port over both families.
-func family(p netstat.Proto) netstat.Proto {
-	switch p {
-	case netstat.TCP6:
-		return netstat.TCP
-	case netstat.UDP6:
-		return netstat.UDP
-	case netstat.UDPLite6:
-		return netstat.UDPLite
-	case netstat.Raw6:
-		return netstat.Raw
+// countBy is --by as procnet groups.
+func (c *config) countBy() procnet.By {
+	switch c.by {
+	case "remote":
+		return procnet.ByRemote
+	case "port":
+		return procnet.ByPort
 	}
-	return p
+	return procnet.ByProcess
 }
 
-// groups counts rows into groups, sorted for printing.
-func (l *lister) groups(rows []wrow) []group {
-	at := map[groupKey]int{}
-	var gs []group
-	count := func(k groupKey, proc *procmap.Process, r *wrow) {
-		j, ok := at[k]
-		if !ok {
-			j = len(gs)
-			at[k] = j
-			gs = append(gs, group{key: k, proc: proc})
+// groupsOf turns procnet's groups (counted by its rule for shared
+// sockets, sorted for printing) into the summary's.
+func groupsOf(gs []procnet.Group) []group {
+	out := make([]group, len(gs))
+	for i := range gs {
+		g := &gs[i]
+		o := &out[i]
+		o.key = groupKey{pid: g.PID, addr: g.Remote, proto: g.Proto, port: g.Port}
+		if g.PID == 0 {
+			o.key.pid = -1
 		}
-		gs[j].counts[slot(&r.Socket)]++
-		gs[j].total++
+		copy(o.counts[:nStates], g.States[:])
+		o.counts[nStates] = g.Unknown
+		o.total = g.Total
+		o.proc = g.Process
+		o.mark = ' '
 	}
-	for i := range rows {
-		r := &rows[i]
-		var k groupKey
-		switch l.c.by {
-		case "remote":
-			if a := r.Remote.Addr().Unmap(); !a.IsUnspecified() {
-				k.addr = a
-			}
-		case "port":
-			k.proto, k.port = family(r.Proto), r.Local.Port()
-		default:
-			// The counting rule: a socket counts once in the group of
-			// each distinct PID that holds it (a forked server's
-			// listener in the master's and each worker's), never twice
-			// in one (a PID holding it on two fds).
-			if len(r.Owners) == 0 {
-				count(groupKey{pid: -1}, nil, r)
-				continue
-			}
-			last := -1
-			for _, o := range r.Owners { // sorted by PID
-				if o.PID != last {
-					last = o.PID
-					count(groupKey{pid: o.PID}, r.m.Process(o.PID), r)
-				}
-			}
-			continue
-		}
-		count(k, nil, r)
-	}
-	slices.SortFunc(gs, func(a, b group) int {
-		if c := cmp.Compare(b.established(), a.established()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.total, a.total); c != 0 {
-			return c
-		}
-		return compareKeys(a.key, b.key)
-	})
-	return gs
-}
-
-// compareKeys orders keys of one kind: PIDs ascending with "-" last,
-// addresses with "*" last, ports by protocol then number.
-func compareKeys(a, b groupKey) int {
-	if c := cmp.Compare(uint(a.pid), uint(b.pid)); c != 0 { // -1 sorts last
-		return c
-	}
-	if a.addr.IsValid() != b.addr.IsValid() {
-		if a.addr.IsValid() {
-			return -1
-		}
-		return 1
-	}
-	if c := a.addr.Compare(b.addr); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.proto, b.proto); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.port, b.port)
+	return out
 }
 
 func (c *config) over(g *group) bool {
@@ -275,7 +206,11 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		b = append(b, ' ')
 		b = alignRight(b, col.title, 6)
 	}
-	b = append(b, "  TOTAL\n"...)
+	b = append(b, "  TOTAL"...)
+	if c.traffic {
+		b = c.appendSummaryTrafficHeader(b)
+	}
+	b = append(b, '\n')
 	if c.by == "remote" && !c.numHosts {
 		var addrs []netip.Addr
 		for i := range gs {
@@ -334,6 +269,9 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		}
 		b = append(b, ' ')
 		b = padNum(b, uint64(g.total), 6)
+		if c.traffic {
+			b = c.appendSummaryTraffic(b, &g.traffic)
+		}
 		if marks && colour && g.mark != ' ' {
 			b = append(b, sgrReset...)
 		}
@@ -442,6 +380,9 @@ func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
 			b = appendKey(b, false, "over")
 			b = strconv.AppendBool(b, c.over(g))
 		}
+		if c.traffic {
+			b = c.appendSummaryTrafficJSON(b, &g.traffic)
+		}
 		if l.stamp != "" {
 			b = appendKey(b, false, "time")
 			b = appendJSONString(b, l.stamp)
@@ -477,6 +418,9 @@ func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
 		h = append(h, "established", "total")
 		if c.maxEstablished >= 0 {
 			h = append(h, "over")
+		}
+		if c.traffic {
+			h = append(h, c.summaryTrafficCSV()...)
 		}
 		cw.Write(h)
 		l.csvHeader = true
@@ -515,6 +459,9 @@ func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
 		if c.maxEstablished >= 0 {
 			rec = append(rec, strconv.FormatBool(c.over(g)))
 		}
+		if c.traffic {
+			rec = c.appendSummaryTrafficCSV(rec, &g.traffic)
+		}
 		cw.Write(rec)
 	}
 	cw.Flush()
@@ -532,21 +479,51 @@ var jsonSlotOrder = func() []int {
 }()
 
 // summary prints the counts once. With --max-established N, a group above
-// N makes the exit status 3.
+// N makes the exit status 3. A whole listing is counted as it is read
+// (the owners, then one row at a time), as -tanp streams it.
 func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	l := newLister(c)
-	snap, err := l.read(ctx, stderr)
+	var snap *snapshot
+	var err error
+	if c.streams() {
+		snap, err = l.stream(ctx, stderr)
+	} else {
+		snap, err = l.read(ctx, stderr)
+	}
 	if snap == nil {
 		return err
 	}
 	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 {
 		warnDenied(stderr, snap.owners)
 	}
-	rows := make([]wrow, len(snap.rows))
-	for i := range snap.rows {
-		rows[i] = wrow{row: snap.rows[i], m: snap.owners}
+	k := procnet.NewCounter(c.countBy())
+	var meter *flows.Meter
+	if c.traffic {
+		meter = flows.NewMeter(false)
+		meter.Begin(time.Now(), nil)
 	}
-	gs := l.groups(rows)
+	var cn procnet.Conn
+	for _, r := range snap.inet() {
+		cn.Socket, cn.Owners = r.Socket, r.Owners
+		k.Add(&cn, snap.owners)
+		if meter != nil {
+			var o flows.Owner
+			if len(r.Owners) > 0 {
+				o.PID = r.Owners[0].PID // the one the listing shows: a connection's bytes count once
+			}
+			meter.Add(&r.Socket, o)
+		}
+	}
+	if snap.scanErr != nil && err == nil {
+		err = snap.scanErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	gs := groupsOf(k.Groups())
+	if meter != nil {
+		gs = addTraffic(gs, meter.End(), snap.owners.Process)
+	}
 	var b []byte
 	switch {
 	case c.json:

@@ -10,11 +10,15 @@ package main
 //	"~ " its state changed                 yellow
 //	"  " as before (and every row of the first round)
 //
-// A connection is known by (proto, local, remote), not by inode: a
-// socket that falls to TIME_WAIT keeps its identity, and keeps the owner
-// it had (the kernel no longer says; net-tools shows "-"). Closed rows
-// stay where they were, after their nearest surviving predecessor. Unix
-// sockets are known by inode.
+//	"* " opened and closed since the last round (with a feed: watchfeed.go)
+//
+// The rounds come from a procnet.Poller, which keeps the last snapshot —
+// the one copy of the rows; the watcher adds a mark byte per row. A
+// connection is known by its namespace, protocol and ends (the inode
+// tells SO_REUSEPORT twins apart): a socket that falls to TIME_WAIT keeps
+// its identity, and keeps the owner it had (the kernel no longer says;
+// net-tools shows "-"). Closed rows stay where they were, after their
+// nearest surviving predecessor. Unix sockets are known by inode.
 //
 // On a terminal every round replaces the screen (cursor home, clear)
 // under a one-line header, the cursor is hidden while watching and shown
@@ -28,9 +32,11 @@ package main
 // every JSON object has the round's "time", CSV has its header once and
 // the round's time as the first column.
 //
-// Owners come from a procmap.Tracker: a round re-reads one stat file per
-// owning process and walks fds only for sockets it has not seen, instead
-// of every fd of every process.
+// Owners come from the Poller's procmap.Tracker: a round re-reads one
+// stat file per owning process and walks fds only for sockets it has not
+// seen, instead of every fd of every process. --summary -c counts with
+// procnet.Counter (the counting rule: a shared socket counts once in each
+// distinct owner's group).
 //
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT or a reader that went away end the
 // watch with status 0, promptly even mid-round: the round stops at its
@@ -43,17 +49,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/procnet/procnet"
-	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -63,231 +70,225 @@ const (
 	sgrGreen   = "\x1b[32m"
 	sgrRed     = "\x1b[31m"
 	sgrYellow  = "\x1b[33m"
+	sgrMagenta = "\x1b[35m"
 	clearHome  = "\x1b[H\x1b[2J"
 	hideCursor = "\x1b[?25l"
 	showCursor = "\x1b[?25h"
 )
 
-// wrow is a socket row as a round shows it: with the Map that describes
-// its owners (an older one for a remembered owner) and its marker.
-type wrow struct {
-	row
-	m    *procmap.Map
-	mark byte
-	ns   *netstat.Namespace // with --all-netns and --netns
-}
-
-type wunix struct {
-	netstat.UnixSocket
-	m    *procmap.Map
-	mark byte
-	ns   *netstat.Namespace
-}
-
-// connKey names a connection across rounds; n tells apart rows with the
-// same ends (SO_REUSEPORT listeners). With --all-netns the same ends may
-// be in two namespaces (a container's :80 and the host's): netns tells
-// them apart.
-type connKey struct {
-	proto         netstat.Proto
-	local, remote netip.AddrPort
-	netns         uint64
-	n             int
-}
-
-// watcher keeps what one round needs of the round before.
+// watcher keeps what one round needs of the round before: a
+// procnet.Poller holds the last snapshot (the one copy of the rows) and
+// the owner tracker; the watcher adds one mark byte per row.
 type watcher struct {
-	l       *lister
-	tables  *procnet.Reader  // the tables alone: owners come from the tracker
-	tracker *procmap.Tracker // nil when owners are not needed
-	inodes  map[uint64]bool
-	// at and prevAt index this round's and the last round's rows by key.
-	// They tell duplicate keys apart while a round is read, give a
-	// TIME_WAIT row (inode 0) the owners its connection had the round
-	// before, and are the maps mark compares the rounds with: one map
-	// built per round, not one per use.
-	at, prevAt map[connKey]int
+	l      *lister
+	poller *procnet.Poller
+	snap   *procnet.Snapshot // the last round's
+	ch     procnet.Changes
+	// marks and umarks are the marker of each row of snap.Conns and
+	// snap.Unix: ' ', '+', '~' or '*' (opened and closed: see watchfeed.go).
+	marks, umarks []byte
+	// gone and ugone place the rows of ch.Closed and ch.ClosedUnix: by the
+	// ends of the row of snap they follow (the zero key: first).
+	gone  map[ends][]int
+	ugone map[uint64][]int
+	// carried describes the owners snap.Procs lacks (a TIME_WAIT row's
+	// remembered owner, a closed row's), for the rendering functions.
+	carried *procmap.Map
 
 	rounds             int
-	rows, prevRows     []wrow
-	keys, prevKeys     []connKey
-	unix, prevUnix     []wunix
-	ukeys, prevUkeys   []uint64
 	groups, prevGroups []group
 	gkeys, prevGkeys   []groupKey
-	shownRows          []wrow
-	shownUnix          []wunix
 	shownGroups        []group
-	sockNS             []*netstat.Namespace // the namespace of each of l.socks
 	warned             bool
-	nsWarned           bool // the namespaces --all-netns could not read were reported
+	nsWarned           bool      // the namespaces --all-netns could not read were reported
+	fs                 feedState // the connection feed and traffic meter (watchfeed.go)
+}
+
+// ends names a connection for placing closed rows and matching events:
+// its namespace, protocol and addresses.
+type ends struct {
+	netns         uint64
+	proto         netstat.Proto
+	local, remote netip.AddrPort
+}
+
+func endsOf(c *procnet.Conn) ends {
+	k := ends{proto: c.Proto, local: c.Local, remote: c.Remote}
+	if c.Namespace != nil {
+		k.netns = c.Namespace.Inode
+	}
+	return k
+}
+
+// pollOptions are the procnet options of a watch: what the listing reads,
+// the process filters applied by the watcher (the Poller keeps a
+// TIME_WAIT row's remembered owner, which --pid must see).
+func (c *config) pollOptions() procnet.Options {
+	f := c.filter()
+	return procnet.Options{
+		Root:          c.root,
+		Filter:        f,
+		Unix:          c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0,
+		Owners:        c.needOwners(),
+		Cmdline:       !c.noCmdline,
+		AllNamespaces: c.allNetns,
+		NamespacePID:  c.netnsPID,
+		NoRetransmits: !c.timers,
+		Traffic:       c.traffic,
+	}
 }
 
 func newWatcher(c *config) *watcher {
-	tables := c.options()
-	tables.Owners, tables.PIDs, tables.Programs = false, nil, nil // the tracker's
-	w := &watcher{
-		l:      newLister(c),
-		tables: procnet.NewReader(tables),
-		inodes: map[uint64]bool{},
-		at:     map[connKey]int{},
-		prevAt: map[connKey]int{},
-	}
-	if c.needOwners() {
-		w.tracker = procmap.NewTracker(procmap.Options{Root: c.root, Cmdline: !c.noCmdline})
+	w := &watcher{l: newLister(c), poller: procnet.NewPoller(c.pollOptions())}
+	if c.traffic {
+		w.fs.meter = flows.NewMeter(false)
 	}
 	return w
 }
 
-// read takes one round: the tables, their owners from the tracker (or
-// the memo), the process filters. Only an unreadable proc is an error,
-// and ctx's: it is checked between rows and between stages.
+// read takes one round through the Poller and marks it. Only an
+// unreadable proc is an error, and ctx's.
 func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
-	l, c := w.l, w.l.c
-	done := ctx.Done()
-	report := func(err error) { io.WriteString(stderr, "netstat: "+escape.String(err.Error())+"\n") }
-	l.socks = l.socks[:0]
-	w.sockNS = w.sockNS[:0]
-	w.prevUnix, w.unix = w.unix, w.prevUnix[:0]
-	w.prevUkeys, w.ukeys = w.ukeys, w.prevUkeys[:0]
-	var socksUnix []netstat.UnixSocket
-	var unixNS []*netstat.Namespace
-	// The tables of every namespace asked for; the owners come from the
-	// tracker below.
-	st, err := w.tables.Stream(ctx)
-	if err != nil {
-		return err
-	}
-	nsOf := func(ns *netstat.Namespace) *netstat.Namespace {
-		if c.nsMode() {
-			return ns
-		}
+	c := w.l.c
+	if !c.inetWanted() && !c.unix {
 		return nil
 	}
-	// failed reports err and says whether it ends the round.
-	failed := func(err error) bool {
-		if ctx.Err() != nil || errors.Is(err, procnet.ErrNoTables) {
-			return true
-		}
-		report(err)
-		return false
-	}
-	if c.inetWanted() {
-		for r, err := range st.Conns() {
-			if err != nil {
-				if failed(err) {
-					if ctx.Err() != nil {
-						break
-					}
-					return err
-				}
-				continue
-			}
-			if c.shown(&r.Socket) {
-				l.socks = append(l.socks, r.Socket)
-				w.sockNS = append(w.sockNS, nsOf(r.Namespace))
-			}
-		}
-	}
-	if c.unixWanted() && ctx.Err() == nil {
-		for u, err := range st.Unix() {
-			if err != nil {
-				if failed(err) {
-					if ctx.Err() != nil {
-						break
-					}
-					return err
-				}
-				continue
-			}
-			if c.unixShown(&u.UnixSocket) {
-				socksUnix = append(socksUnix, u.UnixSocket)
-				unixNS = append(unixNS, nsOf(u.Namespace))
-			}
-		}
-	}
-	if c.allNetns && !w.nsWarned && (st.Skipped.Denied > 0 || len(st.Skipped.Unread) > 0) {
-		reportSkipped(stderr, st.Skipped)
-		w.nsWarned = true
+	prev := w.snap
+	snap, ch, err := w.poller.Poll(ctx)
+	if snap == nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-
-	var m *procmap.Map
-	if w.tracker != nil {
-		clear(w.inodes)
-		for i := range l.socks {
-			if l.socks[i].Inode != 0 {
-				w.inodes[l.socks[i].Inode] = true
-			}
-		}
-		for i := range socksUnix {
-			w.inodes[socksUnix[i].Inode] = true
-		}
-		var err error
-		if m, err = w.tracker.Refresh(ctx, w.inodes); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if m.Denied > 0 && c.programs && !w.warned {
-			warnDenied(stderr, m)
-			w.warned = true
-		}
+	report(stderr, err) // rows that could not be read: the round goes on
+	if c.allNetns && !w.nsWarned {
+		w.nsWarned = true
+		reportSkipped(stderr, snap.Skipped)
 	}
-
-	w.prevRows, w.rows = w.rows, w.prevRows[:0]
-	w.prevKeys, w.keys = w.keys, w.prevKeys[:0]
-	w.prevAt, w.at = w.at, w.prevAt
-	clear(w.at)
-	for i, s := range l.socks {
-		if i&1023 == 0 && stopped(done) {
-			return ctx.Err()
-		}
-		ns := w.sockNS[i]
-		k := connKey{proto: s.Proto, local: s.Local, remote: s.Remote}
-		if ns != nil {
-			k.netns = ns.Inode
-		}
-		r := wrow{row: row{Socket: s}, m: m, mark: ' ', ns: ns}
-		if m != nil {
-			r.Owners = m.Lookup(s.Inode)
-		}
-		if len(r.Owners) == 0 && s.Inode == 0 {
-			// TIME_WAIT: the owners the connection had (or inherited)
-			// the round before.
-			if j, ok := w.prevAt[k]; ok {
-				r.Owners, r.m = w.prevRows[j].Owners, w.prevRows[j].m
-			}
-		}
-		if !c.ownedBy(r.Owners, r.m) {
-			continue
-		}
-		for { // the same key twice (SO_REUSEPORT listeners): number them
-			if _, dup := w.at[k]; !dup {
-				break
-			}
-			k.n++
-		}
-		w.at[k] = len(w.rows)
-		w.rows = append(w.rows, r)
-		w.keys = append(w.keys, k)
+	if snap.Procs != nil && snap.Procs.Denied > 0 && c.programs && !w.warned {
+		warnDenied(stderr, snap.Procs)
+		w.warned = true
 	}
-	for i, u := range socksUnix {
-		var owners []procmap.Owner
-		if m != nil {
-			owners = m.Lookup(u.Inode)
-		}
-		if !c.ownedBy(owners, m) {
-			continue
-		}
-		w.unix = append(w.unix, wunix{UnixSocket: u, m: m, mark: ' ', ns: unixNS[i]})
-		w.ukeys = append(w.ukeys, u.Inode)
-	}
+	w.snap, w.ch = snap, ch
 	w.rounds++
+
+	// The marks: one byte per row.
+	w.marks = slices.Grow(w.marks[:0], len(snap.Conns))[:len(snap.Conns)]
+	for i := range w.marks {
+		w.marks[i] = ' '
+	}
+	for _, i := range ch.New {
+		w.marks[i] = '+'
+	}
+	for _, s := range ch.Changed {
+		w.marks[s.Index] = '~'
+	}
+	w.umarks = slices.Grow(w.umarks[:0], len(snap.Unix))[:len(snap.Unix)]
+	for i := range w.umarks {
+		w.umarks[i] = ' '
+	}
+	for _, i := range ch.NewUnix {
+		w.umarks[i] = '+'
+	}
+	for _, s := range ch.ChangedUnix {
+		w.umarks[s.Index] = '~'
+	}
+
+	// Closed rows follow the nearest row of the last round still there.
+	clear(w.gone)
+	clear(w.ugone)
+	if prev != nil && len(ch.Closed) > 0 {
+		type id struct {
+			ends
+			inode uint64
+		}
+		closed := make(map[id]int, len(ch.Closed))
+		for j := range ch.Closed {
+			closed[id{endsOf(&ch.Closed[j]), ch.Closed[j].Inode}] = j
+		}
+		if w.gone == nil {
+			w.gone = map[ends][]int{}
+		}
+		var anchor ends
+		for i := range prev.Conns {
+			k := endsOf(&prev.Conns[i])
+			if j, ok := closed[id{k, prev.Conns[i].Inode}]; ok {
+				w.gone[anchor] = append(w.gone[anchor], j)
+				delete(closed, id{k, prev.Conns[i].Inode})
+				continue
+			}
+			anchor = k
+		}
+	}
+	if prev != nil && len(ch.ClosedUnix) > 0 {
+		closed := make(map[uint64]int, len(ch.ClosedUnix))
+		for j := range ch.ClosedUnix {
+			closed[ch.ClosedUnix[j].Inode] = j
+		}
+		if w.ugone == nil {
+			w.ugone = map[uint64][]int{}
+		}
+		var anchor uint64
+		for i := range prev.Unix {
+			if j, ok := closed[prev.Unix[i].Inode]; ok {
+				w.ugone[anchor] = append(w.ugone[anchor], j)
+				continue
+			}
+			anchor = prev.Unix[i].Inode
+		}
+	}
+
+	// The owners snap.Procs does not describe.
+	w.carried = nil
+	carry := func(owners []procmap.Owner, p func(int) *procmap.Process) {
+		for _, o := range owners {
+			if snap.Procs.Process(o.PID) != nil {
+				continue
+			}
+			if w.carried == nil {
+				w.carried = &procmap.Map{Procs: map[int]*procmap.Process{}}
+				if snap.Procs != nil {
+					maps.Copy(w.carried.Procs, snap.Procs.Procs)
+				}
+			}
+			if d := p(o.PID); d != nil {
+				w.carried.Procs[o.PID] = d
+			}
+		}
+	}
+	for i := range snap.Conns {
+		if snap.Conns[i].Inode == 0 && len(snap.Conns[i].Owners) > 0 {
+			carry(snap.Conns[i].Owners, snap.Process)
+		}
+	}
+	for j := range ch.Closed {
+		carry(ch.Closed[j].Owners, ch.Process)
+	}
+	for j := range ch.ClosedUnix {
+		carry(ch.ClosedUnix[j].Owners, ch.Process)
+	}
 	return nil
+}
+
+// procs is the Map that describes every owner of the round's rows.
+func (w *watcher) procs() *procmap.Map {
+	if w.carried != nil {
+		return w.carried
+	}
+	return w.snap.Procs
+}
+
+// shows says whether the round shows an Internet row: the -l/-a rule,
+// --pid and --program.
+func (w *watcher) shows(cn *procnet.Conn, m *procmap.Map) bool {
+	c := w.l.c
+	return c.shown(&cn.Socket) && c.ownedBy(cn.Owners, m)
+}
+
+func (w *watcher) showsUnix(u *procnet.UnixConn, m *procmap.Map) bool {
+	c := w.l.c
+	return c.unixShown(&u.UnixSocket) && c.ownedBy(u.Owners, m)
 }
 
 // ownedBy applies --pid and --program (either may match).
@@ -303,27 +304,28 @@ func (c *config) ownedBy(owners []procmap.Owner, m *procmap.Map) bool {
 	return false
 }
 
-// mark compares the round just read with the one before.
-func (w *watcher) mark() {
-	first := w.rounds == 1
-	w.shownRows = diffAt(w.shownRows[:0], w.prevRows, w.prevKeys, w.prevAt, w.rows, w.keys, w.at, first,
-		func(a, b *wrow) bool { return a.State != b.State },
-		func(r *wrow, m byte) { r.mark = m })
-	w.shownUnix = diff(w.shownUnix[:0], w.prevUnix, w.prevUkeys, w.unix, w.ukeys, first,
-		func(a, b *wunix) bool { return a.State != b.State },
-		func(r *wunix, m byte) { r.mark = m })
-}
-
 // markGroups counts the round into groups and compares them with the
 // groups of the round before.
 func (w *watcher) markGroups() {
 	w.prevGroups, w.prevGkeys = w.groups, w.gkeys
-	w.groups = w.l.groups(w.rows)
+	m := w.procs()
+	k := procnet.NewCounter(w.l.c.countBy())
+	if w.snap != nil {
+		for i := range w.snap.Conns {
+			if cn := &w.snap.Conns[i]; w.shows(cn, m) {
+				k.Add(cn, m)
+			}
+		}
+	}
+	w.groups = groupsOf(k.Groups())
+	if w.l.c.traffic {
+		w.groups = addTraffic(w.groups, w.fs.owners, m.Process)
+	}
 	w.gkeys = make([]groupKey, len(w.groups))
 	for i := range w.groups {
 		w.gkeys[i] = w.groups[i].key
 	}
-	w.shownGroups = diff(w.shownGroups[:0], w.prevGroups, w.prevGkeys, w.groups, w.gkeys, w.rounds == 1,
+	w.shownGroups = diff(w.shownGroups[:0], w.prevGroups, w.prevGkeys, w.groups, w.gkeys, w.rounds <= 1,
 		func(a, b *group) bool { return a.counts != b.counts },
 		func(g *group, m byte) { g.mark = m })
 }
@@ -400,6 +402,8 @@ func markStart(b []byte, mark byte, colour bool) []byte {
 			b = append(b, sgrRed...)
 		case '~':
 			b = append(b, sgrYellow...)
+		case '*':
+			b = append(b, sgrMagenta...)
 		}
 	}
 	return append(b, mark, ' ')
@@ -414,38 +418,94 @@ func markEnd(b []byte, mark byte, colour bool) []byte {
 	return append(b, '\n')
 }
 
-// appendTable is writeTable with the marker column.
+// appendTable is writeTable with the marker column: the rows of the
+// round, each closed row after the row it followed, then the connections
+// that opened and closed since the last round.
 func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	l, c := w.l, w.l.c
+	snap, m := w.snap, w.procs()
+	var r row
+	var none trafficRate // no rate: closed rows
+	emit := func(b []byte, cn *procnet.Conn, mark byte, m *procmap.Map, rate *trafficRate) []byte {
+		r.Socket, r.Owners = cn.Socket, cn.Owners
+		l.rate = rate
+		b = markStart(b, mark, colour)
+		b = l.nsCellOf(b, cn.Namespace)
+		b = l.appendRow(b, &r, m)
+		return markEnd(b, mark, colour)
+	}
 	if c.inetWanted() {
 		if !c.numHosts {
 			var addrs []netip.Addr
-			for i := range w.shownRows {
-				for _, a := range []netip.Addr{w.shownRows[i].Local.Addr(), w.shownRows[i].Remote.Addr()} {
+			add := func(cn *procnet.Conn) {
+				for _, a := range []netip.Addr{cn.Local.Addr(), cn.Remote.Addr()} {
 					if !a.Is4In6() {
 						addrs = append(addrs, a)
 					}
 				}
 			}
+			for i := range snap.Conns {
+				if w.shows(&snap.Conns[i], m) {
+					add(&snap.Conns[i])
+				}
+			}
+			for j := range w.ch.Closed {
+				add(&w.ch.Closed[j])
+			}
 			l.names.prefetch(addrs)
 		}
 		b = l.appendInetHeader(b, "  ")
-		for i := range w.shownRows {
-			r := &w.shownRows[i]
-			b = markStart(b, r.mark, colour)
-			b = l.nsCellOf(b, r.ns)
-			b = l.appendRow(b, &r.row, r.m)
-			b = markEnd(b, r.mark, colour)
+		closed := func(b []byte, k ends) []byte {
+			for _, j := range w.gone[k] {
+				if cn := &w.ch.Closed[j]; w.shows(cn, m) {
+					b = emit(b, cn, '-', m, &none)
+				}
+			}
+			return b
 		}
+		b = closed(b, ends{})
+		for i := range snap.Conns {
+			cn := &snap.Conns[i]
+			if w.shows(cn, m) {
+				b = emit(b, cn, w.marks[i], m, w.rateOf(i))
+			}
+			if len(w.gone) > 0 {
+				k := endsOf(cn)
+				b = closed(b, k)
+				delete(w.gone, k)
+			}
+		}
+		for i := range w.fs.flashes {
+			f := &w.fs.flashes[i]
+			b = emit(b, &f.Conn, '*', f.m, &none)
+		}
+		l.rate = nil
 	}
 	if c.unix {
 		b = l.appendUnixHeader(b, "  ")
-		for i := range w.shownUnix {
-			u := &w.shownUnix[i]
-			b = markStart(b, u.mark, colour)
-			b = l.nsCellOf(b, u.ns)
-			b = l.appendUnix(b, &u.UnixSocket, u.m)
-			b = markEnd(b, u.mark, colour)
+		closed := func(b []byte, ino uint64) []byte {
+			for _, j := range w.ugone[ino] {
+				if u := &w.ch.ClosedUnix[j]; w.showsUnix(u, m) {
+					b = markStart(b, '-', colour)
+					b = l.nsCellOf(b, u.Namespace)
+					b = l.appendUnix(b, &u.UnixSocket, m)
+					b = markEnd(b, '-', colour)
+				}
+			}
+			return b
+		}
+		b = closed(b, 0)
+		for i := range snap.Unix {
+			u := &snap.Unix[i]
+			if w.showsUnix(u, m) {
+				b = markStart(b, w.umarks[i], colour)
+				b = l.nsCellOf(b, u.Namespace)
+				b = l.appendUnix(b, &u.UnixSocket, m)
+				b = markEnd(b, w.umarks[i], colour)
+			}
+			if len(w.ugone) > 0 {
+				b = closed(b, u.Inode)
+			}
 		}
 	}
 	return b
@@ -453,12 +513,24 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 
 // round reads, marks and renders one round of the table or summary.
 func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour bool) ([]byte, error) {
-	if err := w.read(ctx, stderr); err != nil {
-		return b, err
-	}
 	c := w.l.c
+	if w.drain(stderr) && c.summary {
+		// Nothing happened since the last round: its counts, unmarked.
+		w.shownGroups = append(w.shownGroups[:0], w.groups...)
+		for i := range w.shownGroups {
+			w.shownGroups[i].mark = ' '
+		}
+	} else {
+		if err := w.read(ctx, stderr); err != nil {
+			return b, err
+		}
+		w.afterRead(time.Now())
+		w.noteGone()
+		if c.summary {
+			w.markGroups()
+		}
+	}
 	if c.summary {
-		w.markGroups()
 		switch {
 		case c.json:
 			return w.l.appendSummaryJSON(b, w.groups), nil
@@ -469,7 +541,9 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour), nil
 	}
-	w.mark()
+	if w.snap == nil {
+		return b, nil
+	}
 	return w.appendTable(b, colour), nil
 }
 
@@ -498,11 +572,17 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		}
 		defer io.WriteString(stdout, sgrReset+showCursor)
 		jobs = make(chan os.Signal, 4)
-		if notifyJobs(jobs) { // jobs_unix.go; never on Windows
+		if notifyJobs(jobs) { // jobs_unix.go
 			defer signal.Stop(jobs)
 		}
 	}
 	w := newWatcher(c)
+	w.startFeed(errw)
+	defer w.closeFeed()
+	legend := "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"
+	if w.fs.feed != nil {
+		legend = "   + new  - closed  ~ state changed  * opened and closed   (Ctrl-C quits)\n\n"
+	}
 	out := cutWriter{ctx: ctx, w: stdout} // the rounds: a signal cuts a long write short
 	timer := time.NewTimer(c.interval)
 	timer.Stop()
@@ -549,7 +629,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			b = append(b, c.interval.String()...)
 			b = append(b, ": netstat   "...)
 			b = now().AppendFormat(b, "2006-01-02 15:04:05")
-			b = append(b, "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"...)
+			b = append(b, legend...)
 		case !structured:
 			b = append(b, "=== "...)
 			b = now().AppendFormat(b, stampLayout)

@@ -43,7 +43,6 @@ func BenchmarkWatchRound(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(w.tracker.Stats.Full), "full-walks")
 }
 
 // BenchmarkSummaryRound is one round of `netstat --summary -tan -c`.
@@ -105,4 +104,45 @@ func BenchmarkRoundParts(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSummaryOnce is a one-shot `netstat --summary -tan -n`.
+func BenchmarkSummaryOnce(b *testing.B) {
+	for b.Loop() {
+		if err := runWith([]string{"--summary", "-tan", "-n"}, io.Discard, io.Discard, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSummaryQuietRound is a round of `netstat --summary -tan -n -c`
+// with the tracepoint feed: on a quiet host (no TCP state change) a round
+// re-reads nothing, and every quietMax-th reads the tables again; the
+// reported ns/op is the average round. Skipped where the tracepoint does
+// not load.
+func BenchmarkSummaryQuietRound(b *testing.B) {
+	c, err := parse([]string{"--summary", "-tan", "-n", "-c", "1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.unix, c.programs = false, true
+	w := newWatcher(c)
+	w.startFeed(io.Discard)
+	defer w.closeFeed()
+	if !w.fs.skippable {
+		b.Skip("no tracepoint feed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	buf, err := w.round(ctx, nil, io.Discard, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reads := w.rounds
+	for b.Loop() {
+		if buf, err = w.round(ctx, buf[:0], io.Discard, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(w.rounds-reads)/float64(b.N), "reads/op")
 }
