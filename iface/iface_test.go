@@ -131,6 +131,20 @@ func TestFlagString(t *testing.T) {
 	}
 }
 
+func TestFlagNames(t *testing.T) {
+	for f, want := range map[Flags]string{
+		0:                                    "",
+		FlagLowerUp | FlagPortSel | FlagEcho: "",
+		FlagUp | FlagBroadcast | FlagRunning | FlagMulticast: "UP,BROADCAST,RUNNING,MULTICAST",
+		FlagMaster | FlagSlave | FlagDynamic:                 "SLAVE,MASTER,DYNAMIC",
+		FlagLoopback | FlagUp | FlagNoARP:                    "UP,LOOPBACK,NOARP",
+	} {
+		if got := strings.Join(f.Names(), ","); got != want {
+			t.Errorf("Flags(%#x).Names() = %q, want %q", uint32(f), got, want)
+		}
+	}
+}
+
 func TestDeltaAndRates(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	prev := Sample{Time: t0, Interfaces: []Interface{

@@ -109,18 +109,6 @@ var hwTypes = map[iface.HWType]hwType{
 
 var unspecHW = hwType{"unspec", "UNSPEC", "unspec", false}
 
-// ifFlagNames are ife_print_long's flag names, in its order.
-var ifFlagNames = [...]struct {
-	bit  iface.Flags
-	name string
-}{
-	{iface.FlagUp, "UP"}, {iface.FlagBroadcast, "BROADCAST"}, {iface.FlagDebug, "DEBUG"},
-	{iface.FlagLoopback, "LOOPBACK"}, {iface.FlagPointToPoint, "POINTOPOINT"},
-	{iface.FlagNoTrailers, "NOTRAILERS"}, {iface.FlagRunning, "RUNNING"}, {iface.FlagNoARP, "NOARP"},
-	{iface.FlagPromisc, "PROMISC"}, {iface.FlagAllMulti, "ALLMULTI"}, {iface.FlagSlave, "SLAVE"},
-	{iface.FlagMaster, "MASTER"}, {iface.FlagMulticast, "MULTICAST"}, {iface.FlagDynamic, "DYNAMIC"},
-}
-
 // appendLong writes the long listing of list: "Kernel Interface table"
 // on the first round only (net-tools prints it once), then one block per
 // interface, each ended by a blank line.
@@ -133,13 +121,7 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, 
 		// net-tools keeps the flags in a short: the bits above 15
 		// (LOWER_UP, DORMANT) are lost, bit 15 (DYNAMIC) makes it negative.
 		fl := iface.Flags(uint16(f.Flags))
-		var names []string
-		for _, n := range ifFlagNames {
-			if fl&n.bit != 0 {
-				names = append(names, n.name)
-			}
-		}
-		b = fmt.Appendf(b, "%s: flags=%d%s  mtu %d\n", sanitize(f.Name), int16(fl), bracket(names, fl == 0), f.MTU)
+		b = fmt.Appendf(b, "%s: flags=%d%s  mtu %d\n", sanitize(f.Name), int16(fl), bracket(fl.Names(), fl == 0), f.MTU)
 
 		if a, ok := inet4Of(l.addrs, f.Name); ok {
 			b = fmt.Appendf(b, "        inet %s  netmask %s", a.Prefix.Addr(), mask4(a.Prefix.Bits()))
