@@ -21,7 +21,6 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -29,37 +28,27 @@ import (
 	"github.com/procnet/procnet/iface"
 )
 
-// longDetails is what the long listing needs beyond iface.Interface.
-type longDetails struct {
-	links map[string]*iface.Link
-}
-
-// readLong reads the link attributes. Bad rows are reported as
+// readLong reads the link attributes, by name. Bad rows are reported as
 // *iface.ParseError (the listing goes on); a file that cannot be read is
 // returned as an error.
-func (l *ifLister) readLong() (*longDetails, error) {
+func (l *ifLister) readLong() (map[string]*iface.Link, error) {
 	links, err := l.r.Links()
-	d := &longDetails{links: make(map[string]*iface.Link, len(links))}
+	byName := make(map[string]*iface.Link, len(links))
 	for i := range links {
-		d.links[links[i].Name] = &links[i]
+		byName[links[i].Name] = &links[i]
 	}
-	var errs []error
-	if err != nil {
-		errs = append(errs, splitJoined(err)...) // one level: report splits once
-	}
-	return d, errors.Join(errs...)
+	return byName, err
 }
 
-// link returns the link of name, or of its parent for an alias (eth0:1):
-// SIOCGIFHWADDR and SIOCGIFTXQLEN answer the parent's for an alias.
-func (d *longDetails) link(name string) *iface.Link {
-	if k, ok := d.links[name]; ok {
+// linkOf returns the link of name, or of its parent for an alias
+// (eth0:1): SIOCGIFHWADDR and SIOCGIFTXQLEN answer the parent's for an
+// alias.
+func linkOf(links map[string]*iface.Link, name string) *iface.Link {
+	if k, ok := links[name]; ok {
 		return k
 	}
-	if parent, _, ok := strings.Cut(name, ":"); ok {
-		return d.links[parent]
-	}
-	return nil
+	parent, _, _ := strings.Cut(name, ":")
+	return links[parent]
 }
 
 // inet4Of is the address SIOCGIFADDR gives net-tools for name: the first
@@ -112,7 +101,7 @@ var unspecHW = hwType{"unspec", "UNSPEC", "unspec", false}
 // appendLong writes the long listing of list: "Kernel Interface table"
 // on the first round only (net-tools prints it once), then one block per
 // interface, each ended by a blank line.
-func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, first bool) []byte {
+func (l *ifLister) appendLong(b []byte, list []iface.Interface, links map[string]*iface.Link, first bool) []byte {
 	if first {
 		b = append(b, "Kernel Interface table\n"...)
 	}
@@ -145,7 +134,7 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, 
 		t := unspecHW
 		var hwAddr []byte
 		txq := -1
-		if k := d.link(f.Name); k != nil {
+		if k := linkOf(links, f.Name); k != nil {
 			if ht, ok := hwTypes[k.Type]; ok {
 				t = ht
 			}
