@@ -16,6 +16,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -428,11 +429,7 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			if ent == nil {
 				if val != 0 {
-					b = padFrom(b, len(b), statIndent[state])
-					b = append(b, sanitize(name)...)
-					b = append(b, ": "...)
-					b = strconv.AppendUint(b, val, 10)
-					b = append(b, '\n')
+					b = fmt.Appendf(b, "%*s%s: %d\n", statIndent[state], "", sanitize(name), val)
 				}
 				continue
 			}
@@ -441,17 +438,10 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			kind := ent.kind
 			if ent.title && state != kind {
-				b = padFrom(b, len(b), statIndent[state])
-				b = append(b, statTitle[kind]...)
-				b = append(b, '\n')
+				b = fmt.Appendf(b, "%*s%s\n", statIndent[state], "", statTitle[kind])
 			}
 			if kind == kNumber || (kind != kRtoAlg && kind != kForward && val != 0) {
-				b = padFrom(b, len(b), statIndent[kind])
-				before, after, _ := strings.Cut(ent.out, "%d")
-				b = append(b, before...)
-				b = strconv.AppendUint(b, val, 10)
-				b = append(b, after...)
-				b = append(b, '\n')
+				b = fmt.Appendf(b, "%*s"+ent.out+"\n", statIndent[kind], "", val)
 			}
 			state = kind
 		}
