@@ -30,22 +30,19 @@ type statKind uint8
 const (
 	kNumber    statKind = iota // always
 	kOptNumber                 // only when not zero
-	kForward                   // "Forwarding is %s" (static, never printed)
 	kInICMP                    // under "ICMP input histogram:", when not zero
 	kOutICMP                   // under "ICMP output histogram:", when not zero
-	kRtoAlg                    // static, never printed
 )
 
 // statIndent and statTitle are net-tools' states[] table.
-var statIndent = [...]int{kNumber: 4, kOptNumber: 4, kForward: 4, kInICMP: 8, kOutICMP: 8, kRtoAlg: 0}
+var statIndent = [...]int{kNumber: 4, kOptNumber: 4, kInICMP: 8, kOutICMP: 8}
 var statTitle = [...]string{kInICMP: "ICMP input histogram:", kOutICMP: "ICMP output histogram:"}
 
 type statEntry struct {
-	name   string
-	out    string // "%llu …" with the value where %d stands; "" prints nothing
-	kind   statKind
-	static bool // I_STATIC: net-tools never prints it
-	title  bool // I_TITLE
+	name  string
+	out   string // "%llu …" with the value where %d stands; "" prints nothing
+	kind  statKind
+	title bool // I_TITLE
 }
 
 // statTable is one of net-tools' tables. Entries keep net-tools' order,
@@ -85,8 +82,10 @@ func icmpOut(name, out string) statEntry {
 }
 
 var ipTab = []statEntry{
-	{name: "DefaultTTL", out: "Default TTL is %d", kind: kNumber, static: true},
-	{name: "Forwarding", out: "Forwarding is %s", kind: kForward, static: true},
+	// net-tools' I_STATIC entries ("Default TTL is %d", "Forwarding is
+	// %s", "RTO algorithm is %s") are never printed.
+	num("DefaultTTL", ""),
+	num("Forwarding", ""),
 	num("ForwDatagrams", "%d forwarded"),
 	opt("FragCreates", "%d fragments created"),
 	opt("FragFails", "%d outgoing packets failed fragmentation"),
@@ -208,7 +207,7 @@ var tcpTab = []statEntry{
 	num("OutSegs", "%d segments sent out"),
 	num("PassiveOpens", "%d passive connection openings"),
 	num("RetransSegs", "%d segments retransmitted"),
-	{name: "RtoAlgorithm", out: "RTO algorithm is %s", kind: kRtoAlg, static: true},
+	num("RtoAlgorithm", ""), // I_STATIC
 	num("RtoMax", ""),
 	num("RtoMin", ""),
 }
@@ -433,14 +432,14 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 				}
 				continue
 			}
-			if ent.static || ent.out == "" {
+			if ent.out == "" {
 				continue
 			}
 			kind := ent.kind
 			if ent.title && state != kind {
 				b = fmt.Appendf(b, "%*s%s\n", statIndent[state], "", statTitle[kind])
 			}
-			if kind == kNumber || (kind != kRtoAlg && kind != kForward && val != 0) {
+			if kind == kNumber || val != 0 {
 				b = fmt.Appendf(b, "%*s"+ent.out+"\n", statIndent[kind], "", val)
 			}
 			state = kind
