@@ -39,10 +39,9 @@ var statIndent = [...]int{kNumber: 4, kOptNumber: 4, kInICMP: 8, kOutICMP: 8}
 var statTitle = [...]string{kInICMP: "ICMP input histogram:", kOutICMP: "ICMP output histogram:"}
 
 type statEntry struct {
-	name  string
-	out   string // "%llu …" with the value where %d stands; "" prints nothing
-	kind  statKind
-	title bool // I_TITLE
+	name string
+	out  string   // "%llu …" with the value where %d stands; "" prints nothing
+	kind statKind // a kind with a title (statTitle) is net-tools' I_TITLE
 }
 
 // statTable is one of net-tools' tables. Entries keep net-tools' order,
@@ -72,14 +71,10 @@ func (t *statTable) find(name string) *statEntry {
 	return nil
 }
 
-func num(name, out string) statEntry { return statEntry{name: name, out: out, kind: kNumber} }
-func opt(name, out string) statEntry { return statEntry{name: name, out: out, kind: kOptNumber} }
-func icmpIn(name, out string) statEntry {
-	return statEntry{name: name, out: out, kind: kInICMP, title: true}
-}
-func icmpOut(name, out string) statEntry {
-	return statEntry{name: name, out: out, kind: kOutICMP, title: true}
-}
+func num(name, out string) statEntry     { return statEntry{name: name, out: out, kind: kNumber} }
+func opt(name, out string) statEntry     { return statEntry{name: name, out: out, kind: kOptNumber} }
+func icmpIn(name, out string) statEntry  { return statEntry{name: name, out: out, kind: kInICMP} }
+func icmpOut(name, out string) statEntry { return statEntry{name: name, out: out, kind: kOutICMP} }
 
 var ipTab = []statEntry{
 	// net-tools' I_STATIC entries ("Default TTL is %d", "Forwarding is
@@ -436,7 +431,7 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 				continue
 			}
 			kind := ent.kind
-			if ent.title && state != kind {
+			if statTitle[kind] != "" && state != kind {
 				b = fmt.Appendf(b, "%*s%s\n", statIndent[state], "", statTitle[kind])
 			}
 			if kind == kNumber || val != 0 {
