@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -119,13 +120,13 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 	if v4 && !c.cache { // -C: the IPv4 cache has no rows (appendCache4)
 		rt.v4, err = rt.r.AppendIPv4(rt.v4[:0])
 		report(err)
-		rt.v4 = filterRoutes(rt.v4, func(e *route.Entry) bool { return e.Flags.Has(route.FlagUp) })
+		rt.v4 = slices.DeleteFunc(rt.v4, func(e route.Entry) bool { return !e.Flags.Has(route.FlagUp) })
 	}
 	if v6 {
 		rt.v6, err = rt.r.AppendIPv6(rt.v6[:0])
 		report(err)
 		// -C lists the cached routes, the FIB the others.
-		rt.v6 = filterRoutes(rt.v6, func(e *route.Entry) bool { return e.Flags.Has(route.FlagCache) == c.cache })
+		rt.v6 = slices.DeleteFunc(rt.v6, func(e route.Entry) bool { return e.Flags.Has(route.FlagCache) != c.cache })
 	}
 	b := rt.buf[:0]
 	switch {
@@ -172,16 +173,6 @@ func (rt *router) inOrder() [][]route.Entry {
 		case f == "inet6" && !seen6:
 			seen6 = true
 			out = append(out, rt.v6)
-		}
-	}
-	return out
-}
-
-func filterRoutes(es []route.Entry, keep func(*route.Entry) bool) []route.Entry {
-	out := es[:0]
-	for i := range es {
-		if keep(&es[i]) {
-			out = append(out, es[i])
 		}
 	}
 	return out
@@ -238,7 +229,7 @@ func (rt *router) dest4(e *route.Entry) string {
 	case e.Flags.Has(route.FlagHost):
 		return rt.host4(a)
 	default:
-		if n := rt.network(a); n != "" {
+		if n, _ := rt.names.network(a); n != "" { // getnetbyaddr
 			return cut(sanitize(n), 15)
 		}
 	}
@@ -250,13 +241,6 @@ func cut(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// network returns the name etc/networks gives a, as getnetbyaddr does
-// (package names reads the file).
-func (rt *router) network(a netip.Addr) string {
-	n, _ := rt.names.network(a)
-	return n
 }
 
 // mask4 is the dotted netmask of a prefix length.
