@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"github.com/procnet/procnet"
-	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
-	"github.com/procnet/procnet/route"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
@@ -68,12 +66,11 @@ func report(stderr io.Writer, err error) error {
 	return failed
 }
 
-// isParseError reports whether err is a row the parsers could not read.
+// isParseError reports whether err is a row the parsers could not read
+// (every parser's ParseError is procfile's, aliased).
 func isParseError(err error) bool {
-	var n *netstat.ParseError
-	var i *iface.ParseError
-	var r *route.ParseError
-	return errors.As(err, &n) || errors.As(err, &i) || errors.As(err, &r)
+	var pe *netstat.ParseError
+	return errors.As(err, &pe)
 }
 
 // splitJoined returns the errors joined in err (errors.Join), or err.
