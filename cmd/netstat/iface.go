@@ -45,7 +45,7 @@ var now = time.Now
 
 func interfaces(c *config, stdout, stderr io.Writer) error {
 	w := bufio.NewWriterSize(stdout, 32<<10)
-	l := &ifLister{c: c, r: iface.Reader{Root: c.root}}
+	l := &ifLister{c: c, r: iface.Reader{Root: c.root}, noStats: map[string]bool{}, reported: map[string]bool{}}
 	if c.rate {
 		return l.rates(w, stderr)
 	}
@@ -116,9 +116,6 @@ func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
 	var added []string
 	l.list, added = iface.AppendAliases(l.list, l.addrs)
 	for _, n := range added {
-		if l.noStats == nil {
-			l.noStats = map[string]bool{}
-		}
 		l.noStats[n] = true
 	}
 	sorted := iface.Sort(l.list)
@@ -139,9 +136,6 @@ func (l *ifLister) report(err error, stderr io.Writer) error {
 		msg := e.Error()
 		if l.reported[msg] {
 			continue // -ie reads proc/net/dev twice under a root (Links)
-		}
-		if l.reported == nil {
-			l.reported = map[string]bool{}
 		}
 		l.reported[msg] = true
 		fresh = append(fresh, e)
