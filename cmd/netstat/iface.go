@@ -30,7 +30,6 @@ package main
 // or flag_bits is an empty field.
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -44,10 +43,9 @@ import (
 var now = time.Now
 
 func interfaces(c *config, stdout, stderr io.Writer) error {
-	w := bufio.NewWriterSize(stdout, 32<<10)
 	l := &ifLister{c: c, r: iface.Reader{Root: c.root}, noStats: map[string]bool{}, reported: map[string]bool{}}
 	if c.rate {
-		return l.rates(w, stderr)
+		return l.rates(stdout, stderr)
 	}
 	first := true
 	return c.every(func() (bool, error) {
@@ -69,10 +67,7 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 			l.buf = l.appendTable(l.buf[:0], list, first)
 		}
 		first = false
-		if _, werr := w.Write(l.buf); werr != nil {
-			return true, werr
-		}
-		if werr := w.Flush(); werr != nil {
+		if _, werr := stdout.Write(l.buf); werr != nil {
 			return true, werr
 		}
 		return false, err
@@ -209,7 +204,7 @@ func ifFields(f *iface.Interface) []field {
 // rates prints per-second throughput between samples: one table after
 // the first interval (-c SECS, 1s without -c), then one per interval with
 // -c. Errors and drops are the growth over the interval.
-func (l *ifLister) rates(w *bufio.Writer, stderr io.Writer) error {
+func (l *ifLister) rates(w io.Writer, stderr io.Writer) error {
 	interval := l.c.interval
 	if interval <= 0 {
 		interval = time.Second
@@ -248,9 +243,6 @@ func (l *ifLister) rates(w *bufio.Writer, stderr io.Writer) error {
 		}
 		l.buf = b
 		if _, err := w.Write(b); err != nil {
-			return err
-		}
-		if err := w.Flush(); err != nil {
 			return err
 		}
 		if !l.c.continuous {

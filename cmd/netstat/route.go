@@ -25,7 +25,7 @@ package main
 // one.
 
 import (
-	"bufio"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -63,17 +63,13 @@ func routes(c *config, stdout, stderr io.Writer) error {
 	if tables == 0 {
 		return failed // -r -x: nothing but the message
 	}
-	w := bufio.NewWriterSize(stdout, 32<<10)
 	rt := &router{c: c, r: route.Reader{Root: c.root}, names: newNames(c.root, c.resolver, c.dnsTimeout)}
 	return c.every(func() (bool, error) {
-		err := rt.round(w, stderr)
-		if ferr := w.Flush(); ferr != nil {
-			return true, ferr
+		b, err := rt.round(stderr)
+		if _, werr := stdout.Write(b); werr != nil {
+			return true, werr
 		}
-		if err == nil {
-			err = failed
-		}
-		return false, err
+		return false, cmp.Or(err, failed)
 	})
 }
 
@@ -102,7 +98,8 @@ type router struct {
 	buf    []byte
 }
 
-func (rt *router) round(w io.Writer, stderr io.Writer) error {
+// round reads the tables and returns what this round prints.
+func (rt *router) round(stderr io.Writer) ([]byte, error) {
 	c := rt.c
 	var v4, v6 bool
 	for _, f := range c.routeFamilies() {
@@ -154,10 +151,7 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 		}
 	}
 	rt.buf = b
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	return failed
+	return b, failed
 }
 
 // inOrder returns the routes read, each family once, in the order the

@@ -14,7 +14,6 @@ package main
 // counter, with the same names and values.
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -369,7 +368,6 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 	if f := c.statsFamily(); f != "inet" && f != "inet6" {
 		return errors.New("no statistics support for specified address family: " + f)
 	}
-	w := bufio.NewWriterSize(stdout, 32<<10)
 	return c.every(func() (bool, error) {
 		st, err := netstat.ReadStats(c.root, 0)
 		failed := report(stderr, err)
@@ -386,10 +384,7 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 		default:
 			b = appendStatsText(nil, groups)
 		}
-		if _, err := w.Write(b); err != nil {
-			return true, err
-		}
-		if err := w.Flush(); err != nil {
+		if _, err := stdout.Write(b); err != nil {
 			return true, err
 		}
 		return false, failed
