@@ -216,10 +216,6 @@ func scopeNames(scope int) []string {
 // appendHW appends n bytes of addr (zeros past its end), each as format
 // ("%02x" or "%02X"), separated by sep.
 func appendHW(b []byte, addr []byte, n int, format string, sep byte) []byte {
-	digits := "0123456789abcdef"
-	if format == "%02X" {
-		digits = "0123456789ABCDEF"
-	}
 	for i := range n {
 		var v byte
 		if i < len(addr) {
@@ -228,7 +224,7 @@ func appendHW(b []byte, addr []byte, n int, format string, sep byte) []byte {
 		if i > 0 {
 			b = append(b, sep)
 		}
-		b = append(b, digits[v>>4], digits[v&15])
+		b = fmt.Appendf(b, format, v)
 	}
 	return b
 }
