@@ -332,15 +332,13 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 		}
 		out = append(out, sg)
 	}
-	v6 := c.statsFamily() == "inet6"
+	v6, tabs := c.statsFamily() == "inet6", snmpTabs
+	if v6 {
+		tabs = snmp6Tabs
+	}
 	for i := range st.Groups {
-		g := &st.Groups[i]
-		if v6 == isSnmp6(g) {
-			if v6 {
-				pick(g, snmp6Tabs)
-			} else {
-				pick(g, snmpTabs)
-			}
+		if g := &st.Groups[i]; v6 == isSnmp6(g) {
+			pick(g, tabs)
 		}
 	}
 	if v6 {
