@@ -114,7 +114,7 @@ func (rt *router) round(stderr io.Writer) ([]byte, error) {
 	}
 	var err error
 	rt.v4 = rt.v4[:0]
-	if v4 && !c.cache { // -C: the IPv4 cache has no rows (appendCache4)
+	if v4 && !c.cache { // -C: the IPv4 cache has no rows (appendTable4)
 		rt.v4, err = rt.r.AppendIPv4(rt.v4[:0])
 		report(err)
 		rt.v4 = slices.DeleteFunc(rt.v4, func(e route.Entry) bool { return !e.Flags.Has(route.FlagUp) })
@@ -243,22 +243,30 @@ func mask4(bits int) string {
 	return netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, m))).String()
 }
 
-// appendTable4 writes `netstat -r` for IPv4: the MSS layout by default,
-// Metric/Ref/Use with -e, both with -ee (net-tools' ext 2, 1 and 3).
+// columns4 are the columns after the addresses of the IPv4 table and
+// cache, by the count of -e: the MSS layout by default, Metric/Ref/Use
+// with -e, both with -ee (net-tools' ext 2, 1 and 3).
+var columns4 = [...]string{
+	"Flags   MSS Window  irtt Iface",
+	"Flags Metric Ref    Use Iface",
+	"Flags Metric Ref    Use Iface    MSS   Window irtt",
+}
+
+// appendTable4 writes `netstat -r` for IPv4.
 func (rt *router) appendTable4(b []byte) []byte {
+	columns := columns4[min(rt.c.extend, 2)]
 	if rt.c.cache {
-		return appendCache4(b, rt.c.extend)
+		// net-tools prints the rows of proc/net/rt_cache under this
+		// header; the kernel has printed none there since Linux 3.6
+		// removed the IPv4 routing cache (the file holds its header
+		// alone).
+		b = append(b, "Kernel IP routing cache\nSource          Destination     Gateway         "+columns...)
+		if rt.c.extend > 1 {
+			b = append(b, "  TOS HHRef HHUptod     SpecDst"...)
+		}
+		return append(b, '\n')
 	}
-	b = append(b, "Kernel IP routing table\n"...)
-	const head = "Destination     Gateway         Genmask         "
-	switch rt.c.extend {
-	case 0:
-		b = append(b, head+"Flags   MSS Window  irtt Iface\n"...)
-	case 1:
-		b = append(b, head+"Flags Metric Ref    Use Iface\n"...)
-	default:
-		b = append(b, head+"Flags Metric Ref    Use Iface    MSS   Window irtt\n"...)
-	}
+	b = append(b, "Kernel IP routing table\nDestination     Gateway         Genmask         "+columns+"\n"...)
 	for i := range rt.v4 {
 		e := &rt.v4[i]
 		reject := e.Flags.Has(route.FlagReject)
