@@ -185,12 +185,10 @@ type config struct {
 	ownerSource  procmap.Source // how owners are found (tests force one)
 }
 
-// parse reads net-tools' flags and ours. Short flags combine (-tunap).
-func parse(args []string) (*config, error) { return parseFor(args, nil, false) }
-
-// parseFor is parse for a run whose reverse DNS goes to resolver and
-// whose stdout is a terminal or not: the config is complete when it
-// returns, and never changed afterwards.
+// parseFor reads net-tools' flags and ours (short flags combine: -tunap)
+// for a run whose reverse DNS goes to resolver and whose stdout is a
+// terminal or not: the config is complete when it returns, and never
+// changed afterwards.
 func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) {
 	c := &config{port: -1, sport: -1, dport: -1, pid: -1, resolver: resolver, isTerminal: terminal}
 	fs := pflag.NewFlagSet("netstat", pflag.ContinueOnError)
@@ -297,12 +295,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if c.symbolic && c.route {
 		c.numHosts = true // as net-tools (compat.go)
 	}
-	if *v4 {
-		c.inet = true
-	}
-	if *v6 {
-		c.inet6 = true
-	}
+	c.inet, c.inet6 = c.inet || *v4, c.inet6 || *v6
 	for _, f := range *families {
 		af, ok := afAliases[f]
 		switch {
@@ -412,10 +405,6 @@ func btoi(b bool) int {
 // too (watch.go).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runContext(ctx, args, stdout, stderr, net.DefaultResolver)
-}
-
-func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
-	return runContext(context.Background(), args, stdout, stderr, resolver)
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, resolver Resolver) error {
