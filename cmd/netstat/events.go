@@ -159,15 +159,11 @@ func appendEventRow(b []byte, ev *flows.Event) []byte {
 	b = pad(append(b, ' '), ev.Proto.String(), 5)
 	b = pad(append(b, ' '), eventAddr(ev.Local), 23)
 	b = pad(append(b, ' '), eventAddr(ev.Remote), 23)
-	who := "-"
+	who, by := "-", "-"
 	if ev.PID != 0 {
-		who = strconv.Itoa(ev.PID) + "/" + escape.String(ev.Program)
+		who, by = strconv.Itoa(ev.PID)+"/"+escape.String(ev.Program), ev.Attribution.String()
 	}
 	b = pad(append(b, ' '), who, 20)
-	by := "-"
-	if ev.PID != 0 {
-		by = ev.Attribution.String()
-	}
 	b = pad(append(b, ' '), by, 8)
 	dur, sent, recv := "-", "-", "-"
 	if ev.Kind == flows.Close {
