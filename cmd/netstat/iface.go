@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -219,27 +220,20 @@ func (l *ifLister) rates(w io.Writer, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		shown := map[string]iface.Flags{}
-		for _, ifc := range cur.Interfaces {
-			shown[ifc.Name] = ifc.Flags
-		}
-		var rs []iface.Rate
-		for _, r := range iface.Rates(prev, cur) {
-			if l.c.all || shown[r.Name].Has(iface.FlagUp) {
-				rs = append(rs, r)
-			}
-		}
+		rs := slices.DeleteFunc(iface.Rates(prev, cur), func(r iface.Rate) bool {
+			return !l.c.all && !r.Flags.Has(iface.FlagUp)
+		})
 		b := l.buf[:0]
-		if l.c.csv {
-			b = appendHeader(b, rateFields(&iface.Rate{}))
-		}
-		if !l.c.json && !l.c.csv {
-			b = appendRatesTable(b, rs, shown)
-		}
-		for i := range rs {
-			if l.c.json || l.c.csv {
+		switch {
+		case l.c.json || l.c.csv:
+			if l.c.csv {
+				b = appendHeader(b, rateFields(&iface.Rate{}))
+			}
+			for i := range rs {
 				b = appendFields(b, rateFields(&rs[i]), l.c.csv)
 			}
+		default:
+			b = appendRatesTable(b, rs)
 		}
 		l.buf = b
 		if _, err := w.Write(b); err != nil {
@@ -265,7 +259,7 @@ func (l *ifLister) sample(stderr io.Writer) (iface.Sample, error) {
 //
 //	Kernel Interface rates (per second over 1.00s)
 //	Iface                 RX-B/s    RX-P/s       TX-B/s    TX-P/s RX-ERR RX-DRP TX-ERR TX-DRP Flg
-func appendRatesTable(b []byte, rs []iface.Rate, flags map[string]iface.Flags) []byte {
+func appendRatesTable(b []byte, rs []iface.Rate) []byte {
 	secs := 0.0
 	if len(rs) > 0 {
 		secs = rs[0].Interval.Seconds()
@@ -277,7 +271,7 @@ func appendRatesTable(b []byte, rs []iface.Rate, flags map[string]iface.Flags) [
 		b = pad(b, cut(sanitize(r.Name), 15), 15)
 		b = fmt.Appendf(b, "%13.1f%10.1f%13.1f%10.1f %6d %6d %6d %6d %s\n", r.RxBytes, r.RxPackets,
 			r.TxBytes, r.TxPackets, r.Delta.RxErrs, r.Delta.RxDrop, r.Delta.TxErrs, r.Delta.TxDrop,
-			flags[r.Name])
+			r.Flags)
 	}
 	return b
 }
