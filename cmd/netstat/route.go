@@ -101,27 +101,16 @@ type router struct {
 // round reads the tables and returns what this round prints.
 func (rt *router) round(stderr io.Writer) ([]byte, error) {
 	c := rt.c
-	var v4, v6 bool
-	for _, f := range c.routeFamilies() {
-		v4 = v4 || f == "inet"
-		v6 = v6 || f == "inet6"
-	}
-	var failed error
-	report := func(err error) {
-		if r := report(stderr, err); r != nil {
-			failed = r
-		}
-	}
-	var err error
+	var failed, err error
 	rt.v4 = rt.v4[:0]
-	if v4 && !c.cache { // -C: the IPv4 cache has no rows (appendTable4)
+	if slices.Contains(c.routeFamilies(), "inet") && !c.cache { // -C: the IPv4 cache has no rows (appendTable4)
 		rt.v4, err = rt.r.AppendIPv4(rt.v4[:0])
-		report(err)
+		failed = report(stderr, err)
 		rt.v4 = slices.DeleteFunc(rt.v4, func(e route.Entry) bool { return !e.Flags.Has(route.FlagUp) })
 	}
-	if v6 {
+	if slices.Contains(c.routeFamilies(), "inet6") {
 		rt.v6, err = rt.r.AppendIPv6(rt.v6[:0])
-		report(err)
+		failed = cmp.Or(report(stderr, err), failed)
 		// -C lists the cached routes, the FIB the others.
 		rt.v6 = slices.DeleteFunc(rt.v6, func(e route.Entry) bool { return e.Flags.Has(route.FlagCache) != c.cache })
 	}
@@ -158,15 +147,11 @@ func (rt *router) round(stderr io.Writer) ([]byte, error) {
 // families were first named.
 func (rt *router) inOrder() [][]route.Entry {
 	var out [][]route.Entry
-	seen4, seen6 := false, false
+	tables := map[string][]route.Entry{"inet": rt.v4, "inet6": rt.v6}
 	for _, f := range rt.c.routeFamilies() {
-		switch {
-		case f == "inet" && !seen4:
-			seen4 = true
-			out = append(out, rt.v4)
-		case f == "inet6" && !seen6:
-			seen6 = true
-			out = append(out, rt.v6)
+		if es, ok := tables[f]; ok {
+			out = append(out, es)
+			delete(tables, f)
 		}
 	}
 	return out
@@ -174,26 +159,18 @@ func (rt *router) inOrder() [][]route.Entry {
 
 // prefetch resolves, within the DNS budget, every address net-tools would
 // look up as a host: gateways, host routes' destinations and every IPv6
-// address. Network destinations are named from etc/networks only.
+// address. Network destinations are named from etc/networks only. The
+// resolver skips repeats and unspecified addresses.
 func (rt *router) prefetch() {
-	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
-	add := func(a netip.Addr) {
-		if a.IsValid() && !a.IsUnspecified() && !seen[a] {
-			seen[a] = true
-			addrs = append(addrs, a)
-		}
-	}
-	for i := range rt.v4 {
-		e := &rt.v4[i]
+	for _, e := range rt.v4 {
 		if e.Flags.Has(route.FlagHost) {
-			add(e.Dest.Addr())
+			addrs = append(addrs, e.Dest.Addr())
 		}
-		add(e.Gateway)
+		addrs = append(addrs, e.Gateway)
 	}
-	for i := range rt.v6 {
-		add(rt.v6[i].Dest.Addr())
-		add(rt.v6[i].Gateway)
+	for _, e := range rt.v6 {
+		addrs = append(addrs, e.Dest.Addr(), e.Gateway)
 	}
 	rt.names.prefetch(addrs)
 }
