@@ -30,6 +30,7 @@ package main
 // or flag_bits is an empty field.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -59,11 +60,9 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 			l.buf = l.appendRecords(l.buf[:0], list)
 		case c.extend > 0:
 			// -ie: net-tools' flag_exp of 2 or more is the long listing.
-			d, derr := l.readLong()
-			if failed := l.report(derr, stderr); failed != nil {
-				err = failed
-			}
-			l.buf = l.appendLong(l.buf[:0], list, d, first)
+			links, lerr := l.readLong()
+			err = cmp.Or(l.report(lerr, stderr), err)
+			l.buf = l.appendLong(l.buf[:0], list, links, first)
 		default:
 			l.buf = l.appendTable(l.buf[:0], list, first)
 		}
@@ -105,23 +104,17 @@ func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
 		return nil, failed
 	}
 	l.addrs, err = l.r.Addrs()
-	if f := l.report(err, stderr); f != nil {
-		failed = f
-	}
+	failed = cmp.Or(l.report(err, stderr), failed)
 	clear(l.noStats)
 	var added []string
 	l.list, added = iface.AppendAliases(l.list, l.addrs)
 	for _, n := range added {
 		l.noStats[n] = true
 	}
-	sorted := iface.Sort(l.list)
-	out := sorted[:0]
-	for _, ifc := range sorted {
-		if l.c.all || ifc.Flags.Has(iface.FlagUp) {
-			out = append(out, ifc)
-		}
-	}
-	return out, failed
+	shown := slices.DeleteFunc(iface.Sort(l.list), func(ifc iface.Interface) bool {
+		return !l.c.all && !ifc.Flags.Has(iface.FlagUp)
+	})
+	return shown, failed
 }
 
 // report prints each error; only a failure to read (not a bad row) makes
