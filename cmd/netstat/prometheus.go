@@ -45,6 +45,7 @@ package main
 // nothing: the per-program series are always there.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -151,11 +152,7 @@ func (c *config) collectorOptions() metrics.Options {
 func prometheus(c *config, stdout, stderr io.Writer) error {
 	opts := c.collectorOptions()
 	var failed error
-	opts.OnError = func(err error) {
-		if r := report(stderr, err); r != nil {
-			failed = r
-		}
-	}
+	opts.OnError = func(err error) { failed = cmp.Or(report(stderr, err), failed) }
 	col := metrics.New(opts)
 	defer col.Close()
 	if _, err := col.TrafficSource(); opts.Traffic && err != nil {
