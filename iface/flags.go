@@ -60,3 +60,30 @@ func (f Flags) String() string {
 	}
 	return string(s)
 }
+
+// flagNames are the flag names of ifconfig (net-tools 2.10 lib/interface.c,
+// ife_print_long), in its order.
+var flagNames = [...]struct {
+	bit  Flags
+	name string
+}{
+	{FlagUp, "UP"}, {FlagBroadcast, "BROADCAST"}, {FlagDebug, "DEBUG"},
+	{FlagLoopback, "LOOPBACK"}, {FlagPointToPoint, "POINTOPOINT"},
+	{FlagNoTrailers, "NOTRAILERS"}, {FlagRunning, "RUNNING"}, {FlagNoARP, "NOARP"},
+	{FlagPromisc, "PROMISC"}, {FlagAllMulti, "ALLMULTI"}, {FlagSlave, "SLAVE"},
+	{FlagMaster, "MASTER"}, {FlagMulticast, "MULTICAST"}, {FlagDynamic, "DYNAMIC"},
+}
+
+// Names returns the names ifconfig prints between "flags=N<" and ">"
+// for the bits set in f, in its order: ["UP", "BROADCAST", "RUNNING",
+// "MULTICAST"] for a running Ethernet interface. Bits ifconfig does not
+// name (PortSel, AutoMedia, LowerUp, Dormant, Echo) are left out.
+func (f Flags) Names() []string {
+	var out []string
+	for _, n := range flagNames {
+		if f&n.bit != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}

@@ -131,6 +131,20 @@ func TestFlagString(t *testing.T) {
 	}
 }
 
+func TestFlagNames(t *testing.T) {
+	for f, want := range map[Flags]string{
+		0:                                    "",
+		FlagLowerUp | FlagPortSel | FlagEcho: "",
+		FlagUp | FlagBroadcast | FlagRunning | FlagMulticast: "UP,BROADCAST,RUNNING,MULTICAST",
+		FlagMaster | FlagSlave | FlagDynamic:                 "SLAVE,MASTER,DYNAMIC",
+		FlagLoopback | FlagUp | FlagNoARP:                    "UP,LOOPBACK,NOARP",
+	} {
+		if got := strings.Join(f.Names(), ","); got != want {
+			t.Errorf("Flags(%#x).Names() = %q, want %q", uint32(f), got, want)
+		}
+	}
+}
+
 func TestDeltaAndRates(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	prev := Sample{Time: t0, Interfaces: []Interface{
@@ -140,13 +154,14 @@ func TestDeltaAndRates(t *testing.T) {
 	}}
 	cur := Sample{Time: t0.Add(2 * time.Second), Interfaces: []Interface{
 		{Name: "new0", Counters: Counters{RxBytes: 1}},
-		{Name: "eth0", Counters: Counters{RxBytes: 3000, RxPackets: 30, TxBytes: 900, TxPackets: 9, RxDrop: 3}},
+		{Name: "eth0", Flags: FlagUp | FlagRunning,
+			Counters: Counters{RxBytes: 3000, RxPackets: 30, TxBytes: 900, TxPackets: 9, RxDrop: 3}},
 		// veth1 was deleted and recreated: its counters went down.
 		{Name: "veth1", Counters: Counters{RxBytes: 400, RxPackets: 4}},
 	}}
 	got := Rates(prev, cur)
 	want := []Rate{
-		{Name: "eth0", RxBytes: 1000, RxPackets: 10, TxBytes: 200, TxPackets: 2,
+		{Name: "eth0", Flags: FlagUp | FlagRunning, RxBytes: 1000, RxPackets: 10, TxBytes: 200, TxPackets: 2,
 			Delta: Counters{RxBytes: 2000, RxPackets: 20, TxBytes: 400, TxPackets: 4}, Interval: 2 * time.Second},
 		{Name: "veth1", RxBytes: 200, RxPackets: 2,
 			Delta: Counters{RxBytes: 400, RxPackets: 4}, Interval: 2 * time.Second},

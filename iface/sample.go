@@ -49,7 +49,10 @@ func Delta(prev, cur Counters) Counters {
 
 // Rate is an interface's throughput between two samples, per second.
 type Rate struct {
-	Name      string
+	Name string
+	// Flags are the interface's flags in the later sample (an interface
+	// that went down shows its last rate without FlagUp).
+	Flags     Flags
 	RxBytes   float64
 	RxPackets float64
 	TxBytes   float64
@@ -83,6 +86,7 @@ func Rates(prev, cur Sample) []Rate {
 		d := Delta(*p, ifc.Counters)
 		rates = append(rates, Rate{
 			Name:      ifc.Name,
+			Flags:     ifc.Flags,
 			RxBytes:   float64(d.RxBytes) * perSec,
 			RxPackets: float64(d.RxPackets) * perSec,
 			TxBytes:   float64(d.TxBytes) * perSec,

@@ -73,7 +73,7 @@ func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	return err
 }
 
-// over returns the configuration for a run over root: the replay of a
+// overRoot returns the configuration for a run over root: the replay of a
 // capture.
 func (c *config) overRoot(root string) *config {
 	r := *c

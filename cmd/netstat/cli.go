@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"github.com/procnet/procnet"
-	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
-	"github.com/procnet/procnet/route"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
@@ -68,12 +66,11 @@ func report(stderr io.Writer, err error) error {
 	return failed
 }
 
-// isParseError reports whether err is a row the parsers could not read.
+// isParseError reports whether err is a row the parsers could not read
+// (every parser's ParseError is procfile's, aliased).
 func isParseError(err error) bool {
-	var n *netstat.ParseError
-	var i *iface.ParseError
-	var r *route.ParseError
-	return errors.As(err, &n) || errors.As(err, &i) || errors.As(err, &r)
+	var pe *netstat.ParseError
+	return errors.As(err, &pe)
 }
 
 // splitJoined returns the errors joined in err (errors.Join), or err.
@@ -190,12 +187,10 @@ type config struct {
 	ownerSource  procmap.Source // how owners are found (tests force one)
 }
 
-// parse reads net-tools' flags and ours. Short flags combine (-tunap).
-func parse(args []string) (*config, error) { return parseFor(args, nil, false) }
-
-// parseFor is parse for a run whose reverse DNS goes to resolver and
-// whose stdout is a terminal or not: the config is complete when it
-// returns, and never changed afterwards.
+// parseFor reads net-tools' flags and ours (short flags combine: -tunap)
+// for a run whose reverse DNS goes to resolver and whose stdout is a
+// terminal or not: the config is complete when it returns, and never
+// changed afterwards.
 func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) {
 	c := &config{port: -1, sport: -1, dport: -1, pid: -1, resolver: resolver, isTerminal: terminal}
 	fs := pflag.NewFlagSet("netstat", pflag.ContinueOnError)
@@ -303,12 +298,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if c.symbolic && c.route {
 		c.numHosts = true // as net-tools (compat.go)
 	}
-	if *v4 {
-		c.inet = true
-	}
-	if *v6 {
-		c.inet6 = true
-	}
+	c.inet, c.inet6 = c.inet || *v4, c.inet6 || *v6
 	for _, f := range *families {
 		af, ok := afAliases[f]
 		switch {
@@ -421,10 +411,6 @@ func btoi(b bool) int {
 // too (watch.go).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runContext(ctx, args, stdout, stderr, net.DefaultResolver)
-}
-
-func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
-	return runContext(context.Background(), args, stdout, stderr, resolver)
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, resolver Resolver) error {

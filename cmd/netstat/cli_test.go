@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -176,4 +177,12 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(stdout, "usage: netstat") || stderr != "" {
 		t.Errorf("-h: code %d stderr %q", code, stderr)
 	}
+}
+
+// parse is parseFor as most tests want it: no resolver, not a terminal.
+func parse(args []string) (*config, error) { return parseFor(args, nil, false) }
+
+// runWith is run with reverse DNS going to resolver.
+func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
+	return runContext(context.Background(), args, stdout, stderr, resolver)
 }

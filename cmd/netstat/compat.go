@@ -207,22 +207,6 @@ func versionText(bi *debug.BuildInfo, ok bool) string {
 	return b.String()
 }
 
-// appendCache4 writes `netstat -rC` for IPv4: net-tools prints the rows
-// of proc/net/rt_cache under this header, and the kernel has printed no
-// row there since Linux 3.6 removed the IPv4 routing cache (the file
-// holds its header line alone).
-func appendCache4(b []byte, extend int) []byte {
-	b = append(b, "Kernel IP routing cache\n"...)
-	const head = "Source          Destination     Gateway         "
-	switch extend {
-	case 0:
-		return append(b, head+"Flags   MSS Window  irtt Iface\n"...)
-	case 1:
-		return append(b, head+"Flags Metric Ref    Use Iface\n"...)
-	}
-	return append(b, head+"Flags Metric Ref    Use Iface    MSS   Window irtt  TOS HHRef HHUptod     SpecDst\n"...)
-}
-
 // unlisted says that sockets of feature, which net-tools reads from one
 // of tables, are not listed: in net-tools' words when the kernel has no
 // such table, in ours when it has one (net-tools would list its rows).

@@ -159,15 +159,11 @@ func appendEventRow(b []byte, ev *flows.Event) []byte {
 	b = pad(append(b, ' '), ev.Proto.String(), 5)
 	b = pad(append(b, ' '), eventAddr(ev.Local), 23)
 	b = pad(append(b, ' '), eventAddr(ev.Remote), 23)
-	who := "-"
+	who, by := "-", "-"
 	if ev.PID != 0 {
-		who = strconv.Itoa(ev.PID) + "/" + escape.String(ev.Program)
+		who, by = strconv.Itoa(ev.PID)+"/"+escape.String(ev.Program), ev.Attribution.String()
 	}
 	b = pad(append(b, ' '), who, 20)
-	by := "-"
-	if ev.PID != 0 {
-		by = ev.Attribution.String()
-	}
 	b = pad(append(b, ' '), by, 8)
 	dur, sent, recv := "-", "-", "-"
 	if ev.Kind == flows.Close {
@@ -194,47 +190,31 @@ func eventAddr(a netip.AddrPort) string {
 // appendEventJSON appends one JSON object and a newline: the socket keys
 // of the --json listing, then the event's own.
 func appendEventJSON(b []byte, ev *flows.Event) []byte {
-	b = append(b, `{"proto":`...)
-	b = appendEventString(b, ev.Proto.String())
-	b = append(b, `,"local_address":`...)
-	b = appendEventString(b, ev.Local.Addr().Unmap().String())
-	b = append(b, `,"local_port":`...)
-	b = strconv.AppendUint(b, uint64(ev.Local.Port()), 10)
-	b = append(b, `,"remote_address":`...)
-	b = appendEventString(b, ev.Remote.Addr().Unmap().String())
-	b = append(b, `,"remote_port":`...)
-	b = strconv.AppendUint(b, uint64(ev.Remote.Port()), 10)
-	b = append(b, `,"state":`...)
+	state, oldState := field{key: "state"}, field{key: "old_state", kind: fAbsent}
 	if ev.NewState != 0 {
-		b = appendEventString(b, ev.NewState.String())
-	} else {
-		b = append(b, "null"...)
+		state = textField("state", ev.NewState.String())
 	}
-	b = append(b, `,"event":`...)
-	b = appendEventString(b, ev.Kind.String())
 	if ev.Kind == flows.StateChange {
-		b = append(b, `,"old_state":`...)
-		b = appendEventString(b, ev.OldState.String())
+		oldState = textField("old_state", ev.OldState.String())
 	}
-	b = append(b, `,"time":`...)
-	b = appendEventString(b, ev.Time.UTC().Format(time.RFC3339Nano))
-	b = append(b, `,"passive":`...)
-	b = strconv.AppendBool(b, ev.Passive)
-	b = append(b, `,"pid":`...)
+	pid, program := field{key: "pid"}, field{key: "program"}
 	if ev.PID != 0 {
-		b = strconv.AppendInt(b, int64(ev.PID), 10)
-		b = append(b, `,"program":`...)
-		b = appendEventString(b, ev.Program)
-	} else {
-		b = append(b, `null,"program":null`...)
+		pid, program = uintField("pid", uint64(ev.PID)), textField("program", ev.Program)
 	}
-	b = append(b, `,"attribution":`...)
-	b = appendEventString(b, ev.Attribution.String())
-	b = append(b, `,"duration":`...)
+	duration := field{key: "duration"}
 	if ev.Kind == flows.Close && ev.Duration > 0 {
-		b = strconv.AppendFloat(b, ev.Duration.Seconds(), 'f', -1, 64)
-	} else {
-		b = append(b, "null"...)
+		duration = floatField("duration", ev.Duration.Seconds())
+	}
+	fs := []field{
+		textField("proto", ev.Proto.String()),
+		textField("local_address", ev.Local.Addr().Unmap().String()),
+		uintField("local_port", uint64(ev.Local.Port())),
+		textField("remote_address", ev.Remote.Addr().Unmap().String()),
+		uintField("remote_port", uint64(ev.Remote.Port())),
+		state, textField("event", ev.Kind.String()), oldState,
+		textField("time", ev.Time.UTC().Format(time.RFC3339Nano)),
+		{"passive", strconv.FormatBool(ev.Passive), fNumber},
+		pid, program, textField("attribution", ev.Attribution.String()), duration,
 	}
 	t := ev.Traffic
 	for _, kv := range []struct {
@@ -242,28 +222,11 @@ func appendEventJSON(b []byte, ev *flows.Event) []byte {
 		v uint64
 	}{{"bytes_sent", t.BytesSent}, {"bytes_received", t.BytesReceived},
 		{"segs_out", uint64(t.SegsOut)}, {"segs_in", uint64(t.SegsIn)}} {
-		b = append(b, `,"`...)
-		b = append(b, kv.k...)
-		b = append(b, `":`...)
+		f := field{key: kv.k} // null when the traffic is not known
 		if t.Known {
-			b = strconv.AppendUint(b, kv.v, 10)
-		} else {
-			b = append(b, "null"...)
+			f = uintField(kv.k, kv.v)
 		}
+		fs = append(fs, f)
 	}
-	return append(b, "}\n"...)
-}
-
-// appendEventString appends s as a JSON string, escaped first by the
-// one rule (so no control character is left) and then for JSON.
-func appendEventString(b []byte, s string) []byte {
-	s = escape.String(s)
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' || s[i] == '\\' {
-			b = append(b, '\\')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
+	return appendFields(b, fs, false)
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/netip"
-	"strconv"
 
 	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
@@ -20,19 +20,10 @@ func (l *lister) readGroups(stderr io.Writer) ([]iface.Group, error) {
 	gs, err := r.Groups()
 	var failed error
 	for _, e := range splitJoined(err) {
-		if e == nil {
-			continue
-		}
-		var pe *iface.ParseError
-		switch {
-		case errors.Is(e, fs.ErrNotExist) && l.c.groups4:
+		if !errors.Is(e, fs.ErrNotExist) {
+			failed = cmp.Or(report(stderr, e), failed)
+		} else if l.c.groups4 { // a missing igmp6 is no IPv6
 			fmt.Fprintln(stderr, "netstat: no support for `AF INET (igmp)' on this system.")
-			failed = exitError{1}
-		case errors.As(e, &pe):
-			fmt.Fprintf(stderr, "netstat: %s\n", escape.String(e.Error()))
-		case errors.Is(e, fs.ErrNotExist):
-		default:
-			fmt.Fprintf(stderr, "netstat: %s\n", escape.String(e.Error()))
 			failed = exitError{1}
 		}
 	}
@@ -59,20 +50,14 @@ func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 		"Interface       RefCnt Group\n"+
 		"--------------- ------ ---------------------\n"...)
 	for _, g := range gs {
-		b = pad(b, escape.String(g.Interface), 15)
-		b = append(b, ' ')
-		b = pad(b, strconv.FormatUint(uint64(g.Users), 10), 6)
-		b = append(b, ' ')
-		name := ""
+		name := g.Addr.String()
 		if !l.c.numHosts {
-			name = l.names.host(g.Addr)
+			if n := l.names.host(g.Addr); n != "" {
+				name = escape.String(n)
+			}
 		}
-		if name == "" {
-			b = g.Addr.AppendTo(b)
-		} else {
-			b = escape.Append(b, name)
-		}
-		b = append(b, '\n')
+		b = pad(b, escape.String(g.Interface), 15)
+		b = fmt.Appendf(b, " %-6d %s\n", g.Users, name)
 	}
 	return b
 }

@@ -30,9 +30,11 @@ package main
 // or flag_bits is an empty field.
 
 import (
-	"bufio"
+	"cmp"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,10 +45,9 @@ import (
 var now = time.Now
 
 func interfaces(c *config, stdout, stderr io.Writer) error {
-	w := bufio.NewWriterSize(stdout, 32<<10)
-	l := &ifLister{c: c, r: iface.Reader{Root: c.root}}
+	l := &ifLister{c: c, r: iface.Reader{Root: c.root}, noStats: map[string]bool{}, reported: map[string]bool{}}
 	if c.rate {
-		return l.rates(w, stderr)
+		return l.rates(stdout, stderr)
 	}
 	first := true
 	return c.every(func() (bool, error) {
@@ -55,25 +56,18 @@ func interfaces(c *config, stdout, stderr io.Writer) error {
 			return true, err
 		}
 		switch {
-		case c.json:
-			l.buf = l.appendJSON(l.buf[:0], list)
-		case c.csv:
-			l.buf = l.appendCSV(l.buf[:0], list)
+		case c.json || c.csv:
+			l.buf = l.appendRecords(l.buf[:0], list)
 		case c.extend > 0:
 			// -ie: net-tools' flag_exp of 2 or more is the long listing.
-			d, derr := l.readLong()
-			if failed := l.report(derr, stderr); failed != nil {
-				err = failed
-			}
-			l.buf = l.appendLong(l.buf[:0], list, d, first)
+			links, lerr := l.readLong()
+			err = cmp.Or(l.report(lerr, stderr), err)
+			l.buf = l.appendLong(l.buf[:0], list, links, first)
 		default:
 			l.buf = l.appendTable(l.buf[:0], list, first)
 		}
 		first = false
-		if _, werr := w.Write(l.buf); werr != nil {
-			return true, werr
-		}
-		if werr := w.Flush(); werr != nil {
+		if _, werr := stdout.Write(l.buf); werr != nil {
 			return true, werr
 		}
 		return false, err
@@ -110,26 +104,17 @@ func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
 		return nil, failed
 	}
 	l.addrs, err = l.r.Addrs()
-	if f := l.report(err, stderr); f != nil {
-		failed = f
-	}
+	failed = cmp.Or(l.report(err, stderr), failed)
 	clear(l.noStats)
 	var added []string
 	l.list, added = iface.AppendAliases(l.list, l.addrs)
 	for _, n := range added {
-		if l.noStats == nil {
-			l.noStats = map[string]bool{}
-		}
 		l.noStats[n] = true
 	}
-	sorted := iface.Sort(l.list)
-	out := sorted[:0]
-	for _, ifc := range sorted {
-		if l.c.all || ifc.Flags.Has(iface.FlagUp) {
-			out = append(out, ifc)
-		}
-	}
-	return out, failed
+	shown := slices.DeleteFunc(iface.Sort(l.list), func(ifc iface.Interface) bool {
+		return !l.c.all && !ifc.Flags.Has(iface.FlagUp)
+	})
+	return shown, failed
 }
 
 // report prints each error; only a failure to read (not a bad row) makes
@@ -140,9 +125,6 @@ func (l *ifLister) report(err error, stderr io.Writer) error {
 		msg := e.Error()
 		if l.reported[msg] {
 			continue // -ie reads proc/net/dev twice under a root (Links)
-		}
-		if l.reported == nil {
-			l.reported = map[string]bool{}
 		}
 		l.reported[msg] = true
 		fresh = append(fresh, e)
@@ -164,115 +146,59 @@ func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []b
 	for i := range list {
 		f := &list[i]
 		b = pad(b, cut(sanitize(f.Name), 15), 15)
-		b = append(b, ' ')
-		b = padInt(b, int64(f.MTU), 5, false)
-		b = append(b, ' ')
+		b = fmt.Appendf(b, " %5d ", f.MTU)
 		if l.noStats[f.Name] {
 			b = pad(b, "     - no statistics available -", 56)
-			b = append(b, f.Flags.String()...)
-			b = append(b, '\n')
-			continue
+		} else {
+			b = fmt.Appendf(b, "%8d %6d %6d %-6d %8d %6d %6d %6d ", f.RxPackets, f.RxErrs, f.RxDrop,
+				f.RxFifo, f.TxPackets, f.TxErrs, f.TxDrop, f.TxFifo)
 		}
-		b = padNum(b, f.RxPackets, 8)
-		b = append(b, ' ')
-		b = padNum(b, f.RxErrs, 6)
-		b = append(b, ' ')
-		b = padNum(b, f.RxDrop, 6)
-		b = append(b, ' ')
-		b = pad(b, strconv.FormatUint(f.RxFifo, 10), 6)
-		b = append(b, ' ')
-		b = padNum(b, f.TxPackets, 8)
-		b = append(b, ' ')
-		b = padNum(b, f.TxErrs, 6)
-		b = append(b, ' ')
-		b = padNum(b, f.TxDrop, 6)
-		b = append(b, ' ')
-		b = padNum(b, f.TxFifo, 6)
-		b = append(b, ' ')
 		b = append(b, f.Flags.String()...)
 		b = append(b, '\n')
 	}
 	return b
 }
 
-func (l *ifLister) appendJSON(b []byte, list []iface.Interface) []byte {
+// appendRecords writes --json or --csv: one row per interface.
+func (l *ifLister) appendRecords(b []byte, list []iface.Interface) []byte {
+	if l.c.csv {
+		b = appendHeader(b, ifFields(&iface.Interface{}))
+	}
 	for i := range list {
-		f := &list[i]
-		if l.noStats[f.Name] {
-			continue // an address's label, not an interface
+		if !l.noStats[list[i].Name] { // else an address's label, not an interface
+			b = appendFields(b, ifFields(&list[i]), l.c.csv)
 		}
-		b = appendKey(append(b, '{'), true, "name")
-		b = appendJSONString(b, f.Name)
-		b = appendKey(b, false, "mtu")
-		if f.HasLink || f.MTU != 0 {
-			b = strconv.AppendInt(b, int64(f.MTU), 10)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = appendKey(b, false, "flags")
-		b = appendJSONString(b, f.Flags.String())
-		b = appendKey(b, false, "flag_bits")
-		if f.HasLink || f.Flags != 0 {
-			b = strconv.AppendUint(b, uint64(f.Flags), 10)
-		} else {
-			b = append(b, "null"...)
-		}
-		for _, kv := range counterFields(&f.Counters) {
-			b = appendKey(b, false, kv.name)
-			b = strconv.AppendUint(b, kv.v, 10)
-		}
-		b = append(b, '}', '\n')
 	}
 	return b
 }
 
-func (l *ifLister) appendCSV(b []byte, list []iface.Interface) []byte {
-	rec := []string{"name", "mtu", "flags", "flag_bits"}
-	for _, kv := range counterFields(&iface.Counters{}) {
-		rec = append(rec, kv.name)
+// ifFields are an interface's --json and --csv fields; mtu and flag_bits
+// are null when unknown.
+func ifFields(f *iface.Interface) []field {
+	mtu, bits := field{key: "mtu"}, field{key: "flag_bits"}
+	if f.HasLink || f.MTU != 0 {
+		mtu.val = strconv.Itoa(f.MTU)
 	}
-	b = appendCSV(b, rec)
-	for i := range list {
-		f := &list[i]
-		if l.noStats[f.Name] {
-			continue // an address's label, not an interface
-		}
-		mtu, bits := "", ""
-		if f.HasLink || f.MTU != 0 {
-			mtu = strconv.Itoa(f.MTU)
-		}
-		if f.HasLink || f.Flags != 0 {
-			bits = strconv.FormatUint(uint64(f.Flags), 10)
-		}
-		rec = append(rec[:0], sanitize(f.Name), mtu, f.Flags.String(), bits)
-		for _, kv := range counterFields(&f.Counters) {
-			rec = append(rec, strconv.FormatUint(kv.v, 10))
-		}
-		b = appendCSV(b, rec)
+	if f.HasLink || f.Flags != 0 {
+		bits.val = strconv.FormatUint(uint64(f.Flags), 10)
 	}
-	return b
-}
-
-type counterField struct {
-	name string
-	v    uint64
-}
-
-func counterFields(c *iface.Counters) [16]counterField {
-	return [16]counterField{
-		{"rx_bytes", c.RxBytes}, {"rx_packets", c.RxPackets}, {"rx_errors", c.RxErrs},
-		{"rx_dropped", c.RxDrop}, {"rx_fifo", c.RxFifo}, {"rx_frame", c.RxFrame},
-		{"rx_compressed", c.RxCompressed}, {"rx_multicast", c.RxMulticast},
-		{"tx_bytes", c.TxBytes}, {"tx_packets", c.TxPackets}, {"tx_errors", c.TxErrs},
-		{"tx_dropped", c.TxDrop}, {"tx_fifo", c.TxFifo}, {"tx_collisions", c.TxColls},
-		{"tx_carrier", c.TxCarrier}, {"tx_compressed", c.TxCompressed},
+	c := &f.Counters
+	return []field{textField("name", f.Name), mtu, textField("flags", f.Flags.String()), bits,
+		uintField("rx_bytes", c.RxBytes), uintField("rx_packets", c.RxPackets),
+		uintField("rx_errors", c.RxErrs), uintField("rx_dropped", c.RxDrop),
+		uintField("rx_fifo", c.RxFifo), uintField("rx_frame", c.RxFrame),
+		uintField("rx_compressed", c.RxCompressed), uintField("rx_multicast", c.RxMulticast),
+		uintField("tx_bytes", c.TxBytes), uintField("tx_packets", c.TxPackets),
+		uintField("tx_errors", c.TxErrs), uintField("tx_dropped", c.TxDrop),
+		uintField("tx_fifo", c.TxFifo), uintField("tx_collisions", c.TxColls),
+		uintField("tx_carrier", c.TxCarrier), uintField("tx_compressed", c.TxCompressed),
 	}
 }
 
 // rates prints per-second throughput between samples: one table after
 // the first interval (-c SECS, 1s without -c), then one per interval with
 // -c. Errors and drops are the growth over the interval.
-func (l *ifLister) rates(w *bufio.Writer, stderr io.Writer) error {
+func (l *ifLister) rates(w io.Writer, stderr io.Writer) error {
 	interval := l.c.interval
 	if interval <= 0 {
 		interval = time.Second
@@ -287,25 +213,23 @@ func (l *ifLister) rates(w *bufio.Writer, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rs := iface.Rates(prev, cur)
-		show := map[string]iface.Interface{}
-		for _, ifc := range cur.Interfaces {
-			show[ifc.Name] = ifc
-		}
+		rs := slices.DeleteFunc(iface.Rates(prev, cur), func(r iface.Rate) bool {
+			return !l.c.all && !r.Flags.Has(iface.FlagUp)
+		})
 		b := l.buf[:0]
 		switch {
-		case l.c.json:
-			b = appendRatesJSON(b, rs, show, l.c.all)
-		case l.c.csv:
-			b = appendRatesCSV(b, rs, show, l.c.all)
+		case l.c.json || l.c.csv:
+			if l.c.csv {
+				b = appendHeader(b, rateFields(&iface.Rate{}))
+			}
+			for i := range rs {
+				b = appendFields(b, rateFields(&rs[i]), l.c.csv)
+			}
 		default:
-			b = appendRatesTable(b, rs, show, l.c.all)
+			b = appendRatesTable(b, rs)
 		}
 		l.buf = b
 		if _, err := w.Write(b); err != nil {
-			return err
-		}
-		if err := w.Flush(); err != nil {
 			return err
 		}
 		if !l.c.continuous {
@@ -328,87 +252,29 @@ func (l *ifLister) sample(stderr io.Writer) (iface.Sample, error) {
 //
 //	Kernel Interface rates (per second over 1.00s)
 //	Iface                 RX-B/s    RX-P/s       TX-B/s    TX-P/s RX-ERR RX-DRP TX-ERR TX-DRP Flg
-func appendRatesTable(b []byte, rs []iface.Rate, show map[string]iface.Interface, all bool) []byte {
+func appendRatesTable(b []byte, rs []iface.Rate) []byte {
 	secs := 0.0
 	if len(rs) > 0 {
 		secs = rs[0].Interval.Seconds()
 	}
-	b = append(b, "Kernel Interface rates (per second over "...)
-	b = strconv.AppendFloat(b, secs, 'f', 2, 64)
-	b = append(b, "s)\n"...)
+	b = fmt.Appendf(b, "Kernel Interface rates (per second over %.2fs)\n", secs)
 	b = append(b, "Iface                 RX-B/s    RX-P/s       TX-B/s    TX-P/s RX-ERR RX-DRP TX-ERR TX-DRP Flg\n"...)
 	for i := range rs {
 		r := &rs[i]
-		ifc := show[r.Name]
-		if !all && !ifc.Flags.Has(iface.FlagUp) {
-			continue
-		}
 		b = pad(b, cut(sanitize(r.Name), 15), 15)
-		b = appendRate(b, r.RxBytes, 13)
-		b = appendRate(b, r.RxPackets, 10)
-		b = appendRate(b, r.TxBytes, 13)
-		b = appendRate(b, r.TxPackets, 10)
-		for _, v := range []uint64{r.Delta.RxErrs, r.Delta.RxDrop, r.Delta.TxErrs, r.Delta.TxDrop} {
-			b = append(b, ' ')
-			b = padNum(b, v, 6)
-		}
-		b = append(b, ' ')
-		b = append(b, ifc.Flags.String()...)
-		b = append(b, '\n')
+		b = fmt.Appendf(b, "%13.1f%10.1f%13.1f%10.1f %6d %6d %6d %6d %s\n", r.RxBytes, r.RxPackets,
+			r.TxBytes, r.TxPackets, r.Delta.RxErrs, r.Delta.RxDrop, r.Delta.TxErrs, r.Delta.TxDrop,
+			r.Flags)
 	}
 	return b
 }
 
-// appendRate appends " " and v with one decimal, right-aligned in width-1.
-func appendRate(b []byte, v float64, width int) []byte {
-	var tmp [32]byte
-	d := strconv.AppendFloat(tmp[:0], v, 'f', 1, 64)
-	for i := len(d); i < width; i++ {
-		b = append(b, ' ')
+// rateFields are a rate's --json and --csv fields.
+func rateFields(r *iface.Rate) []field {
+	return []field{textField("name", r.Name), floatField("interval_seconds", r.Interval.Seconds()),
+		floatField("rx_bytes_per_second", r.RxBytes), floatField("rx_packets_per_second", r.RxPackets),
+		floatField("tx_bytes_per_second", r.TxBytes), floatField("tx_packets_per_second", r.TxPackets),
+		uintField("rx_errors", r.Delta.RxErrs), uintField("rx_dropped", r.Delta.RxDrop),
+		uintField("tx_errors", r.Delta.TxErrs), uintField("tx_dropped", r.Delta.TxDrop),
 	}
-	return append(b, d...)
-}
-
-func appendRatesJSON(b []byte, rs []iface.Rate, show map[string]iface.Interface, all bool) []byte {
-	for i := range rs {
-		r := &rs[i]
-		if !all && !show[r.Name].Flags.Has(iface.FlagUp) {
-			continue
-		}
-		b = appendKey(append(b, '{'), true, "name")
-		b = appendJSONString(b, r.Name)
-		b = appendKey(b, false, "interval_seconds")
-		b = strconv.AppendFloat(b, r.Interval.Seconds(), 'f', -1, 64)
-		for _, kv := range []struct {
-			k string
-			v float64
-		}{{"rx_bytes_per_second", r.RxBytes}, {"rx_packets_per_second", r.RxPackets},
-			{"tx_bytes_per_second", r.TxBytes}, {"tx_packets_per_second", r.TxPackets}} {
-			b = appendKey(b, false, kv.k)
-			b = strconv.AppendFloat(b, kv.v, 'f', -1, 64)
-		}
-		for _, kv := range []counterField{{"rx_errors", r.Delta.RxErrs}, {"rx_dropped", r.Delta.RxDrop},
-			{"tx_errors", r.Delta.TxErrs}, {"tx_dropped", r.Delta.TxDrop}} {
-			b = appendKey(b, false, kv.name)
-			b = strconv.AppendUint(b, kv.v, 10)
-		}
-		b = append(b, '}', '\n')
-	}
-	return b
-}
-
-func appendRatesCSV(b []byte, rs []iface.Rate, show map[string]iface.Interface, all bool) []byte {
-	b = appendCSV(b, []string{"name", "interval_seconds", "rx_bytes_per_second", "rx_packets_per_second",
-		"tx_bytes_per_second", "tx_packets_per_second", "rx_errors", "rx_dropped", "tx_errors", "tx_dropped"})
-	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	for i := range rs {
-		r := &rs[i]
-		if !all && !show[r.Name].Flags.Has(iface.FlagUp) {
-			continue
-		}
-		b = appendCSV(b, []string{sanitize(r.Name), f(r.Interval.Seconds()), f(r.RxBytes), f(r.RxPackets),
-			f(r.TxBytes), f(r.TxPackets), u(r.Delta.RxErrs), u(r.Delta.RxDrop), u(r.Delta.TxErrs), u(r.Delta.TxDrop)})
-	}
-	return b
 }

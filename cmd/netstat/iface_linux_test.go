@@ -441,9 +441,9 @@ func TestIfaceAliasRows(t *testing.T) {
 	if got != want {
 		t.Errorf("-i:\n%s", fixture.Diff([]byte(want), []byte(got)))
 	}
-	d := &longDetails{links: map[string]*iface.Link{"v0": {Name: "v0", Type: iface.HWEther,
-		HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 1}, TxQueueLen: 500}}}
-	got = string(l.appendLong(nil, list, d, true))
+	links := map[string]*iface.Link{"v0": {Name: "v0", Type: iface.HWEther,
+		HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 1}, TxQueueLen: 500}}
+	got = string(l.appendLong(nil, list, links, true))
 	want = "Kernel Interface table\n" +
 		"v0: flags=4099<UP,BROADCAST,MULTICAST>  mtu 1400\n" +
 		"        inet 192.0.2.7  netmask 255.255.255.255  broadcast 0.0.0.0\n" +

@@ -20,45 +20,35 @@ package main
 // (iface.Reader.Addrs says how, README.md "-ie" what that cannot show).
 
 import (
-	"errors"
+	"cmp"
+	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/procnet/procnet/iface"
 )
 
-// longDetails is what the long listing needs beyond iface.Interface.
-type longDetails struct {
-	links map[string]*iface.Link
-}
-
-// readLong reads the link attributes. Bad rows are reported as
+// readLong reads the link attributes, by name. Bad rows are reported as
 // *iface.ParseError (the listing goes on); a file that cannot be read is
 // returned as an error.
-func (l *ifLister) readLong() (*longDetails, error) {
+func (l *ifLister) readLong() (map[string]*iface.Link, error) {
 	links, err := l.r.Links()
-	d := &longDetails{links: make(map[string]*iface.Link, len(links))}
+	byName := make(map[string]*iface.Link, len(links))
 	for i := range links {
-		d.links[links[i].Name] = &links[i]
+		byName[links[i].Name] = &links[i]
 	}
-	var errs []error
-	if err != nil {
-		errs = append(errs, splitJoined(err)...) // one level: report splits once
-	}
-	return d, errors.Join(errs...)
+	return byName, err
 }
 
-// link returns the link of name, or of its parent for an alias (eth0:1):
-// SIOCGIFHWADDR and SIOCGIFTXQLEN answer the parent's for an alias.
-func (d *longDetails) link(name string) *iface.Link {
-	if k, ok := d.links[name]; ok {
+// linkOf returns the link of name, or of its parent for an alias
+// (eth0:1): SIOCGIFHWADDR and SIOCGIFTXQLEN answer the parent's for an
+// alias.
+func linkOf(links map[string]*iface.Link, name string) *iface.Link {
+	if k, ok := links[name]; ok {
 		return k
 	}
-	if parent, _, ok := strings.Cut(name, ":"); ok {
-		return d.links[parent]
-	}
-	return nil
+	parent, _, _ := strings.Cut(name, ":")
+	return links[parent]
 }
 
 // inet4Of is the address SIOCGIFADDR gives net-tools for name: the first
@@ -108,118 +98,43 @@ var hwTypes = map[iface.HWType]hwType{
 
 var unspecHW = hwType{"unspec", "UNSPEC", "unspec", false}
 
-// ifFlagNames are ife_print_long's flag names, in its order.
-var ifFlagNames = [...]struct {
-	bit  iface.Flags
-	name string
-}{
-	{iface.FlagUp, "UP"}, {iface.FlagBroadcast, "BROADCAST"}, {iface.FlagDebug, "DEBUG"},
-	{iface.FlagLoopback, "LOOPBACK"}, {iface.FlagPointToPoint, "POINTOPOINT"},
-	{iface.FlagNoTrailers, "NOTRAILERS"}, {iface.FlagRunning, "RUNNING"}, {iface.FlagNoARP, "NOARP"},
-	{iface.FlagPromisc, "PROMISC"}, {iface.FlagAllMulti, "ALLMULTI"}, {iface.FlagSlave, "SLAVE"},
-	{iface.FlagMaster, "MASTER"}, {iface.FlagMulticast, "MULTICAST"}, {iface.FlagDynamic, "DYNAMIC"},
-}
-
 // appendLong writes the long listing of list: "Kernel Interface table"
 // on the first round only (net-tools prints it once), then one block per
 // interface, each ended by a blank line.
-func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, first bool) []byte {
+func (l *ifLister) appendLong(b []byte, list []iface.Interface, links map[string]*iface.Link, first bool) []byte {
 	if first {
 		b = append(b, "Kernel Interface table\n"...)
 	}
 	for i := range list {
 		f := &list[i]
-		name := sanitize(f.Name)
 		// net-tools keeps the flags in a short: the bits above 15
 		// (LOWER_UP, DORMANT) are lost, bit 15 (DYNAMIC) makes it negative.
 		fl := iface.Flags(uint16(f.Flags))
-		s := "flags=" + strconv.Itoa(int(int16(fl))) + "<"
-		if fl == 0 {
-			s += ">"
-		}
-		for _, n := range ifFlagNames {
-			if fl&n.bit != 0 {
-				s += n.name + ","
-			}
-		}
-		if strings.HasSuffix(s, ",") {
-			s = s[:len(s)-1] + ">"
-		} else {
-			s = s[:len(s)-1]
-		}
-		b = append(b, name...)
-		b = append(b, ": "...)
-		b = append(b, s...)
-		b = append(b, "  mtu "...)
-		b = strconv.AppendInt(b, int64(f.MTU), 10)
-		b = append(b, '\n')
+		b = fmt.Appendf(b, "%s: flags=%d%s  mtu %d\n", sanitize(f.Name), int16(fl), bracket(fl.Names(), fl == 0), f.MTU)
 
 		if a, ok := inet4Of(l.addrs, f.Name); ok {
-			b = append(b, "        inet "...)
-			b = a.Prefix.Addr().AppendTo(b)
-			b = append(b, "  netmask "...)
-			b = append(b, mask4(a.Prefix.Bits())...)
+			b = fmt.Appendf(b, "        inet %s  netmask %s", a.Prefix.Addr(), mask4(a.Prefix.Bits()))
 			if f.Flags.Has(iface.FlagBroadcast) {
-				b = append(b, "  broadcast "...)
-				if a.Broadcast.IsValid() {
-					b = a.Broadcast.AppendTo(b)
-				} else {
-					b = append(b, "0.0.0.0"...)
-				}
+				b = fmt.Appendf(b, "  broadcast %s", cmp.Or(a.Broadcast, netip.IPv4Unspecified()))
 			}
 			if f.Flags.Has(iface.FlagPointToPoint) {
 				// SIOCGIFDSTADDR: the peer, or without one the address
 				// itself.
-				b = append(b, "  destination "...)
-				if a.Peer.IsValid() {
-					b = a.Peer.AppendTo(b)
-				} else {
-					b = a.Prefix.Addr().AppendTo(b)
-				}
+				b = fmt.Appendf(b, "  destination %s", cmp.Or(a.Peer, a.Prefix.Addr()))
 			}
 			b = append(b, '\n')
 		}
 		for _, a := range l.addrs {
-			if a.Iface != f.Name || !a.Prefix.Addr().Is6() {
-				continue
+			if a.Iface == f.Name && a.Prefix.Addr().Is6() {
+				b = fmt.Appendf(b, "        inet6 %s  prefixlen %d  scopeid 0x%x%s\n", ntop6(a.Prefix.Addr()),
+					a.Prefix.Bits(), a.ScopeID(), bracket(scopeNames(a.ScopeID()), false))
 			}
-			b = append(b, "        inet6 "...)
-			b = append(b, ntop6(a.Prefix.Addr())...)
-			b = append(b, "  prefixlen "...)
-			b = strconv.AppendInt(b, int64(a.Prefix.Bits()), 10)
-			b = append(b, "  scopeid 0x"...)
-			scope := a.ScopeID()
-			b = strconv.AppendInt(b, int64(scope), 16)
-			sf := "<"
-			if scope&0x80 != 0 {
-				sf += "compat,"
-				scope -= 0x80
-			}
-			if scope == 0 {
-				sf += "global,"
-			}
-			if scope&0x20 != 0 {
-				sf += "link,"
-			}
-			if scope&0x40 != 0 {
-				sf += "site,"
-			}
-			if scope&0x10 != 0 {
-				sf += "host,"
-			}
-			if strings.HasSuffix(sf, ",") {
-				sf = sf[:len(sf)-1] + ">"
-			} else {
-				sf = sf[:len(sf)-1]
-			}
-			b = append(b, sf...)
-			b = append(b, '\n')
 		}
 
 		t := unspecHW
 		var hwAddr []byte
 		txq := -1
-		if k := d.link(f.Name); k != nil {
+		if k := linkOf(links, f.Name); k != nil {
 			if ht, ok := hwTypes[k.Type]; ok {
 				t = ht
 			}
@@ -229,25 +144,19 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, 
 		b = append(b, t.name...)
 		switch t.print {
 		case "ether":
-			b = append(b, ' ')
-			b = appendHW(b, hwAddr, 6, "%02x", ':')
+			b = appendHW(append(b, ' '), hwAddr, 6, "%02x", ':')
 		case "ib":
-			b = append(b, ' ')
-			b = appendHW(b, hwAddr, 20, "%02X", ':')
+			b = appendHW(append(b, ' '), hwAddr, 20, "%02X", ':')
 		case "unspec":
 			// net-tools copies 8 bytes of the address and prints 16.
-			b = append(b, ' ')
-			b = appendHW(b, hwAddr[:min(len(hwAddr), 8)], 16, "%02X", '-')
+			b = appendHW(append(b, ' '), hwAddr[:min(len(hwAddr), 8)], 16, "%02X", '-')
 		case "empty":
 			b = append(b, ' ')
 		}
 		if txq >= 0 {
-			b = append(b, "  txqueuelen "...)
-			b = strconv.AppendInt(b, int64(txq), 10)
+			b = fmt.Appendf(b, "  txqueuelen %d", txq)
 		}
-		b = append(b, "  ("...)
-		b = append(b, t.title...)
-		b = append(b, ")\n"...)
+		b = fmt.Appendf(b, "  (%s)\n", t.title)
 		if l.noStats[f.Name] {
 			// An alias of SIOCGIFCONF that proc/net/dev does not list:
 			// net-tools has no statistics to print.
@@ -257,47 +166,56 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, d *longDetails, 
 
 		b = appendBytesLine(b, "RX", f.RxPackets, f.RxBytes)
 		if t.compress {
-			b = append(b, "        RX compressed:"...)
-			b = strconv.AppendUint(b, f.RxCompressed, 10)
-			b = append(b, '\n')
+			b = fmt.Appendf(b, "        RX compressed:%d\n", f.RxCompressed)
 		}
-		b = append(b, "        RX errors "...)
-		b = strconv.AppendUint(b, f.RxErrs, 10)
-		b = append(b, "  dropped "...)
-		b = strconv.AppendUint(b, f.RxDrop, 10)
-		b = append(b, "  overruns "...)
-		b = strconv.AppendUint(b, f.RxFifo, 10)
-		b = append(b, "  frame "...)
-		b = strconv.AppendUint(b, f.RxFrame, 10)
-		b = append(b, '\n')
+		b = fmt.Appendf(b, "        RX errors %d  dropped %d  overruns %d  frame %d\n",
+			f.RxErrs, f.RxDrop, f.RxFifo, f.RxFrame)
 		b = appendBytesLine(b, "TX", f.TxPackets, f.TxBytes)
 		if t.compress {
-			b = append(b, "        TX compressed "...)
-			b = strconv.AppendUint(b, f.TxCompressed, 10)
-			b = append(b, '\n')
+			b = fmt.Appendf(b, "        TX compressed %d\n", f.TxCompressed)
 		}
-		b = append(b, "        TX errors "...)
-		b = strconv.AppendUint(b, f.TxErrs, 10)
-		b = append(b, "  dropped "...)
-		b = strconv.AppendUint(b, f.TxDrop, 10)
-		b = append(b, " overruns "...)
-		b = strconv.AppendUint(b, f.TxFifo, 10)
-		b = append(b, "  carrier "...)
-		b = strconv.AppendUint(b, f.TxCarrier, 10)
-		b = append(b, "  collisions "...)
-		b = strconv.AppendUint(b, f.TxColls, 10)
-		b = append(b, "\n\n"...)
+		b = fmt.Appendf(b, "        TX errors %d  dropped %d overruns %d  carrier %d  collisions %d\n\n",
+			f.TxErrs, f.TxDrop, f.TxFifo, f.TxCarrier, f.TxColls)
 	}
 	return b
+}
+
+// bracket is how ife_print_long ends a list of names: "<A,B>"; with no
+// name "<" when open (net-tools' "flags=0<"), else nothing.
+func bracket(names []string, open bool) string {
+	switch {
+	case len(names) > 0:
+		return "<" + strings.Join(names, ",") + ">"
+	case open:
+		return "<"
+	}
+	return ""
+}
+
+// scopeNames are the names ife_print_long gives an IPv6 scope id.
+func scopeNames(scope int) []string {
+	var names []string
+	if scope&0x80 != 0 {
+		names = append(names, "compat")
+		scope -= 0x80
+	}
+	if scope == 0 {
+		names = append(names, "global")
+	}
+	for _, s := range [...]struct {
+		bit  int
+		name string
+	}{{0x20, "link"}, {0x40, "site"}, {0x10, "host"}} {
+		if scope&s.bit != 0 {
+			names = append(names, s.name)
+		}
+	}
+	return names
 }
 
 // appendHW appends n bytes of addr (zeros past its end), each as format
 // ("%02x" or "%02X"), separated by sep.
 func appendHW(b []byte, addr []byte, n int, format string, sep byte) []byte {
-	digits := "0123456789abcdef"
-	if format == "%02X" {
-		digits = "0123456789ABCDEF"
-	}
 	for i := range n {
 		var v byte
 		if i < len(addr) {
@@ -306,7 +224,7 @@ func appendHW(b []byte, addr []byte, n int, format string, sep byte) []byte {
 		if i > 0 {
 			b = append(b, sep)
 		}
-		b = append(b, digits[v>>4], digits[v&15])
+		b = fmt.Appendf(b, format, v)
 	}
 	return b
 }
@@ -333,17 +251,5 @@ func appendBytesLine(b []byte, dir string, packets, bytes uint64) []byte {
 	case bytes > 1024:
 		short, unit = short/1024, "KiB"
 	}
-	b = append(b, "        "...)
-	b = append(b, dir...)
-	b = append(b, " packets "...)
-	b = strconv.AppendUint(b, packets, 10)
-	b = append(b, "  bytes "...)
-	b = strconv.AppendUint(b, bytes, 10)
-	b = append(b, " ("...)
-	b = strconv.AppendUint(b, short/10, 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, short%10, 10)
-	b = append(b, ' ')
-	b = append(b, unit...)
-	return append(b, ")\n"...)
+	return fmt.Appendf(b, "        %s packets %d  bytes %d (%d.%d %s)\n", dir, packets, bytes, short/10, short%10, unit)
 }

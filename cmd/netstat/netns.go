@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/netstat"
@@ -100,19 +101,15 @@ func reportSkipped(stderr io.Writer, s procnet.Skipped) {
 			"namespaces only they are in are left out: run as root to see every namespace\n", s.Denied)
 	}
 	if n := len(s.Unread); n > 0 {
-		fmt.Fprintf(stderr, "netstat: --all-netns: %d network namespaces left out: no member's tables could be read (proc/PID/net)", n)
-		for i, ino := range s.Unread {
-			if i == 8 {
-				io.WriteString(stderr, ", …")
-				break
-			}
-			sep := ", "
-			if i == 0 {
-				sep = ": "
-			}
-			fmt.Fprintf(stderr, "%s%d", sep, ino)
+		var inodes []string // the first 8
+		for _, ino := range s.Unread[:min(n, 8)] {
+			inodes = append(inodes, strconv.FormatUint(ino, 10))
 		}
-		io.WriteString(stderr, "\n")
+		if n > 8 {
+			inodes = append(inodes, "…")
+		}
+		fmt.Fprintf(stderr, "netstat: --all-netns: %d network namespaces left out: no member's tables could be read (proc/PID/net): %s\n",
+			n, strings.Join(inodes, ", "))
 	}
 }
 

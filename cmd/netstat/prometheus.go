@@ -45,6 +45,7 @@ package main
 // nothing: the per-program series are always there.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,8 +53,6 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -125,35 +124,12 @@ func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 			return usageError{v.name + ": must be at least 1"}
 		}
 	}
-	ports, err := parsePorts(m.listenerPorts)
+	ports, err := metrics.ParsePorts(m.listenerPorts)
 	if err != nil {
 		return usageError{"--listener-ports: " + err.Error()}
 	}
 	m.ports = ports
 	return nil
-}
-
-// parsePorts parses "22,80,8000-8099" or "none" (an empty, non-nil list).
-func parsePorts(s string) ([]uint16, error) {
-	ports := []uint16{}
-	if s == "none" {
-		return ports, nil
-	}
-	for _, f := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(f, "-")
-		if !isRange {
-			hi = lo
-		}
-		a, err1 := strconv.ParseUint(lo, 10, 16)
-		b, err2 := strconv.ParseUint(hi, 10, 16)
-		if err1 != nil || err2 != nil || a == 0 || a > b {
-			return nil, fmt.Errorf("not a port or range: %q", f)
-		}
-		for p := a; p <= b; p++ {
-			ports = append(ports, uint16(p))
-		}
-	}
-	return ports, nil
 }
 
 // collectorOptions turns the command line into the collector's options.
@@ -176,11 +152,7 @@ func (c *config) collectorOptions() metrics.Options {
 func prometheus(c *config, stdout, stderr io.Writer) error {
 	opts := c.collectorOptions()
 	var failed error
-	opts.OnError = func(err error) {
-		if r := report(stderr, err); r != nil {
-			failed = r
-		}
-	}
+	opts.OnError = func(err error) { failed = cmp.Or(report(stderr, err), failed) }
 	col := metrics.New(opts)
 	defer col.Close()
 	if _, err := col.TrafficSource(); opts.Traffic && err != nil {

@@ -25,12 +25,12 @@ package main
 // one.
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -63,17 +63,13 @@ func routes(c *config, stdout, stderr io.Writer) error {
 	if tables == 0 {
 		return failed // -r -x: nothing but the message
 	}
-	w := bufio.NewWriterSize(stdout, 32<<10)
 	rt := &router{c: c, r: route.Reader{Root: c.root}, names: newNames(c.root, c.resolver, c.dnsTimeout)}
 	return c.every(func() (bool, error) {
-		err := rt.round(w, stderr)
-		if ferr := w.Flush(); ferr != nil {
-			return true, ferr
+		b, err := rt.round(stderr)
+		if _, werr := stdout.Write(b); werr != nil {
+			return true, werr
 		}
-		if err == nil {
-			err = failed
-		}
-		return false, err
+		return false, cmp.Or(err, failed)
 	})
 }
 
@@ -102,46 +98,32 @@ type router struct {
 	buf    []byte
 }
 
-func (rt *router) round(w io.Writer, stderr io.Writer) error {
+// round reads the tables and returns what this round prints.
+func (rt *router) round(stderr io.Writer) ([]byte, error) {
 	c := rt.c
-	var v4, v6 bool
-	for _, f := range c.routeFamilies() {
-		v4 = v4 || f == "inet"
-		v6 = v6 || f == "inet6"
-	}
-	var failed error
-	report := func(err error) {
-		if r := report(stderr, err); r != nil {
-			failed = r
-		}
-	}
-	var err error
+	var failed, err error
 	rt.v4 = rt.v4[:0]
-	if v4 && !c.cache { // -C: the IPv4 cache has no rows (appendCache4)
+	if slices.Contains(c.routeFamilies(), "inet") && !c.cache { // -C: the IPv4 cache has no rows (appendTable4)
 		rt.v4, err = rt.r.AppendIPv4(rt.v4[:0])
-		report(err)
-		rt.v4 = filterRoutes(rt.v4, func(e *route.Entry) bool { return e.Flags.Has(route.FlagUp) })
+		failed = report(stderr, err)
+		rt.v4 = slices.DeleteFunc(rt.v4, func(e route.Entry) bool { return !e.Flags.Has(route.FlagUp) })
 	}
-	if v6 {
+	if slices.Contains(c.routeFamilies(), "inet6") {
 		rt.v6, err = rt.r.AppendIPv6(rt.v6[:0])
-		report(err)
+		failed = cmp.Or(report(stderr, err), failed)
 		// -C lists the cached routes, the FIB the others.
-		rt.v6 = filterRoutes(rt.v6, func(e *route.Entry) bool { return e.Flags.Has(route.FlagCache) == c.cache })
+		rt.v6 = slices.DeleteFunc(rt.v6, func(e route.Entry) bool { return e.Flags.Has(route.FlagCache) != c.cache })
 	}
 	b := rt.buf[:0]
 	switch {
-	case c.csv:
-		b = appendCSV(b, routeCSVHeader)
-		for _, es := range rt.inOrder() {
-			for i := range es {
-				b = appendCSV(b, routeCSVRecord(&es[i]))
-			}
+	case c.csv || c.json:
+		// One row per route: each family once, in the order named.
+		if c.csv {
+			b = appendHeader(b, routeFields(&route.Entry{}))
 		}
-	case c.json:
-		// One object per route: each family once, in the order named.
 		for _, es := range rt.inOrder() {
 			for i := range es {
-				b = appendRouteJSON(b, &es[i])
+				b = appendFields(b, routeFields(&es[i]), c.csv)
 			}
 		}
 	default:
@@ -158,35 +140,18 @@ func (rt *router) round(w io.Writer, stderr io.Writer) error {
 		}
 	}
 	rt.buf = b
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	return failed
+	return b, failed
 }
 
 // inOrder returns the routes read, each family once, in the order the
 // families were first named.
 func (rt *router) inOrder() [][]route.Entry {
 	var out [][]route.Entry
-	seen4, seen6 := false, false
+	tables := map[string][]route.Entry{"inet": rt.v4, "inet6": rt.v6}
 	for _, f := range rt.c.routeFamilies() {
-		switch {
-		case f == "inet" && !seen4:
-			seen4 = true
-			out = append(out, rt.v4)
-		case f == "inet6" && !seen6:
-			seen6 = true
-			out = append(out, rt.v6)
-		}
-	}
-	return out
-}
-
-func filterRoutes(es []route.Entry, keep func(*route.Entry) bool) []route.Entry {
-	out := es[:0]
-	for i := range es {
-		if keep(&es[i]) {
-			out = append(out, es[i])
+		if es, ok := tables[f]; ok {
+			out = append(out, es)
+			delete(tables, f)
 		}
 	}
 	return out
@@ -194,26 +159,18 @@ func filterRoutes(es []route.Entry, keep func(*route.Entry) bool) []route.Entry 
 
 // prefetch resolves, within the DNS budget, every address net-tools would
 // look up as a host: gateways, host routes' destinations and every IPv6
-// address. Network destinations are named from etc/networks only.
+// address. Network destinations are named from etc/networks only. The
+// resolver skips repeats and unspecified addresses.
 func (rt *router) prefetch() {
-	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
-	add := func(a netip.Addr) {
-		if a.IsValid() && !a.IsUnspecified() && !seen[a] {
-			seen[a] = true
-			addrs = append(addrs, a)
-		}
-	}
-	for i := range rt.v4 {
-		e := &rt.v4[i]
+	for _, e := range rt.v4 {
 		if e.Flags.Has(route.FlagHost) {
-			add(e.Dest.Addr())
+			addrs = append(addrs, e.Dest.Addr())
 		}
-		add(e.Gateway)
+		addrs = append(addrs, e.Gateway)
 	}
-	for i := range rt.v6 {
-		add(rt.v6[i].Dest.Addr())
-		add(rt.v6[i].Gateway)
+	for _, e := range rt.v6 {
+		addrs = append(addrs, e.Dest.Addr(), e.Gateway)
 	}
 	rt.names.prefetch(addrs)
 }
@@ -243,7 +200,7 @@ func (rt *router) dest4(e *route.Entry) string {
 	case e.Flags.Has(route.FlagHost):
 		return rt.host4(a)
 	default:
-		if n := rt.network(a); n != "" {
+		if n, _ := rt.names.network(a); n != "" { // getnetbyaddr
 			return cut(sanitize(n), 15)
 		}
 	}
@@ -257,133 +214,76 @@ func cut(s string, n int) string {
 	return s
 }
 
-// network returns the name etc/networks gives a, as getnetbyaddr does
-// (package names reads the file).
-func (rt *router) network(a netip.Addr) string {
-	n, _ := rt.names.network(a)
-	return n
-}
-
 // mask4 is the dotted netmask of a prefix length.
 func mask4(bits int) string {
-	if bits < 0 {
-		bits = 0
-	}
-	m := ^uint32(0)
-	if bits < 32 {
-		m = ^(^uint32(0) >> bits)
-	}
-	if bits == 0 {
-		m = 0
-	}
-	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+	m := ^uint32(0) << (32 - min(max(bits, 0), 32))
+	return netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, m))).String()
 }
 
-// padInt appends v left-aligned (%-Nd) or right-aligned (%Nd).
-func padInt(b []byte, v int64, n int, left bool) []byte {
-	var tmp [24]byte
-	d := strconv.AppendInt(tmp[:0], v, 10)
-	if left {
-		b = append(b, d...)
-		for i := len(d); i < n; i++ {
-			b = append(b, ' ')
-		}
-		return b
-	}
-	for i := len(d); i < n; i++ {
-		b = append(b, ' ')
-	}
-	return append(b, d...)
+// columns4 are the columns after the addresses of the IPv4 table and
+// cache, by the count of -e: the MSS layout by default, Metric/Ref/Use
+// with -e, both with -ee (net-tools' ext 2, 1 and 3).
+var columns4 = [...]string{
+	"Flags   MSS Window  irtt Iface",
+	"Flags Metric Ref    Use Iface",
+	"Flags Metric Ref    Use Iface    MSS   Window irtt",
 }
 
-// appendTable4 writes `netstat -r` for IPv4: the MSS layout by default,
-// Metric/Ref/Use with -e, both with -ee (net-tools' ext 2, 1 and 3).
+// appendTable4 writes `netstat -r` for IPv4.
 func (rt *router) appendTable4(b []byte) []byte {
+	columns := columns4[min(rt.c.extend, 2)]
 	if rt.c.cache {
-		return appendCache4(b, rt.c.extend)
+		// net-tools prints the rows of proc/net/rt_cache under this
+		// header; the kernel has printed none there since Linux 3.6
+		// removed the IPv4 routing cache (the file holds its header
+		// alone).
+		b = append(b, "Kernel IP routing cache\nSource          Destination     Gateway         "+columns...)
+		if rt.c.extend > 1 {
+			b = append(b, "  TOS HHRef HHUptod     SpecDst"...)
+		}
+		return append(b, '\n')
 	}
-	b = append(b, "Kernel IP routing table\n"...)
-	const head = "Destination     Gateway         Genmask         "
-	switch rt.c.extend {
-	case 0:
-		b = append(b, head+"Flags   MSS Window  irtt Iface\n"...)
-	case 1:
-		b = append(b, head+"Flags Metric Ref    Use Iface\n"...)
-	default:
-		b = append(b, head+"Flags Metric Ref    Use Iface    MSS   Window irtt\n"...)
-	}
+	b = append(b, "Kernel IP routing table\nDestination     Gateway         Genmask         "+columns+"\n"...)
 	for i := range rt.v4 {
 		e := &rt.v4[i]
 		reject := e.Flags.Has(route.FlagReject)
+		gateway := "-"
+		if !reject {
+			gateway = rt.host4(e.Gateway)
+		}
 		b = pad(b, rt.dest4(e), 15)
 		b = append(b, ' ')
-		if reject {
-			b = append(b, "-               "...)
-		} else {
-			b = pad(b, rt.host4(e.Gateway), 15)
-			b = append(b, ' ')
-		}
+		b = pad(b, gateway, 15)
+		b = append(b, ' ')
 		b = pad(b, mask4(e.Dest.Bits()), 15)
 		b = append(b, ' ')
 		b = pad(b, e.Flags.String(), 5)
-		metric, use := int64(int32(e.Metric)), int64(int32(e.Use))
+		// net-tools prints the kernel's unsigned words with %d.
+		metric, ref, use := int32(e.Metric), int32(e.RefCnt), int32(e.Use)
+		mss, window, irtt := int32(e.MTU), int32(e.Window), int32(e.IRTT)
 		iface := e.Iface
 		if iface == "" {
 			iface = "*"
 		}
 		iface = sanitize(iface)
-		switch rt.c.extend {
-		case 0:
-			if reject {
-				b = append(b, "     - -          - -\n"...)
-				continue
+		switch {
+		case rt.c.extend == 0 && reject:
+			b = append(b, "     - -          - -\n"...)
+		case rt.c.extend == 0:
+			b = fmt.Appendf(b, " %5d %-5d %6d %s\n", mss, window, irtt, iface)
+		case reject:
+			b = fmt.Appendf(b, " %-6d -  %7d -", metric, use)
+			if rt.c.extend > 1 {
+				b = append(b, "        -     -      -"...)
 			}
-			b = append(b, ' ')
-			b = padInt(b, int64(int32(e.MTU)), 5, false)
-			b = append(b, ' ')
-			b = padInt(b, int64(int32(e.Window)), 5, true)
-			b = append(b, ' ')
-			b = padInt(b, int64(int32(e.IRTT)), 6, false)
-			b = append(b, ' ')
-			b = append(b, iface...)
-		case 1:
-			b = append(b, ' ')
-			b = padInt(b, metric, 6, true)
-			if reject {
-				b = append(b, " -  "...)
-				b = padInt(b, use, 7, false)
-				b = append(b, " -\n"...)
-				continue
-			}
-			b = append(b, ' ')
-			b = padInt(b, int64(int32(e.RefCnt)), 2, true)
-			b = append(b, ' ')
-			b = padInt(b, use, 7, false)
-			b = append(b, ' ')
-			b = append(b, iface...)
+			b = append(b, '\n')
+		case rt.c.extend == 1:
+			b = fmt.Appendf(b, " %-6d %-2d %7d %s\n", metric, ref, use, iface)
 		default:
-			b = append(b, ' ')
-			b = padInt(b, metric, 6, true)
-			if reject {
-				b = append(b, " -  "...)
-				b = padInt(b, use, 7, false)
-				b = append(b, " -        -     -      -\n"...)
-				continue
-			}
-			b = append(b, ' ')
-			b = padInt(b, int64(int32(e.RefCnt)), 3, true)
-			b = append(b, ' ')
-			b = padInt(b, use, 6, false)
-			b = append(b, ' ')
+			b = fmt.Appendf(b, " %-6d %-3d %6d ", metric, ref, use)
 			b = pad(b, cut(iface, 6), 6)
-			b = append(b, "   "...)
-			b = padInt(b, int64(int32(e.MTU)), 5, true)
-			b = append(b, ' ')
-			b = padInt(b, int64(int32(e.Window)), 6, true)
-			b = append(b, ' ')
-			b = strconv.AppendInt(b, int64(int32(e.IRTT)), 10)
+			b = fmt.Appendf(b, "   %-5d %-6d %d\n", mss, window, irtt)
 		}
-		b = append(b, '\n')
 	}
 	return b
 }
@@ -419,78 +319,35 @@ func (rt *router) appendTable6(b []byte) []byte {
 		b = pad(b, rt.addr6(e.Gateway), 26)
 		b = append(b, ' ')
 		b = pad(b, e.Flags.String6(), 4)
-		b = append(b, ' ')
-		b = padInt(b, int64(int32(e.Metric)), 3, true)
-		b = append(b, ' ')
-		b = padInt(b, int64(int32(e.RefCnt)), 1, true)
-		b = append(b, ' ')
-		b = padInt(b, int64(int32(e.Use)), 6, false)
-		b = append(b, ' ')
-		b = append(b, sanitize(e.Iface)...)
-		b = append(b, '\n')
+		b = fmt.Appendf(b, " %-3d %-1d %6d %s\n", int32(e.Metric), int32(e.RefCnt), int32(e.Use), sanitize(e.Iface))
 	}
 	return b
 }
 
-func appendRouteJSON(b []byte, e *route.Entry) []byte {
-	v6 := e.Dest.Addr().Is6()
-	b = appendKey(append(b, '{'), true, "family")
-	if v6 {
-		b = append(b, `"inet6"`...)
-	} else {
-		b = append(b, `"inet"`...)
-	}
-	b = appendKey(b, false, "destination")
-	b = appendJSONString(b, e.Dest.String())
-	b = appendKey(b, false, "gateway")
-	b = appendJSONString(b, e.Gateway.String())
-	b = appendKey(b, false, "flags")
-	b = appendJSONString(b, e.FlagString())
-	b = appendKey(b, false, "flag_bits")
-	b = strconv.AppendUint(b, uint64(e.Flags), 10)
-	b = appendKey(b, false, "metric")
-	b = strconv.AppendUint(b, uint64(e.Metric), 10)
-	b = appendKey(b, false, "ref")
-	b = strconv.AppendUint(b, uint64(e.RefCnt), 10)
-	b = appendKey(b, false, "use")
-	b = strconv.AppendUint(b, uint64(e.Use), 10)
-	b = appendKey(b, false, "iface")
-	b = appendJSONString(b, e.Iface)
-	if v6 {
-		b = appendKey(b, false, "source")
-		b = appendJSONString(b, e.Source.String())
-	} else {
-		b = appendKey(b, false, "mss")
-		b = strconv.AppendUint(b, uint64(e.MTU), 10)
-		b = appendKey(b, false, "window")
-		b = strconv.AppendUint(b, uint64(e.Window), 10)
-		b = appendKey(b, false, "irtt")
-		b = strconv.AppendUint(b, uint64(e.IRTT), 10)
-	}
-	return append(b, '}', '\n')
-}
-
-var routeCSVHeader = []string{"family", "destination", "gateway", "flags", "flag_bits", "metric",
-	"ref", "use", "iface", "mss", "window", "irtt", "source"}
-
-// routeCSVRecord is appendRouteJSON's values as a CSV record.
-func routeCSVRecord(e *route.Entry) []string {
-	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
-	family, mss, window, irtt, source := "inet", u(e.MTU), u(e.Window), u(e.IRTT), ""
+// routeFields are a route's --json and --csv fields: the IPv4-only
+// columns are left out of an IPv6 object, "source" out of an IPv4 one.
+func routeFields(e *route.Entry) []field {
+	family, v4, v6 := "inet", fNumber, fAbsent
 	if e.Dest.Addr().Is6() {
-		family, mss, window, irtt, source = "inet6", "", "", "", e.Source.String()
+		family, v4, v6 = "inet6", fAbsent, fText
 	}
-	return []string{family, e.Dest.String(), e.Gateway.String(), e.FlagString(),
-		strconv.FormatUint(uint64(e.Flags), 10), u(e.Metric), u(e.RefCnt), u(e.Use),
-		sanitize(e.Iface), mss, window, irtt, source}
-}
-
-// appendCSV appends one CSV record (RFC 4180, as encoding/csv writes it).
-// Callers sanitize text that comes from the system.
-func appendCSV(b []byte, rec []string) []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write(rec)
-	w.Flush()
-	return append(b, buf.Bytes()...)
+	num := func(key string, v uint32, kind fieldKind) field {
+		f := uintField(key, uint64(v))
+		if f.kind = kind; kind == fAbsent {
+			f.val = ""
+		}
+		return f
+	}
+	source := ""
+	if v6 == fText {
+		source = e.Source.String()
+	}
+	return []field{
+		textField("family", family), textField("destination", e.Dest.String()),
+		textField("gateway", e.Gateway.String()), textField("flags", e.FlagString()),
+		num("flag_bits", uint32(e.Flags), fNumber), num("metric", e.Metric, fNumber),
+		num("ref", e.RefCnt, fNumber), num("use", e.Use, fNumber), textField("iface", e.Iface),
+		num("mss", e.MTU, v4), num("window", e.Window, v4), num("irtt", e.IRTT, v4),
+		{"source", source, v6},
+	}
 }

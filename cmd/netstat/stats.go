@@ -14,8 +14,8 @@ package main
 // counter, with the same names and values.
 
 import (
-	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -29,22 +29,18 @@ type statKind uint8
 const (
 	kNumber    statKind = iota // always
 	kOptNumber                 // only when not zero
-	kForward                   // "Forwarding is %s" (static, never printed)
 	kInICMP                    // under "ICMP input histogram:", when not zero
 	kOutICMP                   // under "ICMP output histogram:", when not zero
-	kRtoAlg                    // static, never printed
 )
 
 // statIndent and statTitle are net-tools' states[] table.
-var statIndent = [...]int{kNumber: 4, kOptNumber: 4, kForward: 4, kInICMP: 8, kOutICMP: 8, kRtoAlg: 0}
+var statIndent = [...]int{kNumber: 4, kOptNumber: 4, kInICMP: 8, kOutICMP: 8}
 var statTitle = [...]string{kInICMP: "ICMP input histogram:", kOutICMP: "ICMP output histogram:"}
 
 type statEntry struct {
-	name   string
-	out    string // "%llu …" with the value where %d stands; "" prints nothing
-	kind   statKind
-	static bool // I_STATIC: net-tools never prints it
-	title  bool // I_TITLE
+	name string
+	out  string   // "%llu …" with the value where %d stands; "" prints nothing
+	kind statKind // a kind with a title (statTitle) is net-tools' I_TITLE
 }
 
 // statTable is one of net-tools' tables. Entries keep net-tools' order,
@@ -74,18 +70,16 @@ func (t *statTable) find(name string) *statEntry {
 	return nil
 }
 
-func num(name, out string) statEntry { return statEntry{name: name, out: out, kind: kNumber} }
-func opt(name, out string) statEntry { return statEntry{name: name, out: out, kind: kOptNumber} }
-func icmpIn(name, out string) statEntry {
-	return statEntry{name: name, out: out, kind: kInICMP, title: true}
-}
-func icmpOut(name, out string) statEntry {
-	return statEntry{name: name, out: out, kind: kOutICMP, title: true}
-}
+func num(name, out string) statEntry     { return statEntry{name: name, out: out, kind: kNumber} }
+func opt(name, out string) statEntry     { return statEntry{name: name, out: out, kind: kOptNumber} }
+func icmpIn(name, out string) statEntry  { return statEntry{name: name, out: out, kind: kInICMP} }
+func icmpOut(name, out string) statEntry { return statEntry{name: name, out: out, kind: kOutICMP} }
 
 var ipTab = []statEntry{
-	{name: "DefaultTTL", out: "Default TTL is %d", kind: kNumber, static: true},
-	{name: "Forwarding", out: "Forwarding is %s", kind: kForward, static: true},
+	// net-tools' I_STATIC entries ("Default TTL is %d", "Forwarding is
+	// %s", "RTO algorithm is %s") are never printed.
+	num("DefaultTTL", ""),
+	num("Forwarding", ""),
 	num("ForwDatagrams", "%d forwarded"),
 	opt("FragCreates", "%d fragments created"),
 	opt("FragFails", "%d outgoing packets failed fragmentation"),
@@ -207,7 +201,7 @@ var tcpTab = []statEntry{
 	num("OutSegs", "%d segments sent out"),
 	num("PassiveOpens", "%d passive connection openings"),
 	num("RetransSegs", "%d segments retransmitted"),
-	{name: "RtoAlgorithm", out: "RTO algorithm is %s", kind: kRtoAlg, static: true},
+	num("RtoAlgorithm", ""), // I_STATIC
 	num("RtoMax", ""),
 	num("RtoMin", ""),
 }
@@ -338,15 +332,13 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 		}
 		out = append(out, sg)
 	}
-	v6 := c.statsFamily() == "inet6"
+	v6, tabs := c.statsFamily() == "inet6", snmpTabs
+	if v6 {
+		tabs = snmp6Tabs
+	}
 	for i := range st.Groups {
-		g := &st.Groups[i]
-		if v6 == isSnmp6(g) {
-			if v6 {
-				pick(g, snmp6Tabs)
-			} else {
-				pick(g, snmpTabs)
-			}
+		if g := &st.Groups[i]; v6 == isSnmp6(g) {
+			pick(g, tabs)
 		}
 	}
 	if v6 {
@@ -374,7 +366,6 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 	if f := c.statsFamily(); f != "inet" && f != "inet6" {
 		return errors.New("no statistics support for specified address family: " + f)
 	}
-	w := bufio.NewWriterSize(stdout, 32<<10)
 	return c.every(func() (bool, error) {
 		st, err := netstat.ReadStats(c.root, 0)
 		failed := report(stderr, err)
@@ -391,10 +382,7 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 		default:
 			b = appendStatsText(nil, groups)
 		}
-		if _, err := w.Write(b); err != nil {
-			return true, err
-		}
-		if err := w.Flush(); err != nil {
+		if _, err := stdout.Write(b); err != nil {
 			return true, err
 		}
 		return false, failed
@@ -428,30 +416,19 @@ func appendStatsText(b []byte, groups []shownGroup) []byte {
 			}
 			if ent == nil {
 				if val != 0 {
-					b = padFrom(b, len(b), statIndent[state])
-					b = append(b, sanitize(name)...)
-					b = append(b, ": "...)
-					b = strconv.AppendUint(b, val, 10)
-					b = append(b, '\n')
+					b = fmt.Appendf(b, "%*s%s: %d\n", statIndent[state], "", sanitize(name), val)
 				}
 				continue
 			}
-			if ent.static || ent.out == "" {
+			if ent.out == "" {
 				continue
 			}
 			kind := ent.kind
-			if ent.title && state != kind {
-				b = padFrom(b, len(b), statIndent[state])
-				b = append(b, statTitle[kind]...)
-				b = append(b, '\n')
+			if statTitle[kind] != "" && state != kind {
+				b = fmt.Appendf(b, "%*s%s\n", statIndent[state], "", statTitle[kind])
 			}
-			if kind == kNumber || (kind != kRtoAlg && kind != kForward && val != 0) {
-				b = padFrom(b, len(b), statIndent[kind])
-				before, after, _ := strings.Cut(ent.out, "%d")
-				b = append(b, before...)
-				b = strconv.AppendUint(b, val, 10)
-				b = append(b, after...)
-				b = append(b, '\n')
+			if kind == kNumber || val != 0 {
+				b = fmt.Appendf(b, "%*s"+ent.out+"\n", statIndent[kind], "", val)
 			}
 			state = kind
 		}
