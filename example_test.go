@@ -10,7 +10,7 @@ import (
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/netstat"
-	fixture "github.com/procnet/procnet/procnettest"
+	"github.com/procnet/procnet/procnettest"
 	"golang.org/x/tools/txtar"
 )
 
@@ -25,7 +25,7 @@ func root(name string) string {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := fixture.Write(dir, txtar.Parse(data)); err != nil {
+	if err := procnettest.Write(dir, txtar.Parse(data)); err != nil {
 		log.Fatal(err)
 	}
 	return dir
@@ -188,12 +188,12 @@ func ExampleCapture() {
 	if err := procnet.Capture(ctx, dir, opts); err != nil {
 		log.Fatal(err)
 	}
-	ar, err := fixture.Archive(dir) // what a test would keep in testdata
+	ar, err := procnettest.Archive(dir) // what a test would keep in testdata
 	if err != nil {
 		log.Fatal(err)
 	}
-	replay := filepath.Join(tmp, "replay") // what fixture.Root(t, …) does
-	if err := fixture.Write(replay, ar); err != nil {
+	replay := filepath.Join(tmp, "replay") // what procnettest.Root(t, …) does
+	if err := procnettest.Write(replay, ar); err != nil {
 		log.Fatal(err)
 	}
 
