@@ -35,7 +35,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/netip"
@@ -317,155 +316,76 @@ func alignRight(b []byte, s string, n int) []byte {
 	return append(b, s...)
 }
 
-// appendSummaryJSON appends one JSON object per group.
-func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
-	c := l.c
+// appendSummaryFields appends the groups as --json's objects or --csv's
+// records (asCSV): under -c CSV's header, of the JSON keys, is written
+// once, with a leading "time" column.
+func (l *lister) appendSummaryFields(b []byte, gs []group, asCSV bool) []byte {
+	var fs []field
+	if asCSV && !l.csvHeader {
+		b = appendHeader(b, l.summaryFields(fs, &group{}, true))
+		l.csvHeader = true
+	}
 	for i := range gs {
-		g := &gs[i]
-		b = append(b, '{')
-		switch c.by {
-		case "remote":
-			b = appendKey(b, true, "remote_address")
-			if g.key.addr.IsValid() {
-				b = appendJSONString(b, g.key.addr.String())
-			} else {
-				b = append(b, "null"...)
-			}
-		case "port":
-			b = appendKey(b, true, "proto")
-			b = appendJSONString(b, g.key.proto.String())
-			b = appendKey(b, false, "local_port")
-			b = strconv.AppendUint(b, uint64(g.key.port), 10)
-		default:
-			b = appendKey(b, true, "pid")
-			if g.key.pid < 0 {
-				b = append(b, `null,"program":null,"name":null,"uid":null,"user":null`...)
-				break
-			}
-			b = strconv.AppendInt(b, int64(g.key.pid), 10)
-			if g.proc == nil {
-				b = append(b, `,"program":null,"name":null,"uid":null,"user":null`...)
-				break
-			}
-			b = appendKey(b, false, "program")
-			b = appendJSONString(b, progName(g.proc))
-			b = appendKey(b, false, "name")
-			b = appendJSONString(b, g.proc.Comm)
-			b = appendKey(b, false, "uid")
-			b = strconv.AppendUint(b, uint64(g.proc.UID), 10)
-			b = appendKey(b, false, "user")
-			if n, ok := l.names.user(g.proc.UID); ok {
-				b = appendJSONString(b, n)
-			} else {
-				b = append(b, "null"...)
-			}
-		}
-		b = appendKey(b, false, "states")
-		b = append(b, '{')
-		first := true
-		for _, s := range jsonSlotOrder {
-			if g.counts[s] == 0 {
-				continue
-			}
-			b = appendKey(b, first, slotName(s))
-			b = strconv.AppendInt(b, int64(g.counts[s]), 10)
-			first = false
-		}
-		b = append(b, '}')
-		b = appendKey(b, false, "established")
-		b = strconv.AppendInt(b, int64(g.established()), 10)
-		b = appendKey(b, false, "total")
-		b = strconv.AppendInt(b, int64(g.total), 10)
-		if c.maxEstablished >= 0 {
-			b = appendKey(b, false, "over")
-			b = strconv.AppendBool(b, c.over(g))
-		}
-		if c.traffic {
-			b = c.appendSummaryTrafficJSON(b, &g.traffic)
-		}
-		if l.stamp != "" {
-			b = appendKey(b, false, "time")
-			b = appendJSONString(b, l.stamp)
-		}
-		b = append(b, '}', '\n')
+		fs = l.summaryFields(fs[:0], &gs[i], asCSV)
+		b = appendFields(b, fs, asCSV)
 	}
 	return b
 }
 
-// writeSummaryCSV writes the groups as CSV: a header row of the JSON
-// keys (the states one column each, as "states" holds them), once per
-// listing (under -c once, with a leading "time" column), then one record
-// per group, each value as --json gives it ("" for null).
-func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
+// summaryFields appends g's fields: its key (null when unknown), its
+// states (one object in JSON, the nonzero ones; a column each in CSV),
+// the totals, and the round's time (last in JSON, first in CSV).
+func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 	c := l.c
-	cw := csv.NewWriter(w)
-	if !l.csvHeader {
-		var h []string
-		if l.stamp != "" {
-			h = append(h, "time")
-		}
-		switch c.by {
-		case "remote":
-			h = append(h, "remote_address")
-		case "port":
-			h = append(h, "proto", "local_port")
-		default:
-			h = append(h, "pid", "program", "name", "uid", "user")
-		}
-		for _, s := range jsonSlotOrder {
-			h = append(h, slotName(s))
-		}
-		h = append(h, "established", "total")
-		if c.maxEstablished >= 0 {
-			h = append(h, "over")
-		}
-		if c.traffic {
-			h = append(h, c.summaryTrafficCSV()...)
-		}
-		cw.Write(h)
-		l.csvHeader = true
+	if asCSV && l.stamp != "" {
+		fs = append(fs, textField("time", l.stamp))
 	}
-	for i := range gs {
-		g := &gs[i]
-		var rec []string
-		if l.stamp != "" {
-			rec = append(rec, l.stamp)
+	switch c.by {
+	case "remote":
+		fs = append(fs, optText("remote_address", g.key.addr.String(), g.key.addr.IsValid()))
+	case "port":
+		fs = append(fs, textField("proto", g.key.proto.String()), uintField("local_port", uint64(g.key.port)))
+	default:
+		pid, uid := field{"pid", "", fNumber}, field{"uid", "", fNumber}
+		var prog, name, user string
+		p, userKnown := g.proc, false
+		if g.key.pid >= 0 {
+			pid = uintField("pid", uint64(g.key.pid))
+		} else {
+			p = nil
 		}
-		switch c.by {
-		case "remote":
-			a := ""
-			if g.key.addr.IsValid() {
-				a = g.key.addr.String()
-			}
-			rec = append(rec, a)
-		case "port":
-			rec = append(rec, g.key.proto.String(), strconv.Itoa(int(g.key.port)))
-		default:
-			pid, prog, name, uid, user := "", "", "", "", ""
-			if g.key.pid >= 0 {
-				pid = strconv.Itoa(g.key.pid)
-			}
-			if g.key.pid >= 0 && g.proc != nil {
-				prog, name = escape.String(progName(g.proc)), escape.String(g.proc.Comm)
-				uid = strconv.FormatUint(uint64(g.proc.UID), 10)
-				user, _ = l.names.user(g.proc.UID)
-			}
-			rec = append(rec, pid, prog, name, uid, user)
+		if p != nil {
+			prog, name, uid = progName(p), p.Comm, uintField("uid", uint64(p.UID))
+			user, userKnown = l.names.user(p.UID)
 		}
-		for _, s := range jsonSlotOrder {
-			rec = append(rec, strconv.Itoa(g.counts[s]))
-		}
-		rec = append(rec, strconv.Itoa(g.established()), strconv.Itoa(g.total))
-		if c.maxEstablished >= 0 {
-			rec = append(rec, strconv.FormatBool(c.over(g)))
-		}
-		if c.traffic {
-			rec = c.appendSummaryTrafficCSV(rec, &g.traffic)
-		}
-		cw.Write(rec)
+		fs = append(fs, pid, optText("program", prog, p != nil), optText("name", name, p != nil), uid,
+			optText("user", user, userKnown))
 	}
-	cw.Flush()
-	return cw.Error()
+	if asCSV {
+		for _, s := range jsonSlotOrder {
+			fs = append(fs, uintField(slotName(s), uint64(g.counts[s])))
+		}
+	} else {
+		b := []byte{'{'}
+		for _, s := range jsonSlotOrder {
+			if g.counts[s] != 0 {
+				b = appendKey(b, len(b) == 1, slotName(s))
+				b = strconv.AppendInt(b, int64(g.counts[s]), 10)
+			}
+		}
+		fs = append(fs, field{"states", string(append(b, '}')), fRaw})
+	}
+	fs = append(fs, uintField("established", uint64(g.established())), uintField("total", uint64(g.total)))
+	if c.maxEstablished >= 0 {
+		fs = append(fs, field{"over", strconv.FormatBool(c.over(g)), fNumber})
+	}
+	if c.traffic {
+		fs = c.summaryTrafficFields(fs, &g.traffic)
+	}
+	if !asCSV && l.stamp != "" {
+		fs = append(fs, textField("time", l.stamp))
+	}
+	return fs
 }
 
 // jsonSlotOrder lists the states in the kernel's order, then UNCONN and
@@ -525,14 +445,9 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		gs = addTraffic(gs, meter.End(), snap.owners.Process)
 	}
 	var b []byte
-	switch {
-	case c.json:
-		b = l.appendSummaryJSON(b, gs)
-	case c.csv:
-		if werr := l.writeSummaryCSV(stdout, gs); werr != nil {
-			return werr
-		}
-	default:
+	if c.json || c.csv {
+		b = l.appendSummaryFields(b, gs, c.csv)
+	} else {
 		b = l.appendSummary(b, gs, false, false)
 	}
 	if _, werr := stdout.Write(b); werr != nil {

@@ -224,55 +224,21 @@ func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
 	return padNum(b, t.recv, 11)
 }
 
-// appendSummaryTrafficJSON appends a group's traffic keys: bytes_sent and
-// bytes_received (null when unknown), and under -c send_bps and recv_bps.
-func (c *config) appendSummaryTrafficJSON(b []byte, t *groupTraffic) []byte {
-	num := func(k string, v uint64) {
-		b = appendKey(b, false, k)
-		if t.known {
-			b = strconv.AppendUint(b, v, 10)
-		} else {
-			b = append(b, "null"...)
-		}
+// summaryTrafficFields appends a group's traffic fields: bytes_sent and
+// bytes_received (null when unknown), and under -c send_bps and recv_bps
+// (null before the second round).
+func (c *config) summaryTrafficFields(fs []field, t *groupTraffic) []field {
+	sent, recv := field{"bytes_sent", "", fNumber}, field{"bytes_received", "", fNumber}
+	if t.known {
+		sent.val, recv.val = strconv.FormatUint(t.sent, 10), strconv.FormatUint(t.recv, 10)
 	}
-	num("bytes_sent", t.sent)
-	num("bytes_received", t.recv)
+	fs = append(fs, sent, recv)
 	if c.continuous {
-		for _, kv := range [...]struct {
-			k string
-			v float64
-		}{{"send_bps", t.sendBps}, {"recv_bps", t.recvBps}} {
-			b = appendKey(b, false, kv.k)
-			if t.known && t.rate {
-				b = strconv.AppendFloat(b, kv.v, 'f', 1, 64)
-			} else {
-				b = append(b, "null"...)
-			}
-		}
-	}
-	return b
-}
-
-// summaryTrafficCSV are the CSV columns of --summary --traffic.
-func (c *config) summaryTrafficCSV() []string {
-	if c.continuous {
-		return []string{"bytes_sent", "bytes_received", "send_bps", "recv_bps"}
-	}
-	return []string{"bytes_sent", "bytes_received"}
-}
-
-func (c *config) appendSummaryTrafficCSV(rec []string, t *groupTraffic) []string {
-	if !t.known {
-		rec = append(rec, "", "")
-	} else {
-		rec = append(rec, strconv.FormatUint(t.sent, 10), strconv.FormatUint(t.recv, 10))
-	}
-	if c.continuous {
+		send, rcv := field{"send_bps", "", fNumber}, field{"recv_bps", "", fNumber}
 		if t.known && t.rate {
-			rec = append(rec, strconv.FormatFloat(t.sendBps, 'f', 1, 64), strconv.FormatFloat(t.recvBps, 'f', 1, 64))
-		} else {
-			rec = append(rec, "", "")
+			send.val, rcv.val = strconv.FormatFloat(t.sendBps, 'f', 1, 64), strconv.FormatFloat(t.recvBps, 'f', 1, 64)
 		}
+		fs = append(fs, send, rcv)
 	}
-	return rec
+	return fs
 }

@@ -47,7 +47,6 @@ package main
 // the cursor again and redraws the last round.
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"maps"
@@ -531,13 +530,8 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 		}
 	}
 	if c.summary {
-		switch {
-		case c.json:
-			return w.l.appendSummaryJSON(b, w.groups), nil
-		case c.csv:
-			buf := bytes.NewBuffer(b)
-			err := w.l.writeSummaryCSV(buf, w.groups)
-			return buf.Bytes(), err
+		if c.json || c.csv {
+			return w.l.appendSummaryFields(b, w.groups, c.csv), nil
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour), nil
 	}
