@@ -45,7 +45,6 @@ import (
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
-	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
 )
 
@@ -113,26 +112,22 @@ var summaryColumns = []struct {
 	{"OTHER", []int{int(netstat.Close), nStates}},
 }
 
-// groupKey names a group: pid for --by process (-1: no owner), addr for
-// --by remote (zero: unspecified), proto and port for --by port.
-type groupKey struct {
-	pid   int
-	addr  netip.Addr
-	proto netstat.Proto
-	port  uint16
-}
-
+// group is one of procnet's groups (counted by its rule for shared
+// sockets, sorted for printing) as a round shows it.
 type group struct {
-	key    groupKey
-	counts [nStates + 1]int
-	total  int
-	proc   *procmap.Process // --by process: the owner, nil if unknown
-	mark   byte             // -c: ' ', '+', '-', '~'
+	procnet.Group
+	mark byte // -c: ' ', '+', '-', '~'
 	// traffic: with --traffic (traffic.go); not compared between rounds.
 	traffic groupTraffic
 }
 
-func (g *group) established() int { return g.counts[netstat.Established] }
+// count is the group's count in slot s.
+func (g *group) count(s int) int {
+	if s == nStates {
+		return g.Unknown
+	}
+	return g.States[s]
+}
 
 // countBy is --by as procnet groups.
 func (c *config) countBy() procnet.By {
@@ -145,28 +140,16 @@ func (c *config) countBy() procnet.By {
 	return procnet.ByProcess
 }
 
-// groupsOf turns procnet's groups (counted by its rule for shared
-// sockets, sorted for printing) into the summary's.
 func groupsOf(gs []procnet.Group) []group {
 	out := make([]group, len(gs))
 	for i := range gs {
-		g := &gs[i]
-		o := &out[i]
-		o.key = groupKey{pid: g.PID, addr: g.Remote, proto: g.Proto, port: g.Port}
-		if g.PID == 0 {
-			o.key.pid = -1
-		}
-		copy(o.counts[:nStates], g.States[:])
-		o.counts[nStates] = g.Unknown
-		o.total = g.Total
-		o.proc = g.Process
-		o.mark = ' '
+		out[i] = group{Group: gs[i], mark: ' '}
 	}
 	return out
 }
 
 func (c *config) over(g *group) bool {
-	return c.maxEstablished >= 0 && g.established() > c.maxEstablished
+	return c.maxEstablished >= 0 && g.Established() > c.maxEstablished
 }
 
 // summaryTitle is the line above the header.
@@ -213,8 +196,8 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	if c.by == "remote" && !c.numHosts {
 		var addrs []netip.Addr
 		for i := range gs {
-			if gs[i].key.addr.IsValid() {
-				addrs = append(addrs, gs[i].key.addr)
+			if gs[i].Remote.IsValid() {
+				addrs = append(addrs, gs[i].Remote)
 			}
 		}
 		l.names.prefetch(addrs)
@@ -233,13 +216,13 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		}
 		switch c.by {
 		case "remote":
-			b = pad(b, l.cut(l.remoteName(g.key.addr), 24), 24)
+			b = pad(b, l.cut(l.remoteName(g.Remote), 24), 24)
 		case "port":
-			b = pad(b, protoName(g.key.proto), 5)
+			b = pad(b, protoName(g.Proto), 5)
 			b = append(b, ' ')
-			b = pad(b, l.cut(l.portName(g.key.proto, g.key.port), 10), 10)
+			b = pad(b, l.cut(l.portName(g.Proto, g.Port), 10), 10)
 		default:
-			if g.key.pid < 0 {
+			if g.PID == 0 {
 				b = alignRight(b, "-", 7)
 				b = append(b, ' ')
 				b = pad(b, "-", 20)
@@ -247,12 +230,12 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 				b = pad(b, "-", 10)
 				break
 			}
-			b = alignRight(b, strconv.Itoa(g.key.pid), 7)
+			b = alignRight(b, strconv.Itoa(g.PID), 7)
 			b = append(b, ' ')
 			name, user := "", ""
-			if g.proc != nil {
-				name = escape.String(progName(g.proc))
-				user = l.user(g.proc.UID)
+			if g.Process != nil {
+				name = escape.String(progName(g.Process))
+				user = l.user(g.Process.UID)
 			}
 			b = pad(b, l.cut(name, 20), 20)
 			b = append(b, ' ')
@@ -261,13 +244,13 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		for _, col := range summaryColumns {
 			n := 0
 			for _, s := range col.slots {
-				n += g.counts[s]
+				n += g.count(s)
 			}
 			b = append(b, ' ')
 			b = padNum(b, uint64(n), 6)
 		}
 		b = append(b, ' ')
-		b = padNum(b, uint64(g.total), 6)
+		b = padNum(b, uint64(g.Total), 6)
 		if c.traffic {
 			b = c.appendSummaryTraffic(b, &g.traffic)
 		}
@@ -342,15 +325,15 @@ func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 	}
 	switch c.by {
 	case "remote":
-		fs = append(fs, optText("remote_address", g.key.addr.String(), g.key.addr.IsValid()))
+		fs = append(fs, optText("remote_address", g.Remote.String(), g.Remote.IsValid()))
 	case "port":
-		fs = append(fs, textField("proto", g.key.proto.String()), uintField("local_port", uint64(g.key.port)))
+		fs = append(fs, textField("proto", g.Proto.String()), uintField("local_port", uint64(g.Port)))
 	default:
 		pid, uid := field{"pid", "", fNumber}, field{"uid", "", fNumber}
 		var prog, name, user string
-		p, userKnown := g.proc, false
-		if g.key.pid >= 0 {
-			pid = uintField("pid", uint64(g.key.pid))
+		p, userKnown := g.Process, false
+		if g.PID != 0 {
+			pid = uintField("pid", uint64(g.PID))
 		} else {
 			p = nil
 		}
@@ -363,19 +346,19 @@ func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 	}
 	if asCSV {
 		for _, s := range jsonSlotOrder {
-			fs = append(fs, uintField(slotName(s), uint64(g.counts[s])))
+			fs = append(fs, uintField(slotName(s), uint64(g.count(s))))
 		}
 	} else {
 		b := []byte{'{'}
 		for _, s := range jsonSlotOrder {
-			if g.counts[s] != 0 {
+			if g.count(s) != 0 {
 				b = appendKey(b, len(b) == 1, slotName(s))
-				b = strconv.AppendInt(b, int64(g.counts[s]), 10)
+				b = strconv.AppendInt(b, int64(g.count(s)), 10)
 			}
 		}
 		fs = append(fs, field{"states", string(append(b, '}')), fRaw})
 	}
-	fs = append(fs, uintField("established", uint64(g.established())), uintField("total", uint64(g.total)))
+	fs = append(fs, uintField("established", uint64(g.Established())), uintField("total", uint64(g.Total)))
 	if c.maxEstablished >= 0 {
 		fs = append(fs, field{"over", strconv.FormatBool(c.over(g)), fNumber})
 	}

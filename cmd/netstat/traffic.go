@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -160,13 +161,10 @@ type groupTraffic struct {
 func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procmap.Process) []group {
 	at := make(map[int]int, len(gs))
 	for i := range gs {
-		at[gs[i].key.pid] = i
+		at[gs[i].PID] = i
 	}
 	for _, o := range owners {
-		pid := o.PID
-		if pid == 0 {
-			pid = -1 // the unowned group
-		}
+		pid := o.PID // 0: the unowned group
 		j, ok := at[pid]
 		if !ok {
 			j = len(gs)
@@ -176,7 +174,7 @@ func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procma
 				// Its connections closed: the name the feed gave.
 				p = &procmap.Process{PID: pid, Comm: o.Program}
 			}
-			gs = append(gs, group{key: groupKey{pid: pid}, proc: p, mark: ' '})
+			gs = append(gs, group{Group: procnet.Group{Key: procnet.Key{PID: pid}, Process: p}, mark: ' '})
 		}
 		t := &gs[j].traffic
 		t.known = true

@@ -96,7 +96,7 @@ type watcher struct {
 
 	rounds             int
 	groups, prevGroups []group
-	gkeys, prevGkeys   []groupKey
+	gkeys, prevGkeys   []procnet.Key
 	shownGroups        []group
 	warned             bool
 	nsWarned           bool      // the namespaces --all-netns could not read were reported
@@ -320,12 +320,12 @@ func (w *watcher) markGroups() {
 	if w.l.c.traffic {
 		w.groups = addTraffic(w.groups, w.fs.owners, m.Process)
 	}
-	w.gkeys = make([]groupKey, len(w.groups))
+	w.gkeys = make([]procnet.Key, len(w.groups))
 	for i := range w.groups {
-		w.gkeys[i] = w.groups[i].key
+		w.gkeys[i] = w.groups[i].Key
 	}
 	w.shownGroups = diff(w.shownGroups[:0], w.prevGroups, w.prevGkeys, w.groups, w.gkeys, w.rounds <= 1,
-		func(a, b *group) bool { return a.counts != b.counts },
+		func(a, b *group) bool { return a.Tally != b.Tally },
 		func(g *group, m byte) { g.mark = m })
 }
 
