@@ -557,7 +557,7 @@ func progKeyOf(owners []procmap.Owner, m *procmap.Map) progKey {
 
 // cell renders the column for k.
 func (k progKey) cell() string {
-	s := strconv.Itoa(k.pid) + "/" + progName(k.p)
+	s := strconv.Itoa(k.pid) + "/" + k.p.Name()
 	suffix := ""
 	if k.others > 0 {
 		suffix = ",+" + strconv.Itoa(k.others)
@@ -585,9 +585,6 @@ func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
 	l.progs[k] = s
 	return s
 }
-
-// progName is net-tools' program name (procmap.Process.Name).
-func progName(p *procmap.Process) string { return p.Name() }
 
 // prefetchNames resolves every address of the snapshot at once, within
 // the DNS budget, before anything is printed.
@@ -622,14 +619,8 @@ func (l *lister) appendUser(b []byte, uid uint32) []byte {
 	return strconv.AppendUint(b, uint64(uid), 10)
 }
 
-func (l *lister) user(uid uint32) string {
-	if !l.c.numUsers {
-		if n, ok := l.names.user(uid); ok {
-			return n
-		}
-	}
-	return strconv.FormatUint(uint64(uid), 10)
-}
+// user is the User column: the name, or the UID with -n or without one.
+func (l *lister) user(uid uint32) string { return string(l.appendUser(nil, uid)) }
 
 // title is net-tools' "(servers and established)" and friends.
 func (c *config) title() string {

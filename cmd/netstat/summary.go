@@ -186,7 +186,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	}
 	for _, col := range summaryColumns {
 		b = append(b, ' ')
-		b = alignRight(b, col.title, 6)
+		b = padLeft(b, col.title, 6)
 	}
 	b = append(b, "  TOTAL"...)
 	if c.traffic {
@@ -223,18 +223,18 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 			b = pad(b, l.cut(l.portName(g.Proto, g.Port), 10), 10)
 		default:
 			if g.PID == 0 {
-				b = alignRight(b, "-", 7)
+				b = padLeft(b, "-", 7)
 				b = append(b, ' ')
 				b = pad(b, "-", 20)
 				b = append(b, ' ')
 				b = pad(b, "-", 10)
 				break
 			}
-			b = alignRight(b, strconv.Itoa(g.PID), 7)
+			b = padLeft(b, strconv.Itoa(g.PID), 7)
 			b = append(b, ' ')
 			name, user := "", ""
 			if g.Process != nil {
-				name = escape.String(progName(g.Process))
+				name = escape.String(g.Process.Name())
 				user = l.user(g.Process.UID)
 			}
 			b = pad(b, l.cut(name, 20), 20)
@@ -291,14 +291,6 @@ func (l *lister) portName(p netstat.Proto, port uint16) string {
 	return strconv.Itoa(int(port))
 }
 
-// alignRight appends s right-aligned in a field of width n.
-func alignRight(b []byte, s string, n int) []byte {
-	for i := len(s); i < n; i++ {
-		b = append(b, ' ')
-	}
-	return append(b, s...)
-}
-
 // appendSummaryFields appends the groups as --json's objects or --csv's
 // records (asCSV): under -c CSV's header, of the JSON keys, is written
 // once, with a leading "time" column.
@@ -338,7 +330,7 @@ func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 			p = nil
 		}
 		if p != nil {
-			prog, name, uid = progName(p), p.Comm, uintField("uid", uint64(p.UID))
+			prog, name, uid = p.Name(), p.Comm, uintField("uid", uint64(p.UID))
 			user, userKnown = l.names.user(p.UID)
 		}
 		fs = append(fs, pid, optText("program", prog, p != nil), optText("name", name, p != nil), uid,

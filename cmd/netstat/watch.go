@@ -119,22 +119,13 @@ func endsOf(c *procnet.Conn) ends {
 	return k
 }
 
-// pollOptions are the procnet options of a watch: what the listing reads,
-// the process filters applied by the watcher (the Poller keeps a
-// TIME_WAIT row's remembered owner, which --pid must see).
+// pollOptions are the listing's options less the process filters, which
+// the watcher applies (the Poller keeps a TIME_WAIT row's remembered
+// owner, which --pid must see), with the Poller's Tracker for owners.
 func (c *config) pollOptions() procnet.Options {
-	f := c.filter()
-	return procnet.Options{
-		Root:          c.root,
-		Filter:        f,
-		Unix:          c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0,
-		Owners:        c.needOwners(),
-		Cmdline:       !c.noCmdline,
-		AllNamespaces: c.allNetns,
-		NamespacePID:  c.netnsPID,
-		NoRetransmits: !c.timers,
-		Traffic:       c.traffic,
-	}
+	o := c.options()
+	o.PIDs, o.Programs, o.OwnerSource = nil, nil, 0
+	return o
 }
 
 func newWatcher(c *config) *watcher {
