@@ -131,11 +131,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = strconv.AppendUint(b, u.Inode, 10)
 		b = appendKey(b, false, "path")
 		b = appendJSONString(b, u.Path)
-		var owners []procmap.Owner
-		if snap.owners != nil {
-			owners = snap.owners.Lookup(u.Inode)
-		}
-		b = l.appendTail(b, owners, snap, snap.nsOf(i, true))
+		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.nsOf(i, true))
 	}
 	err := flush()
 	l.buf = b
@@ -283,11 +279,9 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 	}
 	for i, u := range snap.unixRows() {
 		name, pid := "", ""
-		if snap.owners != nil {
-			if os := snap.owners.Lookup(u.Inode); len(os) > 0 {
-				pid = strconv.Itoa(os[0].PID)
-				name = commOf(snap.owners.Process(os[0].PID))
-			}
+		if os := snap.owners.Lookup(u.Inode); len(os) > 0 {
+			pid = strconv.Itoa(os[0].PID)
+			name = commOf(snap.owners.Process(os[0].PID))
 		}
 		start()
 		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",

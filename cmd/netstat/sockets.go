@@ -542,7 +542,7 @@ type progKey struct {
 	pid, others int
 }
 
-func progKeyOf(owners []procmap.Owner, m *procmap.Map) progKey {
+func progKeyOf(owners []procmap.Owner, m procnet.Processes) progKey {
 	k := progKey{pid: owners[0].PID}
 	last := k.pid
 	for _, o := range owners[1:] {
@@ -570,7 +570,7 @@ func (k progKey) cell() string {
 
 // program is program, remembered: a process's sockets share the column,
 // and building it (with its escaping) cost a tenth of a 100k-row listing.
-func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
+func (l *lister) program(owners []procmap.Owner, m procnet.Processes) string {
 	if len(owners) == 0 {
 		return "-"
 	}
@@ -658,7 +658,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		b = l.appendUnixHeader(b, "")
 		for i, u := range snap.unixRows() {
 			b = l.nsCellOf(b, snap.nsOf(i, true))
-			b = l.appendUnix(b, u, snap.owners)
+			b = l.appendUnix(b, u, snap.owners.Lookup(u.Inode), snap.owners)
 			if len(b) > 32<<10 {
 				if _, err := w.Write(b); err != nil {
 					return err
@@ -740,7 +740,7 @@ func padNum(b []byte, v uint64, n int) []byte {
 	return append(b, d...)
 }
 
-func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
+func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	c := l.c
 	b = pad(b, protoName(r.Proto), 5)
 	b = append(b, ' ')
@@ -820,7 +820,8 @@ func appendTimer(b []byte, s *netstat.Socket) []byte {
 	return append(b, ')')
 }
 
-func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []byte {
+// appendUnix appends u, whose owners m describes.
+func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, owners []procmap.Owner, m procnet.Processes) []byte {
 	proto := "unix"
 	if u.Protocol != 0 {
 		proto = "??"
@@ -863,10 +864,6 @@ func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []b
 	b = pad(b, strconv.FormatUint(u.Inode, 10), 8)
 	if l.c.programs {
 		b = append(b, ' ')
-		var owners []procmap.Owner
-		if m != nil {
-			owners = m.Lookup(u.Inode)
-		}
 		b = pad(b, l.program(owners, m), 20)
 	}
 	b = append(b, ' ')

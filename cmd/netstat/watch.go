@@ -49,7 +49,6 @@ package main
 import (
 	"context"
 	"io"
-	"maps"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -90,9 +89,6 @@ type watcher struct {
 	// ends of the row of snap they follow (the zero key: first).
 	gone  map[ends][]int
 	ugone map[uint64][]int
-	// carried describes the owners snap.Procs lacks (a TIME_WAIT row's
-	// remembered owner, a closed row's), for the rendering functions.
-	carried *procmap.Map
 
 	rounds             int
 	groups, prevGroups []group
@@ -228,61 +224,23 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 			anchor = prev.Unix[i].Inode
 		}
 	}
-
-	// The owners snap.Procs does not describe.
-	w.carried = nil
-	carry := func(owners []procmap.Owner, p func(int) *procmap.Process) {
-		for _, o := range owners {
-			if snap.Procs.Process(o.PID) != nil {
-				continue
-			}
-			if w.carried == nil {
-				w.carried = &procmap.Map{Procs: map[int]*procmap.Process{}}
-				if snap.Procs != nil {
-					maps.Copy(w.carried.Procs, snap.Procs.Procs)
-				}
-			}
-			if d := p(o.PID); d != nil {
-				w.carried.Procs[o.PID] = d
-			}
-		}
-	}
-	for i := range snap.Conns {
-		if snap.Conns[i].Inode == 0 && len(snap.Conns[i].Owners) > 0 {
-			carry(snap.Conns[i].Owners, snap.Process)
-		}
-	}
-	for j := range ch.Closed {
-		carry(ch.Closed[j].Owners, ch.Process)
-	}
-	for j := range ch.ClosedUnix {
-		carry(ch.ClosedUnix[j].Owners, ch.Process)
-	}
 	return nil
-}
-
-// procs is the Map that describes every owner of the round's rows.
-func (w *watcher) procs() *procmap.Map {
-	if w.carried != nil {
-		return w.carried
-	}
-	return w.snap.Procs
 }
 
 // shows says whether the round shows an Internet row: the -l/-a rule,
 // --pid and --program.
-func (w *watcher) shows(cn *procnet.Conn, m *procmap.Map) bool {
+func (w *watcher) shows(cn *procnet.Conn, m procnet.Processes) bool {
 	c := w.l.c
 	return c.shown(&cn.Socket) && c.ownedBy(cn.Owners, m)
 }
 
-func (w *watcher) showsUnix(u *procnet.UnixConn, m *procmap.Map) bool {
+func (w *watcher) showsUnix(u *procnet.UnixConn, m procnet.Processes) bool {
 	c := w.l.c
 	return c.unixShown(&u.UnixSocket) && c.ownedBy(u.Owners, m)
 }
 
 // ownedBy applies --pid and --program (either may match).
-func (c *config) ownedBy(owners []procmap.Owner, m *procmap.Map) bool {
+func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
 	if c.pid < 0 && c.program == "" {
 		return true
 	}
@@ -298,7 +256,7 @@ func (c *config) ownedBy(owners []procmap.Owner, m *procmap.Map) bool {
 // groups of the round before.
 func (w *watcher) markGroups() {
 	w.prevGroups, w.prevGkeys = w.groups, w.gkeys
-	m := w.procs()
+	m := w.snap
 	k := procnet.NewCounter(w.l.c.countBy())
 	if w.snap != nil {
 		for i := range w.snap.Conns {
@@ -413,10 +371,10 @@ func markEnd(b []byte, mark byte, colour bool) []byte {
 // that opened and closed since the last round.
 func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	l, c := w.l, w.l.c
-	snap, m := w.snap, w.procs()
+	snap := w.snap // describes the owners of its rows; w.ch those of the closed
 	var r row
 	var none trafficRate // no rate: closed rows
-	emit := func(b []byte, cn *procnet.Conn, mark byte, m *procmap.Map, rate *trafficRate) []byte {
+	emit := func(b []byte, cn *procnet.Conn, mark byte, m procnet.Processes, rate *trafficRate) []byte {
 		r.Socket, r.Owners = cn.Socket, cn.Owners
 		l.rate = rate
 		b = markStart(b, mark, colour)
@@ -435,7 +393,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 				}
 			}
 			for i := range snap.Conns {
-				if w.shows(&snap.Conns[i], m) {
+				if w.shows(&snap.Conns[i], snap) {
 					add(&snap.Conns[i])
 				}
 			}
@@ -447,8 +405,8 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		b = l.appendInetHeader(b, "  ")
 		closed := func(b []byte, k ends) []byte {
 			for _, j := range w.gone[k] {
-				if cn := &w.ch.Closed[j]; w.shows(cn, m) {
-					b = emit(b, cn, '-', m, &none)
+				if cn := &w.ch.Closed[j]; w.shows(cn, &w.ch) {
+					b = emit(b, cn, '-', &w.ch, &none)
 				}
 			}
 			return b
@@ -456,8 +414,8 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		b = closed(b, ends{})
 		for i := range snap.Conns {
 			cn := &snap.Conns[i]
-			if w.shows(cn, m) {
-				b = emit(b, cn, w.marks[i], m, w.rateOf(i))
+			if w.shows(cn, snap) {
+				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
 			}
 			if len(w.gone) > 0 {
 				k := endsOf(cn)
@@ -475,10 +433,10 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		b = l.appendUnixHeader(b, "  ")
 		closed := func(b []byte, ino uint64) []byte {
 			for _, j := range w.ugone[ino] {
-				if u := &w.ch.ClosedUnix[j]; w.showsUnix(u, m) {
+				if u := &w.ch.ClosedUnix[j]; w.showsUnix(u, &w.ch) {
 					b = markStart(b, '-', colour)
 					b = l.nsCellOf(b, u.Namespace)
-					b = l.appendUnix(b, &u.UnixSocket, m)
+					b = l.appendUnix(b, &u.UnixSocket, u.Owners, &w.ch)
 					b = markEnd(b, '-', colour)
 				}
 			}
@@ -487,10 +445,10 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		b = closed(b, 0)
 		for i := range snap.Unix {
 			u := &snap.Unix[i]
-			if w.showsUnix(u, m) {
+			if w.showsUnix(u, snap) {
 				b = markStart(b, w.umarks[i], colour)
 				b = l.nsCellOf(b, u.Namespace)
-				b = l.appendUnix(b, &u.UnixSocket, m)
+				b = l.appendUnix(b, &u.UnixSocket, u.Owners, snap)
 				b = markEnd(b, w.umarks[i], colour)
 			}
 			if len(w.ugone) > 0 {

@@ -157,7 +157,7 @@ func (w *watcher) afterRead(now time.Time) {
 	if snap == nil {
 		return
 	}
-	m := w.procs()
+	m := snap
 	if fs.meter != nil {
 		fs.meter.Begin(now, fs.evs)
 		fs.rates = slices.Grow(fs.rates[:0], len(snap.Conns))[:len(snap.Conns)]
