@@ -47,6 +47,7 @@ package main
 // the cursor again and redraws the last round.
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/netip"
@@ -59,7 +60,6 @@ import (
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
-	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -85,10 +85,9 @@ type watcher struct {
 	// marks and umarks are the marker of each row of snap.Conns and
 	// snap.Unix: ' ', '+', '~' or '*' (opened and closed: see watchfeed.go).
 	marks, umarks []byte
-	// gone and ugone place the rows of ch.Closed and ch.ClosedUnix: by the
-	// ends of the row of snap they follow (the zero key: first).
-	gone  map[ends][]int
-	ugone map[uint64][]int
+	// gone and ugone index ch.Closed and ch.ClosedUnix by the row of snap
+	// they follow (ClosedAfter, ClosedUnixAfter).
+	gone, ugone []int
 
 	rounds             int
 	groups, prevGroups []group
@@ -97,22 +96,6 @@ type watcher struct {
 	warned             bool
 	nsWarned           bool      // the namespaces --all-netns could not read were reported
 	fs                 feedState // the connection feed and traffic meter (watchfeed.go)
-}
-
-// ends names a connection for placing closed rows and matching events:
-// its namespace, protocol and addresses.
-type ends struct {
-	netns         uint64
-	proto         netstat.Proto
-	local, remote netip.AddrPort
-}
-
-func endsOf(c *procnet.Conn) ends {
-	k := ends{proto: c.Proto, local: c.Local, remote: c.Remote}
-	if c.Namespace != nil {
-		k.netns = c.Namespace.Inode
-	}
-	return k
 }
 
 // pollOptions are the listing's options less the process filters, which
@@ -139,7 +122,6 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	if !c.inetWanted() && !c.unix {
 		return nil
 	}
-	prev := w.snap
 	snap, ch, err := w.poller.Poll(ctx)
 	if snap == nil {
 		return err
@@ -182,49 +164,17 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	}
 
 	// Closed rows follow the nearest row of the last round still there.
-	clear(w.gone)
-	clear(w.ugone)
-	if prev != nil && len(ch.Closed) > 0 {
-		type id struct {
-			ends
-			inode uint64
-		}
-		closed := make(map[id]int, len(ch.Closed))
-		for j := range ch.Closed {
-			closed[id{endsOf(&ch.Closed[j]), ch.Closed[j].Inode}] = j
-		}
-		if w.gone == nil {
-			w.gone = map[ends][]int{}
-		}
-		var anchor ends
-		for i := range prev.Conns {
-			k := endsOf(&prev.Conns[i])
-			if j, ok := closed[id{k, prev.Conns[i].Inode}]; ok {
-				w.gone[anchor] = append(w.gone[anchor], j)
-				delete(closed, id{k, prev.Conns[i].Inode})
-				continue
-			}
-			anchor = k
-		}
-	}
-	if prev != nil && len(ch.ClosedUnix) > 0 {
-		closed := make(map[uint64]int, len(ch.ClosedUnix))
-		for j := range ch.ClosedUnix {
-			closed[ch.ClosedUnix[j].Inode] = j
-		}
-		if w.ugone == nil {
-			w.ugone = map[uint64][]int{}
-		}
-		var anchor uint64
-		for i := range prev.Unix {
-			if j, ok := closed[prev.Unix[i].Inode]; ok {
-				w.ugone[anchor] = append(w.ugone[anchor], j)
-				continue
-			}
-			anchor = prev.Unix[i].Inode
-		}
-	}
+	w.gone, w.ugone = byAfter(w.gone[:0], ch.ClosedAfter), byAfter(w.ugone[:0], ch.ClosedUnixAfter)
 	return nil
+}
+
+// byAfter appends the indices of after, ordered by their value (stably).
+func byAfter(out, after []int) []int {
+	for k := range after {
+		out = append(out, k)
+	}
+	slices.SortStableFunc(out, func(x, y int) int { return cmp.Compare(after[x], after[y]) })
+	return out
 }
 
 // shows says whether the round shows an Internet row: the -l/-a rule,
@@ -403,25 +353,21 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			l.names.prefetch(addrs)
 		}
 		b = l.appendInetHeader(b, "  ")
-		closed := func(b []byte, k ends) []byte {
-			for _, j := range w.gone[k] {
-				if cn := &w.ch.Closed[j]; w.shows(cn, &w.ch) {
+		g := 0 // the next of w.gone
+		closed := func(b []byte, after int) []byte {
+			for ; g < len(w.gone) && w.ch.ClosedAfter[w.gone[g]] == after; g++ {
+				if cn := &w.ch.Closed[w.gone[g]]; w.shows(cn, &w.ch) {
 					b = emit(b, cn, '-', &w.ch, &none)
 				}
 			}
 			return b
 		}
-		b = closed(b, ends{})
+		b = closed(b, -1)
 		for i := range snap.Conns {
-			cn := &snap.Conns[i]
-			if w.shows(cn, snap) {
+			if cn := &snap.Conns[i]; w.shows(cn, snap) {
 				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
 			}
-			if len(w.gone) > 0 {
-				k := endsOf(cn)
-				b = closed(b, k)
-				delete(w.gone, k)
-			}
+			b = closed(b, i)
 		}
 		for i := range w.fs.flashes {
 			f := &w.fs.flashes[i]
@@ -431,9 +377,10 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	}
 	if c.unix {
 		b = l.appendUnixHeader(b, "  ")
-		closed := func(b []byte, ino uint64) []byte {
-			for _, j := range w.ugone[ino] {
-				if u := &w.ch.ClosedUnix[j]; w.showsUnix(u, &w.ch) {
+		g := 0
+		closed := func(b []byte, after int) []byte {
+			for ; g < len(w.ugone) && w.ch.ClosedUnixAfter[w.ugone[g]] == after; g++ {
+				if u := &w.ch.ClosedUnix[w.ugone[g]]; w.showsUnix(u, &w.ch) {
 					b = markStart(b, '-', colour)
 					b = l.nsCellOf(b, u.Namespace)
 					b = l.appendUnix(b, &u.UnixSocket, u.Owners, &w.ch)
@@ -442,7 +389,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			}
 			return b
 		}
-		b = closed(b, 0)
+		b = closed(b, -1)
 		for i := range snap.Unix {
 			u := &snap.Unix[i]
 			if w.showsUnix(u, snap) {
@@ -451,9 +398,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 				b = l.appendUnix(b, &u.UnixSocket, u.Owners, snap)
 				b = markEnd(b, w.umarks[i], colour)
 			}
-			if len(w.ugone) > 0 {
-				b = closed(b, u.Inode)
-			}
+			b = closed(b, i)
 		}
 	}
 	return b
