@@ -89,13 +89,11 @@ type watcher struct {
 	// they follow (ClosedAfter, ClosedUnixAfter).
 	gone, ugone []int
 
-	rounds             int
-	groups, prevGroups []group
-	gkeys, prevGkeys   []procnet.Key
-	shownGroups        []group
-	warned             bool
-	nsWarned           bool      // the namespaces --all-netns could not read were reported
-	fs                 feedState // the connection feed and traffic meter (watchfeed.go)
+	rounds              int
+	groups, shownGroups []group
+	warned              bool
+	nsWarned            bool      // the namespaces --all-netns could not read were reported
+	fs                  feedState // the connection feed and traffic meter (watchfeed.go)
 }
 
 // pollOptions are the listing's options less the process filters, which
@@ -203,14 +201,16 @@ func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
 }
 
 // markGroups counts the round into groups and compares them with the
-// groups of the round before.
+// groups of the round before: shownGroups are the round's groups in
+// order, each '+' (new), '~' (counts changed) or ' ', and the last
+// round's groups that are gone, marked '-', after their nearest
+// predecessor still there. The first round marks nothing.
 func (w *watcher) markGroups() {
-	w.prevGroups, w.prevGkeys = w.groups, w.gkeys
-	m := w.snap
+	prev, m := w.groups, w.snap
 	k := procnet.NewCounter(w.l.c.countBy())
-	if w.snap != nil {
-		for i := range w.snap.Conns {
-			if cn := &w.snap.Conns[i]; w.shows(cn, m) {
+	if m != nil {
+		for i := range m.Conns {
+			if cn := &m.Conns[i]; w.shows(cn, m) {
 				k.Add(cn, m)
 			}
 		}
@@ -219,74 +219,42 @@ func (w *watcher) markGroups() {
 	if w.l.c.traffic {
 		w.groups = addTraffic(w.groups, w.fs.owners, m.Process)
 	}
-	w.gkeys = make([]procnet.Key, len(w.groups))
+	w.shownGroups = w.shownGroups[:0]
+	if w.rounds <= 1 {
+		w.shownGroups = append(w.shownGroups, w.groups...)
+		return
+	}
+	was := make(map[procnet.Key]procnet.Tally, len(prev))
+	for j := range prev {
+		was[prev[j].Key] = prev[j].Tally
+	}
+	at := make(map[procnet.Key]int, len(w.groups))
 	for i := range w.groups {
-		w.gkeys[i] = w.groups[i].Key
-	}
-	w.shownGroups = diff(w.shownGroups[:0], w.prevGroups, w.prevGkeys, w.groups, w.gkeys, w.rounds <= 1,
-		func(a, b *group) bool { return a.Tally != b.Tally },
-		func(g *group, m byte) { g.mark = m })
-}
-
-// diff marks cur against prev and appends to out what a round shows: cur
-// in order, each row "+" (new), "~" (changed) or " ", and the rows of
-// prev that are gone, marked "-", after their nearest predecessor that
-// is still there. The first round marks nothing.
-func diff[K comparable, R any](out, prev []R, prevKeys []K, cur []R, curKeys []K, first bool,
-	changed func(a, b *R) bool, setMark func(*R, byte)) []R {
-	if first {
-		return diffAt(out, prev, prevKeys, nil, cur, curKeys, nil, true, changed, setMark)
-	}
-	prevAt := make(map[K]int, len(prevKeys))
-	for j, k := range prevKeys {
-		prevAt[k] = j
-	}
-	curAt := make(map[K]int, len(curKeys))
-	for i, k := range curKeys {
-		curAt[k] = i
-	}
-	return diffAt(out, prev, prevKeys, prevAt, cur, curKeys, curAt, false, changed, setMark)
-}
-
-// diffAt is diff with prevAt and curAt, the index of each key in prev
-// and cur, given.
-func diffAt[K comparable, R any](out, prev []R, prevKeys []K, prevAt map[K]int, cur []R, curKeys []K, curAt map[K]int, first bool,
-	changed func(a, b *R) bool, setMark func(*R, byte)) []R {
-	if first {
-		for i := range cur {
-			setMark(&cur[i], ' ')
+		g := &w.groups[i]
+		at[g.Key] = i
+		if t, ok := was[g.Key]; !ok {
+			g.mark = '+'
+		} else if t != g.Tally {
+			g.mark = '~'
 		}
-		return append(out, cur...)
 	}
-	for i, k := range curKeys {
-		m := byte(' ')
-		if j, ok := prevAt[k]; !ok {
-			m = '+'
-		} else if changed(&prev[j], &cur[i]) {
-			m = '~'
-		}
-		setMark(&cur[i], m)
-	}
-	var gone map[int][]R // by the index in cur of the row they follow
+	var gone map[int][]group // by the index in w.groups of the group they follow
 	anchor := -1
-	for j, k := range prevKeys {
-		if i, ok := curAt[k]; ok {
+	for _, g := range prev {
+		if i, ok := at[g.Key]; ok {
 			anchor = i
 			continue
 		}
 		if gone == nil {
-			gone = map[int][]R{}
+			gone = map[int][]group{}
 		}
-		r := prev[j]
-		setMark(&r, '-')
-		gone[anchor] = append(gone[anchor], r)
+		g.mark = '-'
+		gone[anchor] = append(gone[anchor], g)
 	}
-	out = append(out, gone[-1]...)
-	for i := range cur {
-		out = append(out, cur[i])
-		out = append(out, gone[i]...)
+	w.shownGroups = append(w.shownGroups, gone[-1]...)
+	for i := range w.groups {
+		w.shownGroups = append(append(w.shownGroups, w.groups[i]), gone[i]...)
 	}
-	return out
 }
 
 // markStart opens a marked row: its colour on a terminal, the marker and
