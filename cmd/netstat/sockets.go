@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
@@ -121,7 +122,7 @@ type lister struct {
 	// and net-tools stops after a table that failed).
 	noUnix bool
 	// rate: under -c --traffic, the measure of the row being written (traffic.go).
-	rate *trafficRate
+	rate *flows.ConnTraffic
 }
 
 func newLister(c *config) *lister {

@@ -52,13 +52,6 @@ func (t *trafficFlags) check(c *config) error {
 	return nil
 }
 
-// trafficRate is what watch mode gives appendTraffic for the row being
-// written: the Meter's measure of it.
-type trafficRate struct {
-	flows.ConnTraffic
-	ok bool // a round measured the row
-}
-
 // appendTrafficHeader appends the --traffic columns' titles.
 func (c *config) appendTrafficHeader(b []byte) []byte {
 	if c.continuous {
@@ -68,22 +61,19 @@ func (c *config) appendTrafficHeader(b []byte) []byte {
 }
 
 // appendTraffic appends the --traffic columns of s: under -c the rate
-// watch mode measured (l.rate, set for the row being written).
+// watch mode measured (l.rate, set for the row being written; nil or
+// without Rate: none).
 func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 	t := &s.Traffic
 	if l.c.continuous {
-		rate := l.rate
-		if rate == nil {
-			rate = &trafficRate{}
-		}
 		if !t.Known {
 			return append(b, "           -           -           -           -"...)
 		}
-		if rate.ok && rate.Rate {
+		if r := l.rate; r != nil && r.Rate {
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, rate.SendBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(r.SendBps, 'f', 0, 64), 11)
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, rate.RecvBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(r.RecvBps, 'f', 0, 64), 11)
 		} else {
 			b = append(b, "           -           -"...)
 		}
@@ -103,14 +93,6 @@ func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 	b = padNum(b, uint64(t.SegsOut), 10)
 	b = append(b, ' ')
 	return padNum(b, uint64(t.SegsIn), 10)
-}
-
-// padBytes appends d right-aligned in a field of width n.
-func padBytes(b, d []byte, n int) []byte {
-	for i := len(d); i < n; i++ {
-		b = append(b, ' ')
-	}
-	return append(b, d...)
 }
 
 // appendTrafficJSON appends the --traffic keys of s.
@@ -206,9 +188,9 @@ func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
 	if c.continuous {
 		if t.known && t.rate {
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, t.sendBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(t.sendBps, 'f', 0, 64), 11)
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, t.recvBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(t.recvBps, 'f', 0, 64), 11)
 		} else {
 			b = append(b, "           -           -"...)
 		}

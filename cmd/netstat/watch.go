@@ -291,8 +291,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	l, c := w.l, w.l.c
 	snap := w.snap // describes the owners of its rows; w.ch those of the closed
 	var r row
-	var none trafficRate // no rate: closed rows
-	emit := func(b []byte, cn *procnet.Conn, mark byte, m procnet.Processes, rate *trafficRate) []byte {
+	emit := func(b []byte, cn *procnet.Conn, mark byte, m procnet.Processes, rate *flows.ConnTraffic) []byte {
 		r.Socket, r.Owners = cn.Socket, cn.Owners
 		l.rate = rate
 		b = markStart(b, mark, colour)
@@ -325,7 +324,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		closed := func(b []byte, after int) []byte {
 			for ; g < len(w.gone) && w.ch.ClosedAfter[w.gone[g]] == after; g++ {
 				if cn := &w.ch.Closed[w.gone[g]]; w.shows(cn, &w.ch) {
-					b = emit(b, cn, '-', &w.ch, &none)
+					b = emit(b, cn, '-', &w.ch, nil)
 				}
 			}
 			return b
@@ -339,7 +338,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		}
 		for i := range w.fs.flashes {
 			f := &w.fs.flashes[i]
-			b = emit(b, &f.Conn, '*', f.m, &none)
+			b = emit(b, &f.Conn, '*', f.m, nil)
 		}
 		l.rate = nil
 	}

@@ -52,7 +52,6 @@ type feedState struct {
 	meter  *flows.Meter        // --traffic
 	rates  []flows.ConnTraffic // --traffic: the measure of each row of the round
 	owners []flows.OwnerTraffic
-	rate   trafficRate // what rateOf returns
 	// flashes are the connections that opened and closed since the last
 	// round (marked '*').
 	flashes   []flash
@@ -243,12 +242,11 @@ func (w *watcher) noteGone() {
 	}
 }
 
-// rateOf is the measure of row i of the round, valid until the next call.
-func (w *watcher) rateOf(i int) *trafficRate {
-	if w.fs.meter == nil || i >= len(w.fs.rates) {
-		w.fs.rate = trafficRate{}
-	} else {
-		w.fs.rate = trafficRate{ConnTraffic: w.fs.rates[i], ok: true}
+// rateOf is the measure of row i of the round, valid until the next
+// round; nil without --traffic.
+func (w *watcher) rateOf(i int) *flows.ConnTraffic {
+	if i >= len(w.fs.rates) {
+		return nil
 	}
-	return &w.fs.rate
+	return &w.fs.rates[i]
 }
