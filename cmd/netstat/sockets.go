@@ -47,10 +47,21 @@ type snapshot struct {
 
 // inet ranges over the Internet rows, held or streamed.
 func (snap *snapshot) inet() iter.Seq2[int, *row] {
-	return func(yield func(int, *row) bool) {
-		if snap.scan != nil {
+	return indexed(snap.scan, len(snap.rows), func(i int) *row { return &snap.rows[i] })
+}
+
+// unixRows ranges over the unix rows, held or streamed.
+func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
+	return indexed(snap.scanUnix, len(snap.unix), func(i int) *netstat.UnixSocket { return &snap.unix[i].UnixSocket })
+}
+
+// indexed numbers the rows of scan when it is set, else ranges over the
+// n held rows that at returns.
+func indexed[T any](scan iter.Seq[*T], n int, at func(int) *T) iter.Seq2[int, *T] {
+	return func(yield func(int, *T) bool) {
+		if scan != nil {
 			i := 0
-			for r := range snap.scan {
+			for r := range scan {
 				if !yield(i, r) {
 					return
 				}
@@ -58,29 +69,8 @@ func (snap *snapshot) inet() iter.Seq2[int, *row] {
 			}
 			return
 		}
-		for i := range snap.rows {
-			if !yield(i, &snap.rows[i]) {
-				return
-			}
-		}
-	}
-}
-
-// unixRows ranges over the unix rows, held or streamed.
-func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
-	return func(yield func(int, *netstat.UnixSocket) bool) {
-		if snap.scanUnix != nil {
-			i := 0
-			for u := range snap.scanUnix {
-				if !yield(i, u) {
-					return
-				}
-				i++
-			}
-			return
-		}
-		for i := range snap.unix {
-			if !yield(i, &snap.unix[i].UnixSocket) {
+		for i := range n {
+			if !yield(i, at(i)) {
 				return
 			}
 		}
