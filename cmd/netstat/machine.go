@@ -162,7 +162,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	b = appendKey(b, false, "uid")
 	b = strconv.AppendUint(b, uint64(r.UID), 10)
 	b = appendKey(b, false, "user")
-	if n, ok := l.names.user(r.UID); ok {
+	if n, ok := l.names.User(r.UID); ok {
 		b = appendJSONString(b, n)
 	} else {
 		b = append(b, "null"...)

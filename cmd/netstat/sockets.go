@@ -17,6 +17,7 @@ import (
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/names"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -96,7 +97,7 @@ func (snap *snapshot) nsOf(i int, unix bool) *netstat.Namespace {
 type lister struct {
 	c      *config
 	reader *procnet.Reader
-	names  *nameBook
+	names  *names.Resolver
 	buf    []byte
 	socks  []netstat.Socket // watch.go's rows of a round
 	progs  map[progKey]string
@@ -476,7 +477,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 	case a.IsUnspecified() && a.Is6():
 		b = append(b, "[::]"...)
 	default:
-		if host := l.names.host(a); host != "" {
+		if host := l.names.Host(a); host != "" {
 			b = append(b, host...)
 		} else {
 			b = a.AppendTo(b)
@@ -489,7 +490,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 	case ap.Port() == 0:
 		port = append(port, '*')
 	case !l.c.numPorts:
-		if s, ok := l.names.service(ap.Port(), serviceProto(p)); ok {
+		if s, ok := l.names.Service(ap.Port(), serviceProto(p)); ok {
 			port = append(port, s...)
 			break
 		}
@@ -597,13 +598,13 @@ func (l *lister) prefetchNames(snap *snapshot) {
 		}
 	}
 	snap.quiet = false
-	l.names.prefetch(addrs)
+	l.names.Resolve(context.Background(), addrs)
 }
 
 // appendUser appends what user returns, without allocating.
 func (l *lister) appendUser(b []byte, uid uint32) []byte {
 	if !l.c.numUsers {
-		if n, ok := l.names.user(uid); ok {
+		if n, ok := l.names.User(uid); ok {
 			return append(b, n...)
 		}
 	}

@@ -200,7 +200,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 				addrs = append(addrs, gs[i].Remote)
 			}
 		}
-		l.names.prefetch(addrs)
+		l.names.Resolve(context.Background(), addrs)
 	}
 	for i := range gs {
 		g := &gs[i]
@@ -275,7 +275,7 @@ func (l *lister) remoteName(a netip.Addr) string {
 		return "*"
 	}
 	if !l.c.numHosts {
-		if h := l.names.host(a); h != "" {
+		if h := l.names.Host(a); h != "" {
 			return h
 		}
 	}
@@ -284,7 +284,7 @@ func (l *lister) remoteName(a netip.Addr) string {
 
 func (l *lister) portName(p netstat.Proto, port uint16) string {
 	if !l.c.numPorts && p != netstat.Raw {
-		if s, ok := l.names.service(port, serviceProto(p)); ok {
+		if s, ok := l.names.Service(port, serviceProto(p)); ok {
 			return s
 		}
 	}
@@ -331,7 +331,7 @@ func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 		}
 		if p != nil {
 			prog, name, uid = p.Name(), p.Comm, uintField("uid", uint64(p.UID))
-			user, userKnown = l.names.user(p.UID)
+			user, userKnown = l.names.User(p.UID)
 		}
 		fs = append(fs, pid, optText("program", prog, p != nil), optText("name", name, p != nil), uid,
 			optText("user", user, userKnown))

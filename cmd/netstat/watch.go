@@ -317,7 +317,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			for j := range w.ch.Closed {
 				add(&w.ch.Closed[j])
 			}
-			l.names.prefetch(addrs)
+			l.names.Resolve(context.Background(), addrs)
 		}
 		b = l.appendInetHeader(b, "  ")
 		g := 0 // the next of w.gone
