@@ -448,33 +448,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 	}
 	done := make(chan result, 1)
 	var b, shown []byte // the round being made, the last one written
-	// awaitRound waits for the round, awaitTick for the next one; both
-	// obey job control meanwhile and give up (false) when ctx ends.
-	awaitRound := func() (result, bool) {
-		for {
-			select {
-			case <-ctx.Done():
-				return result{}, false
-			case sig := <-jobs:
-				jobControl(sig, stdout, shown)
-			case r := <-done:
-				return r, true
-			}
-		}
-	}
-	awaitTick := func() bool {
-		for {
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return false
-			case sig := <-jobs:
-				jobControl(sig, stdout, shown)
-			case <-timer.C:
-				return true
-			}
-		}
-	}
+	job := func(sig os.Signal) { jobControl(sig, stdout, shown) }
 	for {
 		b = b[:0]
 		switch {
@@ -502,7 +476,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			}
 			done <- r
 		}(b)
-		r, ok := awaitRound()
+		r, ok := await(ctx, done, jobs, job)
 		if !ok || ctx.Err() != nil {
 			return nil // the round stops at its next check, unwaited for
 		}
@@ -533,8 +507,24 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			}
 		}
 		timer.Reset(c.interval)
-		if !awaitTick() {
+		if _, ok := await(ctx, timer.C, jobs, job); !ok {
 			return nil
+		}
+	}
+}
+
+// await waits for ch (the round, the next tick) and obeys job control
+// meanwhile; it gives up (false) when ctx ends.
+func await[T any](ctx context.Context, ch <-chan T, jobs <-chan os.Signal, job func(os.Signal)) (T, bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			var zero T
+			return zero, false
+		case sig := <-jobs:
+			job(sig)
+		case v := <-ch:
+			return v, true
 		}
 	}
 }
