@@ -296,17 +296,11 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	l := newLister(c)
-	var snap *snapshot
-	var err error
-	if c.streams() {
-		snap, err = l.stream(ctx, stderr)
-	} else {
-		snap, err = l.read(ctx, stderr)
-	}
+	snap, err := l.listing(ctx, stderr)
 	if snap == nil {
 		return err
 	}
-	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 && c.programs {
+	if c.programs {
 		warnDenied(stderr, snap.owners)
 	}
 	var gerr error
@@ -342,6 +336,14 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		return gerr
 	}
 	return c.compatFlags.after(stderr, (&netstat.Reader{Root: c.root}).Has, c.listening, c.all)
+}
+
+// listing reads the listing: streamed when c.streams, else held.
+func (l *lister) listing(ctx context.Context, stderr io.Writer) (*snapshot, error) {
+	if l.c.streams() {
+		return l.stream(ctx, stderr)
+	}
+	return l.read(ctx, stderr)
 }
 
 // streams reports whether the listing is written while the tables are
@@ -420,25 +422,25 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	return snap, nil
 }
 
-// warnDenied prints net-tools' warning for a caller that could not read
-// every process's fds.
+// warnDenied prints net-tools' warning when m (nil without owners) lacks
+// some processes' fds, and reports whether it had to.
 //
 // As root the net-tools wording would be wrong: the fds were refused
 // anyway (a sandbox, an LSM), so a note says so instead.
-func warnDenied(stderr io.Writer, m *procmap.Map) {
-	if quiet(stderr) {
-		return
-	}
-	if os.Geteuid() == 0 {
+func warnDenied(stderr io.Writer, m *procmap.Map) bool {
+	switch {
+	case m == nil || m.Denied == 0:
+		return false
+	case quiet(stderr):
+	case os.Geteuid() == 0:
 		fmt.Fprintf(stderr, "(%d process(es) refused to show their fds even to root; their sockets show \"-\")\n", m.Denied)
-		return
-	}
-	if len(m.Owners) == 0 {
+	case len(m.Owners) == 0:
 		fmt.Fprintf(stderr, "(No info could be read for \"-p\": geteuid()=%d but you should be root.)\n", os.Geteuid())
-		return
+	default:
+		io.WriteString(stderr, "(Not all processes could be identified, non-owned process info\n"+
+			" will not be shown, you would have to be root to see it all.)\n")
 	}
-	io.WriteString(stderr, "(Not all processes could be identified, non-owned process info\n"+
-		" will not be shown, you would have to be root to see it all.)\n")
+	return true
 }
 
 // protoName is net-tools' Proto column.

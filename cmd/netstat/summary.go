@@ -378,19 +378,11 @@ var jsonSlotOrder = func() []int {
 // (the owners, then one row at a time), as -tanp streams it.
 func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	l := newLister(c)
-	var snap *snapshot
-	var err error
-	if c.streams() {
-		snap, err = l.stream(ctx, stderr)
-	} else {
-		snap, err = l.read(ctx, stderr)
-	}
+	snap, err := l.listing(ctx, stderr)
 	if snap == nil {
 		return err
 	}
-	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 {
-		warnDenied(stderr, snap.owners)
-	}
+	warnDenied(stderr, snap.owners)
 	k := procnet.NewCounter(c.countBy())
 	var meter *flows.Meter
 	if c.traffic {

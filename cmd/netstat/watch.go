@@ -132,9 +132,8 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 		w.nsWarned = true
 		reportSkipped(stderr, snap.Skipped)
 	}
-	if snap.Procs != nil && snap.Procs.Denied > 0 && c.programs && !w.warned {
-		warnDenied(stderr, snap.Procs)
-		w.warned = true
+	if c.programs && !w.warned {
+		w.warned = warnDenied(stderr, snap.Procs)
 	}
 	w.snap, w.ch = snap, ch
 	w.rounds++
