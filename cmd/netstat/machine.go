@@ -99,24 +99,15 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool
 // "proto" still says tcp6.
 func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 	b := l.buf[:0]
-	flush := func() error {
-		_, err := w.Write(b)
-		b = b[:0]
-		return err
-	}
+	var err error
 	for i, r := range snap.inet() {
-		b = l.appendJSONRow(b, snap, r, snap.nsOf(i, false))
-		if len(b) > 32<<10 {
-			if err := flush(); err != nil {
-				return err
-			}
+		if b, err = spill(w, l.appendJSONRow(b, snap, r, snap.nsOf(i, false))); err != nil {
+			return err
 		}
 	}
 	for i, u := range snap.unixRows() {
-		if len(b) > 32<<10 {
-			if err := flush(); err != nil {
-				return err
-			}
+		if b, err = spill(w, b); err != nil {
+			return err
 		}
 		b = appendKey(append(b, '{'), true, "proto")
 		b = append(b, `"unix","type":`...)
@@ -133,8 +124,8 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = appendJSONString(b, u.Path)
 		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.nsOf(i, true))
 	}
-	err := flush()
 	l.buf = b
+	_, err = w.Write(b)
 	return err
 }
 

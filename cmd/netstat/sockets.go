@@ -631,17 +631,14 @@ func (c *config) title() string {
 func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	c := l.c
 	b := l.buf[:0]
+	var err error
 	if c.inetWanted() || c.sctp {
 		l.prefetchNames(snap)
 		b = l.appendInetHeader(b, "")
 		for i, r := range snap.inet() {
 			b = l.nsCellOf(b, snap.nsOf(i, false))
-			b = l.appendRow(b, r, snap.owners)
-			if len(b) > 32<<10 {
-				if _, err := w.Write(b); err != nil {
-					return err
-				}
-				b = b[:0]
+			if b, err = spill(w, l.appendRow(b, r, snap.owners)); err != nil {
+				return err
 			}
 		}
 	}
@@ -652,18 +649,24 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		b = l.appendUnixHeader(b, "")
 		for i, u := range snap.unixRows() {
 			b = l.nsCellOf(b, snap.nsOf(i, true))
-			b = l.appendUnix(b, u, snap.owners.Lookup(u.Inode), snap.owners)
-			if len(b) > 32<<10 {
-				if _, err := w.Write(b); err != nil {
-					return err
-				}
-				b = b[:0]
+			if b, err = spill(w, l.appendUnix(b, u, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
+				return err
 			}
 		}
 	}
 	l.buf = b
-	_, err := w.Write(b)
+	_, err = w.Write(b)
 	return err
+}
+
+// spill writes b to w once it holds more than 32 KiB, and returns it
+// emptied then: a listing's memory stays one buffer.
+func spill(w io.Writer, b []byte) ([]byte, error) {
+	if len(b) <= 32<<10 {
+		return b, nil
+	}
+	_, err := w.Write(b)
+	return b[:0], err
 }
 
 // appendInetHeader appends the Internet listing's title and column

@@ -114,15 +114,8 @@ func (w *watcher) drain(stderr io.Writer) (quiet bool) {
 	if err != nil && err != io.EOF {
 		report(stderr, err)
 	}
-	kept := evs[:0]
-	c := w.l.c
-	for i := range evs {
-		if c.eventFilter(&evs[i]) {
-			kept = append(kept, evs[i])
-		}
-	}
-	fs.evs = kept
-	if fs.skippable && len(kept) == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
+	fs.evs = slices.DeleteFunc(evs, func(ev flows.Event) bool { return !w.l.c.eventFilter(&ev) })
+	if fs.skippable && len(fs.evs) == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
 		fs.skipped++
 		return true
 	}
