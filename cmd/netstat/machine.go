@@ -248,11 +248,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		cw.Write(rec)
 	}
 	for i, r := range snap.inet() {
-		name, pid := "", ""
-		if snap.owners != nil && len(r.Owners) > 0 {
-			pid = strconv.Itoa(r.Owners[0].PID)
-			name = commOf(snap.owners.Process(r.Owners[0].PID))
-		}
+		name, pid := firstOwner(r.Owners, snap.owners)
 		start()
 		rec = append(rec,
 			r.Proto.String(), escape.String(name), pid, r.StateName(),
@@ -269,11 +265,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		end(snap.nsOf(i, false))
 	}
 	for i, u := range snap.unixRows() {
-		name, pid := "", ""
-		if os := snap.owners.Lookup(u.Inode); len(os) > 0 {
-			pid = strconv.Itoa(os[0].PID)
-			name = commOf(snap.owners.Process(os[0].PID))
-		}
+		name, pid := firstOwner(snap.owners.Lookup(u.Inode), snap.owners)
 		start()
 		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",
 			strconv.FormatUint(u.Inode, 10), u.Type.String(), strconv.FormatBool(u.Listening()))
@@ -295,10 +287,14 @@ func netipString(ap netip.AddrPort) string {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
 }
 
-// commOf is the process name for CSV, as tcpvcon names the image.
-func commOf(p *procmap.Process) string {
-	if p == nil {
-		return ""
+// firstOwner is the process name (comm, as tcpvcon names the image) and
+// PID of a CSV record: its first owner's, "" without one.
+func firstOwner(owners []procmap.Owner, m *procmap.Map) (name, pid string) {
+	if len(owners) == 0 {
+		return "", ""
 	}
-	return p.Comm
+	if p := m.Process(owners[0].PID); p != nil {
+		name = p.Comm
+	}
+	return name, strconv.Itoa(owners[0].PID)
 }

@@ -222,21 +222,15 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 			b = append(b, ' ')
 			b = pad(b, l.cut(l.portName(g.Proto, g.Port), 10), 10)
 		default:
-			if g.PID == 0 {
-				b = padLeft(b, "-", 7)
-				b = append(b, ' ')
-				b = pad(b, "-", 20)
-				b = append(b, ' ')
-				b = pad(b, "-", 10)
-				break
+			pid, name, user := "-", "-", "-" // no visible owner
+			if g.PID != 0 {
+				pid, name, user = strconv.Itoa(g.PID), "", ""
 			}
-			b = padLeft(b, strconv.Itoa(g.PID), 7)
+			if p := g.Process; g.PID != 0 && p != nil {
+				name, user = escape.String(p.Name()), l.user(p.UID)
+			}
+			b = padLeft(b, pid, 7)
 			b = append(b, ' ')
-			name, user := "", ""
-			if g.Process != nil {
-				name = escape.String(g.Process.Name())
-				user = l.user(g.Process.UID)
-			}
 			b = pad(b, l.cut(name, 20), 20)
 			b = append(b, ' ')
 			b = pad(b, l.cut(user, 10), 10)
