@@ -99,7 +99,6 @@ type lister struct {
 	reader *procnet.Reader
 	names  *names.Resolver
 	buf    []byte
-	socks  []netstat.Socket // watch.go's rows of a round
 	progs  map[progKey]string
 	// memberships: -g, multicast memberships, between the Internet and
 	// unix tables.
