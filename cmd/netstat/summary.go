@@ -70,9 +70,7 @@ func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
 	if !s.summary {
 		return nil
 	}
-	switch s.by {
-	case "process", "remote", "port":
-	default:
+	if by, _ := procnet.ParseBy(s.by); by != procnet.ByProcess && by != procnet.ByRemote && by != procnet.ByPort {
 		return usageError{"--by: " + strconv.Quote(s.by) + " (process, remote, port)"}
 	}
 	if fs.Changed("max-established") && s.maxEstablished < 0 {
@@ -129,15 +127,10 @@ func (g *group) count(s int) int {
 	return g.States[s]
 }
 
-// countBy is --by as procnet groups.
+// countBy is --by as procnet groups (its String spells --by).
 func (c *config) countBy() procnet.By {
-	switch c.by {
-	case "remote":
-		return procnet.ByRemote
-	case "port":
-		return procnet.ByPort
-	}
-	return procnet.ByProcess
+	by, _ := procnet.ParseBy(c.by)
+	return by
 }
 
 func groupsOf(gs []procnet.Group) []group {
