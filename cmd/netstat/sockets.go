@@ -579,18 +579,17 @@ func (l *lister) program(owners []procmap.Owner, m procnet.Processes) string {
 	return s
 }
 
-// prefetchNames resolves every address of the snapshot at once, within
-// the DNS budget, before anything is printed.
-func (l *lister) prefetchNames(snap *snapshot) {
+// prefetch resolves every address of rows at once, within the DNS
+// budget, before anything is printed: each distinct one but IPv4-mapped
+// ones (printed as numbers). A streamed listing reads the tables twice:
+// this pass collects the addresses, not the rows.
+func (l *lister) prefetch(rows iter.Seq2[int, *row]) {
 	if l.c.numHosts {
 		return
 	}
-	// A streamed listing reads the tables twice: this pass collects
-	// the distinct addresses, not the rows.
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
-	snap.quiet = true
-	for _, r := range snap.inet() {
+	for _, r := range rows {
 		for _, a := range [2]netip.Addr{r.Local.Addr(), r.Remote.Addr()} {
 			if !seen[a] && !a.Is4In6() {
 				seen[a] = true
@@ -598,7 +597,6 @@ func (l *lister) prefetchNames(snap *snapshot) {
 			}
 		}
 	}
-	snap.quiet = false
 	l.names.Resolve(context.Background(), addrs)
 }
 
@@ -632,7 +630,9 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	b := l.buf[:0]
 	var err error
 	if c.inetWanted() || c.sctp {
-		l.prefetchNames(snap)
+		snap.quiet = true // errors are the writing pass's to report
+		l.prefetch(snap.inet())
+		snap.quiet = false
 		b = l.appendInetHeader(b, "")
 		for i, r := range snap.inet() {
 			b = l.nsCellOf(b, snap.nsOf(i, false))

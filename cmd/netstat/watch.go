@@ -50,7 +50,6 @@ import (
 	"cmp"
 	"context"
 	"io"
-	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -299,25 +298,18 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		return markEnd(b, mark, colour)
 	}
 	if c.inetWanted() {
-		if !c.numHosts {
-			var addrs []netip.Addr
-			add := func(cn *procnet.Conn) {
-				for _, a := range []netip.Addr{cn.Local.Addr(), cn.Remote.Addr()} {
-					if !a.Is4In6() {
-						addrs = append(addrs, a)
-					}
-				}
-			}
+		l.prefetch(func(yield func(int, *row) bool) {
 			for i := range snap.Conns {
-				if w.shows(&snap.Conns[i], snap) {
-					add(&snap.Conns[i])
+				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(i, cn) {
+					return
 				}
 			}
 			for j := range w.ch.Closed {
-				add(&w.ch.Closed[j])
+				if !yield(j, &w.ch.Closed[j]) {
+					return
+				}
 			}
-			l.names.Resolve(context.Background(), addrs)
-		}
+		})
 		b = l.appendInetHeader(b, "  ")
 		g := 0 // the next of w.gone
 		closed := func(b []byte, after int) []byte {
