@@ -21,13 +21,19 @@ type Changes struct {
 	// that fell to TIME_WAIT among them).
 	New     []int
 	Changed []StateChange
-	// Closed are the rows of the last snapshot that are gone, with the
-	// owners they had (Changes.Process describes them).
-	Closed []Conn
+	// Closed are the rows of the last snapshot that are gone, in its
+	// order, with the owners they had (Changes.Process describes them).
+	// ClosedAfter places them among the new rows, for a listing that
+	// shows a closed row where it was: ClosedAfter[k] is the index in the
+	// new snapshot's Conns of the row that preceded Closed[k] in the last
+	// snapshot (the nearest one still there), -1 if none did.
+	Closed      []Conn
+	ClosedAfter []int
 	// The same for unix sockets, known by inode.
-	NewUnix     []int
-	ChangedUnix []UnixStateChange
-	ClosedUnix  []UnixConn
+	NewUnix         []int
+	ChangedUnix     []UnixStateChange
+	ClosedUnix      []UnixConn
+	ClosedUnixAfter []int
 
 	procs map[int]*procmap.Process // the owners of Closed and ClosedUnix
 }
@@ -177,27 +183,34 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	var ch Changes
 	if p.prev != nil {
 		prev := p.prev
+		at := make([]int32, max(len(prev.Conns), len(prev.Unix))) // a last row's new index, -1: closed
 		matchConns(prev.Conns, p.order, snap.Conns, order, func(i, j int) {
-			switch {
-			case i < 0:
+			if i < 0 {
 				ch.New = append(ch.New, j)
-			case j < 0:
-				ch.Closed = append(ch.Closed, prev.Conns[i])
-				ch.carry(prev.Conns[i].Owners, prev)
-			case prev.Conns[i].State != snap.Conns[j].State:
+				return
+			}
+			if at[i] = int32(j); j >= 0 && prev.Conns[i].State != snap.Conns[j].State {
 				ch.Changed = append(ch.Changed, StateChange{Index: j, Was: prev.Conns[i].State})
 			}
 		})
+		placeClosed(at[:len(prev.Conns)], func(i, after int) {
+			ch.Closed = append(ch.Closed, prev.Conns[i])
+			ch.ClosedAfter = append(ch.ClosedAfter, after)
+			ch.carry(prev.Conns[i].Owners, prev)
+		})
 		matchUnix(prev.Unix, p.uorder, snap.Unix, uorder, func(i, j int) {
-			switch {
-			case i < 0:
+			if i < 0 {
 				ch.NewUnix = append(ch.NewUnix, j)
-			case j < 0:
-				ch.ClosedUnix = append(ch.ClosedUnix, prev.Unix[i])
-				ch.carry(prev.Unix[i].Owners, prev)
-			case prev.Unix[i].State != snap.Unix[j].State:
+				return
+			}
+			if at[i] = int32(j); j >= 0 && prev.Unix[i].State != snap.Unix[j].State {
 				ch.ChangedUnix = append(ch.ChangedUnix, UnixStateChange{Index: j, Was: prev.Unix[i].State})
 			}
+		})
+		placeClosed(at[:len(prev.Unix)], func(i, after int) {
+			ch.ClosedUnix = append(ch.ClosedUnix, prev.Unix[i])
+			ch.ClosedUnixAfter = append(ch.ClosedUnixAfter, after)
+			ch.carry(prev.Unix[i].Owners, prev)
 		})
 		slices.Sort(ch.New)
 		slices.SortFunc(ch.Changed, func(a, b StateChange) int { return cmp.Compare(a.Index, b.Index) })
@@ -206,6 +219,20 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	}
 	p.prev, p.order, p.uorder = snap, order, uorder
 	return snap, ch, errors.Join(errs...)
+}
+
+// placeClosed calls closed(i, after) for each last row i that at marks
+// closed (-1), in the last snapshot's order, with after the new index of
+// the nearest row before it still there (-1: none).
+func placeClosed(at []int32, closed func(i, after int)) {
+	after := -1
+	for i, j := range at {
+		if j >= 0 {
+			after = int(j)
+			continue
+		}
+		closed(i, after)
+	}
 }
 
 // carry remembers the details of owners that snap's Procs may lack.

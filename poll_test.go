@@ -223,3 +223,36 @@ func TestPollPrograms(t *testing.T) {
 		t.Errorf("second poll: %s", renderChanges(snap, &ch))
 	}
 }
+
+// TestPollClosedAfter: closed rows come in the last snapshot's order,
+// each placed after the new index of the nearest earlier row still there.
+func TestPollClosedAfter(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	row := func(i int, port uint16, inode uint64) string {
+		return tcpRow(i, fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.1:9", netstat.Established, inode)
+	}
+	// Ports (and inodes) 5 4 2 1 3, then 4 and 1 close and the rest
+	// reorder: 3 2 5.
+	writeFile(t, root, "proc/net/tcp", tcpHeader+row(0, 5, 5)+row(1, 4, 4)+row(2, 2, 2)+row(3, 1, 1)+row(4, 3, 3))
+	p := NewPoller(Options{Root: root})
+	ctx := context.Background()
+	if _, _, err := p.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, root, "proc/net/tcp", tcpHeader+row(0, 3, 3)+row(1, 2, 2)+row(2, 5, 5))
+	_, ch, err := p.Poll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for k, c := range ch.Closed {
+		got = append(got, fmt.Sprintf("%d after %d", c.Inode, ch.ClosedAfter[k]))
+	}
+	want := []string{"4 after 2", "1 after 1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("closed %v, want %v", got, want)
+	}
+}

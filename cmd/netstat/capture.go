@@ -60,7 +60,7 @@ func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	ran := false
 	err := cp.Capture(ctx, c.capture, opts, func(root string) error {
 		ran = true
-		if cp.Procs != nil && cp.Procs.Denied > 0 && c.programs {
+		if c.programs {
 			warnDenied(stderr, cp.Procs) // the source's warning; the replay has none
 		}
 		// The replay reads what was written: through the handle, not by

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,7 @@ func (l *lister) readGroups(stderr io.Writer) ([]iface.Group, error) {
 		for _, g := range kept {
 			addrs = append(addrs, g.Addr)
 		}
-		l.names.prefetch(addrs)
+		l.names.Resolve(context.Background(), addrs)
 	}
 	return kept, failed
 }
@@ -52,7 +53,7 @@ func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 	for _, g := range gs {
 		name := g.Addr.String()
 		if !l.c.numHosts {
-			if n := l.names.host(g.Addr); n != "" {
+			if n := l.names.Host(g.Addr); n != "" {
 				name = escape.String(n)
 			}
 		}

@@ -99,24 +99,15 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool
 // "proto" still says tcp6.
 func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 	b := l.buf[:0]
-	flush := func() error {
-		_, err := w.Write(b)
-		b = b[:0]
-		return err
-	}
+	var err error
 	for i, r := range snap.inet() {
-		b = l.appendJSONRow(b, snap, r, snap.nsOf(i, false))
-		if len(b) > 32<<10 {
-			if err := flush(); err != nil {
-				return err
-			}
+		if b, err = spill(w, l.appendJSONRow(b, snap, r, snap.nsOf(i, false))); err != nil {
+			return err
 		}
 	}
 	for i, u := range snap.unixRows() {
-		if len(b) > 32<<10 {
-			if err := flush(); err != nil {
-				return err
-			}
+		if b, err = spill(w, b); err != nil {
+			return err
 		}
 		b = appendKey(append(b, '{'), true, "proto")
 		b = append(b, `"unix","type":`...)
@@ -131,14 +122,10 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = strconv.AppendUint(b, u.Inode, 10)
 		b = appendKey(b, false, "path")
 		b = appendJSONString(b, u.Path)
-		var owners []procmap.Owner
-		if snap.owners != nil {
-			owners = snap.owners.Lookup(u.Inode)
-		}
-		b = l.appendTail(b, owners, snap, snap.nsOf(i, true))
+		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.nsOf(i, true))
 	}
-	err := flush()
 	l.buf = b
+	_, err = w.Write(b)
 	return err
 }
 
@@ -166,7 +153,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	b = appendKey(b, false, "uid")
 	b = strconv.AppendUint(b, uint64(r.UID), 10)
 	b = appendKey(b, false, "user")
-	if n, ok := l.names.user(r.UID); ok {
+	if n, ok := l.names.User(r.UID); ok {
 		b = appendJSONString(b, n)
 	} else {
 		b = append(b, "null"...)
@@ -261,11 +248,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		cw.Write(rec)
 	}
 	for i, r := range snap.inet() {
-		name, pid := "", ""
-		if snap.owners != nil && len(r.Owners) > 0 {
-			pid = strconv.Itoa(r.Owners[0].PID)
-			name = commOf(snap.owners.Process(r.Owners[0].PID))
-		}
+		name, pid := firstOwner(r.Owners, snap.owners)
 		start()
 		rec = append(rec,
 			r.Proto.String(), escape.String(name), pid, r.StateName(),
@@ -282,13 +265,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		end(snap.nsOf(i, false))
 	}
 	for i, u := range snap.unixRows() {
-		name, pid := "", ""
-		if snap.owners != nil {
-			if os := snap.owners.Lookup(u.Inode); len(os) > 0 {
-				pid = strconv.Itoa(os[0].PID)
-				name = commOf(snap.owners.Process(os[0].PID))
-			}
-		}
+		name, pid := firstOwner(snap.owners.Lookup(u.Inode), snap.owners)
 		start()
 		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",
 			strconv.FormatUint(u.Inode, 10), u.Type.String(), strconv.FormatBool(u.Listening()))
@@ -310,10 +287,14 @@ func netipString(ap netip.AddrPort) string {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
 }
 
-// commOf is the process name for CSV, as tcpvcon names the image.
-func commOf(p *procmap.Process) string {
-	if p == nil {
-		return ""
+// firstOwner is the process name (comm, as tcpvcon names the image) and
+// PID of a CSV record: its first owner's, "" without one.
+func firstOwner(owners []procmap.Owner, m *procmap.Map) (name, pid string) {
+	if len(owners) == 0 {
+		return "", ""
 	}
-	return p.Comm
+	if p := m.Process(owners[0].PID); p != nil {
+		name = p.Comm
+	}
+	return name, strconv.Itoa(owners[0].PID)
 }

@@ -75,7 +75,7 @@ func TestProgNameEmptyArgv0(t *testing.T) {
 		{[]string{"/usr/sbin/sshd", "-D"}, "sshd"},
 		{[]string{"sshd: user [priv]"}, "sshd: user [priv]"},
 	} {
-		if got := progName(&procmap.Process{Comm: "sshd", Cmdline: tc.cmdline}); got != tc.want {
+		if got := (&procmap.Process{Comm: "sshd", Cmdline: tc.cmdline}).Name(); got != tc.want {
 			t.Errorf("cmdline %q: %q, want %q", tc.cmdline, got, tc.want)
 		}
 	}

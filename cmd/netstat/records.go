@@ -22,6 +22,7 @@ const (
 	fNumber fieldKind = iota // a JSON number; "" is null (an empty CSV field)
 	fText                    // a JSON string
 	fAbsent                  // not in the JSON object; an empty CSV field
+	fRaw                     // JSON written as it is (--summary's states)
 )
 
 func uintField(key string, v uint64) field { return field{key, strconv.FormatUint(v, 10), fNumber} }
@@ -29,6 +30,14 @@ func floatField(key string, v float64) field {
 	return field{key, strconv.FormatFloat(v, 'f', -1, 64), fNumber}
 }
 func textField(key, s string) field { return field{key, s, fText} }
+
+// optText is text when known, else null (an empty CSV field).
+func optText(key, s string, known bool) field {
+	if !known {
+		return field{key, "", fNumber}
+	}
+	return textField(key, s)
+}
 
 // appendFields appends fs as a CSV record (text escaped by sanitize) or
 // as a JSON object on a line of its own.
@@ -51,6 +60,8 @@ func appendFields(b []byte, fs []field, asCSV bool) []byte {
 		switch {
 		case f.kind == fText:
 			b = appendJSONString(b, f.val)
+		case f.kind == fRaw:
+			b = append(b, f.val...)
 		case f.val == "":
 			b = append(b, "null"...)
 		default:

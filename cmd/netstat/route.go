@@ -26,6 +26,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/procnet/procnet/names"
 	"github.com/procnet/procnet/route"
 )
 
@@ -94,7 +96,7 @@ type router struct {
 	c      *config
 	r      route.Reader
 	v4, v6 []route.Entry
-	names  *nameBook
+	names  *names.Resolver
 	buf    []byte
 }
 
@@ -172,7 +174,7 @@ func (rt *router) prefetch() {
 	for _, e := range rt.v6 {
 		addrs = append(addrs, e.Dest.Addr(), e.Gateway)
 	}
-	rt.names.prefetch(addrs)
+	rt.names.Resolve(context.Background(), addrs)
 }
 
 // host4 is an IPv4 gateway or host route's destination as net-tools
@@ -180,7 +182,7 @@ func (rt *router) prefetch() {
 func (rt *router) host4(a netip.Addr) string {
 	s := ""
 	if !rt.c.numHosts && !a.IsUnspecified() {
-		s = sanitize(rt.names.host(a))
+		s = sanitize(rt.names.Host(a))
 	}
 	if s == "" {
 		s = a.String()
@@ -200,7 +202,7 @@ func (rt *router) dest4(e *route.Entry) string {
 	case e.Flags.Has(route.FlagHost):
 		return rt.host4(a)
 	default:
-		if n, _ := rt.names.network(a); n != "" { // getnetbyaddr
+		if n, _ := rt.names.Network(a); n != "" { // getnetbyaddr
 			return cut(sanitize(n), 15)
 		}
 	}
@@ -298,7 +300,7 @@ func (rt *router) addr6(a netip.Addr) string {
 	if a.IsUnspecified() {
 		return "[::]"
 	}
-	if n := sanitize(rt.names.host(a)); n != "" {
+	if n := sanitize(rt.names.Host(a)); n != "" {
 		return n
 	}
 	return a.String()

@@ -23,7 +23,7 @@ func TestRowAllocs(t *testing.T) {
 	}}
 	snap := &snapshot{rows: []row{*r}}
 	b := make([]byte, 0, 4096)
-	l.names.user(0) // load etc/passwd once
+	l.names.User(0) // load etc/passwd once
 	if a := testing.AllocsPerRun(100, func() { b = l.appendRow(b[:0], r, nil) }); a != 0 {
 		t.Errorf("a table row made %v allocations", a)
 	}

@@ -14,8 +14,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/names"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -46,10 +48,21 @@ type snapshot struct {
 
 // inet ranges over the Internet rows, held or streamed.
 func (snap *snapshot) inet() iter.Seq2[int, *row] {
-	return func(yield func(int, *row) bool) {
-		if snap.scan != nil {
+	return indexed(snap.scan, len(snap.rows), func(i int) *row { return &snap.rows[i] })
+}
+
+// unixRows ranges over the unix rows, held or streamed.
+func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
+	return indexed(snap.scanUnix, len(snap.unix), func(i int) *netstat.UnixSocket { return &snap.unix[i].UnixSocket })
+}
+
+// indexed numbers the rows of scan when it is set, else ranges over the
+// n held rows that at returns.
+func indexed[T any](scan iter.Seq[*T], n int, at func(int) *T) iter.Seq2[int, *T] {
+	return func(yield func(int, *T) bool) {
+		if scan != nil {
 			i := 0
-			for r := range snap.scan {
+			for r := range scan {
 				if !yield(i, r) {
 					return
 				}
@@ -57,29 +70,8 @@ func (snap *snapshot) inet() iter.Seq2[int, *row] {
 			}
 			return
 		}
-		for i := range snap.rows {
-			if !yield(i, &snap.rows[i]) {
-				return
-			}
-		}
-	}
-}
-
-// unixRows ranges over the unix rows, held or streamed.
-func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
-	return func(yield func(int, *netstat.UnixSocket) bool) {
-		if snap.scanUnix != nil {
-			i := 0
-			for u := range snap.scanUnix {
-				if !yield(i, u) {
-					return
-				}
-				i++
-			}
-			return
-		}
-		for i := range snap.unix {
-			if !yield(i, &snap.unix[i].UnixSocket) {
+		for i := range n {
+			if !yield(i, at(i)) {
 				return
 			}
 		}
@@ -105,9 +97,8 @@ func (snap *snapshot) nsOf(i int, unix bool) *netstat.Namespace {
 type lister struct {
 	c      *config
 	reader *procnet.Reader
-	names  *nameBook
+	names  *names.Resolver
 	buf    []byte
-	socks  []netstat.Socket // watch.go's rows of a round
 	progs  map[progKey]string
 	// memberships: -g, multicast memberships, between the Internet and
 	// unix tables.
@@ -121,7 +112,7 @@ type lister struct {
 	// and net-tools stops after a table that failed).
 	noUnix bool
 	// rate: under -c --traffic, the measure of the row being written (traffic.go).
-	rate *trafficRate
+	rate *flows.ConnTraffic
 }
 
 func newLister(c *config) *lister {
@@ -304,17 +295,11 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	l := newLister(c)
-	var snap *snapshot
-	var err error
-	if c.streams() {
-		snap, err = l.stream(ctx, stderr)
-	} else {
-		snap, err = l.read(ctx, stderr)
-	}
+	snap, err := l.listing(ctx, stderr)
 	if snap == nil {
 		return err
 	}
-	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 && c.programs {
+	if c.programs {
 		warnDenied(stderr, snap.owners)
 	}
 	var gerr error
@@ -350,6 +335,14 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		return gerr
 	}
 	return c.compatFlags.after(stderr, (&netstat.Reader{Root: c.root}).Has, c.listening, c.all)
+}
+
+// listing reads the listing: streamed when c.streams, else held.
+func (l *lister) listing(ctx context.Context, stderr io.Writer) (*snapshot, error) {
+	if l.c.streams() {
+		return l.stream(ctx, stderr)
+	}
+	return l.read(ctx, stderr)
 }
 
 // streams reports whether the listing is written while the tables are
@@ -428,25 +421,25 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	return snap, nil
 }
 
-// warnDenied prints net-tools' warning for a caller that could not read
-// every process's fds.
+// warnDenied prints net-tools' warning when m (nil without owners) lacks
+// some processes' fds, and reports whether it had to.
 //
 // As root the net-tools wording would be wrong: the fds were refused
 // anyway (a sandbox, an LSM), so a note says so instead.
-func warnDenied(stderr io.Writer, m *procmap.Map) {
-	if quiet(stderr) {
-		return
-	}
-	if os.Geteuid() == 0 {
+func warnDenied(stderr io.Writer, m *procmap.Map) bool {
+	switch {
+	case m == nil || m.Denied == 0:
+		return false
+	case quiet(stderr):
+	case os.Geteuid() == 0:
 		fmt.Fprintf(stderr, "(%d process(es) refused to show their fds even to root; their sockets show \"-\")\n", m.Denied)
-		return
-	}
-	if len(m.Owners) == 0 {
+	case len(m.Owners) == 0:
 		fmt.Fprintf(stderr, "(No info could be read for \"-p\": geteuid()=%d but you should be root.)\n", os.Geteuid())
-		return
+	default:
+		io.WriteString(stderr, "(Not all processes could be identified, non-owned process info\n"+
+			" will not be shown, you would have to be root to see it all.)\n")
 	}
-	io.WriteString(stderr, "(Not all processes could be identified, non-owned process info\n"+
-		" will not be shown, you would have to be root to see it all.)\n")
+	return true
 }
 
 // protoName is net-tools' Proto column.
@@ -485,7 +478,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 	case a.IsUnspecified() && a.Is6():
 		b = append(b, "[::]"...)
 	default:
-		if host := l.names.host(a); host != "" {
+		if host := l.names.Host(a); host != "" {
 			b = append(b, host...)
 		} else {
 			b = a.AppendTo(b)
@@ -498,7 +491,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 	case ap.Port() == 0:
 		port = append(port, '*')
 	case !l.c.numPorts:
-		if s, ok := l.names.service(ap.Port(), serviceProto(p)); ok {
+		if s, ok := l.names.Service(ap.Port(), serviceProto(p)); ok {
 			port = append(port, s...)
 			break
 		}
@@ -542,7 +535,7 @@ type progKey struct {
 	pid, others int
 }
 
-func progKeyOf(owners []procmap.Owner, m *procmap.Map) progKey {
+func progKeyOf(owners []procmap.Owner, m procnet.Processes) progKey {
 	k := progKey{pid: owners[0].PID}
 	last := k.pid
 	for _, o := range owners[1:] {
@@ -557,7 +550,7 @@ func progKeyOf(owners []procmap.Owner, m *procmap.Map) progKey {
 
 // cell renders the column for k.
 func (k progKey) cell() string {
-	s := strconv.Itoa(k.pid) + "/" + progName(k.p)
+	s := strconv.Itoa(k.pid) + "/" + k.p.Name()
 	suffix := ""
 	if k.others > 0 {
 		suffix = ",+" + strconv.Itoa(k.others)
@@ -570,7 +563,7 @@ func (k progKey) cell() string {
 
 // program is program, remembered: a process's sockets share the column,
 // and building it (with its escaping) cost a tenth of a 100k-row listing.
-func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
+func (l *lister) program(owners []procmap.Owner, m procnet.Processes) string {
 	if len(owners) == 0 {
 		return "-"
 	}
@@ -586,21 +579,17 @@ func (l *lister) program(owners []procmap.Owner, m *procmap.Map) string {
 	return s
 }
 
-// progName is net-tools' program name (procmap.Process.Name).
-func progName(p *procmap.Process) string { return p.Name() }
-
-// prefetchNames resolves every address of the snapshot at once, within
-// the DNS budget, before anything is printed.
-func (l *lister) prefetchNames(snap *snapshot) {
+// prefetch resolves every address of rows at once, within the DNS
+// budget, before anything is printed: each distinct one but IPv4-mapped
+// ones (printed as numbers). A streamed listing reads the tables twice:
+// this pass collects the addresses, not the rows.
+func (l *lister) prefetch(rows iter.Seq2[int, *row]) {
 	if l.c.numHosts {
 		return
 	}
-	// A streamed listing reads the tables twice: this pass collects
-	// the distinct addresses, not the rows.
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
-	snap.quiet = true
-	for _, r := range snap.inet() {
+	for _, r := range rows {
 		for _, a := range [2]netip.Addr{r.Local.Addr(), r.Remote.Addr()} {
 			if !seen[a] && !a.Is4In6() {
 				seen[a] = true
@@ -608,28 +597,21 @@ func (l *lister) prefetchNames(snap *snapshot) {
 			}
 		}
 	}
-	snap.quiet = false
-	l.names.prefetch(addrs)
+	l.names.Resolve(context.Background(), addrs)
 }
 
 // appendUser appends what user returns, without allocating.
 func (l *lister) appendUser(b []byte, uid uint32) []byte {
 	if !l.c.numUsers {
-		if n, ok := l.names.user(uid); ok {
+		if n, ok := l.names.User(uid); ok {
 			return append(b, n...)
 		}
 	}
 	return strconv.AppendUint(b, uint64(uid), 10)
 }
 
-func (l *lister) user(uid uint32) string {
-	if !l.c.numUsers {
-		if n, ok := l.names.user(uid); ok {
-			return n
-		}
-	}
-	return strconv.FormatUint(uint64(uid), 10)
-}
+// user is the User column: the name, or the UID with -n or without one.
+func (l *lister) user(uid uint32) string { return string(l.appendUser(nil, uid)) }
 
 // title is net-tools' "(servers and established)" and friends.
 func (c *config) title() string {
@@ -646,17 +628,16 @@ func (c *config) title() string {
 func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	c := l.c
 	b := l.buf[:0]
+	var err error
 	if c.inetWanted() || c.sctp {
-		l.prefetchNames(snap)
+		snap.quiet = true // errors are the writing pass's to report
+		l.prefetch(snap.inet())
+		snap.quiet = false
 		b = l.appendInetHeader(b, "")
 		for i, r := range snap.inet() {
 			b = l.nsCellOf(b, snap.nsOf(i, false))
-			b = l.appendRow(b, r, snap.owners)
-			if len(b) > 32<<10 {
-				if _, err := w.Write(b); err != nil {
-					return err
-				}
-				b = b[:0]
+			if b, err = spill(w, l.appendRow(b, r, snap.owners)); err != nil {
+				return err
 			}
 		}
 	}
@@ -667,18 +648,24 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		b = l.appendUnixHeader(b, "")
 		for i, u := range snap.unixRows() {
 			b = l.nsCellOf(b, snap.nsOf(i, true))
-			b = l.appendUnix(b, u, snap.owners)
-			if len(b) > 32<<10 {
-				if _, err := w.Write(b); err != nil {
-					return err
-				}
-				b = b[:0]
+			if b, err = spill(w, l.appendUnix(b, u, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
+				return err
 			}
 		}
 	}
 	l.buf = b
-	_, err := w.Write(b)
+	_, err = w.Write(b)
 	return err
+}
+
+// spill writes b to w once it holds more than 32 KiB, and returns it
+// emptied then: a listing's memory stays one buffer.
+func spill(w io.Writer, b []byte) ([]byte, error) {
+	if len(b) <= 32<<10 {
+		return b, nil
+	}
+	_, err := w.Write(b)
+	return b[:0], err
 }
 
 // appendInetHeader appends the Internet listing's title and column
@@ -749,7 +736,7 @@ func padNum(b []byte, v uint64, n int) []byte {
 	return append(b, d...)
 }
 
-func (l *lister) appendRow(b []byte, r *row, m *procmap.Map) []byte {
+func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	c := l.c
 	b = pad(b, protoName(r.Proto), 5)
 	b = append(b, ' ')
@@ -829,7 +816,8 @@ func appendTimer(b []byte, s *netstat.Socket) []byte {
 	return append(b, ')')
 }
 
-func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []byte {
+// appendUnix appends u, whose owners m describes.
+func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, owners []procmap.Owner, m procnet.Processes) []byte {
 	proto := "unix"
 	if u.Protocol != 0 {
 		proto = "??"
@@ -872,10 +860,6 @@ func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, m *procmap.Map) []b
 	b = pad(b, strconv.FormatUint(u.Inode, 10), 8)
 	if l.c.programs {
 		b = append(b, ' ')
-		var owners []procmap.Owner
-		if m != nil {
-			owners = m.Lookup(u.Inode)
-		}
 		b = pad(b, l.program(owners, m), 20)
 	}
 	b = append(b, ' ')

@@ -35,7 +35,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/netip"
@@ -46,7 +45,6 @@ import (
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
-	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
 )
 
@@ -72,9 +70,7 @@ func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
 	if !s.summary {
 		return nil
 	}
-	switch s.by {
-	case "process", "remote", "port":
-	default:
+	if by, _ := procnet.ParseBy(s.by); by != procnet.ByProcess && by != procnet.ByRemote && by != procnet.ByPort {
 		return usageError{"--by: " + strconv.Quote(s.by) + " (process, remote, port)"}
 	}
 	if fs.Changed("max-established") && s.maxEstablished < 0 {
@@ -114,60 +110,39 @@ var summaryColumns = []struct {
 	{"OTHER", []int{int(netstat.Close), nStates}},
 }
 
-// groupKey names a group: pid for --by process (-1: no owner), addr for
-// --by remote (zero: unspecified), proto and port for --by port.
-type groupKey struct {
-	pid   int
-	addr  netip.Addr
-	proto netstat.Proto
-	port  uint16
-}
-
+// group is one of procnet's groups (counted by its rule for shared
+// sockets, sorted for printing) as a round shows it.
 type group struct {
-	key    groupKey
-	counts [nStates + 1]int
-	total  int
-	proc   *procmap.Process // --by process: the owner, nil if unknown
-	mark   byte             // -c: ' ', '+', '-', '~'
+	procnet.Group
+	mark byte // -c: ' ', '+', '-', '~'
 	// traffic: with --traffic (traffic.go); not compared between rounds.
 	traffic groupTraffic
 }
 
-func (g *group) established() int { return g.counts[netstat.Established] }
-
-// countBy is --by as procnet groups.
-func (c *config) countBy() procnet.By {
-	switch c.by {
-	case "remote":
-		return procnet.ByRemote
-	case "port":
-		return procnet.ByPort
+// count is the group's count in slot s.
+func (g *group) count(s int) int {
+	if s == nStates {
+		return g.Unknown
 	}
-	return procnet.ByProcess
+	return g.States[s]
 }
 
-// groupsOf turns procnet's groups (counted by its rule for shared
-// sockets, sorted for printing) into the summary's.
+// countBy is --by as procnet groups (its String spells --by).
+func (c *config) countBy() procnet.By {
+	by, _ := procnet.ParseBy(c.by)
+	return by
+}
+
 func groupsOf(gs []procnet.Group) []group {
 	out := make([]group, len(gs))
 	for i := range gs {
-		g := &gs[i]
-		o := &out[i]
-		o.key = groupKey{pid: g.PID, addr: g.Remote, proto: g.Proto, port: g.Port}
-		if g.PID == 0 {
-			o.key.pid = -1
-		}
-		copy(o.counts[:nStates], g.States[:])
-		o.counts[nStates] = g.Unknown
-		o.total = g.Total
-		o.proc = g.Process
-		o.mark = ' '
+		out[i] = group{Group: gs[i], mark: ' '}
 	}
 	return out
 }
 
 func (c *config) over(g *group) bool {
-	return c.maxEstablished >= 0 && g.established() > c.maxEstablished
+	return c.maxEstablished >= 0 && g.Established() > c.maxEstablished
 }
 
 // summaryTitle is the line above the header.
@@ -204,7 +179,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	}
 	for _, col := range summaryColumns {
 		b = append(b, ' ')
-		b = alignRight(b, col.title, 6)
+		b = padLeft(b, col.title, 6)
 	}
 	b = append(b, "  TOTAL"...)
 	if c.traffic {
@@ -214,11 +189,11 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	if c.by == "remote" && !c.numHosts {
 		var addrs []netip.Addr
 		for i := range gs {
-			if gs[i].key.addr.IsValid() {
-				addrs = append(addrs, gs[i].key.addr)
+			if gs[i].Remote.IsValid() {
+				addrs = append(addrs, gs[i].Remote)
 			}
 		}
-		l.names.prefetch(addrs)
+		l.names.Resolve(context.Background(), addrs)
 	}
 	for i := range gs {
 		g := &gs[i]
@@ -234,27 +209,21 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		}
 		switch c.by {
 		case "remote":
-			b = pad(b, l.cut(l.remoteName(g.key.addr), 24), 24)
+			b = pad(b, l.cut(l.remoteName(g.Remote), 24), 24)
 		case "port":
-			b = pad(b, protoName(g.key.proto), 5)
+			b = pad(b, protoName(g.Proto), 5)
 			b = append(b, ' ')
-			b = pad(b, l.cut(l.portName(g.key.proto, g.key.port), 10), 10)
+			b = pad(b, l.cut(l.portName(g.Proto, g.Port), 10), 10)
 		default:
-			if g.key.pid < 0 {
-				b = alignRight(b, "-", 7)
-				b = append(b, ' ')
-				b = pad(b, "-", 20)
-				b = append(b, ' ')
-				b = pad(b, "-", 10)
-				break
+			pid, name, user := "-", "-", "-" // no visible owner
+			if g.PID != 0 {
+				pid, name, user = strconv.Itoa(g.PID), "", ""
 			}
-			b = alignRight(b, strconv.Itoa(g.key.pid), 7)
+			if p := g.Process; g.PID != 0 && p != nil {
+				name, user = escape.String(p.Name()), l.user(p.UID)
+			}
+			b = padLeft(b, pid, 7)
 			b = append(b, ' ')
-			name, user := "", ""
-			if g.proc != nil {
-				name = escape.String(progName(g.proc))
-				user = l.user(g.proc.UID)
-			}
 			b = pad(b, l.cut(name, 20), 20)
 			b = append(b, ' ')
 			b = pad(b, l.cut(user, 10), 10)
@@ -262,13 +231,13 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		for _, col := range summaryColumns {
 			n := 0
 			for _, s := range col.slots {
-				n += g.counts[s]
+				n += g.count(s)
 			}
 			b = append(b, ' ')
 			b = padNum(b, uint64(n), 6)
 		}
 		b = append(b, ' ')
-		b = padNum(b, uint64(g.total), 6)
+		b = padNum(b, uint64(g.Total), 6)
 		if c.traffic {
 			b = c.appendSummaryTraffic(b, &g.traffic)
 		}
@@ -293,7 +262,7 @@ func (l *lister) remoteName(a netip.Addr) string {
 		return "*"
 	}
 	if !l.c.numHosts {
-		if h := l.names.host(a); h != "" {
+		if h := l.names.Host(a); h != "" {
 			return h
 		}
 	}
@@ -302,170 +271,83 @@ func (l *lister) remoteName(a netip.Addr) string {
 
 func (l *lister) portName(p netstat.Proto, port uint16) string {
 	if !l.c.numPorts && p != netstat.Raw {
-		if s, ok := l.names.service(port, serviceProto(p)); ok {
+		if s, ok := l.names.Service(port, serviceProto(p)); ok {
 			return s
 		}
 	}
 	return strconv.Itoa(int(port))
 }
 
-// alignRight appends s right-aligned in a field of width n.
-func alignRight(b []byte, s string, n int) []byte {
-	for i := len(s); i < n; i++ {
-		b = append(b, ' ')
+// appendSummaryFields appends the groups as --json's objects or --csv's
+// records (asCSV): under -c CSV's header, of the JSON keys, is written
+// once, with a leading "time" column.
+func (l *lister) appendSummaryFields(b []byte, gs []group, asCSV bool) []byte {
+	var fs []field
+	if asCSV && !l.csvHeader {
+		b = appendHeader(b, l.summaryFields(fs, &group{}, true))
+		l.csvHeader = true
 	}
-	return append(b, s...)
-}
-
-// appendSummaryJSON appends one JSON object per group.
-func (l *lister) appendSummaryJSON(b []byte, gs []group) []byte {
-	c := l.c
 	for i := range gs {
-		g := &gs[i]
-		b = append(b, '{')
-		switch c.by {
-		case "remote":
-			b = appendKey(b, true, "remote_address")
-			if g.key.addr.IsValid() {
-				b = appendJSONString(b, g.key.addr.String())
-			} else {
-				b = append(b, "null"...)
-			}
-		case "port":
-			b = appendKey(b, true, "proto")
-			b = appendJSONString(b, g.key.proto.String())
-			b = appendKey(b, false, "local_port")
-			b = strconv.AppendUint(b, uint64(g.key.port), 10)
-		default:
-			b = appendKey(b, true, "pid")
-			if g.key.pid < 0 {
-				b = append(b, `null,"program":null,"name":null,"uid":null,"user":null`...)
-				break
-			}
-			b = strconv.AppendInt(b, int64(g.key.pid), 10)
-			if g.proc == nil {
-				b = append(b, `,"program":null,"name":null,"uid":null,"user":null`...)
-				break
-			}
-			b = appendKey(b, false, "program")
-			b = appendJSONString(b, progName(g.proc))
-			b = appendKey(b, false, "name")
-			b = appendJSONString(b, g.proc.Comm)
-			b = appendKey(b, false, "uid")
-			b = strconv.AppendUint(b, uint64(g.proc.UID), 10)
-			b = appendKey(b, false, "user")
-			if n, ok := l.names.user(g.proc.UID); ok {
-				b = appendJSONString(b, n)
-			} else {
-				b = append(b, "null"...)
-			}
-		}
-		b = appendKey(b, false, "states")
-		b = append(b, '{')
-		first := true
-		for _, s := range jsonSlotOrder {
-			if g.counts[s] == 0 {
-				continue
-			}
-			b = appendKey(b, first, slotName(s))
-			b = strconv.AppendInt(b, int64(g.counts[s]), 10)
-			first = false
-		}
-		b = append(b, '}')
-		b = appendKey(b, false, "established")
-		b = strconv.AppendInt(b, int64(g.established()), 10)
-		b = appendKey(b, false, "total")
-		b = strconv.AppendInt(b, int64(g.total), 10)
-		if c.maxEstablished >= 0 {
-			b = appendKey(b, false, "over")
-			b = strconv.AppendBool(b, c.over(g))
-		}
-		if c.traffic {
-			b = c.appendSummaryTrafficJSON(b, &g.traffic)
-		}
-		if l.stamp != "" {
-			b = appendKey(b, false, "time")
-			b = appendJSONString(b, l.stamp)
-		}
-		b = append(b, '}', '\n')
+		fs = l.summaryFields(fs[:0], &gs[i], asCSV)
+		b = appendFields(b, fs, asCSV)
 	}
 	return b
 }
 
-// writeSummaryCSV writes the groups as CSV: a header row of the JSON
-// keys (the states one column each, as "states" holds them), once per
-// listing (under -c once, with a leading "time" column), then one record
-// per group, each value as --json gives it ("" for null).
-func (l *lister) writeSummaryCSV(w io.Writer, gs []group) error {
+// summaryFields appends g's fields: its key (null when unknown), its
+// states (one object in JSON, the nonzero ones; a column each in CSV),
+// the totals, and the round's time (last in JSON, first in CSV).
+func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 	c := l.c
-	cw := csv.NewWriter(w)
-	if !l.csvHeader {
-		var h []string
-		if l.stamp != "" {
-			h = append(h, "time")
-		}
-		switch c.by {
-		case "remote":
-			h = append(h, "remote_address")
-		case "port":
-			h = append(h, "proto", "local_port")
-		default:
-			h = append(h, "pid", "program", "name", "uid", "user")
-		}
-		for _, s := range jsonSlotOrder {
-			h = append(h, slotName(s))
-		}
-		h = append(h, "established", "total")
-		if c.maxEstablished >= 0 {
-			h = append(h, "over")
-		}
-		if c.traffic {
-			h = append(h, c.summaryTrafficCSV()...)
-		}
-		cw.Write(h)
-		l.csvHeader = true
+	if asCSV && l.stamp != "" {
+		fs = append(fs, textField("time", l.stamp))
 	}
-	for i := range gs {
-		g := &gs[i]
-		var rec []string
-		if l.stamp != "" {
-			rec = append(rec, l.stamp)
+	switch c.by {
+	case "remote":
+		fs = append(fs, optText("remote_address", g.Remote.String(), g.Remote.IsValid()))
+	case "port":
+		fs = append(fs, textField("proto", g.Proto.String()), uintField("local_port", uint64(g.Port)))
+	default:
+		pid, uid := field{"pid", "", fNumber}, field{"uid", "", fNumber}
+		var prog, name, user string
+		p, userKnown := g.Process, false
+		if g.PID != 0 {
+			pid = uintField("pid", uint64(g.PID))
+		} else {
+			p = nil
 		}
-		switch c.by {
-		case "remote":
-			a := ""
-			if g.key.addr.IsValid() {
-				a = g.key.addr.String()
-			}
-			rec = append(rec, a)
-		case "port":
-			rec = append(rec, g.key.proto.String(), strconv.Itoa(int(g.key.port)))
-		default:
-			pid, prog, name, uid, user := "", "", "", "", ""
-			if g.key.pid >= 0 {
-				pid = strconv.Itoa(g.key.pid)
-			}
-			if g.key.pid >= 0 && g.proc != nil {
-				prog, name = escape.String(progName(g.proc)), escape.String(g.proc.Comm)
-				uid = strconv.FormatUint(uint64(g.proc.UID), 10)
-				user, _ = l.names.user(g.proc.UID)
-			}
-			rec = append(rec, pid, prog, name, uid, user)
+		if p != nil {
+			prog, name, uid = p.Name(), p.Comm, uintField("uid", uint64(p.UID))
+			user, userKnown = l.names.User(p.UID)
 		}
-		for _, s := range jsonSlotOrder {
-			rec = append(rec, strconv.Itoa(g.counts[s]))
-		}
-		rec = append(rec, strconv.Itoa(g.established()), strconv.Itoa(g.total))
-		if c.maxEstablished >= 0 {
-			rec = append(rec, strconv.FormatBool(c.over(g)))
-		}
-		if c.traffic {
-			rec = c.appendSummaryTrafficCSV(rec, &g.traffic)
-		}
-		cw.Write(rec)
+		fs = append(fs, pid, optText("program", prog, p != nil), optText("name", name, p != nil), uid,
+			optText("user", user, userKnown))
 	}
-	cw.Flush()
-	return cw.Error()
+	if asCSV {
+		for _, s := range jsonSlotOrder {
+			fs = append(fs, uintField(slotName(s), uint64(g.count(s))))
+		}
+	} else {
+		b := []byte{'{'}
+		for _, s := range jsonSlotOrder {
+			if g.count(s) != 0 {
+				b = appendKey(b, len(b) == 1, slotName(s))
+				b = strconv.AppendInt(b, int64(g.count(s)), 10)
+			}
+		}
+		fs = append(fs, field{"states", string(append(b, '}')), fRaw})
+	}
+	fs = append(fs, uintField("established", uint64(g.Established())), uintField("total", uint64(g.Total)))
+	if c.maxEstablished >= 0 {
+		fs = append(fs, field{"over", strconv.FormatBool(c.over(g)), fNumber})
+	}
+	if c.traffic {
+		fs = c.summaryTrafficFields(fs, &g.traffic)
+	}
+	if !asCSV && l.stamp != "" {
+		fs = append(fs, textField("time", l.stamp))
+	}
+	return fs
 }
 
 // jsonSlotOrder lists the states in the kernel's order, then UNCONN and
@@ -483,19 +365,11 @@ var jsonSlotOrder = func() []int {
 // (the owners, then one row at a time), as -tanp streams it.
 func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	l := newLister(c)
-	var snap *snapshot
-	var err error
-	if c.streams() {
-		snap, err = l.stream(ctx, stderr)
-	} else {
-		snap, err = l.read(ctx, stderr)
-	}
+	snap, err := l.listing(ctx, stderr)
 	if snap == nil {
 		return err
 	}
-	if c.needOwners() && snap.owners != nil && snap.owners.Denied > 0 {
-		warnDenied(stderr, snap.owners)
-	}
+	warnDenied(stderr, snap.owners)
 	k := procnet.NewCounter(c.countBy())
 	var meter *flows.Meter
 	if c.traffic {
@@ -525,14 +399,9 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		gs = addTraffic(gs, meter.End(), snap.owners.Process)
 	}
 	var b []byte
-	switch {
-	case c.json:
-		b = l.appendSummaryJSON(b, gs)
-	case c.csv:
-		if werr := l.writeSummaryCSV(stdout, gs); werr != nil {
-			return werr
-		}
-	default:
+	if c.json || c.csv {
+		b = l.appendSummaryFields(b, gs, c.csv)
+	} else {
 		b = l.appendSummary(b, gs, false, false)
 	}
 	if _, werr := stdout.Write(b); werr != nil {

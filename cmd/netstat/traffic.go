@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -51,13 +52,6 @@ func (t *trafficFlags) check(c *config) error {
 	return nil
 }
 
-// trafficRate is what watch mode gives appendTraffic for the row being
-// written: the Meter's measure of it.
-type trafficRate struct {
-	flows.ConnTraffic
-	ok bool // a round measured the row
-}
-
 // appendTrafficHeader appends the --traffic columns' titles.
 func (c *config) appendTrafficHeader(b []byte) []byte {
 	if c.continuous {
@@ -67,22 +61,19 @@ func (c *config) appendTrafficHeader(b []byte) []byte {
 }
 
 // appendTraffic appends the --traffic columns of s: under -c the rate
-// watch mode measured (l.rate, set for the row being written).
+// watch mode measured (l.rate, set for the row being written; nil or
+// without Rate: none).
 func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 	t := &s.Traffic
 	if l.c.continuous {
-		rate := l.rate
-		if rate == nil {
-			rate = &trafficRate{}
-		}
 		if !t.Known {
 			return append(b, "           -           -           -           -"...)
 		}
-		if rate.ok && rate.Rate {
+		if r := l.rate; r != nil && r.Rate {
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, rate.SendBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(r.SendBps, 'f', 0, 64), 11)
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, rate.RecvBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(r.RecvBps, 'f', 0, 64), 11)
 		} else {
 			b = append(b, "           -           -"...)
 		}
@@ -102,14 +93,6 @@ func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 	b = padNum(b, uint64(t.SegsOut), 10)
 	b = append(b, ' ')
 	return padNum(b, uint64(t.SegsIn), 10)
-}
-
-// padBytes appends d right-aligned in a field of width n.
-func padBytes(b, d []byte, n int) []byte {
-	for i := len(d); i < n; i++ {
-		b = append(b, ' ')
-	}
-	return append(b, d...)
 }
 
 // appendTrafficJSON appends the --traffic keys of s.
@@ -160,13 +143,10 @@ type groupTraffic struct {
 func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procmap.Process) []group {
 	at := make(map[int]int, len(gs))
 	for i := range gs {
-		at[gs[i].key.pid] = i
+		at[gs[i].PID] = i
 	}
 	for _, o := range owners {
-		pid := o.PID
-		if pid == 0 {
-			pid = -1 // the unowned group
-		}
+		pid := o.PID // 0: the unowned group
 		j, ok := at[pid]
 		if !ok {
 			j = len(gs)
@@ -176,7 +156,7 @@ func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procma
 				// Its connections closed: the name the feed gave.
 				p = &procmap.Process{PID: pid, Comm: o.Program}
 			}
-			gs = append(gs, group{key: groupKey{pid: pid}, proc: p, mark: ' '})
+			gs = append(gs, group{Group: procnet.Group{Key: procnet.Key{PID: pid}, Process: p}, mark: ' '})
 		}
 		t := &gs[j].traffic
 		t.known = true
@@ -208,9 +188,9 @@ func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
 	if c.continuous {
 		if t.known && t.rate {
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, t.sendBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(t.sendBps, 'f', 0, 64), 11)
 			b = append(b, ' ')
-			b = padBytes(b, strconv.AppendFloat(nil, t.recvBps, 'f', 0, 64), 11)
+			b = padLeft(b, strconv.FormatFloat(t.recvBps, 'f', 0, 64), 11)
 		} else {
 			b = append(b, "           -           -"...)
 		}
@@ -224,55 +204,21 @@ func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
 	return padNum(b, t.recv, 11)
 }
 
-// appendSummaryTrafficJSON appends a group's traffic keys: bytes_sent and
-// bytes_received (null when unknown), and under -c send_bps and recv_bps.
-func (c *config) appendSummaryTrafficJSON(b []byte, t *groupTraffic) []byte {
-	num := func(k string, v uint64) {
-		b = appendKey(b, false, k)
-		if t.known {
-			b = strconv.AppendUint(b, v, 10)
-		} else {
-			b = append(b, "null"...)
-		}
+// summaryTrafficFields appends a group's traffic fields: bytes_sent and
+// bytes_received (null when unknown), and under -c send_bps and recv_bps
+// (null before the second round).
+func (c *config) summaryTrafficFields(fs []field, t *groupTraffic) []field {
+	sent, recv := field{"bytes_sent", "", fNumber}, field{"bytes_received", "", fNumber}
+	if t.known {
+		sent.val, recv.val = strconv.FormatUint(t.sent, 10), strconv.FormatUint(t.recv, 10)
 	}
-	num("bytes_sent", t.sent)
-	num("bytes_received", t.recv)
+	fs = append(fs, sent, recv)
 	if c.continuous {
-		for _, kv := range [...]struct {
-			k string
-			v float64
-		}{{"send_bps", t.sendBps}, {"recv_bps", t.recvBps}} {
-			b = appendKey(b, false, kv.k)
-			if t.known && t.rate {
-				b = strconv.AppendFloat(b, kv.v, 'f', 1, 64)
-			} else {
-				b = append(b, "null"...)
-			}
-		}
-	}
-	return b
-}
-
-// summaryTrafficCSV are the CSV columns of --summary --traffic.
-func (c *config) summaryTrafficCSV() []string {
-	if c.continuous {
-		return []string{"bytes_sent", "bytes_received", "send_bps", "recv_bps"}
-	}
-	return []string{"bytes_sent", "bytes_received"}
-}
-
-func (c *config) appendSummaryTrafficCSV(rec []string, t *groupTraffic) []string {
-	if !t.known {
-		rec = append(rec, "", "")
-	} else {
-		rec = append(rec, strconv.FormatUint(t.sent, 10), strconv.FormatUint(t.recv, 10))
-	}
-	if c.continuous {
+		send, rcv := field{"send_bps", "", fNumber}, field{"recv_bps", "", fNumber}
 		if t.known && t.rate {
-			rec = append(rec, strconv.FormatFloat(t.sendBps, 'f', 1, 64), strconv.FormatFloat(t.recvBps, 'f', 1, 64))
-		} else {
-			rec = append(rec, "", "")
+			send.val, rcv.val = strconv.FormatFloat(t.sendBps, 'f', 1, 64), strconv.FormatFloat(t.recvBps, 'f', 1, 64)
 		}
+		fs = append(fs, send, rcv)
 	}
-	return rec
+	return fs
 }

@@ -47,11 +47,9 @@ package main
 // the cursor again and redraws the last round.
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"io"
-	"maps"
-	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -61,7 +59,6 @@ import (
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
-	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -87,55 +84,24 @@ type watcher struct {
 	// marks and umarks are the marker of each row of snap.Conns and
 	// snap.Unix: ' ', '+', '~' or '*' (opened and closed: see watchfeed.go).
 	marks, umarks []byte
-	// gone and ugone place the rows of ch.Closed and ch.ClosedUnix: by the
-	// ends of the row of snap they follow (the zero key: first).
-	gone  map[ends][]int
-	ugone map[uint64][]int
-	// carried describes the owners snap.Procs lacks (a TIME_WAIT row's
-	// remembered owner, a closed row's), for the rendering functions.
-	carried *procmap.Map
+	// gone and ugone index ch.Closed and ch.ClosedUnix by the row of snap
+	// they follow (ClosedAfter, ClosedUnixAfter).
+	gone, ugone []int
 
-	rounds             int
-	groups, prevGroups []group
-	gkeys, prevGkeys   []groupKey
-	shownGroups        []group
-	warned             bool
-	nsWarned           bool      // the namespaces --all-netns could not read were reported
-	fs                 feedState // the connection feed and traffic meter (watchfeed.go)
+	rounds              int
+	groups, shownGroups []group
+	warned              bool
+	nsWarned            bool      // the namespaces --all-netns could not read were reported
+	fs                  feedState // the connection feed and traffic meter (watchfeed.go)
 }
 
-// ends names a connection for placing closed rows and matching events:
-// its namespace, protocol and addresses.
-type ends struct {
-	netns         uint64
-	proto         netstat.Proto
-	local, remote netip.AddrPort
-}
-
-func endsOf(c *procnet.Conn) ends {
-	k := ends{proto: c.Proto, local: c.Local, remote: c.Remote}
-	if c.Namespace != nil {
-		k.netns = c.Namespace.Inode
-	}
-	return k
-}
-
-// pollOptions are the procnet options of a watch: what the listing reads,
-// the process filters applied by the watcher (the Poller keeps a
-// TIME_WAIT row's remembered owner, which --pid must see).
+// pollOptions are the listing's options less the process filters, which
+// the watcher applies (the Poller keeps a TIME_WAIT row's remembered
+// owner, which --pid must see), with the Poller's Tracker for owners.
 func (c *config) pollOptions() procnet.Options {
-	f := c.filter()
-	return procnet.Options{
-		Root:          c.root,
-		Filter:        f,
-		Unix:          c.unix && f.Ports == nil && f.LocalPorts == nil && f.RemotePorts == nil && c.states == 0,
-		Owners:        c.needOwners(),
-		Cmdline:       !c.noCmdline,
-		AllNamespaces: c.allNetns,
-		NamespacePID:  c.netnsPID,
-		NoRetransmits: !c.timers,
-		Traffic:       c.traffic,
-	}
+	o := c.options()
+	o.PIDs, o.Programs, o.OwnerSource = nil, nil, 0
+	return o
 }
 
 func newWatcher(c *config) *watcher {
@@ -153,7 +119,6 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	if !c.inetWanted() && !c.unix {
 		return nil
 	}
-	prev := w.snap
 	snap, ch, err := w.poller.Poll(ctx)
 	if snap == nil {
 		return err
@@ -166,9 +131,8 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 		w.nsWarned = true
 		reportSkipped(stderr, snap.Skipped)
 	}
-	if snap.Procs != nil && snap.Procs.Denied > 0 && c.programs && !w.warned {
-		warnDenied(stderr, snap.Procs)
-		w.warned = true
+	if c.programs && !w.warned {
+		w.warned = warnDenied(stderr, snap.Procs)
 	}
 	w.snap, w.ch = snap, ch
 	w.rounds++
@@ -196,103 +160,33 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	}
 
 	// Closed rows follow the nearest row of the last round still there.
-	clear(w.gone)
-	clear(w.ugone)
-	if prev != nil && len(ch.Closed) > 0 {
-		type id struct {
-			ends
-			inode uint64
-		}
-		closed := make(map[id]int, len(ch.Closed))
-		for j := range ch.Closed {
-			closed[id{endsOf(&ch.Closed[j]), ch.Closed[j].Inode}] = j
-		}
-		if w.gone == nil {
-			w.gone = map[ends][]int{}
-		}
-		var anchor ends
-		for i := range prev.Conns {
-			k := endsOf(&prev.Conns[i])
-			if j, ok := closed[id{k, prev.Conns[i].Inode}]; ok {
-				w.gone[anchor] = append(w.gone[anchor], j)
-				delete(closed, id{k, prev.Conns[i].Inode})
-				continue
-			}
-			anchor = k
-		}
-	}
-	if prev != nil && len(ch.ClosedUnix) > 0 {
-		closed := make(map[uint64]int, len(ch.ClosedUnix))
-		for j := range ch.ClosedUnix {
-			closed[ch.ClosedUnix[j].Inode] = j
-		}
-		if w.ugone == nil {
-			w.ugone = map[uint64][]int{}
-		}
-		var anchor uint64
-		for i := range prev.Unix {
-			if j, ok := closed[prev.Unix[i].Inode]; ok {
-				w.ugone[anchor] = append(w.ugone[anchor], j)
-				continue
-			}
-			anchor = prev.Unix[i].Inode
-		}
-	}
-
-	// The owners snap.Procs does not describe.
-	w.carried = nil
-	carry := func(owners []procmap.Owner, p func(int) *procmap.Process) {
-		for _, o := range owners {
-			if snap.Procs.Process(o.PID) != nil {
-				continue
-			}
-			if w.carried == nil {
-				w.carried = &procmap.Map{Procs: map[int]*procmap.Process{}}
-				if snap.Procs != nil {
-					maps.Copy(w.carried.Procs, snap.Procs.Procs)
-				}
-			}
-			if d := p(o.PID); d != nil {
-				w.carried.Procs[o.PID] = d
-			}
-		}
-	}
-	for i := range snap.Conns {
-		if snap.Conns[i].Inode == 0 && len(snap.Conns[i].Owners) > 0 {
-			carry(snap.Conns[i].Owners, snap.Process)
-		}
-	}
-	for j := range ch.Closed {
-		carry(ch.Closed[j].Owners, ch.Process)
-	}
-	for j := range ch.ClosedUnix {
-		carry(ch.ClosedUnix[j].Owners, ch.Process)
-	}
+	w.gone, w.ugone = byAfter(w.gone[:0], ch.ClosedAfter), byAfter(w.ugone[:0], ch.ClosedUnixAfter)
 	return nil
 }
 
-// procs is the Map that describes every owner of the round's rows.
-func (w *watcher) procs() *procmap.Map {
-	if w.carried != nil {
-		return w.carried
+// byAfter appends the indices of after, ordered by their value (stably).
+func byAfter(out, after []int) []int {
+	for k := range after {
+		out = append(out, k)
 	}
-	return w.snap.Procs
+	slices.SortStableFunc(out, func(x, y int) int { return cmp.Compare(after[x], after[y]) })
+	return out
 }
 
 // shows says whether the round shows an Internet row: the -l/-a rule,
 // --pid and --program.
-func (w *watcher) shows(cn *procnet.Conn, m *procmap.Map) bool {
+func (w *watcher) shows(cn *procnet.Conn, m procnet.Processes) bool {
 	c := w.l.c
 	return c.shown(&cn.Socket) && c.ownedBy(cn.Owners, m)
 }
 
-func (w *watcher) showsUnix(u *procnet.UnixConn, m *procmap.Map) bool {
+func (w *watcher) showsUnix(u *procnet.UnixConn, m procnet.Processes) bool {
 	c := w.l.c
 	return c.unixShown(&u.UnixSocket) && c.ownedBy(u.Owners, m)
 }
 
 // ownedBy applies --pid and --program (either may match).
-func (c *config) ownedBy(owners []procmap.Owner, m *procmap.Map) bool {
+func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
 	if c.pid < 0 && c.program == "" {
 		return true
 	}
@@ -305,14 +199,16 @@ func (c *config) ownedBy(owners []procmap.Owner, m *procmap.Map) bool {
 }
 
 // markGroups counts the round into groups and compares them with the
-// groups of the round before.
+// groups of the round before: shownGroups are the round's groups in
+// order, each '+' (new), '~' (counts changed) or ' ', and the last
+// round's groups that are gone, marked '-', after their nearest
+// predecessor still there. The first round marks nothing.
 func (w *watcher) markGroups() {
-	w.prevGroups, w.prevGkeys = w.groups, w.gkeys
-	m := w.procs()
+	prev, m := w.groups, w.snap
 	k := procnet.NewCounter(w.l.c.countBy())
-	if w.snap != nil {
-		for i := range w.snap.Conns {
-			if cn := &w.snap.Conns[i]; w.shows(cn, m) {
+	if m != nil {
+		for i := range m.Conns {
+			if cn := &m.Conns[i]; w.shows(cn, m) {
 				k.Add(cn, m)
 			}
 		}
@@ -321,74 +217,42 @@ func (w *watcher) markGroups() {
 	if w.l.c.traffic {
 		w.groups = addTraffic(w.groups, w.fs.owners, m.Process)
 	}
-	w.gkeys = make([]groupKey, len(w.groups))
+	w.shownGroups = w.shownGroups[:0]
+	if w.rounds <= 1 {
+		w.shownGroups = append(w.shownGroups, w.groups...)
+		return
+	}
+	was := make(map[procnet.Key]procnet.Tally, len(prev))
+	for j := range prev {
+		was[prev[j].Key] = prev[j].Tally
+	}
+	at := make(map[procnet.Key]int, len(w.groups))
 	for i := range w.groups {
-		w.gkeys[i] = w.groups[i].key
-	}
-	w.shownGroups = diff(w.shownGroups[:0], w.prevGroups, w.prevGkeys, w.groups, w.gkeys, w.rounds <= 1,
-		func(a, b *group) bool { return a.counts != b.counts },
-		func(g *group, m byte) { g.mark = m })
-}
-
-// diff marks cur against prev and appends to out what a round shows: cur
-// in order, each row "+" (new), "~" (changed) or " ", and the rows of
-// prev that are gone, marked "-", after their nearest predecessor that
-// is still there. The first round marks nothing.
-func diff[K comparable, R any](out, prev []R, prevKeys []K, cur []R, curKeys []K, first bool,
-	changed func(a, b *R) bool, setMark func(*R, byte)) []R {
-	if first {
-		return diffAt(out, prev, prevKeys, nil, cur, curKeys, nil, true, changed, setMark)
-	}
-	prevAt := make(map[K]int, len(prevKeys))
-	for j, k := range prevKeys {
-		prevAt[k] = j
-	}
-	curAt := make(map[K]int, len(curKeys))
-	for i, k := range curKeys {
-		curAt[k] = i
-	}
-	return diffAt(out, prev, prevKeys, prevAt, cur, curKeys, curAt, false, changed, setMark)
-}
-
-// diffAt is diff with prevAt and curAt, the index of each key in prev
-// and cur, given.
-func diffAt[K comparable, R any](out, prev []R, prevKeys []K, prevAt map[K]int, cur []R, curKeys []K, curAt map[K]int, first bool,
-	changed func(a, b *R) bool, setMark func(*R, byte)) []R {
-	if first {
-		for i := range cur {
-			setMark(&cur[i], ' ')
+		g := &w.groups[i]
+		at[g.Key] = i
+		if t, ok := was[g.Key]; !ok {
+			g.mark = '+'
+		} else if t != g.Tally {
+			g.mark = '~'
 		}
-		return append(out, cur...)
 	}
-	for i, k := range curKeys {
-		m := byte(' ')
-		if j, ok := prevAt[k]; !ok {
-			m = '+'
-		} else if changed(&prev[j], &cur[i]) {
-			m = '~'
-		}
-		setMark(&cur[i], m)
-	}
-	var gone map[int][]R // by the index in cur of the row they follow
+	var gone map[int][]group // by the index in w.groups of the group they follow
 	anchor := -1
-	for j, k := range prevKeys {
-		if i, ok := curAt[k]; ok {
+	for _, g := range prev {
+		if i, ok := at[g.Key]; ok {
 			anchor = i
 			continue
 		}
 		if gone == nil {
-			gone = map[int][]R{}
+			gone = map[int][]group{}
 		}
-		r := prev[j]
-		setMark(&r, '-')
-		gone[anchor] = append(gone[anchor], r)
+		g.mark = '-'
+		gone[anchor] = append(gone[anchor], g)
 	}
-	out = append(out, gone[-1]...)
-	for i := range cur {
-		out = append(out, cur[i])
-		out = append(out, gone[i]...)
+	w.shownGroups = append(w.shownGroups, gone[-1]...)
+	for i := range w.groups {
+		w.shownGroups = append(append(w.shownGroups, w.groups[i]), gone[i]...)
 	}
-	return out
 }
 
 // markStart opens a marked row: its colour on a terminal, the marker and
@@ -423,10 +287,9 @@ func markEnd(b []byte, mark byte, colour bool) []byte {
 // that opened and closed since the last round.
 func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	l, c := w.l, w.l.c
-	snap, m := w.snap, w.procs()
+	snap := w.snap // describes the owners of its rows; w.ch those of the closed
 	var r row
-	var none trafficRate // no rate: closed rows
-	emit := func(b []byte, cn *procnet.Conn, mark byte, m *procmap.Map, rate *trafficRate) []byte {
+	emit := func(b []byte, cn *procnet.Conn, mark byte, m procnet.Processes, rate *flows.ConnTraffic) []byte {
 		r.Socket, r.Owners = cn.Socket, cn.Owners
 		l.rate = rate
 		b = markStart(b, mark, colour)
@@ -435,77 +298,65 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		return markEnd(b, mark, colour)
 	}
 	if c.inetWanted() {
-		if !c.numHosts {
-			var addrs []netip.Addr
-			add := func(cn *procnet.Conn) {
-				for _, a := range []netip.Addr{cn.Local.Addr(), cn.Remote.Addr()} {
-					if !a.Is4In6() {
-						addrs = append(addrs, a)
-					}
-				}
-			}
+		l.prefetch(func(yield func(int, *row) bool) {
 			for i := range snap.Conns {
-				if w.shows(&snap.Conns[i], m) {
-					add(&snap.Conns[i])
+				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(i, cn) {
+					return
 				}
 			}
 			for j := range w.ch.Closed {
-				add(&w.ch.Closed[j])
+				if !yield(j, &w.ch.Closed[j]) {
+					return
+				}
 			}
-			l.names.prefetch(addrs)
-		}
+		})
 		b = l.appendInetHeader(b, "  ")
-		closed := func(b []byte, k ends) []byte {
-			for _, j := range w.gone[k] {
-				if cn := &w.ch.Closed[j]; w.shows(cn, m) {
-					b = emit(b, cn, '-', m, &none)
+		g := 0 // the next of w.gone
+		closed := func(b []byte, after int) []byte {
+			for ; g < len(w.gone) && w.ch.ClosedAfter[w.gone[g]] == after; g++ {
+				if cn := &w.ch.Closed[w.gone[g]]; w.shows(cn, &w.ch) {
+					b = emit(b, cn, '-', &w.ch, nil)
 				}
 			}
 			return b
 		}
-		b = closed(b, ends{})
+		b = closed(b, -1)
 		for i := range snap.Conns {
-			cn := &snap.Conns[i]
-			if w.shows(cn, m) {
-				b = emit(b, cn, w.marks[i], m, w.rateOf(i))
+			if cn := &snap.Conns[i]; w.shows(cn, snap) {
+				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
 			}
-			if len(w.gone) > 0 {
-				k := endsOf(cn)
-				b = closed(b, k)
-				delete(w.gone, k)
-			}
+			b = closed(b, i)
 		}
 		for i := range w.fs.flashes {
 			f := &w.fs.flashes[i]
-			b = emit(b, &f.Conn, '*', f.m, &none)
+			b = emit(b, &f.Conn, '*', f.m, nil)
 		}
 		l.rate = nil
 	}
 	if c.unix {
 		b = l.appendUnixHeader(b, "  ")
-		closed := func(b []byte, ino uint64) []byte {
-			for _, j := range w.ugone[ino] {
-				if u := &w.ch.ClosedUnix[j]; w.showsUnix(u, m) {
+		g := 0
+		closed := func(b []byte, after int) []byte {
+			for ; g < len(w.ugone) && w.ch.ClosedUnixAfter[w.ugone[g]] == after; g++ {
+				if u := &w.ch.ClosedUnix[w.ugone[g]]; w.showsUnix(u, &w.ch) {
 					b = markStart(b, '-', colour)
 					b = l.nsCellOf(b, u.Namespace)
-					b = l.appendUnix(b, &u.UnixSocket, m)
+					b = l.appendUnix(b, &u.UnixSocket, u.Owners, &w.ch)
 					b = markEnd(b, '-', colour)
 				}
 			}
 			return b
 		}
-		b = closed(b, 0)
+		b = closed(b, -1)
 		for i := range snap.Unix {
 			u := &snap.Unix[i]
-			if w.showsUnix(u, m) {
+			if w.showsUnix(u, snap) {
 				b = markStart(b, w.umarks[i], colour)
 				b = l.nsCellOf(b, u.Namespace)
-				b = l.appendUnix(b, &u.UnixSocket, m)
+				b = l.appendUnix(b, &u.UnixSocket, u.Owners, snap)
 				b = markEnd(b, w.umarks[i], colour)
 			}
-			if len(w.ugone) > 0 {
-				b = closed(b, u.Inode)
-			}
+			b = closed(b, i)
 		}
 	}
 	return b
@@ -531,13 +382,8 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 		}
 	}
 	if c.summary {
-		switch {
-		case c.json:
-			return w.l.appendSummaryJSON(b, w.groups), nil
-		case c.csv:
-			buf := bytes.NewBuffer(b)
-			err := w.l.writeSummaryCSV(buf, w.groups)
-			return buf.Bytes(), err
+		if c.json || c.csv {
+			return w.l.appendSummaryFields(b, w.groups, c.csv), nil
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour), nil
 	}
@@ -593,33 +439,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 	}
 	done := make(chan result, 1)
 	var b, shown []byte // the round being made, the last one written
-	// awaitRound waits for the round, awaitTick for the next one; both
-	// obey job control meanwhile and give up (false) when ctx ends.
-	awaitRound := func() (result, bool) {
-		for {
-			select {
-			case <-ctx.Done():
-				return result{}, false
-			case sig := <-jobs:
-				jobControl(sig, stdout, shown)
-			case r := <-done:
-				return r, true
-			}
-		}
-	}
-	awaitTick := func() bool {
-		for {
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return false
-			case sig := <-jobs:
-				jobControl(sig, stdout, shown)
-			case <-timer.C:
-				return true
-			}
-		}
-	}
+	job := func(sig os.Signal) { jobControl(sig, stdout, shown) }
 	for {
 		b = b[:0]
 		switch {
@@ -647,7 +467,7 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			}
 			done <- r
 		}(b)
-		r, ok := awaitRound()
+		r, ok := await(ctx, done, jobs, job)
 		if !ok || ctx.Err() != nil {
 			return nil // the round stops at its next check, unwaited for
 		}
@@ -678,8 +498,24 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			}
 		}
 		timer.Reset(c.interval)
-		if !awaitTick() {
+		if _, ok := await(ctx, timer.C, jobs, job); !ok {
 			return nil
+		}
+	}
+}
+
+// await waits for ch (the round, the next tick) and obeys job control
+// meanwhile; it gives up (false) when ctx ends.
+func await[T any](ctx context.Context, ch <-chan T, jobs <-chan os.Signal, job func(os.Signal)) (T, bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			var zero T
+			return zero, false
+		case sig := <-jobs:
+			job(sig)
+		case v := <-ch:
+			return v, true
 		}
 	}
 }

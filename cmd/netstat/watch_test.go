@@ -269,3 +269,44 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// TestWatchUnixOwners: a round's unix rows name their owners when a
+// TIME_WAIT row carries a remembered owner, and a closed unix row names
+// the owner it had (both showed "-" when the watch looked unix owners up
+// in a map of its own that held processes but no sockets).
+func TestWatchUnixOwners(t *testing.T) {
+	root := watchRoot(t)
+	const unixHeader = "Num       RefCount Protocol Flags    Type St Inode Path\n"
+	writeUnix := func(rows string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, "proc/net/unix"), []byte(unixHeader+rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const listener = "0000000000000000: 00000002 00000000 00010000 0001 01 3010 /run/nginx.sock\n"
+	writeUnix(listener + "0000000000000000: 00000003 00000000 00000000 0001 03 3011 /run/py.sock\n")
+	for fd, target := range map[string]string{"proc/600/fd/7": "socket:[3010]", "proc/400/fd/8": "socket:[3011]"} {
+		if err := os.Symlink(target, filepath.Join(root, fd)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newWatcher(watchConfig(t, root, "-tanpx", "-c", "1"))
+	if _, err := w.round(context.Background(), nil, &bytes.Buffer{}, false); err != nil {
+		t.Fatal(err)
+	}
+	// Round 2: curl's connection fell to TIME_WAIT (its owner carried),
+	// python3's unix socket closed.
+	writeRound(t, root, round2)
+	writeUnix(listener)
+	os.Remove(filepath.Join(root, "proc/800/fd/5"))
+	os.Remove(filepath.Join(root, "proc/400/fd/8"))
+	b, err := w.round(context.Background(), nil, &bytes.Buffer{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TIME_WAIT   800/curl", "3010     600/nginx", "3011     400/python3"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("no %q in\n%s", want, b)
+		}
+	}
+}

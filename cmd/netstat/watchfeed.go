@@ -52,7 +52,6 @@ type feedState struct {
 	meter  *flows.Meter        // --traffic
 	rates  []flows.ConnTraffic // --traffic: the measure of each row of the round
 	owners []flows.OwnerTraffic
-	rate   trafficRate // what rateOf returns
 	// flashes are the connections that opened and closed since the last
 	// round (marked '*').
 	flashes   []flash
@@ -115,15 +114,8 @@ func (w *watcher) drain(stderr io.Writer) (quiet bool) {
 	if err != nil && err != io.EOF {
 		report(stderr, err)
 	}
-	kept := evs[:0]
-	c := w.l.c
-	for i := range evs {
-		if c.eventFilter(&evs[i]) {
-			kept = append(kept, evs[i])
-		}
-	}
-	fs.evs = kept
-	if fs.skippable && len(kept) == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
+	fs.evs = slices.DeleteFunc(evs, func(ev flows.Event) bool { return !w.l.c.eventFilter(&ev) })
+	if fs.skippable && len(fs.evs) == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
 		fs.skipped++
 		return true
 	}
@@ -157,7 +149,7 @@ func (w *watcher) afterRead(now time.Time) {
 	if snap == nil {
 		return
 	}
-	m := w.procs()
+	m := snap
 	if fs.meter != nil {
 		fs.meter.Begin(now, fs.evs)
 		fs.rates = slices.Grow(fs.rates[:0], len(snap.Conns))[:len(snap.Conns)]
@@ -243,12 +235,11 @@ func (w *watcher) noteGone() {
 	}
 }
 
-// rateOf is the measure of row i of the round, valid until the next call.
-func (w *watcher) rateOf(i int) *trafficRate {
-	if w.fs.meter == nil || i >= len(w.fs.rates) {
-		w.fs.rate = trafficRate{}
-	} else {
-		w.fs.rate = trafficRate{ConnTraffic: w.fs.rates[i], ok: true}
+// rateOf is the measure of row i of the round, valid until the next
+// round; nil without --traffic.
+func (w *watcher) rateOf(i int) *flows.ConnTraffic {
+	if i >= len(w.fs.rates) {
+		return nil
 	}
-	return &w.fs.rate
+	return &w.fs.rates[i]
 }
