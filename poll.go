@@ -108,29 +108,7 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 		}
 	}
 	f := o.Filter
-	var errs []error
-	err = r.each(ctx, snap.Namespaces, &snap.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
-		n, nu := len(snap.Conns), len(snap.Unix)
-		for s, err := range r.tables.Sockets(ctx, f) {
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			snap.Conns = append(snap.Conns, Conn{Socket: s, Namespace: ns})
-		}
-		if o.Unix {
-			for u, err := range r.tables.UnixSockets(ctx) {
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				if f.Inodes == nil || f.Inodes[u.Inode] {
-					snap.Unix = append(snap.Unix, UnixConn{UnixSocket: u, Namespace: ns})
-				}
-			}
-		}
-		return func() { snap.Conns, snap.Unix = snap.Conns[:n], snap.Unix[:nu] }, true
-	})
+	errs, err := r.readRows(ctx, snap, f, o.Unix)
 	if err != nil {
 		return nil, Changes{}, err
 	}

@@ -300,7 +300,8 @@ func (o *Options) ownedInodes(m *procmap.Map, want map[uint64]bool) map[uint64]b
 // With owners and no owner filter, the process walk runs beside the table
 // scan; a narrow filter (ports, inodes) lets it stop once the listed
 // sockets are found, so a socket shared by several processes may then
-// show only the first found (see netstat.Reader.ListOwned). With PIDs or
+// show only the first found (with the BPF owner source, which reads every
+// fd in one pass anyway, all of them). With PIDs or
 // Programs the walk runs first and only the rows of their sockets are
 // parsed.
 func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
@@ -351,29 +352,7 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		}()
 	}
 
-	var errs []error
-	err = r.each(ctx, snap.Namespaces, &snap.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
-		n, nu := len(snap.Conns), len(snap.Unix)
-		for s, err := range r.tables.Sockets(ctx, f) {
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			snap.Conns = append(snap.Conns, Conn{Socket: s, Namespace: ns})
-		}
-		if o.Unix {
-			for u, err := range r.tables.UnixSockets(ctx) {
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				if f.Inodes == nil || f.Inodes[u.Inode] {
-					snap.Unix = append(snap.Unix, UnixConn{UnixSocket: u, Namespace: ns})
-				}
-			}
-		}
-		return func() { snap.Conns, snap.Unix = snap.Conns[:n], snap.Unix[:nu] }, true
-	})
+	errs, err := r.readRows(ctx, snap, f, o.Unix)
 	if found != nil {
 		// The unix rows are listed whole: their owners are wanted too.
 		want := make(map[uint64]bool, len(snap.Conns)+len(snap.Unix))
@@ -527,4 +506,35 @@ func (r *Reader) Conns(ctx context.Context) iter.Seq2[Conn, error] {
 		}
 		st.Conns()(yield)
 	}
+}
+
+// readRows appends the rows of every namespace of snap (or of the Reader's
+// own) that pass f to snap, with their namespace, and returns the rows
+// that could not be parsed. A namespace whose member left it meanwhile
+// has its rows taken back (each). The owners are the caller's to join.
+func (r *Reader) readRows(ctx context.Context, snap *Snapshot, f netstat.Filter, unix bool) ([]error, error) {
+	var errs []error
+	err := r.each(ctx, snap.Namespaces, &snap.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
+		n, nu := len(snap.Conns), len(snap.Unix)
+		for s, err := range r.tables.Sockets(ctx, f) {
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			snap.Conns = append(snap.Conns, Conn{Socket: s, Namespace: ns})
+		}
+		if unix {
+			for u, err := range r.tables.UnixSockets(ctx) {
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if f.Inodes == nil || f.Inodes[u.Inode] {
+					snap.Unix = append(snap.Unix, UnixConn{UnixSocket: u, Namespace: ns})
+				}
+			}
+		}
+		return func() { snap.Conns, snap.Unix = snap.Conns[:n], snap.Unix[:nu] }, true
+	})
+	return errs, err
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,12 +16,12 @@ import (
 // syntheticScan is n TCP sockets (with the owner map) over procs processes of procs/4
 // programs, a listener per process, the rest ESTABLISHED; every 100th
 // socket is shared by two processes.
-func syntheticScan(n, procs int) ([]netstat.Owned, *procmap.Map) {
+func syntheticScan(n, procs int) ([]procnet.Conn, *procmap.Map) {
 	m := &procmap.Map{Owners: map[uint64][]procmap.Owner{}, Procs: map[int]*procmap.Process{}}
 	for p := range procs {
 		m.Procs[1000+p] = &procmap.Process{PID: 1000 + p, Comm: "prog-" + strconv.Itoa(p%(procs/4+1))}
 	}
-	rows := make([]netstat.Owned, n)
+	rows := make([]procnet.Conn, n)
 	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	for i := range rows {
 		st := netstat.Established
@@ -31,7 +32,7 @@ func syntheticScan(n, procs int) ([]netstat.Owned, *procmap.Map) {
 		if i%100 == 0 {
 			owners = append(owners, procmap.Owner{PID: 1000 + (i+1)%procs, FD: 3})
 		}
-		rows[i] = netstat.Owned{
+		rows[i] = procnet.Conn{
 			Socket: netstat.Socket{Proto: netstat.TCP, State: st, Inode: uint64(i + 1),
 				Local: netip.AddrPortFrom(lo, uint16(1024+i%60000)), Remote: netip.AddrPortFrom(lo, 80)},
 			Owners: owners,

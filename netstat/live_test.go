@@ -4,7 +4,6 @@ package netstat
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -13,9 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/procnet/procnet/procmap"
 )
 
 // inodeOf returns the socket inode behind c, from fstat on its fd.
@@ -189,58 +185,4 @@ func TestLiveUnix(t *testing.T) {
 		}
 	}
 	t.Errorf("unix socket %s (inode %d) not found", path, ino)
-}
-
-// TestLiveListOwnedPort is a port query on our own loopback listener and
-// its connection, with each owner source: the rows are those two sockets
-// and the accepted one, every one owned by this process, and the map
-// describes no process that owns none of them.
-func TestLiveListOwnedPort(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp4", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	a, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	mine := map[uint64]bool{
-		inodeOf(t, ln.(*net.TCPListener)): true,
-		inodeOf(t, c.(*net.TCPConn)):      true,
-		inodeOf(t, a.(*net.TCPConn)):      true,
-	}
-	for _, src := range []procmap.Source{procmap.SourceProc, procmap.SourceBPF} {
-		var r Reader
-		got, m, err := r.ListOwned(context.Background(), Filter{Protos: Protos(TCP), Ports: []uint16{port}},
-			procmap.Options{Source: src})
-
-		if src == procmap.SourceBPF && errors.Is(err, procmap.ErrBPFUnavailable) {
-			t.Log("BPF:", err)
-			continue
-		}
-		if err != nil {
-			t.Fatal(src, err)
-		}
-		seen := map[uint64]bool{}
-		for _, o := range got {
-			seen[o.Inode] = true
-			if len(o.Owners) != 1 || o.Owners[0].PID != os.Getpid() {
-				t.Errorf("%v: %v %v: owners %v, want this process", src, o.Local, o.Remote, o.Owners)
-			}
-		}
-		if diff := cmp.Diff(mine, seen); diff != "" {
-			t.Errorf("%v: rows (-want +got):\n%s", src, diff)
-		}
-		if len(m.Procs) != 1 || m.Process(os.Getpid()) == nil {
-			t.Errorf("%v: map describes %d processes, want only this one", src, len(m.Procs))
-		}
-	}
 }

@@ -1,6 +1,6 @@
 // Package latewant carries, in a context, the inodes a caller learns while
 // procmap.Build runs beside it: the join of the socket tables with their
-// owners (package procnet, netstat.ListOwned) starts the owner pass before
+// owners (package procnet) starts the owner pass before
 // the table scan has told which sockets it needs. It is plumbing between
 // this module's packages, kept out of procmap's public Options.
 //
