@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/procnet/procnet/internal/kbtf"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/cilium/ebpf"
@@ -101,13 +103,9 @@ func readTCPLayout(spec *btf.Spec) (*tcpLayout, error) {
 // member finds member name of struct typ, looking into anonymous structs
 // and unions, and checks its size (want -1: any).
 func member(spec *btf.Spec, typ, name string, want int) (field, error) {
-	var s *btf.Struct
-	if err := spec.TypeByName(typ, &s); err != nil {
-		return field{}, fmt.Errorf("btf: struct %s: %w", typ, err)
-	}
-	off, t, ok := findMember(s.Members, name, 0)
-	if !ok {
-		return field{}, fmt.Errorf("btf: struct %s has no member %s", typ, name)
+	off, t, err := kbtf.Member(spec, typ, name)
+	if err != nil {
+		return field{}, err
 	}
 	n, err := btf.Sizeof(t)
 	if err != nil {
@@ -128,32 +126,6 @@ func member(spec *btf.Spec, typ, name string, want int) (field, error) {
 		f.size = asm.DWord
 	}
 	return f, nil
-}
-
-func findMember(ms []btf.Member, name string, base int) (int, btf.Type, bool) {
-	for _, m := range ms {
-		if m.BitfieldSize != 0 {
-			continue
-		}
-		off := base + int(m.Offset.Bytes())
-		if m.Name == name {
-			return off, m.Type, true
-		}
-		if m.Name != "" {
-			continue
-		}
-		switch c := btf.UnderlyingType(m.Type).(type) {
-		case *btf.Struct:
-			if o, t, ok := findMember(c.Members, name, off); ok {
-				return o, t, true
-			}
-		case *btf.Union:
-			if o, t, ok := findMember(c.Members, name, off); ok {
-				return o, t, true
-			}
-		}
-	}
-	return 0, nil, false
 }
 
 // The program's own constants (the record layout and the kernel's TCP

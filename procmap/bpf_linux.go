@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/procnet/procnet/internal/kbtf"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/cilium/ebpf"
@@ -116,13 +118,9 @@ func readLayout(spec *btf.Spec) (*kernelLayout, error) {
 // member finds a member of struct typ by name, looking into anonymous
 // structs and unions, and checks its size (want 0: 4 or 8 accepted).
 func member(spec *btf.Spec, typ, name string, want int) (field, error) {
-	var s *btf.Struct
-	if err := spec.TypeByName(typ, &s); err != nil {
-		return field{}, fmt.Errorf("btf: struct %s: %w", typ, err)
-	}
-	off, t, ok := findMember(s.Members, name, 0)
-	if !ok {
-		return field{}, fmt.Errorf("btf: struct %s has no member %s", typ, name)
+	off, t, err := kbtf.Member(spec, typ, name)
+	if err != nil {
+		return field{}, err
 	}
 	if _, isArray := btf.UnderlyingType(t).(*btf.Array); isArray && want == 0 {
 		return field{off: off}, nil
@@ -139,32 +137,6 @@ func member(spec *btf.Spec, typ, name string, want int) (field, error) {
 		size = asm.DWord
 	}
 	return field{off: off, size: size}, nil
-}
-
-func findMember(ms []btf.Member, name string, base int) (int, btf.Type, bool) {
-	for _, m := range ms {
-		if m.BitfieldSize != 0 {
-			continue
-		}
-		off := base + int(m.Offset.Bytes())
-		if m.Name == name {
-			return off, m.Type, true
-		}
-		if m.Name != "" {
-			continue
-		}
-		switch c := btf.UnderlyingType(m.Type).(type) {
-		case *btf.Struct:
-			if o, t, ok := findMember(c.Members, name, off); ok {
-				return o, t, true
-			}
-		case *btf.Union:
-			if o, t, ok := findMember(c.Members, name, off); ok {
-				return o, t, true
-			}
-		}
-	}
-	return 0, nil, false
 }
 
 // bpf_iter__task_file context offsets (fixed by the kernel ABI of the

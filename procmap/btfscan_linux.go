@@ -214,7 +214,7 @@ func (s *btfScan) sizeof(id uint32) (int, error) {
 	return 0, fmt.Errorf("%w: type chain too deep", errBTFScan)
 }
 
-// findMember is findMember of bpf.go over raw BTF: the byte offset and
+// findMember is internal/kbtf.Member over raw BTF: the byte offset and
 // type ID of member name of struct or union t, looking into anonymous
 // structs and unions.
 func (s *btfScan) findMember(t []byte, name string, base, depth int) (int, uint32, bool, error) {
