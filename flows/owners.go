@@ -38,6 +38,56 @@ type scanner struct {
 	conns     map[connKey]seenConn
 	listeners map[netip.AddrPort]owner
 	scans     int
+	// owners, when not nil, replaces conns: the tracepoint source needs
+	// of a connection only its owner (attribute), and keeps only those
+	// (ownersOnly) in 64 bytes a row instead of 152; its scans keep no
+	// rows between them.
+	owners map[ownKey]owner
+}
+
+// ownKey is a connKey without netip.AddrPort's zone pointer (the socket
+// tables and the tracepoint give none): 40 bytes instead of 64. is4 keeps
+// an IPv4 address apart from its IPv4-mapped form.
+type ownKey struct {
+	local, remote [16]byte
+	lport, rport  uint16
+	l4, r4        bool
+}
+
+func ownKeyOf(local, remote netip.AddrPort) ownKey {
+	return ownKey{
+		local: local.Addr().As16(), remote: remote.Addr().As16(),
+		lport: local.Port(), rport: remote.Port(),
+		l4: local.Addr().Is4(), r4: remote.Addr().Is4(),
+	}
+}
+
+// newOwnerScanner returns a scanner that remembers connections' owners
+// only: the tracepoint source's.
+func newOwnerScanner() *scanner {
+	s := newScanner()
+	s.conns, s.owners = nil, map[ownKey]owner{}
+	return s
+}
+
+// ownerOf returns the owner the scans saw of the connection between
+// local and remote, if any.
+func (s *scanner) ownerOf(local, remote netip.AddrPort) (owner, bool) {
+	if s.owners != nil {
+		o, ok := s.owners[ownKeyOf(local, remote)]
+		return o, ok
+	}
+	c, ok := s.conns[connKey{local, remote}]
+	return c.owner, ok && c.owner.pid != 0
+}
+
+// forget drops what the scans know of a closed connection.
+func (s *scanner) forget(local, remote netip.AddrPort) {
+	if s.owners != nil {
+		delete(s.owners, ownKeyOf(local, remote))
+		return
+	}
+	delete(s.conns, connKey{local, remote})
 }
 
 func newScanner() *scanner {
@@ -66,28 +116,12 @@ func live(s *netstat.Socket) bool {
 func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
 	// A scan is short and the feed's Close waits for it: no context to stop it.
 	rows, _ := s.rd.AppendSockets(context.Background(), s.rows[:0], netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)})
+	if s.owners != nil {
+		s.scanOwners(rows, ownersIn(s.tr, rows))
+		return
+	}
 	s.rows = rows
-	inodes := make(map[uint64]bool, len(rows))
-	for i := range rows {
-		if rows[i].Inode != 0 {
-			inodes[rows[i].Inode] = true
-		}
-	}
-	m, _ := s.tr.Refresh(context.Background(), inodes)
-	ownerOf := func(inode uint64) owner {
-		if m == nil {
-			return owner{}
-		}
-		os := m.Lookup(inode)
-		if len(os) == 0 {
-			return owner{}
-		}
-		o := owner{pid: os[0].PID}
-		if p := m.Process(o.pid); p != nil {
-			o.program = p.Comm
-		}
-		return o
-	}
+	ownerOf := ownersIn(s.tr, rows)
 	clear(s.listeners)
 	present := make(map[connKey]bool, len(rows))
 	for i := range rows {
@@ -124,6 +158,63 @@ func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
 			if closed != nil {
 				closed(k, c)
 			}
+		}
+	}
+	s.scans++
+}
+
+// ownersIn refreshes tr with the inodes of rows and returns the owner of
+// an inode (the zero owner if none).
+func ownersIn(tr *procmap.Tracker, rows []netstat.Socket) func(inode uint64) owner {
+	inodes := make(map[uint64]bool, len(rows))
+	for i := range rows {
+		if rows[i].Inode != 0 {
+			inodes[rows[i].Inode] = true
+		}
+	}
+	m, _ := tr.Refresh(context.Background(), inodes)
+	return func(inode uint64) owner {
+		if m == nil {
+			return owner{}
+		}
+		os := m.Lookup(inode)
+		if len(os) == 0 {
+			return owner{}
+		}
+		o := owner{pid: os[0].PID}
+		if p := m.Process(o.pid); p != nil {
+			o.program = p.Comm
+		}
+		return o
+	}
+}
+
+// scanOwners is scan for an owners-only scanner: the listeners, and the
+// owners of live connections (an owner seen before stays while its
+// connection does, as in scan).
+func (s *scanner) scanOwners(rows []netstat.Socket, ownerOf func(uint64) owner) {
+	clear(s.listeners)
+	present := make(map[ownKey]struct{}, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		if r.State == netstat.Listen {
+			if o := ownerOf(r.Inode); o.pid != 0 {
+				s.listeners[r.Local] = o
+			}
+			continue
+		}
+		if !live(r) {
+			continue
+		}
+		k := ownKeyOf(r.Local, r.Remote)
+		present[k] = struct{}{}
+		if o := ownerOf(r.Inode); o.pid != 0 {
+			s.owners[k] = o
+		}
+	}
+	for k := range s.owners {
+		if _, ok := present[k]; !ok {
+			delete(s.owners, k)
 		}
 	}
 	s.scans++
