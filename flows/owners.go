@@ -62,11 +62,21 @@ func ownKeyOf(local, remote netip.AddrPort) ownKey {
 	}
 }
 
+// localAddrPort is the local end k was made of.
+func (k *ownKey) localAddrPort() netip.AddrPort {
+	a := netip.AddrFrom16(k.local)
+	if k.l4 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, k.lport)
+}
+
 // newOwnerScanner returns a scanner that remembers connections' owners
 // only: the tracepoint source's.
 func newOwnerScanner() *scanner {
 	s := newScanner()
 	s.conns, s.owners = nil, map[ownKey]owner{}
+	s.rd = netstat.Reader{NoRetransmits: true} // state, ends and inode are all it reads
 	return s
 }
 
@@ -115,13 +125,22 @@ func live(s *netstat.Socket) bool {
 // TIME_WAIT) now, with what was last known of it.
 func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
 	// A scan is short and the feed's Close waits for it: no context to stop it.
-	rows, _ := s.rd.AppendSockets(context.Background(), s.rows[:0], netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)})
+	if s.tr == nil {
+		s.tr = procmap.NewTracker(procmap.Options{})
+	}
 	if s.owners != nil {
-		s.scanOwners(rows, ownersIn(s.tr, rows))
+		s.scanOwners()
 		return
 	}
+	rows, _ := s.rd.AppendSockets(context.Background(), s.rows[:0], tcpOnly)
 	s.rows = rows
-	ownerOf := ownersIn(s.tr, rows)
+	inodes := make(map[uint64]bool, len(rows))
+	for i := range rows {
+		if rows[i].Inode != 0 {
+			inodes[rows[i].Inode] = true
+		}
+	}
+	ownerOf := ownersIn(s.tr, inodes)
 	clear(s.listeners)
 	present := make(map[connKey]bool, len(rows))
 	for i := range rows {
@@ -163,15 +182,11 @@ func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
 	s.scans++
 }
 
-// ownersIn refreshes tr with the inodes of rows and returns the owner of
-// an inode (the zero owner if none).
-func ownersIn(tr *procmap.Tracker, rows []netstat.Socket) func(inode uint64) owner {
-	inodes := make(map[uint64]bool, len(rows))
-	for i := range rows {
-		if rows[i].Inode != 0 {
-			inodes[rows[i].Inode] = true
-		}
-	}
+var tcpOnly = netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)}
+
+// ownersIn refreshes tr with inodes and returns the owner of an inode
+// (the zero owner if none).
+func ownersIn(tr *procmap.Tracker, inodes map[uint64]bool) func(inode uint64) owner {
 	m, _ := tr.Refresh(context.Background(), inodes)
 	return func(inode uint64) owner {
 		if m == nil {
@@ -191,25 +206,43 @@ func ownersIn(tr *procmap.Tracker, rows []netstat.Socket) func(inode uint64) own
 
 // scanOwners is scan for an owners-only scanner: the listeners, and the
 // owners of live connections (an owner seen before stays while its
-// connection does, as in scan).
-func (s *scanner) scanOwners(rows []netstat.Socket, ownerOf func(uint64) owner) {
+// connection does, as in scan). It streams the tables, keeping of each
+// row it needs its key and inode (56 bytes, not a 160-byte row).
+func (s *scanner) scanOwners() {
+	type seen struct {
+		k      ownKey
+		inode  uint64
+		listen bool
+	}
+	var rows []seen
+	inodes := map[uint64]bool{}
+	for r, err := range s.rd.Sockets(context.Background(), tcpOnly) {
+		if err != nil {
+			continue // a bad row: the others still count
+		}
+		listen := r.State == netstat.Listen
+		if !listen && !live(&r) {
+			continue
+		}
+		rows = append(rows, seen{ownKeyOf(r.Local, r.Remote), r.Inode, listen})
+		if r.Inode != 0 {
+			inodes[r.Inode] = true
+		}
+	}
+	ownerOf := ownersIn(s.tr, inodes)
 	clear(s.listeners)
 	present := make(map[ownKey]struct{}, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		if r.State == netstat.Listen {
-			if o := ownerOf(r.Inode); o.pid != 0 {
-				s.listeners[r.Local] = o
+		if r.listen {
+			if o := ownerOf(r.inode); o.pid != 0 {
+				s.listeners[r.k.localAddrPort()] = o
 			}
 			continue
 		}
-		if !live(r) {
-			continue
-		}
-		k := ownKeyOf(r.Local, r.Remote)
-		present[k] = struct{}{}
-		if o := ownerOf(r.Inode); o.pid != 0 {
-			s.owners[k] = o
+		present[r.k] = struct{}{}
+		if o := ownerOf(r.inode); o.pid != 0 {
+			s.owners[r.k] = o
 		}
 	}
 	for k := range s.owners {

@@ -64,3 +64,16 @@ func TestOwnerScannerKeepsOwnersOnly(t *testing.T) {
 		t.Error("the listener has no owner")
 	}
 }
+
+// A listener's address comes back from the compact key as the table
+// gave it, for the listener map that attribute looks up.
+func TestOwnKeyLocalRoundTrip(t *testing.T) {
+	peer := netip.MustParseAddrPort("[::1]:1")
+	for _, s := range []string{"127.0.0.1:80", "[::ffff:127.0.0.1]:80", "[::1]:443", "0.0.0.0:22", "[::]:22"} {
+		a := netip.MustParseAddrPort(s)
+		k := ownKeyOf(a, peer)
+		if got := k.localAddrPort(); got != a {
+			t.Errorf("%v comes back as %v", a, got)
+		}
+	}
+}

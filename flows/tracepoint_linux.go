@@ -657,6 +657,9 @@ func (f *Feed) startTracepoint() error {
 	// feed, whose opens the program did not see.
 	sc := newOwnerScanner()
 	sc.scan(time.Now(), nil, nil)
+	// The tracker's memory of every socket's owner is not needed until a
+	// rescan (rare: a listener the first scan missed), which makes another.
+	sc.tr = nil
 	f.closeSrc = func() { tp.rd.Close() }
 	f.lostFn = tp.lost
 	f.run(func() {
