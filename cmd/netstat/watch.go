@@ -93,6 +93,10 @@ type watcher struct {
 	warned              bool
 	nsWarned            bool      // the namespaces --all-netns could not read were reported
 	fs                  feedState // the connection feed and traffic meter (watchfeed.go)
+
+	// spillTo, while a round is streamed, takes its pieces (spill).
+	spillTo  io.Writer
+	spillErr error
 }
 
 // pollOptions are the listing's options less the process filters, which
@@ -325,7 +329,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			if cn := &snap.Conns[i]; w.shows(cn, snap) {
 				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
 			}
-			b = closed(b, i)
+			b = w.spill(closed(b, i))
 		}
 		for i := range w.fs.flashes {
 			f := &w.fs.flashes[i]
@@ -356,7 +360,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 				b = l.appendUnix(b, &u.UnixSocket, u.Owners, snap)
 				b = markEnd(b, w.umarks[i], colour)
 			}
-			b = closed(b, i)
+			b = w.spill(closed(b, i))
 		}
 	}
 	return b
@@ -364,6 +368,14 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 
 // round reads, marks and renders one round of the table or summary.
 func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour bool) ([]byte, error) {
+	if err := w.update(ctx, stderr); err != nil {
+		return b, err
+	}
+	return w.render(b, colour), nil
+}
+
+// update reads and marks one round of the table or summary.
+func (w *watcher) update(ctx context.Context, stderr io.Writer) error {
 	c := w.l.c
 	if w.drain(stderr) && c.summary {
 		// Nothing happened since the last round: its counts, unmarked.
@@ -373,7 +385,7 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 		}
 	} else {
 		if err := w.read(ctx, stderr); err != nil {
-			return b, err
+			return err
 		}
 		w.afterRead(time.Now())
 		w.noteGone()
@@ -381,16 +393,55 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 			w.markGroups()
 		}
 	}
+	return nil
+}
+
+// render appends the round that update made.
+func (w *watcher) render(b []byte, colour bool) []byte {
+	c := w.l.c
 	if c.summary {
 		if c.json || c.csv {
-			return w.l.appendSummaryFields(b, w.groups, c.csv), nil
+			return w.l.appendSummaryFields(b, w.groups, c.csv)
 		}
-		return w.l.appendSummary(b, w.shownGroups, true, colour), nil
+		return w.l.appendSummary(b, w.shownGroups, true, colour)
 	}
 	if w.snap == nil {
-		return b, nil
+		return b
 	}
-	return w.appendTable(b, colour), nil
+	return w.appendTable(b, colour)
+}
+
+// spillSize is how much of a streamed round (see watcher.spill) is held
+// before it is written.
+const spillSize = 64 << 10
+
+// spill writes b to w.spillTo once it holds spillSize bytes and returns
+// it emptied, when the round is streamed (piped, not a terminal's
+// screen): the round is written in bounded pieces instead of being built
+// whole (10 MiB at 100k sockets; issue 15 item 5). Otherwise, or after a
+// write failed (w.spillErr), it returns b as it is.
+func (w *watcher) spill(b []byte) []byte {
+	if w.spillTo == nil || len(b) < spillSize || w.spillErr != nil {
+		return b
+	}
+	if _, err := w.spillTo.Write(b); err != nil {
+		w.spillErr = err
+	}
+	return b[:0]
+}
+
+// stream renders the round that update made to out, in pieces of about
+// spillSize, after head (the round's "===" line), in b's array, which it
+// returns for the next round.
+func (w *watcher) stream(out io.Writer, head, b []byte) ([]byte, error) {
+	w.spillTo, w.spillErr = out, nil
+	defer func() { w.spillTo = nil }()
+	b = w.render(append(b[:0], head...), false)
+	if w.spillErr != nil {
+		return b[:0], w.spillErr
+	}
+	_, err := out.Write(b)
+	return b[:0], err
 }
 
 // stampLayout is the time of a round: the piped table's "=== … ===" line,
@@ -438,7 +489,12 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		err  error
 	}
 	done := make(chan result, 1)
+	// A piped table is streamed: rendered as it is written, in pieces, by
+	// this goroutine after the round's goroutine has read it. A screen
+	// keeps its whole frame for a redraw after SIGCONT.
+	streamed := !screen && !structured && !c.summary
 	var b, shown []byte // the round being made, the last one written
+	var body []byte     // a streamed round's pieces
 	job := func(sig os.Signal) { jobControl(sig, stdout, shown) }
 	for {
 		b = b[:0]
@@ -460,9 +516,12 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		}
 		go func(b []byte) {
 			var r result
-			if structured && !c.summary {
+			switch {
+			case structured && !c.summary:
 				r.snap, r.err = w.l.read(ctx, errw)
-			} else {
+			case streamed:
+				r.b, r.err = b, w.update(ctx, errw) // rendered as written, below
+			default:
 				r.b, r.err = w.round(ctx, b, errw, colour)
 			}
 			done <- r
@@ -488,7 +547,13 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 			if r.err != nil {
 				return r.err
 			}
-			if _, err := out.Write(r.b); err != nil {
+			if streamed {
+				// The "===" line in r.b, the rows after it in body's array.
+				var err error
+				if body, err = w.stream(out, r.b, body); err != nil {
+					return ignoreEnd(ctx, err)
+				}
+			} else if _, err := out.Write(r.b); err != nil {
 				return ignoreEnd(ctx, err)
 			}
 			if screen { // kept for a redraw after SIGCONT

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// writes records each Write it is given.
+type writes struct{ pieces [][]byte }
+
+func (w *writes) Write(p []byte) (int, error) {
+	w.pieces = append(w.pieces, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestWatchStreamsPipedRounds: a piped round is written in pieces of
+// about spillSize as it is rendered, the same bytes as the whole round,
+// and the buffer it is rendered in stays that size (issue 15 item 5: a
+// watch does not hold a whole rendered round besides its rows).
+func TestWatchStreamsPipedRounds(t *testing.T) {
+	root := watchRoot(t)
+	var tcp strings.Builder
+	tcp.WriteString(tcpHeader)
+	const rows = 3000
+	for i := range rows {
+		fmt.Fprintf(&tcp, "%4d: 0100007F:%04X 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000        0 %d 1 0000000000000000 20 4 30 10 -1\n",
+			i, 10000+i, 50000+i)
+	}
+	writeRound(t, root, tcp.String())
+	w := newWatcher(watchConfig(t, root, "-tan", "-c", "1"))
+	if err := w.update(context.Background(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	whole := w.render([]byte("=== head ===\n"), false)
+	if len(whole) < 3*spillSize {
+		t.Fatalf("the round is %d bytes: too small to show streaming", len(whole))
+	}
+	var out writes
+	buf, err := w.stream(&out, []byte("=== head ===\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bytes.Join(out.pieces, nil); !bytes.Equal(got, whole) {
+		t.Fatalf("streamed %d bytes, not the round's %d", len(got), len(whole))
+	}
+	if len(out.pieces) < 3 {
+		t.Errorf("%d bytes in %d writes: not streamed", len(whole), len(out.pieces))
+	}
+	for i, p := range out.pieces {
+		if len(p) > spillSize+1024 {
+			t.Errorf("write %d is %d bytes, over %d", i, len(p), spillSize+1024)
+		}
+	}
+	if cap(buf) > 2*spillSize {
+		t.Errorf("the render buffer grew to %d bytes for a %d-byte round", cap(buf), len(whole))
+	}
+}
