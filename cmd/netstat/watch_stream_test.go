@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -58,4 +60,34 @@ func TestWatchStreamsPipedRounds(t *testing.T) {
 	if cap(buf) > 2*spillSize {
 		t.Errorf("the render buffer grew to %d bytes for a %d-byte round", cap(buf), len(whole))
 	}
+}
+
+// TestWatchGC: a watch runs the collector at watchGCPercent, unless GOGC
+// is set, and restores it after.
+func TestWatchGC(t *testing.T) {
+	was := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(was)
+	t.Run("unset", func(t *testing.T) {
+		if v, ok := os.LookupEnv("GOGC"); ok {
+			t.Setenv("GOGC", v) // restored after
+			os.Unsetenv("GOGC")
+		}
+		restore := watchGC()
+		if got := debug.SetGCPercent(100); got != watchGCPercent {
+			t.Errorf("GOGC during a watch: %d, want %d", got, watchGCPercent)
+		}
+		debug.SetGCPercent(watchGCPercent)
+		restore()
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("GOGC after a watch: %d, want 100", got)
+		}
+	})
+	t.Run("set", func(t *testing.T) {
+		t.Setenv("GOGC", "100")
+		restore := watchGC()
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("GOGC=100 during a watch: %d", got)
+		}
+		restore()
+	})
 }
