@@ -337,7 +337,9 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			if cn := &snap.Conns[i]; w.shows(cn, snap) {
 				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
 			}
-			b = w.spill(closed(b, i))
+			if b = w.spill(closed(b, i)); w.spillErr != nil {
+				return b // the reader went away or the watch ends
+			}
 		}
 		for i := range w.fs.flashes {
 			f := &w.fs.flashes[i]
@@ -368,7 +370,9 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 				b = l.appendUnix(b, &u.UnixSocket, u.Owners, snap)
 				b = markEnd(b, w.umarks[i], colour)
 			}
-			b = w.spill(closed(b, i))
+			if b = w.spill(closed(b, i)); w.spillErr != nil {
+				return b // the reader went away or the watch ends
+			}
 		}
 	}
 	return b
@@ -426,10 +430,14 @@ const spillSize = 64 << 10
 // spill writes b to w.spillTo once it holds spillSize bytes and returns
 // it emptied, when the round is streamed (piped, not a terminal's
 // screen): the round is written in bounded pieces instead of being built
-// whole (10 MiB at 100k sockets; issue 15 item 5). Otherwise, or after a
-// write failed (w.spillErr), it returns b as it is.
+// whole (10 MiB at 100k sockets; issue 15 item 5). Otherwise it returns
+// b as it is. Once a write failed (w.spillErr) it returns b emptied, and
+// appendTable stops.
 func (w *watcher) spill(b []byte) []byte {
-	if w.spillTo == nil || len(b) < spillSize || w.spillErr != nil {
+	if w.spillErr != nil {
+		return b[:0]
+	}
+	if w.spillTo == nil || len(b) < spillSize {
 		return b
 	}
 	if _, err := w.spillTo.Write(b); err != nil {

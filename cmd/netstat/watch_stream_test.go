@@ -24,19 +24,7 @@ func (w *writes) Write(p []byte) (int, error) {
 // and the buffer it is rendered in stays that size (issue 15 item 5: a
 // watch does not hold a whole rendered round besides its rows).
 func TestWatchStreamsPipedRounds(t *testing.T) {
-	root := watchRoot(t)
-	var tcp strings.Builder
-	tcp.WriteString(tcpHeader)
-	const rows = 3000
-	for i := range rows {
-		fmt.Fprintf(&tcp, "%4d: 0100007F:%04X 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000        0 %d 1 0000000000000000 20 4 30 10 -1\n",
-			i, 10000+i, 50000+i)
-	}
-	writeRound(t, root, tcp.String())
-	w := newWatcher(watchConfig(t, root, "-tan", "-c", "1"))
-	if err := w.update(context.Background(), io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	w := bigRound(t)
 	whole := w.render([]byte("=== head ===\n"), false)
 	if len(whole) < 3*spillSize {
 		t.Fatalf("the round is %d bytes: too small to show streaming", len(whole))
@@ -59,6 +47,50 @@ func TestWatchStreamsPipedRounds(t *testing.T) {
 	}
 	if cap(buf) > 2*spillSize {
 		t.Errorf("the render buffer grew to %d bytes for a %d-byte round", cap(buf), len(whole))
+	}
+}
+
+// bigRound is a watcher that has read a round of 3000 connections.
+func bigRound(t *testing.T) *watcher {
+	t.Helper()
+	root := watchRoot(t)
+	var tcp strings.Builder
+	tcp.WriteString(tcpHeader)
+	const rows = 3000
+	for i := range rows {
+		fmt.Fprintf(&tcp, "%4d: 0100007F:%04X 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000        0 %d 1 0000000000000000 20 4 30 10 -1\n",
+			i, 10000+i, 50000+i)
+	}
+	writeRound(t, root, tcp.String())
+	w := newWatcher(watchConfig(t, root, "-tan", "-c", "1"))
+	if err := w.update(context.Background(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// failing takes one write, then fails.
+type failing struct{ writes int }
+
+func (f *failing) Write(p []byte) (int, error) {
+	if f.writes++; f.writes > 1 {
+		return 0, io.ErrClosedPipe
+	}
+	return len(p), nil
+}
+
+// TestWatchStreamStops: a streamed round whose reader went away stops
+// rendering at the failed piece: no more writes, and no buffer of the
+// rest of the round.
+func TestWatchStreamStops(t *testing.T) {
+	w := bigRound(t)
+	var out failing
+	buf, err := w.stream(&out, nil, nil)
+	if err != io.ErrClosedPipe {
+		t.Fatalf("stream: %v, want %v", err, io.ErrClosedPipe)
+	}
+	if out.writes != 2 || cap(buf) > 2*spillSize {
+		t.Errorf("%d writes, a buffer of %d bytes after the reader went away", out.writes, cap(buf))
 	}
 }
 
