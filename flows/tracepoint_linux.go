@@ -642,8 +642,8 @@ func attribute(ev *Event, sc *scanner) {
 		}
 		return
 	}
-	if c, ok := sc.conns[connKey{ev.Local, ev.Remote}]; ok && c.owner.pid != 0 {
-		ev.PID, ev.Program, ev.Attribution = c.owner.pid, c.owner.program, AttrTracker
+	if o, ok := sc.ownerOf(ev.Local, ev.Remote); ok {
+		ev.PID, ev.Program, ev.Attribution = o.pid, o.program, AttrTracker
 	}
 }
 
@@ -655,8 +655,11 @@ func (f *Feed) startTracepoint() error {
 	}
 	// Who owns what already: listeners, and connections older than the
 	// feed, whose opens the program did not see.
-	sc := newScanner()
+	sc := newOwnerScanner()
 	sc.scan(time.Now(), nil, nil)
+	// The tracker's memory of every socket's owner is not needed until a
+	// rescan (rare: a listener the first scan missed), which makes another.
+	sc.tr = nil
 	f.closeSrc = func() { tp.rd.Close() }
 	f.lostFn = tp.lost
 	f.run(func() {
@@ -700,7 +703,7 @@ func (f *Feed) startTracepoint() error {
 				}
 			}
 			if ev.Kind == Close {
-				delete(sc.conns, connKey{ev.Local, ev.Remote})
+				sc.forget(ev.Local, ev.Remote)
 			}
 			if !f.send(item{ev: ev}) {
 				return
