@@ -78,11 +78,7 @@ func parseFibTrie(r io.Reader, name string) ([]fibEntry, error) {
 	var out []fibEntry
 	var errs []error
 	var leaf netip.Addr
-	for {
-		line, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
+	for line, err := range lr.All() {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -259,11 +255,7 @@ func parseIfInet6(r io.Reader, name string) ([]Addr, error) {
 	var out []Addr
 	var errs []error
 	var cols [][]byte
-	for {
-		line, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
+	for line, err := range lr.All() {
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -123,11 +123,7 @@ func (r *groupParser) parseIGMP(dst []Group, name string, f io.Reader) ([]Group,
 	fail := func(field string, err error) {
 		errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Field: field, Err: err})
 	}
-	for {
-		line, err := r.lr.Next()
-		if err == io.EOF {
-			return dst, errs
-		}
+	for line, err := range r.lr.All() {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -183,6 +179,7 @@ func (r *groupParser) parseIGMP(dst []Group, name string, f io.Reader) ([]Group,
 		g.Addr, g.Users = netip.AddrFrom4(a), uint32(users)
 		dst = append(dst, g)
 	}
+	return dst, errs
 }
 
 // parseIGMP6 reads proc/net/igmp6 (net/ipv6/mcast.c, igmp6_mc_seq_show),
@@ -198,11 +195,7 @@ func (r *groupParser) parseIGMP6(dst []Group, name string, f io.Reader) ([]Group
 	fail := func(field string, err error) {
 		errs = append(errs, &ParseError{File: name, Line: r.lr.Line(), Field: field, Err: err})
 	}
-	for {
-		line, err := r.lr.Next()
-		if err == io.EOF {
-			return dst, errs
-		}
+	for line, err := range r.lr.All() {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -232,6 +225,7 @@ func (r *groupParser) parseIGMP6(dst []Group, name string, f io.Reader) ([]Group
 		}
 		dst = append(dst, Group{Index: int(idx), Interface: r.intern(r.fields[1]), Addr: netip.AddrFrom16(a), Users: uint32(users)})
 	}
+	return dst, errs
 }
 
 // unhex decodes hex digits h into dst (len(h) == 2*len(dst)).

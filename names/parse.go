@@ -65,11 +65,7 @@ func (e *errs) err() error {
 func eachLine(r io.Reader, e *errs, cut bool, fn func(line int, text []byte)) {
 	var lr procfile.Lines
 	lr.Reset(r, e.file, make([]byte, procfile.BufSize))
-	for {
-		line, err := lr.Next()
-		if err == io.EOF {
-			return
-		}
+	for line, err := range lr.All() {
 		if err != nil {
 			e.add(err)
 			continue

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/netip"
 	"strconv"
 
@@ -161,11 +160,7 @@ func (r *Reader) loadTraffic(yield func(Socket, error) bool) bool {
 		t.addrs = make(map[string]netip.Addr)
 	}
 	r.lr.Reset(file, name, r.buf)
-	for {
-		line, err := r.lr.Next()
-		if err == io.EOF {
-			return true
-		}
+	for line, err := range r.lr.All() {
 		if err == nil {
 			var k trafficKey
 			var tr Traffic
@@ -184,6 +179,7 @@ func (r *Reader) loadTraffic(yield func(Socket, error) bool) bool {
 			return false
 		}
 	}
+	return true
 }
 
 // parseTraffic parses one line of the traffic file. ok false with no
