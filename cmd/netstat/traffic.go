@@ -69,13 +69,10 @@ func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 		if !t.Known {
 			return append(b, "           -           -           -           -"...)
 		}
-		if r := l.rate; r != nil && r.Rate {
-			b = append(b, ' ')
-			b = padLeft(b, strconv.FormatFloat(r.SendBps, 'f', 0, 64), 11)
-			b = append(b, ' ')
-			b = padLeft(b, strconv.FormatFloat(r.RecvBps, 'f', 0, 64), 11)
+		if r := l.rate; r != nil {
+			b = appendRates(b, r.Rate, r.SendBps, r.RecvBps)
 		} else {
-			b = append(b, "           -           -"...)
+			b = appendRates(b, false, 0, 0)
 		}
 		b = append(b, ' ')
 		b = padNum(b, t.BytesSent, 11)
@@ -186,14 +183,7 @@ func (c *config) appendSummaryTrafficHeader(b []byte) []byte {
 // appendSummaryTraffic appends a group's traffic columns.
 func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
 	if c.continuous {
-		if t.known && t.rate {
-			b = append(b, ' ')
-			b = padLeft(b, strconv.FormatFloat(t.sendBps, 'f', 0, 64), 11)
-			b = append(b, ' ')
-			b = padLeft(b, strconv.FormatFloat(t.recvBps, 'f', 0, 64), 11)
-		} else {
-			b = append(b, "           -           -"...)
-		}
+		b = appendRates(b, t.known && t.rate, t.sendBps, t.recvBps)
 	}
 	if !t.known {
 		return append(b, "           -           -"...)
@@ -221,4 +211,17 @@ func (c *config) summaryTrafficFields(fs []field, t *groupTraffic) []field {
 		fs = append(fs, send, rcv)
 	}
 	return fs
+}
+
+// appendRates appends the two bytes-per-second columns of -c --traffic,
+// or "-" in each when there is no rate yet (the first round) or no
+// counters.
+func appendRates(b []byte, ok bool, send, recv float64) []byte {
+	if !ok {
+		return append(b, "           -           -"...)
+	}
+	b = append(b, ' ')
+	b = padLeft(b, strconv.FormatFloat(send, 'f', 0, 64), 11)
+	b = append(b, ' ')
+	return padLeft(b, strconv.FormatFloat(recv, 'f', 0, 64), 11)
 }
