@@ -26,6 +26,11 @@
 // sysfs files that read back to a Link: what a capture of the live system
 // writes, since the live /sys/class/net may show another namespace.
 //
+// List gives the rows net-tools lists (netstat -i, -ie, ifconfig -a) in its
+// order: the interfaces, their IPv4 aliases (eth0:1) and, per row, the
+// addresses ifconfig shows with their netmask, broadcast, destination and
+// IPv6 scope names.
+//
 // Two Samples give per-second rates; a counter that goes down is taken for
 // a reset, never for a huge increase.
 //

@@ -2,36 +2,16 @@ package main
 
 // -i: the interface table, as net-tools 2.10 prints it, and --rate.
 // With -e (-ie, -i -e, -iee) the long, ifconfig-style listing
-// (iface_long.go); --json and --csv are the same with or without -e.
+// (iface_long.go). iface.Reader.List gives the rows and their addresses;
+// this file only renders them.
 //
-// --json writes one object per interface the table shows (JSON Lines):
-//
-//	name          the interface name
-//	mtu           the MTU (null when unknown)
-//	flags         the Flg column ("BMRU")
-//	flag_bits     the IFF_* bits as a number (null when unknown)
-//	rx_bytes, rx_packets, rx_errors, rx_dropped, rx_fifo, rx_frame,
-//	rx_compressed, rx_multicast, tx_bytes, tx_packets, tx_errors,
-//	tx_dropped, tx_fifo, tx_collisions, tx_carrier, tx_compressed
-//	              the 16 counters of proc/net/dev
-//
-// With --rate, one object per interface and interval instead:
-//
-//	name, interval_seconds,
-//	rx_bytes_per_second, rx_packets_per_second,
-//	tx_bytes_per_second, tx_packets_per_second,
-//	rx_errors, rx_dropped, tx_errors, tx_dropped   (growth over the interval)
-//
-// The aliases that -i lists for labelled IPv4 addresses (eth0:1, no
-// statistics) are not interfaces and are left out of --json and --csv.
-//
-// --csv writes a header row of the same keys, then one record per
-// interface (or per interface and interval with --rate); an unknown mtu
-// or flag_bits is an empty field.
+// --json and --csv (the same with or without -e) write one object or
+// record per interface, or per interface and interval with --rate; their
+// keys are listed in README.md ("-i --json"). The aliases that -i lists
+// for labelled IPv4 addresses (eth0:1, no statistics) are not interfaces
+// and are left out of them.
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -45,100 +25,45 @@ import (
 var now = time.Now
 
 func interfaces(c *config, stdout, stderr io.Writer) error {
-	l := &ifLister{c: c, r: iface.Reader{Root: c.root}, noStats: map[string]bool{}, reported: map[string]bool{}}
+	r := &iface.Reader{Root: c.root}
 	if c.rate {
-		return l.rates(stdout, stderr)
+		return rates(c, r, stdout, stderr)
 	}
+	// -ie: net-tools' flag_exp of 2 or more is the long listing.
+	long := c.extend > 0 && !c.json && !c.csv
+	opts := iface.ListOptions{All: c.all, Links: long}
+	var b []byte
 	first := true
 	return c.every(func() (bool, error) {
-		list, err := l.read(stderr)
-		if list == nil && err != nil {
-			return true, err
+		list, err := r.List(opts)
+		failed := report(stderr, err) // only a failure to read, not a bad row, is exit status 1
+		if list == nil && failed != nil {
+			return true, failed
 		}
 		switch {
 		case c.json || c.csv:
-			l.buf = l.appendRecords(l.buf[:0], list)
-		case c.extend > 0:
-			// -ie: net-tools' flag_exp of 2 or more is the long listing.
-			links, lerr := l.readLong()
-			err = cmp.Or(l.report(lerr, stderr), err)
-			l.buf = l.appendLong(l.buf[:0], list, links, first)
+			list = slices.DeleteFunc(list, func(e iface.Entry) bool { return e.Alias })
+			b = appendRecords(b[:0], c.csv, list, ifFields)
+		case long:
+			b = appendLong(b[:0], list, first)
 		default:
-			l.buf = l.appendTable(l.buf[:0], list, first)
+			b = appendIfTable(b[:0], list, first)
 		}
 		first = false
-		if _, werr := stdout.Write(l.buf); werr != nil {
+		if _, werr := stdout.Write(b); werr != nil {
 			return true, werr
 		}
-		return false, err
+		return false, failed
 	})
-}
-
-type ifLister struct {
-	c     *config
-	r     iface.Reader
-	list  []iface.Interface
-	addrs []iface.Addr
-	// noStats holds the aliases the addresses add (below): rows without
-	// counters.
-	noStats map[string]bool
-	// reported holds the errors printed this round.
-	reported map[string]bool
-	buf      []byte
-}
-
-// read returns the interfaces to show, in net-tools' order, with aliases
-// given their parent's MTU and flags.
-//
-// As net-tools (if_readlist: /proc/net/dev, then SIOCGIFCONF), the rows
-// are the interfaces of proc/net/dev and then every label of an IPv4
-// address (eth0:1) that is not one of them: an alias, with its parent's
-// MTU and flags and no statistics. Labels are known on the live system
-// only (iface.Addr).
-func (l *ifLister) read(stderr io.Writer) ([]iface.Interface, error) {
-	clear(l.reported)
-	var err error
-	l.list, err = l.r.AppendInterfaces(l.list[:0])
-	failed := l.report(err, stderr)
-	if err != nil && l.list == nil && failed != nil {
-		return nil, failed
-	}
-	l.addrs, err = l.r.Addrs()
-	failed = cmp.Or(l.report(err, stderr), failed)
-	clear(l.noStats)
-	var added []string
-	l.list, added = iface.AppendAliases(l.list, l.addrs)
-	for _, n := range added {
-		l.noStats[n] = true
-	}
-	shown := slices.DeleteFunc(iface.Sort(l.list), func(ifc iface.Interface) bool {
-		return !l.c.all && !ifc.Flags.Has(iface.FlagUp)
-	})
-	return shown, failed
-}
-
-// report prints each error; only a failure to read (not a bad row) makes
-// the exit status 1.
-func (l *ifLister) report(err error, stderr io.Writer) error {
-	var fresh []error
-	for _, e := range splitJoined(err) {
-		msg := e.Error()
-		if l.reported[msg] {
-			continue // -ie reads proc/net/dev twice under a root (Links)
-		}
-		l.reported[msg] = true
-		fresh = append(fresh, e)
-	}
-	return report(stderr, errors.Join(fresh...))
 }
 
 const ifHeader = "Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n"
 
-// appendTable writes net-tools' short listing:
+// appendIfTable writes net-tools' short listing:
 // "%-15.15s %5d %8llu %6lu %6lu %-6lu %8llu %6lu %6lu %6lu " then the
 // flags. As net-tools, the title "Kernel Interface table" heads the first
 // round of -c only; the column header, every round.
-func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []byte {
+func appendIfTable(b []byte, list []iface.Entry, first bool) []byte {
 	if first {
 		b = append(b, "Kernel Interface table\n"...)
 	}
@@ -147,7 +72,7 @@ func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []b
 		f := &list[i]
 		b = pad(b, cut(sanitize(f.Name), 15), 15)
 		b = fmt.Appendf(b, " %5d ", f.MTU)
-		if l.noStats[f.Name] {
+		if f.Alias {
 			b = pad(b, "     - no statistics available -", 56)
 		} else {
 			b = fmt.Appendf(b, "%8d %6d %6d %-6d %8d %6d %6d %6d ", f.RxPackets, f.RxErrs, f.RxDrop,
@@ -159,22 +84,23 @@ func (l *ifLister) appendTable(b []byte, list []iface.Interface, first bool) []b
 	return b
 }
 
-// appendRecords writes --json or --csv: one row per interface.
-func (l *ifLister) appendRecords(b []byte, list []iface.Interface) []byte {
-	if l.c.csv {
-		b = appendHeader(b, ifFields(&iface.Interface{}))
+// appendRecords writes rows as --json objects or, with asCSV, as CSV
+// records under a header row of their keys: the one form of -i, --rate
+// and -r.
+func appendRecords[T any](b []byte, asCSV bool, rows []T, fields func(*T) []field) []byte {
+	if asCSV {
+		var zero T
+		b = appendHeader(b, fields(&zero))
 	}
-	for i := range list {
-		if !l.noStats[list[i].Name] { // else an address's label, not an interface
-			b = appendFields(b, ifFields(&list[i]), l.c.csv)
-		}
+	for i := range rows {
+		b = appendFields(b, fields(&rows[i]), asCSV)
 	}
 	return b
 }
 
 // ifFields are an interface's --json and --csv fields; mtu and flag_bits
 // are null when unknown.
-func ifFields(f *iface.Interface) []field {
+func ifFields(f *iface.Entry) []field {
 	mtu, bits := field{key: "mtu"}, field{key: "flag_bits"}
 	if f.HasLink || f.MTU != 0 {
 		mtu.val = strconv.Itoa(f.MTU)
@@ -198,53 +124,44 @@ func ifFields(f *iface.Interface) []field {
 // rates prints per-second throughput between samples: one table after
 // the first interval (-c SECS, 1s without -c), then one per interval with
 // -c. Errors and drops are the growth over the interval.
-func (l *ifLister) rates(w io.Writer, stderr io.Writer) error {
-	interval := l.c.interval
+func rates(c *config, r *iface.Reader, w, stderr io.Writer) error {
+	interval := c.interval
 	if interval <= 0 {
 		interval = time.Second
 	}
-	prev, err := l.sample(stderr)
-	if err != nil {
-		return err
-	}
-	for {
+	var b []byte
+	prev, err := sample(r, stderr)
+	for err == nil {
 		sleep(interval)
-		cur, err := l.sample(stderr)
-		if err != nil {
-			return err
+		var cur iface.Sample
+		if cur, err = sample(r, stderr); err != nil {
+			break
 		}
 		rs := slices.DeleteFunc(iface.Rates(prev, cur), func(r iface.Rate) bool {
-			return !l.c.all && !r.Flags.Has(iface.FlagUp)
+			return !c.all && !r.Flags.Has(iface.FlagUp)
 		})
-		b := l.buf[:0]
-		switch {
-		case l.c.json || l.c.csv:
-			if l.c.csv {
-				b = appendHeader(b, rateFields(&iface.Rate{}))
-			}
-			for i := range rs {
-				b = appendFields(b, rateFields(&rs[i]), l.c.csv)
-			}
-		default:
-			b = appendRatesTable(b, rs)
+		if c.json || c.csv {
+			b = appendRecords(b[:0], c.csv, rs, rateFields)
+		} else {
+			b = appendRatesTable(b[:0], rs)
 		}
-		l.buf = b
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-		if !l.c.continuous {
-			return nil
+		if _, err = w.Write(b); err != nil || !c.continuous {
+			break
 		}
 		prev = cur
 	}
+	return err
 }
 
-func (l *ifLister) sample(stderr io.Writer) (iface.Sample, error) {
-	list, err := l.r.AppendInterfaces(nil)
-	if failed := l.report(err, stderr); failed != nil && list == nil {
+// sample reads the counters in net-tools' order, the old kernels' alias
+// rows (eth0:1 in proc/net/dev) with their parent's flags. Only a
+// failure to read with no row to show ends --rate.
+func sample(r *iface.Reader, stderr io.Writer) (iface.Sample, error) {
+	list, err := r.AppendInterfaces(nil)
+	if failed := report(stderr, err); failed != nil && list == nil {
 		return iface.Sample{}, failed
 	}
-	list, _ = iface.AppendAliases(list, nil) // the old kernels' alias rows
+	list, _ = iface.AppendAliases(list, nil)
 	return iface.Sample{Time: now(), Interfaces: iface.Sort(list)}, nil
 }
 

@@ -421,29 +421,23 @@ func ifaceNetnsChild(t *testing.T) {
 // v0 label v0:p` (-i) and for -ie (no RX/TX lines).
 func TestIfaceAliasRows(t *testing.T) {
 	p := netip.MustParsePrefix
-	l := &ifLister{
-		c: &config{},
-		addrs: []iface.Addr{
-			{Iface: "v0", Label: "v0", Prefix: p("192.0.2.7/32")},
-			{Iface: "v0", Label: "v0:p", Prefix: p("10.9.0.1/32"), Peer: netip.MustParseAddr("10.9.0.2")},
-		},
-		noStats: map[string]bool{"v0:p": true},
-	}
 	flags := iface.FlagUp | iface.FlagBroadcast | iface.FlagMulticast
-	list := []iface.Interface{
-		{Name: "v0", MTU: 1400, Flags: flags, HasLink: true, Counters: iface.Counters{TxDrop: 1}},
-		{Name: "v0:p", MTU: 1400, Flags: flags},
+	link := &iface.Link{Name: "v0", Type: iface.HWEther,
+		HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 1}, TxQueueLen: 500}
+	list := []iface.Entry{
+		{Interface: iface.Interface{Name: "v0", MTU: 1400, Flags: flags, HasLink: true, Counters: iface.Counters{TxDrop: 1}},
+			Link: link, Inet: iface.Addr{Iface: "v0", Label: "v0", Prefix: p("192.0.2.7/32")}},
+		{Interface: iface.Interface{Name: "v0:p", MTU: 1400, Flags: flags}, Alias: true, Link: link,
+			Inet: iface.Addr{Iface: "v0", Label: "v0:p", Prefix: p("10.9.0.1/32"), Peer: netip.MustParseAddr("10.9.0.2")}},
 	}
-	got := string(l.appendTable(nil, list, true))
+	got := string(appendIfTable(nil, list, true))
 	want := "Kernel Interface table\n" + ifHeader +
 		"v0               1400        0      0      0 0             0      0      1      0 BMU\n" +
 		"v0:p             1400      - no statistics available -                        BMU\n"
 	if got != want {
 		t.Errorf("-i:\n%s", fixture.Diff([]byte(want), []byte(got)))
 	}
-	links := map[string]*iface.Link{"v0": {Name: "v0", Type: iface.HWEther,
-		HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 1}, TxQueueLen: 500}}
-	got = string(l.appendLong(nil, list, links, true))
+	got = string(appendLong(nil, list, true))
 	want = "Kernel Interface table\n" +
 		"v0: flags=4099<UP,BROADCAST,MULTICAST>  mtu 1400\n" +
 		"        inet 192.0.2.7  netmask 255.255.255.255  broadcast 0.0.0.0\n" +

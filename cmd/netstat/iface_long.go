@@ -3,64 +3,22 @@ package main
 // -ie: net-tools 2.10's long interface listing (ife_print_long, the
 // ifconfig layout). This file only renders: iface reads.
 //
-// net-tools asks the kernel with ioctls; here the values come from the
-// iface package, which reads the live system, a fixture tree and a
-// capture alike:
-//
-//	flags, mtu           Interface (as -i)
-//	hardware line        Link: type, address, tx queue length
-//	inet line            the first IPv4 Addr labelled with the name (what
-//	                     SIOCGIFADDR answers: the primary address)
-//	inet6 lines          the IPv6 Addrs of the interface, in
-//	                     proc/net/if_inet6's order (as net-tools)
-//	RX/TX lines          Interface's counters (proc/net/dev)
-//
-// On the live system links and addresses come from rtnetlink, so every
-// IPv4 address is known; under a root they are derived from proc/net
-// (iface.Reader.Addrs says how, README.md "-ie" what that cannot show).
+// net-tools asks the kernel with ioctls; here every value comes from an
+// iface.Entry (iface.Reader.List), read from the live system, a fixture
+// tree or a capture alike: flags and mtu as -i, the hardware line from
+// Entry.Link, the inet line from Entry.Inet (what SIOCGIFADDR answers),
+// its netmask, broadcast and destination from the Entry methods of those
+// names, the inet6 lines from Entry.Inet6, RX/TX from the counters. Under
+// a root IPv4 addresses are derived from proc/net (iface.Reader.Addrs
+// says how, README.md "-ie" what that cannot show).
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
 	"strings"
 
 	"github.com/procnet/procnet/iface"
 )
-
-// readLong reads the link attributes, by name. Bad rows are reported as
-// *iface.ParseError (the listing goes on); a file that cannot be read is
-// returned as an error.
-func (l *ifLister) readLong() (map[string]*iface.Link, error) {
-	links, err := l.r.Links()
-	byName := make(map[string]*iface.Link, len(links))
-	for i := range links {
-		byName[links[i].Name] = &links[i]
-	}
-	return byName, err
-}
-
-// linkOf returns the link of name, or of its parent for an alias
-// (eth0:1): SIOCGIFHWADDR and SIOCGIFTXQLEN answer the parent's for an
-// alias.
-func linkOf(links map[string]*iface.Link, name string) *iface.Link {
-	if k, ok := links[name]; ok {
-		return k
-	}
-	parent, _, _ := strings.Cut(name, ":")
-	return links[parent]
-}
-
-// inet4Of is the address SIOCGIFADDR gives net-tools for name: the first
-// IPv4 address whose label is name.
-func inet4Of(addrs []iface.Addr, name string) (iface.Addr, bool) {
-	for _, a := range addrs {
-		if a.Label == name && a.Prefix.Addr().Is4() {
-			return a, true
-		}
-	}
-	return iface.Addr{}, false
-}
 
 // ntop6 is glibc's inet_ntop for IPv6, which net-tools prints with: as
 // netip.Addr.String, but an IPv4-compatible address (::1.2.3.4) keeps
@@ -101,7 +59,7 @@ var unspecHW = hwType{"unspec", "UNSPEC", "unspec", false}
 // appendLong writes the long listing of list: "Kernel Interface table"
 // on the first round only (net-tools prints it once), then one block per
 // interface, each ended by a blank line.
-func (l *ifLister) appendLong(b []byte, list []iface.Interface, links map[string]*iface.Link, first bool) []byte {
+func appendLong(b []byte, list []iface.Entry, first bool) []byte {
 	if first {
 		b = append(b, "Kernel Interface table\n"...)
 	}
@@ -111,30 +69,25 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, links map[string
 		// (LOWER_UP, DORMANT) are lost, bit 15 (DYNAMIC) makes it negative.
 		fl := iface.Flags(uint16(f.Flags))
 		b = fmt.Appendf(b, "%s: flags=%d%s  mtu %d\n", sanitize(f.Name), int16(fl), bracket(fl.Names(), fl == 0), f.MTU)
-
-		if a, ok := inet4Of(l.addrs, f.Name); ok {
-			b = fmt.Appendf(b, "        inet %s  netmask %s", a.Prefix.Addr(), mask4(a.Prefix.Bits()))
-			if f.Flags.Has(iface.FlagBroadcast) {
-				b = fmt.Appendf(b, "  broadcast %s", cmp.Or(a.Broadcast, netip.IPv4Unspecified()))
+		if f.HasInet() {
+			b = fmt.Appendf(b, "        inet %s  netmask %s", f.Inet.Prefix.Addr(), f.Netmask())
+			if a := f.Broadcast(); a.IsValid() {
+				b = fmt.Appendf(b, "  broadcast %s", a)
 			}
-			if f.Flags.Has(iface.FlagPointToPoint) {
-				// SIOCGIFDSTADDR: the peer, or without one the address
-				// itself.
-				b = fmt.Appendf(b, "  destination %s", cmp.Or(a.Peer, a.Prefix.Addr()))
+			if a := f.Destination(); a.IsValid() {
+				b = fmt.Appendf(b, "  destination %s", a)
 			}
 			b = append(b, '\n')
 		}
-		for _, a := range l.addrs {
-			if a.Iface == f.Name && a.Prefix.Addr().Is6() {
-				b = fmt.Appendf(b, "        inet6 %s  prefixlen %d  scopeid 0x%x%s\n", ntop6(a.Prefix.Addr()),
-					a.Prefix.Bits(), a.ScopeID(), bracket(scopeNames(a.ScopeID()), false))
-			}
+		for _, a := range f.Inet6 {
+			b = fmt.Appendf(b, "        inet6 %s  prefixlen %d  scopeid 0x%x%s\n", ntop6(a.Prefix.Addr()),
+				a.Prefix.Bits(), a.ScopeID(), bracket(a.ScopeNames(), false))
 		}
 
 		t := unspecHW
 		var hwAddr []byte
 		txq := -1
-		if k := linkOf(links, f.Name); k != nil {
+		if k := f.Link; k != nil {
 			if ht, ok := hwTypes[k.Type]; ok {
 				t = ht
 			}
@@ -157,7 +110,7 @@ func (l *ifLister) appendLong(b []byte, list []iface.Interface, links map[string
 			b = fmt.Appendf(b, "  txqueuelen %d", txq)
 		}
 		b = fmt.Appendf(b, "  (%s)\n", t.title)
-		if l.noStats[f.Name] {
+		if f.Alias {
 			// An alias of SIOCGIFCONF that proc/net/dev does not list:
 			// net-tools has no statistics to print.
 			b = append(b, '\n')
@@ -190,27 +143,6 @@ func bracket(names []string, open bool) string {
 		return "<"
 	}
 	return ""
-}
-
-// scopeNames are the names ife_print_long gives an IPv6 scope id.
-func scopeNames(scope int) []string {
-	var names []string
-	if scope&0x80 != 0 {
-		names = append(names, "compat")
-		scope -= 0x80
-	}
-	if scope == 0 {
-		names = append(names, "global")
-	}
-	for _, s := range [...]struct {
-		bit  int
-		name string
-	}{{0x20, "link"}, {0x40, "site"}, {0x10, "host"}} {
-		if scope&s.bit != 0 {
-			names = append(names, s.name)
-		}
-	}
-	return names
 }
 
 // appendHW appends n bytes of addr (zeros past its end), each as format
