@@ -47,7 +47,7 @@ func (e *Entry) Netmask() netip.Addr {
 	if !e.HasInet() {
 		return netip.Addr{}
 	}
-	return Mask4(e.Inet.Prefix.Bits())
+	return mask4(e.Inet.Prefix.Bits())
 }
 
 // Broadcast returns, for an interface with FlagBroadcast and an Inet
@@ -78,9 +78,9 @@ func (e *Entry) Destination() netip.Addr {
 	return e.Inet.Prefix.Addr()
 }
 
-// Mask4 returns the IPv4 netmask of a prefix length, 255.255.255.0 for
+// mask4 returns the IPv4 netmask of a prefix length, 255.255.255.0 for
 // 24; a length out of 0..32 is clamped.
-func Mask4(bits int) netip.Addr {
+func mask4(bits int) netip.Addr {
 	m := ^uint32(0) << (32 - min(max(bits, 0), 32))
 	return netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, m)))
 }

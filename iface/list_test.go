@@ -155,8 +155,8 @@ func TestBroadcastUnset(t *testing.T) {
 
 func TestMask4(t *testing.T) {
 	for bits, want := range map[int]string{-1: "0.0.0.0", 0: "0.0.0.0", 8: "255.0.0.0", 25: "255.255.255.128", 32: "255.255.255.255", 40: "255.255.255.255"} {
-		if got := Mask4(bits).String(); got != want {
-			t.Errorf("Mask4(%d) = %s, want %s", bits, got, want)
+		if got := mask4(bits).String(); got != want {
+			t.Errorf("mask4(%d) = %s, want %s", bits, got, want)
 		}
 	}
 }

@@ -383,3 +383,18 @@ func addr6(b []byte) (netip.Addr, bool) {
 // variables) so that both inline on the per-row path.
 func hex(b []byte) (uint64, bool) { return procfile.Hex(b) }
 func dec(b []byte) (uint64, bool) { return procfile.Dec(b) }
+
+// Genmask returns the netmask of Dest as an address, what the Genmask
+// column of `netstat -rn` shows: 255.255.255.0 for an IPv4 /24,
+// ffff:ffff:ffff:ffff:: for an IPv6 /64.
+func (e Entry) Genmask() netip.Addr {
+	var m [16]byte
+	n := max(e.Dest.Bits(), 0)
+	for i := range m {
+		m[i] = ^byte(0xff >> min(max(n-8*i, 0), 8))
+	}
+	if e.Dest.Addr().Is4() {
+		return netip.AddrFrom4([4]byte(m[:4]))
+	}
+	return netip.AddrFrom16(m)
+}

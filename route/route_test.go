@@ -209,3 +209,15 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("%v allocations per read of both tables; rows should not allocate", n)
 	}
 }
+
+func TestGenmask(t *testing.T) {
+	for p, want := range map[string]string{
+		"0.0.0.0/0": "0.0.0.0", "10.0.0.0/8": "255.0.0.0", "192.0.2.128/25": "255.255.255.128",
+		"192.0.2.7/32": "255.255.255.255", "fd00::/64": "ffff:ffff:ffff:ffff::", "::/0": "::",
+		"::1/128": "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fe80::/10": "ffc0::",
+	} {
+		if got := (Entry{Dest: pfx(p)}).Genmask().String(); got != want {
+			t.Errorf("Genmask of %s = %s, want %s", p, got, want)
+		}
+	}
+}

@@ -2,32 +2,14 @@ package main
 
 // -r: the kernel routing tables, as net-tools 2.10 prints them.
 //
-// --json writes one object per route the table shows (JSON Lines):
-//
-//	family       "inet" or "inet6"
-//	destination  the destination prefix, "0.0.0.0/0", "fd00::/64"
-//	gateway      the gateway or next hop, "0.0.0.0" / "::" when on-link
-//	flags        the Flags column as netstat prints it ("UG", "!H", "Un")
-//	flag_bits    the kernel's RTF_* bits as a number
-//	metric       the metric, unsigned as the kernel keeps it (4294967295
-//	             is netstat's -1)
-//	ref, use     the reference and use counts
-//	iface        the output device, "" when the route has none
-//	mss, window, irtt   IPv4 only: the MSS (kernel MTU column), window
-//	             clamp and initial RTT in ms
-//	source       IPv6 only: the source prefix of a source-specific route
-//	             ("::/0" for every other route)
-//
-// Names are never resolved in JSON: addresses stay numeric.
-//
-// --csv writes a header row of these keys, then one record per route:
-// the IPv4-only columns are empty in an IPv6 row, "source" in an IPv4
-// one.
+// --json and --csv write one object or record per route the table shows;
+// the keys are listed in README.md ("-r --json"). Names are never
+// resolved there: addresses stay numeric. In CSV the IPv4-only columns
+// are empty in an IPv6 row, "source" in an IPv4 one.
 
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net/netip"
@@ -119,15 +101,7 @@ func (rt *router) round(stderr io.Writer) ([]byte, error) {
 	b := rt.buf[:0]
 	switch {
 	case c.csv || c.json:
-		// One row per route: each family once, in the order named.
-		if c.csv {
-			b = appendHeader(b, routeFields(&route.Entry{}))
-		}
-		for _, es := range rt.inOrder() {
-			for i := range es {
-				b = appendFields(b, routeFields(&es[i]), c.csv)
-			}
-		}
+		b = appendRecords(b, c.csv, rt.inOrder(), routeFields)
 	default:
 		if !c.numHosts {
 			rt.prefetch()
@@ -146,14 +120,17 @@ func (rt *router) round(stderr io.Writer) ([]byte, error) {
 }
 
 // inOrder returns the routes read, each family once, in the order the
-// families were first named.
-func (rt *router) inOrder() [][]route.Entry {
-	var out [][]route.Entry
-	tables := map[string][]route.Entry{"inet": rt.v4, "inet6": rt.v6}
-	for _, f := range rt.c.routeFamilies() {
-		if es, ok := tables[f]; ok {
-			out = append(out, es)
-			delete(tables, f)
+// families were first named: the rows of --json and --csv.
+func (rt *router) inOrder() []route.Entry {
+	var out []route.Entry
+	fams := rt.c.routeFamilies()
+	for i, f := range fams {
+		switch {
+		case slices.Index(fams, f) < i: // named before
+		case f == "inet":
+			out = append(out, rt.v4...)
+		case f == "inet6":
+			out = append(out, rt.v6...)
 		}
 	}
 	return out
@@ -216,12 +193,6 @@ func cut(s string, n int) string {
 	return s
 }
 
-// mask4 is the dotted netmask of a prefix length.
-func mask4(bits int) string {
-	m := ^uint32(0) << (32 - min(max(bits, 0), 32))
-	return netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, m))).String()
-}
-
 // columns4 are the columns after the addresses of the IPv4 table and
 // cache, by the count of -e: the MSS layout by default, Metric/Ref/Use
 // with -e, both with -ee (net-tools' ext 2, 1 and 3).
@@ -257,7 +228,7 @@ func (rt *router) appendTable4(b []byte) []byte {
 		b = append(b, ' ')
 		b = pad(b, gateway, 15)
 		b = append(b, ' ')
-		b = pad(b, mask4(e.Dest.Bits()), 15)
+		b = pad(b, e.Genmask().String(), 15)
 		b = append(b, ' ')
 		b = pad(b, e.Flags.String(), 5)
 		// net-tools prints the kernel's unsigned words with %d.
