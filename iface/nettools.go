@@ -3,6 +3,7 @@ package iface
 // nettools.go holds the rows and order of net-tools' interface listing.
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -159,4 +160,87 @@ func atoi(s string) uint64 {
 		v = v*10 + uint64(s[i]-'0')
 	}
 	return v
+}
+
+// hwFormat is how ifconfig prints a hardware type's address.
+type hwFormat uint8
+
+const (
+	hwNone   hwFormat = iota // no address
+	hwEther                  // 6 bytes, "52:54:00:12:34:56"
+	hwIB                     // 20 bytes, "80:00:00:48:FE:80:…"
+	hwEmpty                  // an empty address: the name and a space
+	hwUnspec                 // 8 bytes of the address printed as 16, "00-11-22-…"
+)
+
+// netToolsHW are the ARPHRD_* types net-tools 2.10 names on Linux (the
+// hwtypes table of lib/hw.c), with ifconfig's title and address format.
+var netToolsHW = map[HWType]struct {
+	name, title string
+	addr        hwFormat
+}{
+	HWEther:      {"ether", "Ethernet", hwEther},
+	HWInfiniBand: {"infiniband", "InfiniBand", hwIB},
+	HWSLIP:       {"slip", "Serial Line IP", hwNone},
+	HWCSLIP:      {"cslip", "VJ Serial Line IP", hwNone},
+	HWSLIP6:      {"slip6", "6-bit Serial Line IP", hwNone},
+	HWCSLIP6:     {"cslip6", "VJ 6-bit Serial Line IP", hwNone},
+	HWAdaptive:   {"adaptive", "Adaptive Serial Line IP", hwNone},
+	HWPPP:        {"ppp", "Point-to-Point Protocol", hwNone},
+	HWTunnel:     {"tunnel", "IPIP Tunnel", hwEmpty},
+	HWLoopback:   {"loop", "Local Loopback", hwNone},
+	HWSIT:        {"sit", "IPv6-in-IPv4", hwNone},
+}
+
+// NetTools returns the name and title ifconfig (net-tools 2.10 on Linux,
+// lib/hw.c) gives the type: "ether" and "Ethernet", "loop" and "Local
+// Loopback", …; "unspec" and "UNSPEC" for a type it does not name
+// (ARPHRD_NONE of tun and wireguard, GRE, …).
+func (t HWType) NetTools() (name, title string) {
+	if h, ok := netToolsHW[t]; ok {
+		return h.name, h.title
+	}
+	return "unspec", "UNSPEC"
+}
+
+// NetToolsAddr returns l's hardware address as ifconfig prints it after
+// the type's name, and whether it prints one: Ethernet's six bytes
+// ("52:54:00:12:34:56"), InfiniBand's twenty in capitals (net-tools 2.10
+// cuts it to eight and warns), an empty one for an IPIP tunnel, and for a
+// type net-tools does not name the first eight bytes of the address
+// zero-padded to sixteen ("00-00-00-00-00-00-00-00-00-…", its unspec
+// type). The other types it names (loop, ppp, sit, …) show none.
+func (l *Link) NetToolsAddr() (string, bool) {
+	format := hwUnspec
+	if h, ok := netToolsHW[l.Type]; ok {
+		format = h.addr
+	}
+	switch format {
+	case hwEther:
+		return hwString(l.HardwareAddr, 6, "%02x", ':'), true
+	case hwIB:
+		return hwString(l.HardwareAddr, 20, "%02X", ':'), true
+	case hwUnspec:
+		return hwString(l.HardwareAddr[:min(len(l.HardwareAddr), 8)], 16, "%02X", '-'), true
+	case hwEmpty:
+		return "", true
+	}
+	return "", false
+}
+
+// hwString formats n bytes of addr (zeros past its end), each as format,
+// separated by sep.
+func hwString(addr []byte, n int, format string, sep byte) string {
+	var b []byte
+	for i := range n {
+		var v byte
+		if i < len(addr) {
+			v = addr[i]
+		}
+		if i > 0 {
+			b = append(b, sep)
+		}
+		b = fmt.Appendf(b, format, v)
+	}
+	return string(b)
 }

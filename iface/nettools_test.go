@@ -1,6 +1,7 @@
 package iface
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -51,5 +52,38 @@ func TestAppendAliases(t *testing.T) {
 	}
 	if a := got[2]; a.Name != "eth0:1" || a.MTU != 1500 || a.Flags != FlagUp || a.HasLink {
 		t.Errorf("alias row %+v, want eth0's MTU and flags without a link", a)
+	}
+}
+
+// TestNetToolsHW: ifconfig's hardware line, as net-tools 2.10 printed it
+// for each type (TestIfaceLongLive checks the live ones byte for byte).
+func TestNetToolsHW(t *testing.T) {
+	mac := net.HardwareAddr{0x52, 0x54, 0, 0x12, 0x34, 0xab}
+	ib := make(net.HardwareAddr, 20)
+	ib[0], ib[19] = 0x80, 0xfe
+	for _, tc := range []struct {
+		link        Link
+		name, title string
+		addr        string
+		printsAddr  bool
+	}{
+		{Link{Type: HWEther, HardwareAddr: mac}, "ether", "Ethernet", "52:54:00:12:34:ab", true},
+		{Link{Type: HWInfiniBand, HardwareAddr: ib}, "infiniband", "InfiniBand",
+			"80:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:FE", true},
+		{Link{Type: HWLoopback, HardwareAddr: make(net.HardwareAddr, 6)}, "loop", "Local Loopback", "", false},
+		{Link{Type: HWTunnel, HardwareAddr: net.HardwareAddr{1, 2, 3, 4}}, "tunnel", "IPIP Tunnel", "", true},
+		{Link{Type: HWIPGRE, HardwareAddr: net.HardwareAddr{0xc0, 0, 2, 7}}, "unspec", "UNSPEC",
+			"C0-00-02-07-00-00-00-00-00-00-00-00-00-00-00-00", true},
+		{Link{Type: HWNone}, "unspec", "UNSPEC", "00-00-00-00-00-00-00-00-00-00-00-00-00-00-00-00", true},
+		{Link{Type: HWCSLIP}, "cslip", "VJ Serial Line IP", "", false},
+		// net-tools copies 8 bytes of an unspec address.
+		{Link{Type: HWVoid, HardwareAddr: ib}, "unspec", "UNSPEC", "80-00-00-00-00-00-00-00-00-00-00-00-00-00-00-00", true},
+	} {
+		name, title := tc.link.Type.NetTools()
+		addr, ok := tc.link.NetToolsAddr()
+		if name != tc.name || title != tc.title || addr != tc.addr || ok != tc.printsAddr {
+			t.Errorf("type %d: %q %q %q %v, want %q %q %q %v", tc.link.Type, name, title, addr, ok,
+				tc.name, tc.title, tc.addr, tc.printsAddr)
+		}
 	}
 }

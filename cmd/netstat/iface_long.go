@@ -13,6 +13,7 @@ package main
 // says how, README.md "-ie" what that cannot show).
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -30,31 +31,6 @@ func ntop6(a netip.Addr) string {
 	}
 	return a.String()
 }
-
-// hwType is an entry of net-tools' hwtypes table (lib/hw.c).
-type hwType struct {
-	name, title string
-	print       string // "": name alone; "ether": aa:bb:…; "empty": "name "; "unspec": 16 bytes AA-BB-…; "ib": 20 bytes AA:BB:…
-	compress    bool   // CSLIP: RX/TX compressed lines
-}
-
-// hwTypes are the ARPHRD_* types net-tools 2.10 names on Linux; any
-// other is "unspec".
-var hwTypes = map[iface.HWType]hwType{
-	1:   {"ether", "Ethernet", "ether", false},
-	32:  {"infiniband", "InfiniBand", "ib", false},
-	256: {"slip", "Serial Line IP", "", false},
-	257: {"cslip", "VJ Serial Line IP", "", true},
-	258: {"slip6", "6-bit Serial Line IP", "", false},
-	259: {"cslip6", "VJ 6-bit Serial Line IP", "", true},
-	264: {"adaptive", "Adaptive Serial Line IP", "", false},
-	512: {"ppp", "Point-to-Point Protocol", "", false},
-	768: {"tunnel", "IPIP Tunnel", "empty", false},
-	772: {"loop", "Local Loopback", "", false},
-	776: {"sit", "IPv6-in-IPv4", "", false},
-}
-
-var unspecHW = hwType{"unspec", "UNSPEC", "unspec", false}
 
 // appendLong writes the long listing of list: "Kernel Interface table"
 // on the first round only (net-tools prints it once), then one block per
@@ -84,32 +60,17 @@ func appendLong(b []byte, list []iface.Entry, first bool) []byte {
 				a.Prefix.Bits(), a.ScopeID(), bracket(a.ScopeNames(), false))
 		}
 
-		t := unspecHW
-		var hwAddr []byte
-		txq := -1
-		if k := f.Link; k != nil {
-			if ht, ok := hwTypes[k.Type]; ok {
-				t = ht
-			}
-			hwAddr, txq = k.HardwareAddr, k.TxQueueLen
+		// Without a link net-tools' ioctls fail: the unspec type, zeros.
+		k := cmp.Or(f.Link, &iface.Link{TxQueueLen: -1})
+		name, title := k.Type.NetTools()
+		b = append(append(b, "        "...), name...)
+		if addr, ok := k.NetToolsAddr(); ok {
+			b = append(append(b, ' '), addr...)
 		}
-		b = append(b, "        "...)
-		b = append(b, t.name...)
-		switch t.print {
-		case "ether":
-			b = appendHW(append(b, ' '), hwAddr, 6, "%02x", ':')
-		case "ib":
-			b = appendHW(append(b, ' '), hwAddr, 20, "%02X", ':')
-		case "unspec":
-			// net-tools copies 8 bytes of the address and prints 16.
-			b = appendHW(append(b, ' '), hwAddr[:min(len(hwAddr), 8)], 16, "%02X", '-')
-		case "empty":
-			b = append(b, ' ')
+		if k.TxQueueLen >= 0 {
+			b = fmt.Appendf(b, "  txqueuelen %d", k.TxQueueLen)
 		}
-		if txq >= 0 {
-			b = fmt.Appendf(b, "  txqueuelen %d", txq)
-		}
-		b = fmt.Appendf(b, "  (%s)\n", t.title)
+		b = fmt.Appendf(b, "  (%s)\n", title)
 		if f.Alias {
 			// An alias of SIOCGIFCONF that proc/net/dev does not list:
 			// net-tools has no statistics to print.
@@ -118,13 +79,14 @@ func appendLong(b []byte, list []iface.Entry, first bool) []byte {
 		}
 
 		b = appendBytesLine(b, "RX", f.RxPackets, f.RxBytes)
-		if t.compress {
+		compress := k.Type == iface.HWCSLIP || k.Type == iface.HWCSLIP6
+		if compress {
 			b = fmt.Appendf(b, "        RX compressed:%d\n", f.RxCompressed)
 		}
 		b = fmt.Appendf(b, "        RX errors %d  dropped %d  overruns %d  frame %d\n",
 			f.RxErrs, f.RxDrop, f.RxFifo, f.RxFrame)
 		b = appendBytesLine(b, "TX", f.TxPackets, f.TxBytes)
-		if t.compress {
+		if compress {
 			b = fmt.Appendf(b, "        TX compressed %d\n", f.TxCompressed)
 		}
 		b = fmt.Appendf(b, "        TX errors %d  dropped %d overruns %d  carrier %d  collisions %d\n\n",
@@ -143,22 +105,6 @@ func bracket(names []string, open bool) string {
 		return "<"
 	}
 	return ""
-}
-
-// appendHW appends n bytes of addr (zeros past its end), each as format
-// ("%02x" or "%02X"), separated by sep.
-func appendHW(b []byte, addr []byte, n int, format string, sep byte) []byte {
-	for i := range n {
-		var v byte
-		if i < len(addr) {
-			v = addr[i]
-		}
-		if i > 0 {
-			b = append(b, sep)
-		}
-		b = fmt.Appendf(b, format, v)
-	}
-	return b
 }
 
 // appendBytesLine writes "        RX packets N  bytes N (1.5 KiB)" with
