@@ -8,17 +8,17 @@ import (
 	"io"
 	"io/fs"
 	"net/netip"
+	"slices"
 
 	"github.com/procnet/procnet/iface"
-	"github.com/procnet/procnet/internal/escape"
 )
 
-// readGroups reads -g's memberships (the library parses proc/net/igmp
-// and igmp6) and reports its errors as net-tools would: a missing igmp
-// is "no support" and exit status 1; a bad row is reported and skipped.
+// readGroups reads -g's memberships of the families asked for (the
+// library parses proc/net/igmp and igmp6) and reports its errors as
+// net-tools would: a missing igmp is "no support" and exit status 1; a
+// bad row is reported and skipped.
 func (l *lister) readGroups(stderr io.Writer) ([]iface.Group, error) {
-	r := iface.Reader{Root: l.c.root}
-	gs, err := r.Groups()
+	gs, err := iface.Groups(l.c.root)
 	var failed error
 	for _, e := range splitJoined(err) {
 		if !errors.Is(e, fs.ErrNotExist) {
@@ -28,37 +28,30 @@ func (l *lister) readGroups(stderr io.Writer) ([]iface.Group, error) {
 			failed = exitError{1}
 		}
 	}
-	kept := gs[:0]
-	for _, g := range gs {
-		if g.Addr.Is4() && l.c.groups4 || g.Addr.Is6() && l.c.groups6 {
-			kept = append(kept, g)
-		}
-	}
+	gs = slices.DeleteFunc(gs, func(g iface.Group) bool { return !l.c.groups4 && g.Addr.Is4() || !l.c.groups6 && g.Addr.Is6() })
 	if !l.c.numHosts {
-		addrs := make([]netip.Addr, 0, len(kept))
-		for _, g := range kept {
-			addrs = append(addrs, g.Addr)
+		addrs := make([]netip.Addr, len(gs))
+		for i, g := range gs {
+			addrs[i] = g.Addr
 		}
 		l.names.Resolve(context.Background(), addrs)
 	}
-	return kept, failed
+	return gs, failed
 }
 
 // appendGroups appends net-tools' -g table: "%-15s %-6d %s", the group
-// named as a host unless -n.
+// named as a host unless -n (names are escaped by the library).
 func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 	b = append(b, "IPv6/IPv4 Group Memberships\n"+
 		"Interface       RefCnt Group\n"+
 		"--------------- ------ ---------------------\n"...)
 	for _, g := range gs {
-		name := g.Addr.String()
+		name := ""
 		if !l.c.numHosts {
-			if n := l.names.Host(g.Addr); n != "" {
-				name = escape.String(n)
-			}
+			name = l.names.Host(g.Addr)
 		}
-		b = pad(b, escape.String(g.Interface), 15)
-		b = fmt.Appendf(b, " %-6d %s\n", g.Users, name)
+		b = pad(b, sanitize(g.Interface), 15)
+		b = fmt.Appendf(b, " %-6d %s\n", g.Users, cmp.Or(name, g.Addr.String()))
 	}
 	return b
 }

@@ -15,6 +15,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
 	"strings"
 
@@ -108,26 +109,19 @@ func bracket(names []string, open bool) string {
 }
 
 // appendBytesLine writes "        RX packets N  bytes N (1.5 KiB)" with
-// net-tools' rounding: tenths, truncated, the unit chosen by "greater
-// than" 1 KiB, 1 MiB, ….
+// net-tools' rounding (ife_print_long): tenths, truncated, the unit
+// chosen by "greater than" 1 KiB, 1 MiB, …; above MaxInt64/10 bytes it
+// divides before it multiplies by ten.
 func appendBytesLine(b []byte, dir string, packets, bytes uint64) []byte {
 	short, unit := bytes*10, "B"
-	switch {
-	case bytes > 1125899906842624:
-		if bytes > 9223372036854775807/10 {
-			short = bytes / 112589990684262
-		} else {
-			short /= 1125899906842624
+	for i, u := range [...]string{"PiB", "TiB", "GiB", "MiB", "KiB"} {
+		if div := uint64(1) << (50 - 10*i); bytes > div {
+			short, unit = short/div, u
+			if bytes > math.MaxInt64/10 { // PiB only: bytes*10 overflowed
+				short = bytes / (div / 10)
+			}
+			break
 		}
-		unit = "PiB"
-	case bytes > 1099511627776:
-		short, unit = short/1099511627776, "TiB"
-	case bytes > 1073741824:
-		short, unit = short/1073741824, "GiB"
-	case bytes > 1048576:
-		short, unit = short/1048576, "MiB"
-	case bytes > 1024:
-		short, unit = short/1024, "KiB"
 	}
 	return fmt.Appendf(b, "        %s packets %d  bytes %d (%d.%d %s)\n", dir, packets, bytes, short/10, short%10, unit)
 }

@@ -154,17 +154,20 @@ func (rt *router) prefetch() {
 	rt.names.Resolve(context.Background(), addrs)
 }
 
-// host4 is an IPv4 gateway or host route's destination as net-tools
-// names it: numeric with -n, else the resolved name, cut to 15 columns.
-func (rt *router) host4(a netip.Addr) string {
-	s := ""
-	if !rt.c.numHosts && !a.IsUnspecified() {
-		s = sanitize(rt.names.Host(a))
+// host is a gateway, a host route's destination or an IPv6 address as
+// net-tools' -r names it: numeric with -n; the unspecified address as
+// 0.0.0.0 or "[::]"; else its name when one is known (already escaped).
+func (rt *router) host(a netip.Addr) string {
+	switch {
+	case rt.c.numHosts:
+	case a == netip.IPv6Unspecified():
+		return "[::]"
+	case !a.IsUnspecified():
+		if n := rt.names.Host(a); n != "" {
+			return n
+		}
 	}
-	if s == "" {
-		s = a.String()
-	}
-	return cut(s, 15)
+	return a.String()
 }
 
 // dest4 is the Destination column: "default" for 0.0.0.0 (without -n),
@@ -177,13 +180,13 @@ func (rt *router) dest4(e *route.Entry) string {
 	case a.IsUnspecified():
 		return "default"
 	case e.Flags.Has(route.FlagHost):
-		return rt.host4(a)
+		return rt.host(a)
 	default:
 		if n, _ := rt.names.Network(a); n != "" { // getnetbyaddr
-			return cut(sanitize(n), 15)
+			return n
 		}
 	}
-	return cut(a.String(), 15)
+	return a.String()
 }
 
 func cut(s string, n int) string {
@@ -222,9 +225,9 @@ func (rt *router) appendTable4(b []byte) []byte {
 		reject := e.Flags.Has(route.FlagReject)
 		gateway := "-"
 		if !reject {
-			gateway = rt.host4(e.Gateway)
+			gateway = cut(rt.host(e.Gateway), 15)
 		}
-		b = pad(b, rt.dest4(e), 15)
+		b = pad(b, cut(rt.dest4(e), 15), 15)
 		b = append(b, ' ')
 		b = pad(b, gateway, 15)
 		b = append(b, ' ')
@@ -261,22 +264,6 @@ func (rt *router) appendTable4(b []byte) []byte {
 	return b
 }
 
-// addr6 is an IPv6 address as net-tools' -r prints it: numeric with -n;
-// otherwise "[::]" for the unspecified address and a name when one is
-// known.
-func (rt *router) addr6(a netip.Addr) string {
-	if rt.c.numHosts {
-		return a.String()
-	}
-	if a.IsUnspecified() {
-		return "[::]"
-	}
-	if n := sanitize(rt.names.Host(a)); n != "" {
-		return n
-	}
-	return a.String()
-}
-
 // appendTable6 writes `netstat -r -6`: one layout whatever -e says.
 func (rt *router) appendTable6(b []byte) []byte {
 	title := "Kernel IPv6 routing table\n"
@@ -287,9 +274,9 @@ func (rt *router) appendTable6(b []byte) []byte {
 		"Destination                    Next Hop                   Flag Met Ref  Use If\n"...)
 	for i := range rt.v6 {
 		e := &rt.v6[i]
-		b = pad(b, rt.addr6(e.Dest.Addr())+"/"+strconv.Itoa(e.Dest.Bits()), 30)
+		b = pad(b, rt.host(e.Dest.Addr())+"/"+strconv.Itoa(e.Dest.Bits()), 30)
 		b = append(b, ' ')
-		b = pad(b, rt.addr6(e.Gateway), 26)
+		b = pad(b, rt.host(e.Gateway), 26)
 		b = append(b, ' ')
 		b = pad(b, e.Flags.String6(), 4)
 		b = fmt.Appendf(b, " %-3d %-1d %6d %s\n", int32(e.Metric), int32(e.RefCnt), int32(e.Use), sanitize(e.Iface))
