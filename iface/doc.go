@@ -32,12 +32,13 @@
 // IPv6 scope names.
 //
 // Two Samples give per-second rates; a counter that goes down is taken for
-// a reset, never for a huge increase.
+// a reset, never for a huge increase. A Meter keeps the last sample and
+// gives the rates of each read, as netstat -i --rate -c prints them.
 //
 // # Concurrency
 //
-// A Reader is not safe for concurrent use (it reuses its buffers): use one
-// per goroutine. Interfaces, Delta and Rates may be called from any number
+// A Reader or Meter is not safe for concurrent use (it reuses its
+// buffers): use one per goroutine. Interfaces, Delta and Rates may be called from any number
 // of goroutines. Interface, Counters, Link, Addr, Sample and Rate are plain
 // values (nothing here writes a slice after returning it), safe to share.
 package iface

@@ -1,6 +1,9 @@
 package iface
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Sample is every interface's counters at one instant.
 type Sample struct {
@@ -96,4 +99,49 @@ func Rates(prev, cur Sample) []Rate {
 		})
 	}
 	return rates
+}
+
+// Meter gives the interfaces' rates over successive reads: what `netstat
+// -i --rate -c` prints each interval. Its zero value reads the live
+// system and gives the rates of the interfaces that are up.
+//
+// A Meter is not safe for concurrent use.
+type Meter struct {
+	// Reader reads the counters.
+	Reader Reader
+	// All gives the rates of interfaces that are down too; without it
+	// only those with FlagUp are rated, as netstat -i lists them.
+	All bool
+	// Now stamps each sample; nil is time.Now.
+	Now func() time.Time
+
+	last   Sample
+	primed bool
+}
+
+// Read reads the interfaces and returns them, in net-tools' order with
+// an old kernel's alias rows (eth0:1 in proc/net/dev) given their
+// parent's MTU and flags (see AppendAliases and Sort), and their rates
+// since the previous Read (see Rates): none on the first.
+//
+// Errors are as Interfaces'. When no interface could be read and the
+// read failed (not a bad row), Read returns an empty Sample and the
+// error, and the next Read measures from the last sample that was read.
+func (m *Meter) Read() (Sample, []Rate, error) {
+	list, err := m.Reader.AppendInterfaces(nil)
+	if len(list) == 0 && slices.ContainsFunc(appendErr(nil, err), isFailure) {
+		return Sample{}, nil, err
+	}
+	list, _ = AppendAliases(list, nil)
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	s := Sample{Time: now(), Interfaces: Sort(list)}
+	var rates []Rate
+	if m.primed {
+		rates = slices.DeleteFunc(Rates(m.last, s), func(r Rate) bool { return !m.All && !r.Flags.Has(FlagUp) })
+	}
+	m.last, m.primed = s, true
+	return s, rates, err
 }

@@ -12,6 +12,7 @@ package main
 // and are left out of them.
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -27,7 +28,7 @@ var now = time.Now
 func interfaces(c *config, stdout, stderr io.Writer) error {
 	r := &iface.Reader{Root: c.root}
 	if c.rate {
-		return rates(c, r, stdout, stderr)
+		return rates(c, stdout, stderr)
 	}
 	// -ie: net-tools' flag_exp of 2 or more is the long listing.
 	long := c.extend > 0 && !c.json && !c.csv
@@ -123,46 +124,48 @@ func ifFields(f *iface.Entry) []field {
 
 // rates prints per-second throughput between samples: one table after
 // the first interval (-c SECS, 1s without -c), then one per interval with
-// -c. Errors and drops are the growth over the interval.
-func rates(c *config, r *iface.Reader, w, stderr io.Writer) error {
-	interval := c.interval
-	if interval <= 0 {
-		interval = time.Second
+// -c. Errors and drops are the growth over the interval. Each error is
+// printed once, not once per sample; only a failure to read with no
+// interface to show ends it.
+func rates(c *config, w, stderr io.Writer) error {
+	m := &iface.Meter{Reader: iface.Reader{Root: c.root}, All: c.all, Now: now}
+	seen := map[string]bool{}
+	read := func() ([]iface.Rate, error) {
+		s, rs, err := m.Read()
+		var fresh []error
+		for _, e := range splitJoined(err) {
+			if !seen[e.Error()] {
+				seen[e.Error()] = true
+				fresh = append(fresh, e)
+			}
+		}
+		if failed := report(stderr, errors.Join(fresh...)); failed != nil && s.Interfaces == nil {
+			return nil, failed
+		}
+		return rs, nil
+	}
+	if _, err := read(); err != nil {
+		return err
+	}
+	if c.interval > 0 {
+		sleep(c.interval)
+	} else {
+		sleep(time.Second)
 	}
 	var b []byte
-	prev, err := sample(r, stderr)
-	for err == nil {
-		sleep(interval)
-		var cur iface.Sample
-		if cur, err = sample(r, stderr); err != nil {
-			break
+	return c.every(func() (bool, error) {
+		rs, err := read()
+		if err != nil {
+			return true, err
 		}
-		rs := slices.DeleteFunc(iface.Rates(prev, cur), func(r iface.Rate) bool {
-			return !c.all && !r.Flags.Has(iface.FlagUp)
-		})
 		if c.json || c.csv {
 			b = appendRecords(b[:0], c.csv, rs, rateFields)
 		} else {
 			b = appendRatesTable(b[:0], rs)
 		}
-		if _, err = w.Write(b); err != nil || !c.continuous {
-			break
-		}
-		prev = cur
-	}
-	return err
-}
-
-// sample reads the counters in net-tools' order, the old kernels' alias
-// rows (eth0:1 in proc/net/dev) with their parent's flags. Only a
-// failure to read with no row to show ends --rate.
-func sample(r *iface.Reader, stderr io.Writer) (iface.Sample, error) {
-	list, err := r.AppendInterfaces(nil)
-	if failed := report(stderr, err); failed != nil && list == nil {
-		return iface.Sample{}, failed
-	}
-	list, _ = iface.AppendAliases(list, nil)
-	return iface.Sample{Time: now(), Interfaces: iface.Sort(list)}, nil
+		_, err = w.Write(b)
+		return err != nil, err
+	})
 }
 
 // appendRatesTable writes the --rate layout:

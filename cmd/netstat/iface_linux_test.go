@@ -455,3 +455,28 @@ func TestIfaceAliasRows(t *testing.T) {
 		t.Errorf("-ie:\n%s", fixture.Diff([]byte(want), []byte(got)))
 	}
 }
+
+// TestIfaceRateErrorOnce: --rate reads two samples before it prints; a
+// bad row of proc/net/dev is reported once, and the rates of the good
+// rows are printed.
+func TestIfaceRateErrorOnce(t *testing.T) {
+	root := fixture.Root(t, "testdata/iface.txtar")
+	dev := filepath.Join(root, "proc/net/dev")
+	b, err := os.ReadFile(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dev, append(b, "  bad0: 1 x\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldSleep := sleep
+	t.Cleanup(func() { sleep = oldSleep })
+	sleep = func(time.Duration) {}
+	out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-i", "--rate")
+	if code != 0 || strings.Count(errs, "proc/net/dev:11:") != 1 || strings.Count(errs, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want exit 0 and proc/net/dev:11 once", code, errs)
+	}
+	if !strings.Contains(out, "\neth0 ") {
+		t.Errorf("no rate of eth0:\n%s", out)
+	}
+}
