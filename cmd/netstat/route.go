@@ -237,11 +237,7 @@ func (rt *router) appendTable4(b []byte) []byte {
 		// net-tools prints the kernel's unsigned words with %d.
 		metric, ref, use := int32(e.Metric), int32(e.RefCnt), int32(e.Use)
 		mss, window, irtt := int32(e.MTU), int32(e.Window), int32(e.IRTT)
-		iface := e.Iface
-		if iface == "" {
-			iface = "*"
-		}
-		iface = sanitize(iface)
+		iface := sanitize(cmp.Or(e.Iface, "*"))
 		switch {
 		case rt.c.extend == 0 && reject:
 			b = append(b, "     - -          - -\n"...)
