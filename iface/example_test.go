@@ -47,3 +47,33 @@ func ExampleReader_Addrs() {
 	// eth0 fe80::5054:0:fe12:3456/64 link permanent
 	// lo ::1/128 host permanent
 }
+
+func ExampleReader_List() {
+	// The rows of `netstat -iea` / `ifconfig -a`, with what ifconfig
+	// shows of each. testdata/example has no proc/net/fib_trie, from which
+	// IPv4 addresses are derived under a root: no inet here.
+	r := iface.Reader{Root: "testdata/example"}
+	rows, err := r.List(iface.ListOptions{All: true, Links: true})
+	if err != nil {
+		fmt.Println(err)
+	}
+	for _, e := range rows {
+		fmt.Printf("%s %v mtu %d", e.Name, e.Flags.Names(), e.MTU)
+		if e.HasInet() {
+			fmt.Printf(" inet %v netmask %v", e.Inet.Prefix.Addr(), e.Netmask())
+		}
+		for _, a := range e.Inet6 {
+			fmt.Printf(" inet6 %v %v", a.Prefix, a.ScopeNames())
+		}
+		if e.Link != nil {
+			name, _ := e.Link.Type.NetTools()
+			addr, _ := e.Link.NetToolsAddr()
+			fmt.Printf(" %s %s", name, addr)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// eth0 [UP BROADCAST RUNNING MULTICAST] mtu 1400 inet6 fe80::5054:0:fe12:3456/64 [link] ether 52:54:00:12:34:56
+	// ifb0 [BROADCAST NOARP] mtu 1500 ether be:11:22:33:44:55
+	// lo [UP LOOPBACK RUNNING] mtu 65536 inet6 ::1/128 [host] loop
+}
