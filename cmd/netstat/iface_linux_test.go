@@ -480,3 +480,29 @@ func TestIfaceRateErrorOnce(t *testing.T) {
 		t.Errorf("no rate of eth0:\n%s", out)
 	}
 }
+
+// TestIfaceUnreadableMidway: under -c, a proc/net/dev that cannot be
+// read any more ends the listing with exit status 1, as it does in the
+// first round, instead of printing an empty table.
+func TestIfaceUnreadableMidway(t *testing.T) {
+	root := fixture.Root(t, "testdata/iface.txtar")
+	dev := filepath.Join(root, "proc/net/dev")
+	oldSleep := sleep
+	t.Cleanup(func() { sleep = oldSleep })
+	rounds := 0
+	sleep = func(time.Duration) {
+		if rounds++; rounds > 1 {
+			t.Fatal("a third round")
+		}
+		if err := os.Remove(dev); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(dev, 0o755); err != nil { // opens, cannot be read
+			t.Fatal(err)
+		}
+	}
+	out, errs, code := runMode(t, namesResolver{t: t, refuse: true}, "--root", root, "-i", "-c")
+	if code != 1 || !strings.Contains(errs, "proc/net/dev") || strings.Count(out, ifHeader) != 1 {
+		t.Errorf("exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	}
+}

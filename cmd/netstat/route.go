@@ -281,29 +281,26 @@ func (rt *router) appendTable6(b []byte) []byte {
 }
 
 // routeFields are a route's --json and --csv fields: the IPv4-only
-// columns are left out of an IPv6 object, "source" out of an IPv4 one.
+// columns are left out of an IPv6 object, "source" out of an IPv4 one
+// (empty CSV fields).
 func routeFields(e *route.Entry) []field {
-	family, v4, v6 := "inet", fNumber, fAbsent
-	if e.Dest.Addr().Is6() {
-		family, v4, v6 = "inet6", fAbsent, fText
+	v4, family := !e.Dest.Addr().Is6(), "inet6"
+	if v4 {
+		family = "inet"
 	}
-	num := func(key string, v uint32, kind fieldKind) field {
-		f := uintField(key, uint64(v))
-		if f.kind = kind; kind == fAbsent {
-			f.val = ""
+	num := func(key string, v uint32) field { return uintField(key, uint64(v)) }
+	only := func(f field, keep bool) field {
+		if !keep {
+			f.val, f.kind = "", fAbsent
 		}
 		return f
-	}
-	source := ""
-	if v6 == fText {
-		source = e.Source.String()
 	}
 	return []field{
 		textField("family", family), textField("destination", e.Dest.String()),
 		textField("gateway", e.Gateway.String()), textField("flags", e.FlagString()),
-		num("flag_bits", uint32(e.Flags), fNumber), num("metric", e.Metric, fNumber),
-		num("ref", e.RefCnt, fNumber), num("use", e.Use, fNumber), textField("iface", e.Iface),
-		num("mss", e.MTU, v4), num("window", e.Window, v4), num("irtt", e.IRTT, v4),
-		{"source", source, v6},
+		num("flag_bits", uint32(e.Flags)), num("metric", e.Metric),
+		num("ref", e.RefCnt), num("use", e.Use), textField("iface", e.Iface),
+		only(num("mss", e.MTU), v4), only(num("window", e.Window), v4), only(num("irtt", e.IRTT), v4),
+		only(textField("source", e.Source.String()), !v4),
 	}
 }
