@@ -141,7 +141,9 @@ func TestMatchReusePort(t *testing.T) {
 	prev := []Conn{l(10), l(11), l(12), e(20, netstat.Established)}
 	cur := []Conn{l(12), l(13), l(10), e(0, netstat.TimeWait)}
 	var got []string
-	matchConns(prev, sortConns(prev), cur, sortConns(cur), func(i, j int) {
+	var was last
+	was.store(&Snapshot{Conns: prev}, sortConns(prev), nil)
+	matchConns(&was, cur, sortConns(cur), func(i, j int) {
 		switch {
 		case i < 0:
 			got = append(got, fmt.Sprintf("+%d", cur[j].Inode))

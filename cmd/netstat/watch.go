@@ -131,6 +131,10 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	if !c.inetWanted() && !c.unix {
 		return nil
 	}
+	// The last round's rows are rendered: let them go before the new
+	// ones are read, or a poll would hold both (the Poller keeps what it
+	// needs of them).
+	w.snap, w.ch = nil, procnet.Changes{}
 	snap, ch, err := w.poller.Poll(ctx)
 	if snap == nil {
 		return err
