@@ -317,9 +317,57 @@ func endsOf(c *Conn) ends {
 }
 
 func compareEnds(a, b ends) int {
-	return cmp.Or(cmp.Compare(a.ns, b.ns), cmp.Compare(a.proto, b.proto),
-		cmp.Compare(a.lkind, b.lkind), cmp.Compare(a.lhi, b.lhi), cmp.Compare(a.llo, b.llo), cmp.Compare(a.lport, b.lport),
-		cmp.Compare(a.rkind, b.rkind), cmp.Compare(a.rhi, b.rhi), cmp.Compare(a.rlo, b.rlo), cmp.Compare(a.rport, b.rport))
+	if a.ns != b.ns {
+		return cmp.Compare(a.ns, b.ns)
+	}
+	if a.proto != b.proto {
+		return cmp.Compare(a.proto, b.proto)
+	}
+	if c := compareEnd(a.lkind, a.lhi, a.llo, a.lport, b.lkind, b.lhi, b.llo, b.lport); c != 0 {
+		return c
+	}
+	return compareEnd(a.rkind, a.rhi, a.rlo, a.rport, b.rkind, b.rhi, b.rlo, b.rport)
+}
+
+func compareEnd(k uint8, hi, lo uint64, port uint16, k2 uint8, hi2, lo2 uint64, port2 uint16) int {
+	switch {
+	case k != k2:
+		return cmp.Compare(k, k2)
+	case hi != hi2:
+		return cmp.Compare(hi, hi2)
+	case lo != lo2:
+		return cmp.Compare(lo, lo2)
+	}
+	return cmp.Compare(port, port2)
+}
+
+// compareConns orders two rows by ends as compareEnds does, without
+// making their keys unless it must: the sort's comparison.
+func compareConns(a, b *Conn) int {
+	if x, y := nsInode(a.Namespace), nsInode(b.Namespace); x != y {
+		return cmp.Compare(x, y)
+	}
+	if a.Proto != b.Proto {
+		return cmp.Compare(a.Proto, b.Proto)
+	}
+	if c := compareAddrPort(a.Local, b.Local); c != 0 {
+		return c
+	}
+	return compareAddrPort(a.Remote, b.Remote)
+}
+
+func compareAddrPort(a, b netip.AddrPort) int {
+	if a == b {
+		return 0
+	}
+	if x, y := a.Addr(), b.Addr(); x != y {
+		k, hi, lo := addrKey(x)
+		k2, hi2, lo2 := addrKey(y)
+		if c := compareEnd(k, hi, lo, 0, k2, hi2, lo2, 0); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(a.Port(), b.Port())
 }
 
 func nsInode(ns *netstat.Namespace) uint64 {
@@ -337,7 +385,10 @@ func sortConns(conns []Conn) []int32 {
 	}
 	slices.SortFunc(order, func(x, y int32) int {
 		a, b := &conns[x], &conns[y]
-		return cmp.Or(compareEnds(endsOf(a), endsOf(b)), cmp.Compare(a.Inode, b.Inode))
+		if c := compareConns(a, b); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Inode, b.Inode)
 	})
 	return order
 }
@@ -384,7 +435,7 @@ func matchConns(prev *last, cur []Conn, curOrder []int32, fn func(i, j int)) {
 		for za < len(prevOrder) && compareEnds(ea, prev.ends(int(prevOrder[za]))) == 0 {
 			za++
 		}
-		for zb < len(curOrder) && compareEnds(eb, endsOf(&cur[curOrder[zb]])) == 0 {
+		for zb < len(curOrder) && compareConns(&cur[curOrder[b]], &cur[curOrder[zb]]) == 0 {
 			zb++
 		}
 		ra, rb = ra[:0], rb[:0]

@@ -316,6 +316,9 @@ func TestLastRoundTrip(t *testing.T) {
 			if got := compareEnds(endsOf(a), endsOf(b)); got != want {
 				t.Errorf("rows %d, %d compare %d, want %d", i, j, got, want)
 			}
+			if got := compareConns(a, b); got != want {
+				t.Errorf("rows %d, %d compare %d in the sort, want %d", i, j, got, want)
+			}
 		}
 	}
 }
