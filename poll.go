@@ -613,7 +613,9 @@ func (l *last) store(snap *Snapshot, order, uorder []int32) {
 		}
 		return k
 	}
-	l.detail = slices.Grow(l.detail[:0], len(l.detail))
+	// About what the last round took, or 8 bytes a row the first time
+	// (about what owners and a uid take): one allocation, not doublings.
+	l.detail = slices.Grow(l.detail[:0], max(len(l.detail), 8*len(snap.Conns)))
 	l.conns = slices.Grow(l.conns[:0], len(snap.Conns))
 	for i := range snap.Conns {
 		c := &snap.Conns[i]
