@@ -830,7 +830,7 @@ func parseSockstat(name string, data []byte, n *[numCounts]int) error {
 		head, rest, ok := bytes.Cut(line, []byte(":"))
 		fields := bytes.Fields(rest)
 		if !ok || len(fields)%2 != 0 {
-			errs = append(errs, fmt.Errorf("%s:%d: not NAME: key value ...", name, i+1))
+			errs = append(errs, fmt.Errorf("%s:%d: not a name and key-value pairs", name, i+1))
 			continue
 		}
 		p, _ := netstat.ParseProto(strings.ToLower(string(head)))

@@ -45,7 +45,7 @@ package main
 // next poll allocates its own, which would otherwise pile onto the
 // uncollected ones (a few ms a round); and the watch runs with GOGC=25
 // (watchGC) unless GOGC is set. bench/run-watch at 100k sockets: peak
-// RSS 103 → 72 MiB (BENCHMARKS.md).
+// RSS 101 → 71 MiB (BENCHMARKS.md).
 //
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT or a reader that went away end the
 // watch with status 0, promptly even mid-round: the round stops at its
