@@ -1,7 +1,7 @@
 package procnet
 
 // poll.go holds the Poller: a snapshot each poll and what changed since
-// the last, keeping one copy of the rows.
+// the last, keeping of the last round only what the next compares with.
 
 import (
 	"bytes"
