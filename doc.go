@@ -55,8 +55,10 @@
 // listeners), by its inode; a connection that fell to TIME_WAIT (whose row
 // then has inode 0 and no owner) is the same connection with a changed
 // state, and keeps the owners it had. Owners come from a procmap.Tracker,
-// which re-reads only what may have changed. The Poller keeps one copy of
-// the rows, the last snapshot it returned.
+// which re-reads only what may have changed. The Poller holds none of the
+// snapshots it returns: of the last it keeps only what the next poll
+// compares with, about a third of the rows' size, and gives the rows that
+// closed back whole.
 //
 // # Capture
 //

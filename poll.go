@@ -1,15 +1,23 @@
 package procnet
 
 // poll.go holds the Poller: a snapshot each poll and what changed since
-// the last, keeping one copy of the rows.
+// the last, keeping of the last round only what the next compares with.
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
+	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 	"unsafe"
 
+	"github.com/procnet/procnet/internal/procfile"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -59,16 +67,18 @@ func (c *Changes) Empty() bool {
 func (c *Changes) Process(pid int) *procmap.Process { return c.procs[pid] }
 
 // Poller reads a snapshot at each Poll and compares it with the last. It
-// keeps the last snapshot (its rows, sorted by key through an index of
-// 4 bytes per row) and a procmap.Tracker, nothing else between polls.
+// keeps a procmap.Tracker and, of the last snapshot, what the next poll
+// needs (see last): each row's key and state, and the rest of the row
+// (owners, queues, timers, counters, a unix socket's path) coded in a few
+// bytes for the rows that will have closed — about 70 bytes per Internet
+// row, where a Conn and its index are 196. The snapshots Poll returns are
+// the caller's: the Poller does not hold them.
 //
 // A Poller is not safe for concurrent use.
 type Poller struct {
 	r       *Reader
 	tracker *procmap.Tracker // nil without owners
-	prev    *Snapshot
-	order   []int32 // prev.Conns by key
-	uorder  []int32 // prev.Unix by key
+	last    *last            // nil before the first poll
 }
 
 // NewPoller returns a Poller reading with opts. Owners come from a
@@ -89,8 +99,8 @@ func NewPoller(opts Options) *Poller {
 // snapshot lists them, and Snapshot.Process describes them.
 //
 // Rows that cannot be parsed are reported as for Reader.Snapshot. When
-// Poll fails (ctx done, proc unreadable) the Poller keeps the last
-// snapshot, to compare the next poll with.
+// Poll fails (ctx done, proc unreadable) the Poller keeps what it knew of
+// the last snapshot, to compare the next poll with.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	r, o := p.r, &p.r.opts
 	spaces, denied, err := r.namespaces()
@@ -98,16 +108,19 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 		return nil, Changes{}, err
 	}
 	snap := &Snapshot{Namespaces: spaces, Skipped: Skipped{Denied: denied}}
-	if p.prev != nil {
-		// About as many rows as last time: one allocation instead of the
-		// append growth's (1.25× steps at this size), whose garbage was
-		// four times the rows and whose last step held them twice.
-		snap.Conns = make([]Conn, 0, len(p.prev.Conns)+len(p.prev.Conns)/16+16)
-		if o.Unix {
-			snap.Unix = make([]UnixConn, 0, len(p.prev.Unix)+len(p.prev.Unix)/16+16)
-		}
-	}
 	f := o.Filter
+	// About as many rows as last time (the first time, as many as the
+	// kernel counts): one allocation instead of the append growth's
+	// (1.25× steps at this size), whose garbage was four times the rows
+	// and whose last step held them twice.
+	if l := p.last; l != nil {
+		snap.Conns = make([]Conn, 0, len(l.conns)+len(l.conns)/16+16)
+		if o.Unix {
+			snap.Unix = make([]UnixConn, 0, len(l.unix)+len(l.unix)/16+16)
+		}
+	} else if n := r.kernelRows(spaces, f); n > 0 {
+		snap.Conns = make([]Conn, 0, n+n/16+16)
+	}
 	errs, err := r.readRows(ctx, snap, f, o.Unix)
 	if err != nil {
 		return nil, Changes{}, err
@@ -136,20 +149,30 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	}
 
 	order := sortConns(snap.Conns)
-	if p.prev != nil && p.tracker != nil {
+	if l := p.last; l != nil && p.tracker != nil {
 		// A row without owners and inode (TIME_WAIT) takes those its
-		// connection had at the last poll.
-		prev := p.prev
-		matchConns(prev.Conns, p.order, snap.Conns, order, func(i, j int) {
+		// connection had at the last poll, decoded into one array.
+		var pool []procmap.Owner
+		var took, from []int32 // rows of snap.Conns, where their owners start in pool
+		matchConns(l, snap.Conns, order, func(i, j int) {
 			if i < 0 || j < 0 {
 				return
 			}
-			c, was := &snap.Conns[j], &prev.Conns[i]
-			if c.Inode == 0 && len(c.Owners) == 0 && len(was.Owners) > 0 {
-				c.Owners = was.Owners
-				snap.carry(was.Owners, prev)
+			if c := &snap.Conns[j]; c.Inode == 0 && len(c.Owners) == 0 {
+				if n := len(pool); l.connOwners(&pool, i) > 0 {
+					took, from = append(took, int32(j)), append(from, int32(n))
+				}
 			}
 		})
+		for k, j := range took {
+			end := len(pool)
+			if k+1 < len(took) {
+				end = int(from[k+1])
+			}
+			c := &snap.Conns[j]
+			c.Owners = pool[from[k]:end:end]
+			snap.carry(c.Owners, l)
+		}
 	}
 	if o.ownerFilter() {
 		snap.Conns = slices.DeleteFunc(snap.Conns, func(c Conn) bool { return !o.ownedBy(c.Owners, snap) })
@@ -159,43 +182,48 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	uorder := sortUnix(snap.Unix)
 
 	var ch Changes
-	if p.prev != nil {
-		prev := p.prev
-		at := make([]int32, max(len(prev.Conns), len(prev.Unix))) // a last row's new index, -1: closed
-		matchConns(prev.Conns, p.order, snap.Conns, order, func(i, j int) {
+	if l := p.last; l != nil {
+		at := make([]int32, max(len(l.conns), len(l.unix))) // a last row's new index, -1: closed
+		matchConns(l, snap.Conns, order, func(i, j int) {
 			if i < 0 {
 				ch.New = append(ch.New, j)
 				return
 			}
-			if at[i] = int32(j); j >= 0 && prev.Conns[i].State != snap.Conns[j].State {
-				ch.Changed = append(ch.Changed, StateChange{Index: j, Was: prev.Conns[i].State})
+			if at[i] = int32(j); j >= 0 && l.conns[i].state != snap.Conns[j].State {
+				ch.Changed = append(ch.Changed, StateChange{Index: j, Was: l.conns[i].state})
 			}
 		})
-		placeClosed(at[:len(prev.Conns)], func(i, after int) {
-			ch.Closed = append(ch.Closed, prev.Conns[i])
+		placeClosed(at[:len(l.conns)], func(i, after int) {
+			c := l.conn(i)
+			ch.Closed = append(ch.Closed, c)
 			ch.ClosedAfter = append(ch.ClosedAfter, after)
-			ch.carry(prev.Conns[i].Owners, prev)
+			ch.carry(c.Owners, l)
 		})
-		matchUnix(prev.Unix, p.uorder, snap.Unix, uorder, func(i, j int) {
+		matchUnix(l, snap.Unix, uorder, func(i, j int) {
 			if i < 0 {
 				ch.NewUnix = append(ch.NewUnix, j)
 				return
 			}
-			if at[i] = int32(j); j >= 0 && prev.Unix[i].State != snap.Unix[j].State {
-				ch.ChangedUnix = append(ch.ChangedUnix, UnixStateChange{Index: j, Was: prev.Unix[i].State})
+			if at[i] = int32(j); j >= 0 && l.unix[i].state != snap.Unix[j].State {
+				ch.ChangedUnix = append(ch.ChangedUnix, UnixStateChange{Index: j, Was: l.unix[i].state})
 			}
 		})
-		placeClosed(at[:len(prev.Unix)], func(i, after int) {
-			ch.ClosedUnix = append(ch.ClosedUnix, prev.Unix[i])
+		placeClosed(at[:len(l.unix)], func(i, after int) {
+			u := l.unixConn(i)
+			ch.ClosedUnix = append(ch.ClosedUnix, u)
 			ch.ClosedUnixAfter = append(ch.ClosedUnixAfter, after)
-			ch.carry(prev.Unix[i].Owners, prev)
+			ch.carry(u.Owners, l)
 		})
 		slices.Sort(ch.New)
 		slices.SortFunc(ch.Changed, func(a, b StateChange) int { return cmp.Compare(a.Index, b.Index) })
 		slices.Sort(ch.NewUnix)
 		slices.SortFunc(ch.ChangedUnix, func(a, b UnixStateChange) int { return cmp.Compare(a.Index, b.Index) })
 	}
-	p.prev, p.order, p.uorder = snap, order, uorder
+	// What closed is out: the last poll's arrays take the new one's rows.
+	if p.last == nil {
+		p.last = &last{}
+	}
+	p.last.store(snap, order, uorder)
 	return snap, ch, errors.Join(errs...)
 }
 
@@ -214,12 +242,12 @@ func placeClosed(at []int32, closed func(i, after int)) {
 }
 
 // carry remembers the details of owners that snap's Procs may lack.
-func (s *Snapshot) carry(owners []procmap.Owner, from *Snapshot) {
+func (s *Snapshot) carry(owners []procmap.Owner, from *last) {
 	for _, o := range owners {
 		if s.Procs.Process(o.PID) != nil {
 			continue
 		}
-		if p := from.Process(o.PID); p != nil {
+		if p := from.process(o.PID); p != nil {
 			if s.carried == nil {
 				s.carried = map[int]*procmap.Process{}
 			}
@@ -228,9 +256,9 @@ func (s *Snapshot) carry(owners []procmap.Owner, from *Snapshot) {
 	}
 }
 
-func (c *Changes) carry(owners []procmap.Owner, from *Snapshot) {
+func (c *Changes) carry(owners []procmap.Owner, from *last) {
 	for _, o := range owners {
-		if p := from.Process(o.PID); p != nil {
+		if p := from.process(o.PID); p != nil {
 			if c.procs == nil {
 				c.procs = map[int]*procmap.Process{}
 			}
@@ -240,18 +268,106 @@ func (c *Changes) carry(owners []procmap.Owner, from *Snapshot) {
 }
 
 // A connection's key is its namespace, protocol and ends; among rows with
-// the same ends (SO_REUSEPORT listeners) the inode tells them apart.
-func compareEnds(a, b *Conn) int {
-	if c := cmp.Compare(nsInode(a.Namespace), nsInode(b.Namespace)); c != 0 {
+// the same ends (SO_REUSEPORT listeners) the inode tells them apart. An
+// end compares as netip.AddrPort.Compare does, less the zone (the tables
+// have none): the kind of address, its 16 bytes, the port.
+type ends struct {
+	ns           uint64
+	proto        netstat.Proto
+	lkind, rkind uint8
+	lport, rport uint16
+	lhi, llo     uint64
+	rhi, rlo     uint64
+}
+
+// addrKey is an address as a key: its kind (0 none, 1 IPv4, 2 IPv6,
+// ordered as netip orders them) and its 16 bytes.
+func addrKey(a netip.Addr) (kind uint8, hi, lo uint64) {
+	switch {
+	case a.Is4():
+		kind = 1
+	case a.Is6():
+		kind = 2
+	default:
+		return 0, 0, 0
+	}
+	b := a.As16()
+	return kind, binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+// keyAddr is the address addrKey made a key of.
+func keyAddr(kind uint8, hi, lo uint64) netip.Addr {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	switch kind {
+	case 1:
+		return netip.AddrFrom4([4]byte(b[12:]))
+	case 2:
+		return netip.AddrFrom16(b)
+	}
+	return netip.Addr{}
+}
+
+func endsOf(c *Conn) ends {
+	e := ends{ns: nsInode(c.Namespace), proto: c.Proto, lport: c.Local.Port(), rport: c.Remote.Port()}
+	e.lkind, e.lhi, e.llo = addrKey(c.Local.Addr())
+	e.rkind, e.rhi, e.rlo = addrKey(c.Remote.Addr())
+	return e
+}
+
+func compareEnds(a, b ends) int {
+	if a.ns != b.ns {
+		return cmp.Compare(a.ns, b.ns)
+	}
+	if a.proto != b.proto {
+		return cmp.Compare(a.proto, b.proto)
+	}
+	if c := compareEnd(a.lkind, a.lhi, a.llo, a.lport, b.lkind, b.lhi, b.llo, b.lport); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
+	return compareEnd(a.rkind, a.rhi, a.rlo, a.rport, b.rkind, b.rhi, b.rlo, b.rport)
+}
+
+func compareEnd(k uint8, hi, lo uint64, port uint16, k2 uint8, hi2, lo2 uint64, port2 uint16) int {
+	switch {
+	case k != k2:
+		return cmp.Compare(k, k2)
+	case hi != hi2:
+		return cmp.Compare(hi, hi2)
+	case lo != lo2:
+		return cmp.Compare(lo, lo2)
+	}
+	return cmp.Compare(port, port2)
+}
+
+// compareConns orders two rows by ends as compareEnds does, without
+// making their keys unless it must: the sort's comparison.
+func compareConns(a, b *Conn) int {
+	if x, y := nsInode(a.Namespace), nsInode(b.Namespace); x != y {
+		return cmp.Compare(x, y)
+	}
+	if a.Proto != b.Proto {
+		return cmp.Compare(a.Proto, b.Proto)
+	}
+	if c := compareAddrPort(a.Local, b.Local); c != 0 {
 		return c
 	}
-	if c := a.Local.Compare(b.Local); c != 0 {
-		return c
+	return compareAddrPort(a.Remote, b.Remote)
+}
+
+func compareAddrPort(a, b netip.AddrPort) int {
+	if a == b {
+		return 0
 	}
-	return a.Remote.Compare(b.Remote)
+	if x, y := a.Addr(), b.Addr(); x != y {
+		k, hi, lo := addrKey(x)
+		k2, hi2, lo2 := addrKey(y)
+		if c := compareEnd(k, hi, lo, 0, k2, hi2, lo2, 0); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(a.Port(), b.Port())
 }
 
 func nsInode(ns *netstat.Namespace) uint64 {
@@ -269,29 +385,40 @@ func sortConns(conns []Conn) []int32 {
 	}
 	slices.SortFunc(order, func(x, y int32) int {
 		a, b := &conns[x], &conns[y]
-		return cmp.Or(compareEnds(a, b), cmp.Compare(a.Inode, b.Inode))
+		if c := compareConns(a, b); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Inode, b.Inode)
 	})
 	return order
 }
 
-// matchConns walks prev and cur in key order and calls fn(i, j) for each
-// pair of rows that are one connection (i in prev, j in cur), fn(-1, j)
-// for a new row and fn(i, -1) for a closed one. Among rows with the same
-// ends, equal inodes pair first; then each remaining current row with
-// inode 0 (TIME_WAIT) pairs with a remaining previous row, in inode order:
-// the connection it was.
-func matchConns(prev []Conn, prevOrder []int32, cur []Conn, curOrder []int32, fn func(i, j int)) {
+// matchConns walks the last poll's rows and cur in key order and calls
+// fn(i, j) for each pair of rows that are one connection (i in prev, j
+// in cur), fn(-1, j) for a new row and fn(i, -1) for a closed one. Among
+// rows with the same ends, equal inodes pair first; then each remaining
+// current row with inode 0 (TIME_WAIT) pairs with a remaining previous
+// row, in inode order: the connection it was.
+func matchConns(prev *last, cur []Conn, curOrder []int32, fn func(i, j int)) {
+	prevOrder := prev.order
 	a, b := 0, 0
 	var ra, rb []int32 // leftovers within one group of equal ends
 	for a < len(prevOrder) || b < len(curOrder) {
 		var c int
+		var ea, eb ends
+		if a < len(prevOrder) {
+			ea = prev.ends(int(prevOrder[a]))
+		}
+		if b < len(curOrder) {
+			eb = endsOf(&cur[curOrder[b]])
+		}
 		switch {
 		case a == len(prevOrder):
 			c = 1
 		case b == len(curOrder):
 			c = -1
 		default:
-			c = compareEnds(&prev[prevOrder[a]], &cur[curOrder[b]])
+			c = compareEnds(ea, eb)
 		}
 		if c < 0 {
 			fn(int(prevOrder[a]), -1)
@@ -304,24 +431,24 @@ func matchConns(prev []Conn, prevOrder []int32, cur []Conn, curOrder []int32, fn
 			continue
 		}
 		// One group of equal ends on each side.
-		ea, eb := a+1, b+1
-		for ea < len(prevOrder) && compareEnds(&prev[prevOrder[a]], &prev[prevOrder[ea]]) == 0 {
-			ea++
+		za, zb := a+1, b+1
+		for za < len(prevOrder) && compareEnds(ea, prev.ends(int(prevOrder[za]))) == 0 {
+			za++
 		}
-		for eb < len(curOrder) && compareEnds(&cur[curOrder[b]], &cur[curOrder[eb]]) == 0 {
-			eb++
+		for zb < len(curOrder) && compareConns(&cur[curOrder[b]], &cur[curOrder[zb]]) == 0 {
+			zb++
 		}
 		ra, rb = ra[:0], rb[:0]
-		for a < ea || b < eb {
+		for a < za || b < zb {
 			switch {
-			case a == ea:
+			case a == za:
 				rb = append(rb, curOrder[b])
 				b++
-			case b == eb:
+			case b == zb:
 				ra = append(ra, prevOrder[a])
 				a++
 			default:
-				x, y := prev[prevOrder[a]].Inode, cur[curOrder[b]].Inode
+				x, y := prev.conns[prevOrder[a]].inode, cur[curOrder[b]].Inode
 				switch {
 				case x == y:
 					fn(int(prevOrder[a]), int(curOrder[b]))
@@ -357,16 +484,16 @@ func sortUnix(conns []UnixConn) []int32 {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(x, y int32) int { return compareUnix(&conns[x], &conns[y]) })
+	slices.SortFunc(order, func(x, y int32) int {
+		a, b := &conns[x], &conns[y]
+		return cmp.Or(cmp.Compare(nsInode(a.Namespace), nsInode(b.Namespace)), cmp.Compare(a.Inode, b.Inode))
+	})
 	return order
 }
 
-func compareUnix(a, b *UnixConn) int {
-	return cmp.Or(cmp.Compare(nsInode(a.Namespace), nsInode(b.Namespace)), cmp.Compare(a.Inode, b.Inode))
-}
-
 // matchUnix is matchConns for unix sockets, known by inode.
-func matchUnix(prev []UnixConn, prevOrder []int32, cur []UnixConn, curOrder []int32, fn func(i, j int)) {
+func matchUnix(prev *last, cur []UnixConn, curOrder []int32, fn func(i, j int)) {
+	prevOrder := prev.uorder
 	a, b := 0, 0
 	for a < len(prevOrder) || b < len(curOrder) {
 		var c int
@@ -376,7 +503,8 @@ func matchUnix(prev []UnixConn, prevOrder []int32, cur []UnixConn, curOrder []in
 		case b == len(curOrder):
 			c = -1
 		default:
-			c = compareUnix(&prev[prevOrder[a]], &cur[curOrder[b]])
+			u, v := &prev.unix[prevOrder[a]], &cur[curOrder[b]]
+			c = cmp.Or(cmp.Compare(prev.nsInode(u.ns), nsInode(v.Namespace)), cmp.Compare(u.inode, v.Inode))
 		}
 		switch {
 		case c < 0:
@@ -391,6 +519,341 @@ func matchUnix(prev []UnixConn, prevOrder []int32, cur []UnixConn, curOrder []in
 			b++
 		}
 	}
+}
+
+// last is what a Poller keeps of the last snapshot. Its rows are in the
+// snapshot's order, order and uorder list them by key. Each row keeps
+// its key and state (what matching and the state changes read, 56 bytes
+// for an Internet row, 24 for a unix one); the rest — owners, queues,
+// timers, counters, a unix path — is coded in detail, read back only for
+// a TIME_WAIT row's owners and for the rows that closed.
+type last struct {
+	conns         []lastConn
+	unix          []lastUnix
+	order, uorder []int32
+	detail        []byte
+	// spaces are the rows' namespaces (lastConn.ns - 1 indexes it): the
+	// last snapshot's, which its closed rows point into again.
+	spaces []*netstat.Namespace
+	// procs and carried describe the rows' owners (Snapshot.Process).
+	procs, carried map[int]*procmap.Process
+}
+
+// lastConn is a kept Internet row.
+type lastConn struct {
+	lhi, llo, rhi, rlo uint64 // the addresses (addrKey)
+	inode              uint64
+	detail             uint32 // the offset of the rest in last.detail
+	ns                 uint32 // 1 + the index of the namespace in last.spaces, 0: none
+	lport, rport       uint16
+	proto              netstat.Proto
+	state              netstat.State
+	kinds              uint8 // the local address's kind in the low nibble, the remote's in the high
+}
+
+// lastUnix is a kept unix row.
+type lastUnix struct {
+	inode  uint64
+	detail uint32
+	ns     uint32
+	state  netstat.UnixState
+}
+
+func (l *last) nsInode(ns uint32) uint64 {
+	if ns == 0 {
+		return 0
+	}
+	return l.spaces[ns-1].Inode
+}
+
+func (l *last) namespace(ns uint32) *netstat.Namespace {
+	if ns == 0 {
+		return nil
+	}
+	return l.spaces[ns-1]
+}
+
+func (l *last) ends(i int) ends {
+	c := &l.conns[i]
+	return ends{ns: l.nsInode(c.ns), proto: c.proto, lport: c.lport, rport: c.rport,
+		lkind: c.kinds & 0xf, lhi: c.lhi, llo: c.llo, rkind: c.kinds >> 4, rhi: c.rhi, rlo: c.rlo}
+}
+
+func (l *last) process(pid int) *procmap.Process {
+	if p := l.procs[pid]; p != nil {
+		return p
+	}
+	return l.carried[pid]
+}
+
+// store keeps what the next poll needs of snap, whose rows are by key in
+// order and uorder, in the arrays of the last one.
+func (l *last) store(snap *Snapshot, order, uorder []int32) {
+	l.order, l.uorder = order, uorder
+	l.procs, l.carried = nil, snap.carried
+	if snap.Procs != nil {
+		l.procs = snap.Procs.Procs
+	}
+	clear(l.spaces)
+	l.spaces = l.spaces[:0]
+	var ns *netstat.Namespace // the last row's namespace: its index is k
+	var k uint32
+	index := func(p *netstat.Namespace) uint32 {
+		if p == ns {
+			return k
+		}
+		ns, k = p, 0
+		if p != nil {
+			i := slices.Index(l.spaces, p)
+			if i < 0 {
+				i = len(l.spaces)
+				l.spaces = append(l.spaces, p)
+			}
+			k = uint32(i) + 1
+		}
+		return k
+	}
+	// About what the last round took, or 8 bytes a row the first time
+	// (about what owners and a uid take): one allocation, not doublings.
+	l.detail = slices.Grow(l.detail[:0], max(len(l.detail), 8*len(snap.Conns)))
+	l.conns = slices.Grow(l.conns[:0], len(snap.Conns))
+	for i := range snap.Conns {
+		c := &snap.Conns[i]
+		e := endsOf(c)
+		l.conns = append(l.conns, lastConn{lhi: e.lhi, llo: e.llo, rhi: e.rhi, rlo: e.rlo, inode: c.Inode,
+			detail: uint32(len(l.detail)), ns: index(c.Namespace), lport: e.lport, rport: e.rport,
+			proto: c.Proto, state: c.State, kinds: e.lkind | e.rkind<<4})
+		l.detail = appendConnDetail(l.detail, &c.Socket, c.Owners)
+	}
+	l.unix = slices.Grow(l.unix[:0], len(snap.Unix))
+	for i := range snap.Unix {
+		u := &snap.Unix[i]
+		l.unix = append(l.unix, lastUnix{inode: u.Inode, detail: uint32(len(l.detail)), ns: index(u.Namespace), state: u.State})
+		l.detail = appendUnixDetail(l.detail, &u.UnixSocket, u.Owners)
+	}
+}
+
+// The fields of a Socket that a lastConn leaves out, in the order of the
+// bits that say which are not zero.
+const (
+	dTxQueue = 1 << iota
+	dRxQueue
+	dTimer
+	dTimerTicks
+	dRetransmits
+	dTimeout
+	dUID
+	dDrops
+	dBytesSent
+	dBytesReceived
+	dSegsOut
+	dSegsIn
+	dKnown // Traffic.Known, no value
+)
+
+// appendConnDetail codes what a lastConn leaves out of a row: a uvarint
+// of the bits above, the owners (appendOwners), then each field whose
+// bit is set as a uvarint.
+func appendConnDetail(b []byte, s *netstat.Socket, owners []procmap.Owner) []byte {
+	vals := [...]uint64{uint64(s.TxQueue), uint64(s.RxQueue), uint64(s.Timer), s.TimerTicks, uint64(s.Retransmits),
+		uint64(s.Timeout), uint64(s.UID), s.Drops, s.Traffic.BytesSent, s.Traffic.BytesReceived,
+		uint64(s.Traffic.SegsOut), uint64(s.Traffic.SegsIn)}
+	var bits uint64
+	for k, v := range vals {
+		if v != 0 {
+			bits |= 1 << k
+		}
+	}
+	if s.Traffic.Known {
+		bits |= dKnown
+	}
+	b = binary.AppendUvarint(b, bits)
+	b = appendOwners(b, owners)
+	for _, v := range vals {
+		if v != 0 {
+			b = binary.AppendUvarint(b, v)
+		}
+	}
+	return b
+}
+
+// appendOwners codes owners: their number, then each PID and fd as
+// varints.
+func appendOwners(b []byte, owners []procmap.Owner) []byte {
+	b = binary.AppendUvarint(b, uint64(len(owners)))
+	for _, o := range owners {
+		b = binary.AppendVarint(b, int64(o.PID))
+		b = binary.AppendVarint(b, int64(o.FD))
+	}
+	return b
+}
+
+// detail reads what appendConnDetail and friends coded; the Poller wrote
+// it, so it is not checked.
+type detail []byte
+
+func (d *detail) uvarint() uint64 {
+	v, n := binary.Uvarint(*d)
+	*d = (*d)[n:]
+	return v
+}
+
+func (d *detail) varint() int64 {
+	v, n := binary.Varint(*d)
+	*d = (*d)[n:]
+	return v
+}
+
+// owners appends the coded owners to dst.
+func (d *detail) owners(dst []procmap.Owner) []procmap.Owner {
+	for n := d.uvarint(); n > 0; n-- {
+		pid := d.varint()
+		dst = append(dst, procmap.Owner{PID: int(pid), FD: int(d.varint())})
+	}
+	return dst
+}
+
+// connOwners appends the owners of the last poll's Internet row i to
+// *dst and returns how many it had.
+func (l *last) connOwners(dst *[]procmap.Owner, i int) int {
+	d := detail(l.detail[l.conns[i].detail:])
+	d.uvarint()
+	n := len(*dst)
+	*dst = d.owners(*dst)
+	return len(*dst) - n
+}
+
+// conn returns the last poll's Internet row i whole.
+func (l *last) conn(i int) Conn {
+	k := &l.conns[i]
+	c := Conn{Socket: netstat.Socket{Proto: k.proto, State: k.state, Inode: k.inode,
+		Local:  netip.AddrPortFrom(keyAddr(k.kinds&0xf, k.lhi, k.llo), k.lport),
+		Remote: netip.AddrPortFrom(keyAddr(k.kinds>>4, k.rhi, k.rlo), k.rport)},
+		Namespace: l.namespace(k.ns)}
+	d := detail(l.detail[k.detail:])
+	bits := d.uvarint()
+	c.Owners = slices.Clip(d.owners(nil))
+	var vals [12]uint64
+	for j := range vals {
+		if bits&(1<<j) != 0 {
+			vals[j] = d.uvarint()
+		}
+	}
+	s := &c.Socket
+	s.TxQueue, s.RxQueue, s.Timer, s.TimerTicks = uint32(vals[0]), uint32(vals[1]), netstat.Timer(vals[2]), vals[3]
+	s.Retransmits, s.Timeout, s.UID, s.Drops = uint32(vals[4]), uint32(vals[5]), uint32(vals[6]), vals[7]
+	s.Traffic = netstat.Traffic{BytesSent: vals[8], BytesReceived: vals[9], SegsOut: uint32(vals[10]), SegsIn: uint32(vals[11]),
+		Known: bits&dKnown != 0}
+	return c
+}
+
+// appendUnixDetail codes what a lastUnix leaves out of a row: the
+// owners, then RefCount, Protocol, Flags, Type and the path's length as
+// uvarints, then the path.
+func appendUnixDetail(b []byte, u *netstat.UnixSocket, owners []procmap.Owner) []byte {
+	b = appendOwners(b, owners)
+	for _, v := range [...]uint64{uint64(u.RefCount), uint64(u.Protocol), uint64(u.Flags), uint64(u.Type), uint64(len(u.Path))} {
+		b = binary.AppendUvarint(b, v)
+	}
+	return append(b, u.Path...)
+}
+
+// unixConn returns the last poll's unix row i whole.
+func (l *last) unixConn(i int) UnixConn {
+	k := &l.unix[i]
+	c := UnixConn{UnixSocket: netstat.UnixSocket{State: k.state, Inode: k.inode}, Namespace: l.namespace(k.ns)}
+	d := detail(l.detail[k.detail:])
+	c.Owners = slices.Clip(d.owners(nil))
+	u := &c.UnixSocket
+	u.RefCount, u.Protocol, u.Flags, u.Type = uint32(d.uvarint()), uint32(d.uvarint()), netstat.UnixFlags(d.uvarint()), netstat.UnixType(d.uvarint())
+	n := d.uvarint()
+	u.Path = string(d[:n])
+	return c
+}
+
+// kernelRows returns how many rows of the tables f selects the kernel
+// counts in the namespaces to read (proc/net/sockstat and sockstat6:
+// each table's inuse, and TCP's tw), 0 when f narrows the rows (states,
+// ports, inodes) or nothing could be read: the size of a first poll.
+func (r *Reader) kernelRows(spaces []netstat.Namespace, f netstat.Filter) int {
+	if f.States != 0 || len(f.Ports)+len(f.LocalPorts)+len(f.RemotePorts) > 0 || f.Inodes != nil {
+		return 0
+	}
+	dirs := []string{"proc/net"}
+	if r.opts.nsMode() {
+		dirs = dirs[:0]
+		for i := range spaces {
+			if len(spaces[i].PIDs) > 0 {
+				dirs = append(dirs, "proc/"+strconv.Itoa(spaces[i].PIDs[0])+"/net")
+			}
+		}
+	}
+	var n [numCounts]int
+	for _, dir := range dirs {
+		for _, name := range [...]string{dir + "/sockstat", dir + "/sockstat6"} {
+			if fh, err := procfile.Open(r.opts.Root, name); err == nil {
+				data, _ := io.ReadAll(io.LimitReader(fh, 1<<16))
+				fh.Close()
+				parseSockstat(name, data, &n) // a bad line only sizes less
+			}
+		}
+	}
+	rows := 0
+	for p := netstat.TCP; p <= netstat.Raw6; p++ {
+		if f.Protos.Has(p) {
+			rows += n[p]
+		}
+	}
+	if f.Protos.Has(netstat.TCP) || f.Protos.Has(netstat.TCP6) {
+		rows += n[timeWaits]
+	}
+	return rows
+}
+
+// The counts parseSockstat adds up: sockets in use by netstat.Proto, and
+// TCP's TIME_WAIT sockets (IPv4 and IPv6).
+const (
+	timeWaits = iota + int(netstat.Raw6) + 1
+	numCounts
+)
+
+// parseSockstat adds the counts of a sockstat or sockstat6 file to n:
+// each line "NAME: key value key value ...", of which it reads the inuse
+// of TCP, UDP, UDPLITE, RAW and their 6 forms, and TCP's tw. A malformed
+// line is an error naming name and the line; the other lines still count.
+func parseSockstat(name string, data []byte, n *[numCounts]int) error {
+	var errs []error
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		head, rest, ok := bytes.Cut(line, []byte(":"))
+		fields := bytes.Fields(rest)
+		if !ok || len(fields)%2 != 0 {
+			errs = append(errs, fmt.Errorf("%s:%d: not a name and key-value pairs", name, i+1))
+			continue
+		}
+		p, _ := netstat.ParseProto(strings.ToLower(string(head)))
+		for k := 0; k < len(fields); k += 2 {
+			key := string(fields[k])
+			slot := -1
+			switch {
+			case key == "inuse" && p != 0:
+				slot = int(p)
+			case key == "tw" && p == netstat.TCP:
+				slot = timeWaits
+			default:
+				continue
+			}
+			v, err := strconv.ParseUint(string(fields[k+1]), 10, 31)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s:%d: %s %q: %w", name, i+1, key, fields[k+1], err))
+				continue
+			}
+			n[slot] = min(n[slot]+int(v), 1<<31)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // sizeofConn is the size of one row in a Snapshot.

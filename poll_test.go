@@ -2,15 +2,20 @@ package procnet
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
 	fixture "github.com/procnet/procnet/procnettest"
 )
 
@@ -141,7 +146,9 @@ func TestMatchReusePort(t *testing.T) {
 	prev := []Conn{l(10), l(11), l(12), e(20, netstat.Established)}
 	cur := []Conn{l(12), l(13), l(10), e(0, netstat.TimeWait)}
 	var got []string
-	matchConns(prev, sortConns(prev), cur, sortConns(cur), func(i, j int) {
+	var was last
+	was.store(&Snapshot{Conns: prev}, sortConns(prev), nil)
+	matchConns(&was, cur, sortConns(cur), func(i, j int) {
 		switch {
 		case i < 0:
 			got = append(got, fmt.Sprintf("+%d", cur[j].Inode))
@@ -176,15 +183,17 @@ func retained(tb testing.TB, n int) float64 {
 	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 }
 
-// TestPollRetains: between polls a Poller keeps one copy of the rows:
-// about a Conn and its 4-byte index per socket, not three copies.
+// TestPollRetains: between polls a Poller keeps what the next poll needs
+// of the rows, not the rows: less than half a Conn per socket (it kept
+// the whole snapshot, 217 bytes a socket here, until the rows were kept
+// compact; 73 since).
 func TestPollRetains(t *testing.T) {
 	const n = 20000
 	per := retained(t, n)
 	one := float64(sizeofConn + 4)
 	t.Logf("%.0f bytes retained per socket; a Conn and its index are %.0f", per, one)
-	if per > 1.5*one {
-		t.Errorf("%.0f bytes retained per socket, more than one copy of the rows (%.0f)", per, one)
+	if per > one/2 {
+		t.Errorf("%.0f bytes retained per socket, more than half a row (%.0f)", per, one/2)
 	}
 }
 
@@ -254,5 +263,188 @@ func TestPollClosedAfter(t *testing.T) {
 	want := []string{"4 after 2", "1 after 1"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("closed %v, want %v", got, want)
+	}
+}
+
+// TestLastRoundTrip: what a Poller keeps of a row gives the row back
+// whole (a closed row is shown as it was last seen), and keys the rows
+// as the new rows are keyed.
+func TestLastRoundTrip(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	spaces := []netstat.Namespace{{Inode: 4026531840, PID: 1, PIDs: []int{1, 7}}, {Inode: 4026532000, PID: 300}}
+	full := netstat.Socket{Proto: netstat.TCP6, Local: ap("[2001:db8::1]:443"), Remote: ap("[::ffff:10.0.0.2]:65535"),
+		State: netstat.FinWait2, TxQueue: 1 << 31, RxQueue: 7, Timer: 4, TimerTicks: 1<<63 + 5, Retransmits: 3, Timeout: 9,
+		UID: 1<<32 - 2, Inode: 1<<64 - 1, Drops: 12,
+		Traffic: netstat.Traffic{BytesSent: 1 << 62, BytesReceived: 123456789, SegsOut: 1<<32 - 1, SegsIn: 1, Known: true}}
+	conns := []Conn{
+		{Socket: full, Owners: []procmap.Owner{{PID: 7, FD: 3}, {PID: 7, FD: 1 << 30}, {PID: 4194304, FD: 0}}, Namespace: &spaces[0]},
+		{Socket: netstat.Socket{Proto: netstat.TCP, Local: ap("127.0.0.1:80"), Remote: ap("127.0.0.1:5000"), State: netstat.TimeWait, Timer: 3, TimerTicks: 100}, Namespace: &spaces[1]},
+		{Socket: netstat.Socket{Proto: netstat.Raw, Local: netip.AddrPortFrom(netip.Addr{}, 1)}},
+		{Socket: netstat.Socket{Proto: netstat.UDP, Local: ap("0.0.0.0:53"), Remote: ap("0.0.0.0:0"), State: netstat.Close, Inode: 5, Drops: 1}, Owners: []procmap.Owner{{PID: 1, FD: -1}}, Namespace: &spaces[0]},
+	}
+	unix := []UnixConn{
+		{UnixSocket: netstat.UnixSocket{RefCount: 2, Protocol: 1, Flags: netstat.Accepting, Type: 5, State: 1, Inode: 1 << 40, Path: "/run/a b\nc"},
+			Owners: []procmap.Owner{{PID: 300, FD: 4}}, Namespace: &spaces[1]},
+		{UnixSocket: netstat.UnixSocket{Inode: 9, Path: ""}},
+	}
+	var l last
+	l.store(&Snapshot{Conns: conns, Unix: unix, Namespaces: spaces}, sortConns(conns), sortUnix(unix))
+	for i := range conns {
+		got := l.conn(i)
+		if !reflect.DeepEqual(got, conns[i]) || got.Namespace != conns[i].Namespace {
+			t.Errorf("row %d kept as\n%+v, want\n%+v", i, got, conns[i])
+		}
+		if a, b := l.ends(i), endsOf(&conns[i]); a != b {
+			t.Errorf("row %d: key %+v, want %+v", i, a, b)
+		}
+	}
+	for i := range unix {
+		if got := l.unixConn(i); !reflect.DeepEqual(got, unix[i]) || got.Namespace != unix[i].Namespace {
+			t.Errorf("unix row %d kept as\n%+v, want\n%+v", i, got, unix[i])
+		}
+	}
+	var pool []procmap.Owner
+	if n := l.connOwners(&pool, 0); n != 3 || !reflect.DeepEqual(pool, conns[0].Owners) {
+		t.Errorf("owners of row 0: %d %v", n, pool)
+	}
+	// The keys order as netip does.
+	for i := range conns {
+		for j := range conns {
+			a, b := &conns[i], &conns[j]
+			want := cmp.Or(cmp.Compare(nsInode(a.Namespace), nsInode(b.Namespace)), cmp.Compare(a.Proto, b.Proto),
+				a.Local.Compare(b.Local), a.Remote.Compare(b.Remote))
+			if got := compareEnds(endsOf(a), endsOf(b)); got != want {
+				t.Errorf("rows %d, %d compare %d, want %d", i, j, got, want)
+			}
+			if got := compareConns(a, b); got != want {
+				t.Errorf("rows %d, %d compare %d in the sort, want %d", i, j, got, want)
+			}
+		}
+	}
+}
+
+// TestPollClosedRows: a poll gives back the rows that closed as the last
+// poll returned them, owners and namespace included.
+func TestPollClosedRows(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	p := NewPoller(Options{Root: root, Owners: true, Cmdline: true, Unix: true, AllNamespaces: true})
+	ctx := context.Background()
+	first, _, err := p.Poll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"proc/1/net/tcp", "proc/400/net/tcp", "proc/300/net/unix", "proc/1/net/unix"} {
+		writeFile(t, root, f, "")
+	}
+	snap, ch, err := p.Poll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Closed) != len(first.Conns)-len(snap.Conns) || len(ch.Closed) == 0 || len(ch.ClosedUnix) == 0 {
+		t.Fatalf("%d rows then %d, %d closed (%d unix)", len(first.Conns), len(snap.Conns), len(ch.Closed), len(ch.ClosedUnix))
+	}
+	for _, c := range ch.Closed {
+		k := slices.IndexFunc(first.Conns, func(d Conn) bool { return d.Inode == c.Inode && d.Local == c.Local && d.Remote == c.Remote })
+		if k < 0 || !reflect.DeepEqual(first.Conns[k], c) {
+			t.Errorf("closed row %+v, not as last seen", c)
+		}
+		for _, o := range c.Owners {
+			if ch.Process(o.PID) != first.Process(o.PID) {
+				t.Errorf("closed row %v: owner %d described as %v", c.Local, o.PID, ch.Process(o.PID))
+			}
+		}
+	}
+	for _, u := range ch.ClosedUnix {
+		k := slices.IndexFunc(first.Unix, func(d UnixConn) bool { return d.Inode == u.Inode })
+		if k < 0 || !reflect.DeepEqual(first.Unix[k], u) {
+			t.Errorf("closed unix row %+v, not as last seen", u)
+		}
+	}
+}
+
+const sockstat = `sockets: used 39
+TCP: inuse 21 orphan 0 tw 7032 alloc 21 mem 123
+UDP: inuse 4 mem 0
+UDPLITE: inuse 0
+RAW: inuse 1
+FRAG: inuse 0 memory 0
+`
+
+const sockstat6 = `TCP6: inuse 100
+UDP6: inuse 2
+UDPLITE6: inuse 0
+RAW6: inuse 0
+FRAG6: inuse 0 memory 0
+`
+
+// TestPollSized: the first poll's rows are sized from the kernel's
+// counts, once, instead of growing by appends (the counts here are twice
+// the rows, which appends would never make room for); a narrowing filter
+// is not sized.
+func TestPollSized(t *testing.T) {
+	const n = 3000
+	root := bigRoot(t, n, 0)
+	writeFile(t, root, "proc/net/sockstat", strings.Replace(sockstat, "tw 7032", "tw 4000", 1))
+	writeFile(t, root, "proc/net/sockstat6", strings.Replace(sockstat6, "TCP6: inuse 100", "TCP6: inuse 1979", 1))
+	const all = 21 + 4000 + 4 + 1 + 1979 + 2
+	for _, tc := range []struct {
+		f    netstat.Filter
+		want int
+	}{
+		{netstat.Filter{}, all},
+		{netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)}, 21 + 4000 + 1979},
+		{netstat.Filter{Protos: netstat.Protos(netstat.UDP6)}, 2},
+		{netstat.Filter{States: netstat.States(netstat.Listen)}, 0},
+		{netstat.Filter{Ports: []uint16{80}}, 0},
+	} {
+		if got := NewReader(Options{Root: root, Filter: tc.f}).kernelRows(nil, tc.f); got != tc.want {
+			t.Errorf("%+v: %d rows, want %d", tc.f, got, tc.want)
+		}
+	}
+	snap, _, err := NewPoller(Options{Root: root}).Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// make rounds the size up to whole pages.
+	if want := all + all/16 + 16; len(snap.Conns) != n || cap(snap.Conns) < want || cap(snap.Conns) > want+8192/int(sizeofConn) {
+		t.Errorf("%d rows in %d, want %d", len(snap.Conns), cap(snap.Conns), want)
+	}
+}
+
+func FuzzSockstat(f *testing.F) {
+	f.Add([]byte(sockstat))
+	f.Add([]byte(sockstat6))
+	f.Add([]byte("TCP: inuse x tw -1\nUDP: inuse\n: \n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var n [numCounts]int
+		err := parseSockstat("proc/net/sockstat", data, &n)
+		for _, v := range n {
+			if v < 0 || v > 1<<31 {
+				t.Fatalf("count %d", v)
+			}
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "proc/net/sockstat:") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}
+
+// TestParseSockstat: the counts, and a bad line named while the others
+// count.
+func TestParseSockstat(t *testing.T) {
+	var n [numCounts]int
+	if err := parseSockstat("sockstat", []byte(sockstat), &n); err != nil {
+		t.Fatal(err)
+	}
+	if err := parseSockstat("sockstat6", []byte(sockstat6), &n); err != nil {
+		t.Fatal(err)
+	}
+	if n[netstat.TCP] != 21 || n[timeWaits] != 7032 || n[netstat.UDP] != 4 || n[netstat.Raw] != 1 || n[netstat.TCP6] != 100 || n[netstat.UDP6] != 2 {
+		t.Errorf("counts %v", n)
+	}
+	n = [numCounts]int{}
+	err := parseSockstat("proc/net/sockstat", []byte("TCP: inuse 5 tw\nUDP: inuse x\nRAW: inuse 3\n"), &n)
+	if err == nil || !strings.Contains(err.Error(), "proc/net/sockstat:1:") || !strings.Contains(err.Error(), "proc/net/sockstat:2:") || n[netstat.Raw] != 3 {
+		t.Errorf("counts %v, error %v", n, err)
 	}
 }

@@ -40,10 +40,12 @@ package main
 //
 // Memory (issue 15 item 5): a piped table is rendered as it is written,
 // 64 KiB at a time; a terminal's frame is kept whole for the SIGCONT
-// redraw. A poll holds the last round's rows and the new ones at once,
-// and Go's collector lets the heap grow to twice what it found live: the
-// watch runs with GOGC=25 (watchGC) unless GOGC is set, for about 5% more
-// CPU time (bench/run-watch at 100k sockets: peak RSS 140 → 100 MiB).
+// redraw. The Poller keeps the last round compact, not its rows; the
+// watcher drops the rows it rendered and runs the collector before the
+// next poll allocates its own, which would otherwise pile onto the
+// uncollected ones (a few ms a round); and the watch runs with GOGC=25
+// (watchGC) unless GOGC is set. bench/run-watch at 100k sockets: peak
+// RSS 101 → 71 MiB (BENCHMARKS.md).
 //
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT or a reader that went away end the
 // watch with status 0, promptly even mid-round: the round stops at its
@@ -59,6 +61,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -131,6 +134,12 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	if !c.inetWanted() && !c.unix {
 		return nil
 	}
+	// The last round's rows are rendered: let them go, and collect them
+	// before the poll allocates the new ones in one piece (the Poller
+	// keeps what it needs of them). Without the collection the heap
+	// reached both rounds' rows before the collector ran.
+	w.snap, w.ch = nil, procnet.Changes{}
+	runtime.GC()
 	snap, ch, err := w.poller.Poll(ctx)
 	if snap == nil {
 		return err

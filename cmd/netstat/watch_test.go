@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/google/go-cmp/cmp"
 	fixture "github.com/procnet/procnet/procnettest"
@@ -308,5 +311,55 @@ func TestWatchUnixOwners(t *testing.T) {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("no %q in\n%s", want, b)
 		}
+	}
+}
+
+// hookCtx runs hook at the first Err asked of it: in a round, once its
+// poll reads.
+type hookCtx struct {
+	context.Context
+	hook func()
+}
+
+func (c *hookCtx) Err() error {
+	if h := c.hook; h != nil {
+		c.hook = nil
+		h()
+	}
+	return c.Context.Err()
+}
+
+// TestWatchDropsLastRound: while a round polls, the rows of the round
+// before are garbage: neither the watcher nor the Poller holds them, so a
+// poll does not hold two rounds of rows (issue 15 item 5).
+func TestWatchDropsLastRound(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.WriteString(tcpHeader)
+	for i := range 100 {
+		fmt.Fprintf(&b, "%4d: 0100007F:%04X 0200007F:%04X 01 00000000:00000000 00:00000000 00000000  1000        0 %d 1 0000000000000000 20 4 30 10 -1\n", i, 1000+i, 2000, 100000+i)
+	}
+	if err := os.WriteFile(filepath.Join(root, "proc/net/tcp"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := newWatcher(watchConfig(t, root, "-tan", "-c", "1"))
+	if _, err := w.round(context.Background(), nil, io.Discard, false); err != nil {
+		t.Fatal(err)
+	}
+	was := weak.Make(&w.snap.Conns[0])
+	asked, held := false, false
+	ctx := &hookCtx{Context: context.Background(), hook: func() {
+		asked = true
+		runtime.GC()
+		held = was.Value() != nil
+	}}
+	if _, err := w.round(ctx, nil, io.Discard, false); err != nil {
+		t.Fatal(err)
+	}
+	if !asked || held {
+		t.Errorf("the poll asked ctx: %v; the last round's rows were still held: %v", asked, held)
 	}
 }
