@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -23,9 +22,9 @@ type compatFlags struct {
 	// l2cap and rfcomm (-2, -f) are Bluetooth's sockets; tcpip is a
 	// long option net-tools lists and then rejects as out of range.
 	l2cap, rfcomm, tcpip bool
-	// noTable holds the address families named (-A, --<af>) whose
-	// sockets net-tools reads from a /proc table this netstat does not
-	// read: ipx, ax25, x25, netrom, rose, bluetooth.
+	// noTable holds the address families named (-A, --<af>, -2, -f)
+	// whose sockets net-tools reads from a /proc table this netstat does
+	// not read (see noTable).
 	noTable map[string]bool
 	// groups4 and groups6 say which of igmp and igmp6 -g shows: both,
 	// unless -4 or -6 (or -A) named one family.
@@ -78,33 +77,21 @@ func (cf *compatFlags) register(fs *pflag.FlagSet) {
 	}
 }
 
-// family takes one name given to -A or --<af>: it returns the family
-// name to record, and false for a name net-tools does not know.
-func (cf *compatFlags) family(name string) (string, bool) {
-	af, ok := afAliases[name]
-	if !ok {
-		return name, false
-	}
-	switch af {
-	case "ipx", "ax25", "x25", "netrom", "rose", "bluetooth":
-		if cf.noTable == nil {
-			cf.noTable = map[string]bool{}
+// noTable returns the set of the families named whose sockets net-tools
+// reads from a /proc table this netstat does not read (ipx, ax25, x25,
+// netrom, rose, bluetooth; bluetooth also for -2 and -f).
+func noTable(families []string, bluetooth bool) map[string]bool {
+	set := map[string]bool{}
+	for _, af := range families {
+		switch af {
+		case "ipx", "ax25", "x25", "netrom", "rose", "bluetooth":
+			set[af] = true
 		}
-		cf.noTable[af] = true
 	}
-	return af, true
-}
-
-// check refuses what -g has no form of: it is a table of the host's own
-// namespace, like net-tools'.
-func (cf *compatFlags) check(c *config) error {
-	if cf.l2cap || cf.rfcomm {
-		cf.family("bluetooth")
+	if bluetooth {
+		set["bluetooth"] = true
 	}
-	if cf.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()) {
-		return usageError{"-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"}
-	}
-	return nil
+	return set
 }
 
 // named reports whether the command line names a kind of socket of
@@ -185,26 +172,21 @@ func versionText(bi *debug.BuildInfo, ok bool) string {
 	if !ok || bi == nil {
 		return "netstat (procnet): no build information\n"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "netstat (procnet) %s %s\n", bi.Main.Path, bi.Main.Version)
-	settings := map[string]string{}
+	vcs := map[string]string{}
 	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
+		vcs[s.Key] = s.Value
 	}
-	if rev := settings["vcs.revision"]; rev != "" {
-		fmt.Fprintf(&b, "revision %s", rev)
-		if t := settings["vcs.time"]; t != "" {
-			fmt.Fprintf(&b, " (%s)", t)
+	rev := "revision unknown (built without VCS information)"
+	if r := vcs["vcs.revision"]; r != "" {
+		rev = "revision " + r
+		if t := vcs["vcs.time"]; t != "" {
+			rev += " (" + t + ")"
 		}
-		if settings["vcs.modified"] == "true" {
-			b.WriteString(" with local changes")
+		if vcs["vcs.modified"] == "true" {
+			rev += " with local changes"
 		}
-		b.WriteByte('\n')
-	} else {
-		b.WriteString("revision unknown (built without VCS information)\n")
 	}
-	fmt.Fprintf(&b, "built with %s\n", bi.GoVersion)
-	return b.String()
+	return fmt.Sprintf("netstat (procnet) %s %s\n%s\nbuilt with %s\n", bi.Main.Path, bi.Main.Version, rev, bi.GoVersion)
 }
 
 // unlisted says that sockets of feature, which net-tools reads from one

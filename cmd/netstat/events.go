@@ -18,13 +18,16 @@ import (
 	"github.com/procnet/procnet/internal/escape"
 )
 
-// eventsFlags are --events, --count, --events-source and --states-too.
+// eventsFlags are --events, --count, --events-source and
+// --state-changes, and the filters of the listing as the event feed
+// takes them (flowsFilter).
 type eventsFlags struct {
-	events    bool
-	count     int    // --count N: stop after N events; 0: until a signal
-	evSource  string // --events-source
-	allStates bool   // --state-changes: state changes too
-	source    flows.Source
+	events      bool
+	count       int    // --count N: stop after N events; 0: until a signal
+	evSource    string // --events-source
+	allStates   bool   // --state-changes: state changes too
+	source      flows.Source
+	eventFilter flows.Filter
 }
 
 func (e *eventsFlags) register(fs *pflag.FlagSet) {
@@ -34,49 +37,18 @@ func (e *eventsFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&e.allStates, "state-changes", false, "")
 }
 
-func (e *eventsFlags) check(fs *pflag.FlagSet, c *config) error {
-	if !e.events {
-		for _, f := range []string{"count", "events-source", "state-changes"} {
-			if fs.Changed(f) {
-				return usageError{"--" + f + " goes with --events"}
-			}
-		}
-		return nil
+// flowsFilter is the command line's filters as the event feed takes them:
+// ports, PID, program, and the address families of -4/-6.
+func (c *config) flowsFilter() flows.Filter {
+	f := c.filter()
+	ef := flows.Filter{Ports: f.Ports, LocalPorts: f.LocalPorts, RemotePorts: f.RemotePorts, IPv4: c.inet, IPv6: c.inet6}
+	if c.pid >= 0 {
+		ef.PIDs = []int{c.pid}
 	}
-	src, ok := flows.ParseSource(e.evSource)
-	if !ok {
-		return usageError{"--events-source: unknown source " + strconv.Quote(e.evSource) + " (auto, tracepoint, destroy, poll)"}
+	if c.program != "" {
+		ef.Programs = []string{c.program}
 	}
-	e.source = src
-	if e.count < 0 {
-		return usageError{"--count: must not be negative"}
-	}
-	if c.csv || c.route || c.interfaces || c.stats || c.summary || c.format == "prometheus" {
-		return usageError{"--events goes with the table or --json only"}
-	}
-	if c.root != "/" && c.root != "" {
-		return usageError{"--events watches the live system: no --root"}
-	}
-	return nil
-}
-
-// eventFilter keeps the events the command line asks for: ports, PID,
-// program, and the address families of -4/-6.
-func (c *config) eventFilter(ev *flows.Event) bool {
-	lp, rp := int(ev.Local.Port()), int(ev.Remote.Port())
-	switch {
-	case c.port >= 0 && lp != c.port && rp != c.port,
-		c.sport >= 0 && lp != c.sport,
-		c.dport >= 0 && rp != c.dport,
-		c.pid >= 0 && ev.PID != c.pid,
-		c.program != "" && ev.Program != c.program:
-		return false
-	}
-	v4 := ev.Remote.Addr().Unmap().Is4()
-	if c.inet != c.inet6 {
-		return v4 == c.inet
-	}
-	return true
+	return ef
 }
 
 // runEvents streams connection events until a signal, --count events, or
@@ -120,7 +92,7 @@ func (c *config) runEvents(ctx context.Context, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
 			continue
 		}
-		if !c.eventFilter(&ev) {
+		if !c.eventFilter.Match(&ev) {
 			continue
 		}
 		n++
