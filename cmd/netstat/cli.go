@@ -330,7 +330,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 			return nil, usageError{"--listener-ports: " + err.Error()}
 		}
 	}
-	switch c.format {                       // --format json and csv are --json and --csv
+	switch c.format { // --format json and csv are --json and --csv
 	case "table":
 		c.format = ""
 	case "json":
