@@ -276,11 +276,10 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		c.numHosts = true // as net-tools (compat.go)
 	}
 	c.inet, c.inet6 = c.inet || *v4, c.inet6 || *v6
-	unknownAF := ""
 	for _, f := range *families {
 		switch afAliases[f] {
 		case "":
-			unknownAF = cmp.Or(unknownAF, f)
+			return nil, usageError{"unknown address family " + strconv.Quote(f) + " (inet, inet6, unix)"}
 		case "inet":
 			c.inet = true
 		case "inet6":
@@ -294,18 +293,15 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	}
 	// -g shows igmp and igmp6 unless a family was named.
 	c.groups4, c.groups6 = c.inet || !c.inet6, c.inet6 || !c.inet
-	c.noTable = noTable(c.families, c.l2cap || c.rfcomm)
-	unknownState := ""
+	c.noTable = firstNoTable(c.families, c.l2cap || c.rfcomm)
 	for _, s := range *states {
 		st, ok := netstat.ParseState(s)
 		if !ok {
-			unknownState = cmp.Or(unknownState, s)
+			return nil, usageError{"--state: unknown state " + strconv.Quote(s)}
 		}
 		c.states |= netstat.States(st)
 	}
 	if err := refuse(
-		rule{unknownAF != "", "unknown address family " + strconv.Quote(unknownAF) + " (inet, inet6, unix)"},
-		rule{unknownState != "", "--state: unknown state " + strconv.Quote(unknownState)},
 		rule{c.port < -1 || c.port > 65535, "--port: not a port: " + strconv.Itoa(c.port)},
 		rule{c.sport < -1 || c.sport > 65535, "--sport: not a port: " + strconv.Itoa(c.sport)},
 		rule{c.dport < -1 || c.dport > 65535, "--dport: not a port: " + strconv.Itoa(c.dport)},
@@ -348,11 +344,12 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	}
 	source, sourceOK := flows.ParseSource(c.evSource)
 	c.source = source
-	notEvents := firstChanged(fs, "count", "events-source", "state-changes")
 	if err := refuse(
 		// -g is a table of the host's own namespace, like net-tools'.
 		rule{c.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()), "-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"},
-		rule{!c.events && notEvents != "", "--" + notEvents + " goes with --events"},
+		rule{!c.events && fs.Changed("count"), "--count goes with --events"},
+		rule{!c.events && fs.Changed("events-source"), "--events-source goes with --events"},
+		rule{!c.events && fs.Changed("state-changes"), "--state-changes goes with --events"},
 		rule{c.events && !sourceOK, "--events-source: unknown source " + strconv.Quote(c.evSource) + " (auto, tracepoint, destroy, poll)"},
 		rule{c.events && c.count < 0, "--count: must not be negative"},
 		rule{c.events && (c.csv || c.route || c.interfaces || c.stats || c.summary || c.format == "prometheus"), "--events goes with the table or --json only"},
@@ -375,7 +372,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if c.sctp {
 		// net-tools stops at SCTP, which it reads after TCP: no
 		// table after it is listed.
-		c.udp, c.udplite, c.raw, c.unix, c.groups, c.noTable = false, false, false, false, false, nil
+		c.udp, c.udplite, c.raw, c.unix, c.groups, c.noTable = false, false, false, false, false, ""
 	}
 	if !c.tcp && !c.udp && !c.udplite && !c.raw && !c.unix && !c.compatFlags.named() {
 		// No socket kind named: everything, unix included.
@@ -411,16 +408,6 @@ func refuse(rules ...rule) error {
 		}
 	}
 	return nil
-}
-
-// firstChanged returns the first of names set on the command line, or "".
-func firstChanged(fs *pflag.FlagSet, names ...string) string {
-	for _, n := range names {
-		if fs.Changed(n) {
-			return n
-		}
-	}
-	return ""
 }
 
 // flagFamilies returns the address families a flag names, in net-tools'

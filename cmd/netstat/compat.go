@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 
 	"github.com/spf13/pflag"
 )
@@ -22,10 +23,10 @@ type compatFlags struct {
 	// l2cap and rfcomm (-2, -f) are Bluetooth's sockets; tcpip is a
 	// long option net-tools lists and then rejects as out of range.
 	l2cap, rfcomm, tcpip bool
-	// noTable holds the address families named (-A, --<af>, -2, -f)
-	// whose sockets net-tools reads from a /proc table this netstat does
-	// not read (see noTable).
-	noTable map[string]bool
+	// noTable is the first family named (-A, --<af>, -2, -f), in the
+	// order net-tools tries them (noTableOrder), whose sockets net-tools
+	// reads from a /proc table this netstat does not read; "" for none.
+	noTable string
 	// groups4 and groups6 say which of igmp and igmp6 -g shows: both,
 	// unless -4 or -6 (or -A) named one family.
 	groups4, groups6 bool
@@ -46,14 +47,15 @@ var afLongOptions = []string{"ax25", "x25", "ip", "ipx", "appletalk", "netrom", 
 
 // noTableOrder is the order in which net-tools tries the families it
 // reads and we do not; the first that fails ends its run, so only its
-// message is printed.
-// tables are the proc/net files net-tools reads them from.
+// message is printed. tables are the proc/net files net-tools reads them
+// from; Bluetooth it was built without.
 var noTableOrder = []struct {
 	af, feature string
 	tables      []string
 }{
 	{"ipx", "AF IPX", []string{"ipx/socket", "ipx"}}, {"ax25", "AF AX25", []string{"ax25"}},
 	{"x25", "AF X25", []string{"x25"}}, {"netrom", "AF NETROM", []string{"nr"}}, {"rose", "AF ROSE", []string{"rose"}},
+	{"bluetooth", "AF BLUETOOTH", nil},
 }
 
 func (cf *compatFlags) register(fs *pflag.FlagSet) {
@@ -77,27 +79,21 @@ func (cf *compatFlags) register(fs *pflag.FlagSet) {
 	}
 }
 
-// noTable returns the set of the families named whose sockets net-tools
-// reads from a /proc table this netstat does not read (ipx, ax25, x25,
-// netrom, rose, bluetooth; bluetooth also for -2 and -f).
-func noTable(families []string, bluetooth bool) map[string]bool {
-	set := map[string]bool{}
-	for _, af := range families {
-		switch af {
-		case "ipx", "ax25", "x25", "netrom", "rose", "bluetooth":
-			set[af] = true
+// firstNoTable returns the first family of noTableOrder that families
+// names (bluetooth also for -2 and -f), or "".
+func firstNoTable(families []string, bluetooth bool) string {
+	for _, f := range noTableOrder {
+		if slices.Contains(families, f.af) || f.af == "bluetooth" && bluetooth {
+			return f.af
 		}
 	}
-	if bluetooth {
-		set["bluetooth"] = true
-	}
-	return set
+	return ""
 }
 
 // named reports whether the command line names a kind of socket of
 // ours (net-tools' flag_arg): then only the named kinds are listed.
 func (cf *compatFlags) named() bool {
-	return cf.groups || cf.sctp || len(cf.noTable) > 0
+	return cf.groups || cf.sctp || cf.noTable != ""
 }
 
 // run handles the flags that end the run before any table is read. done
@@ -153,15 +149,16 @@ func (cf *compatFlags) after(stderr io.Writer, has func(string) bool, listening,
 		return exitError{1}
 	}
 	for _, f := range noTableOrder {
-		if cf.noTable[f.af] {
+		switch {
+		case f.af != cf.noTable:
+		case f.tables == nil:
+			fmt.Fprint(stderr, "netstat: feature `"+f.feature+"' not supported.\n"+
+				"Please recompile `net-tools' with newer kernel source or full configuration.\n")
+			return exitError{1}
+		default:
 			unlisted(stderr, has, f.feature, f.tables...)
 			return exitError{1}
 		}
-	}
-	if cf.noTable["bluetooth"] {
-		fmt.Fprint(stderr, "netstat: feature `AF BLUETOOTH' not supported.\n"+
-			"Please recompile `net-tools' with newer kernel source or full configuration.\n")
-		return exitError{1}
 	}
 	return nil
 }
