@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -196,10 +197,10 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	fs.BoolVarP(&c.udplite, "udplite", "U", false, "")
 	fs.BoolVarP(&c.raw, "raw", "w", false, "")
 	fs.BoolVarP(&c.unix, "unix", "x", false, "")
-	fs.BoolVar(&c.inet, "inet", false, "")
-	fs.BoolVar(&c.inet6, "inet6", false, "")
-	v4 := fs.BoolP("ipv4", "4", false, "")
-	v6 := fs.BoolP("ipv6", "6", false, "")
+	fs.Bool("inet", false, "")
+	fs.Bool("inet6", false, "")
+	fs.BoolP("ipv4", "4", false, "")
+	fs.BoolP("ipv6", "6", false, "")
 	families := fs.StringSliceP("protocol", "A", nil, "")
 	fs.BoolVarP(&c.listening, "listening", "l", false, "")
 	fs.BoolVarP(&c.all, "all", "a", false, "")
@@ -275,22 +276,13 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if c.symbolic && c.route {
 		c.numHosts = true // as net-tools (compat.go)
 	}
-	c.inet, c.inet6 = c.inet || *v4, c.inet6 || *v6
 	for _, f := range *families {
-		switch afAliases[f] {
-		case "":
+		if _, ok := afAliases[f]; !ok {
 			return nil, usageError{"unknown address family " + strconv.Quote(f) + " (inet, inet6, unix)"}
-		case "inet":
-			c.inet = true
-		case "inet6":
-			c.inet6 = true
-		case "unix":
-			c.unix = true
 		}
 	}
-	if ip, _ := fs.GetBool("ip"); ip { // --ip is -A inet
-		c.inet = true
-	}
+	c.inet, c.inet6 = slices.Contains(c.families, "inet"), slices.Contains(c.families, "inet6")
+	c.unix = c.unix || slices.Contains(c.families, "unix")
 	// -g shows igmp and igmp6 unless a family was named.
 	c.groups4, c.groups6 = c.inet || !c.inet6, c.inet6 || !c.inet
 	c.noTable = firstNoTable(c.families, c.l2cap || c.rfcomm)
@@ -414,7 +406,7 @@ func refuse(rules ...rule) error {
 // words (its afname list, which orders the tables of -r and picks the
 // counters of -s): -4, -6, -x, --inet, --inet6, --unix and the other
 // --<af> when set, each name -A takes (an unknown name is kept as it is,
-// and refused once the flags are parsed).
+// and refused once the flags are parsed). --ip is -A inet.
 func flagFamilies(name, v string) []string {
 	if name == "protocol" {
 		var afs []string
@@ -425,8 +417,8 @@ func flagFamilies(name, v string) []string {
 		}
 		return afs
 	}
-	if on, _ := strconv.ParseBool(v); !on {
-		return nil
+	if on, _ := strconv.ParseBool(v); !on || name == "tcpip" {
+		return nil // net-tools' --tcpip is past the end of its table: no family
 	}
 	switch name {
 	case "ipv4":
