@@ -86,8 +86,8 @@ func (m *metricsFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
 }
 
-// check validates the flags; it runs before beyondFlags.check, once
-// --listen and --textfile made --format prometheus.
+// check validates the flags. parseFor has made --format prometheus for
+// --listen and --textfile, and parses --listener-ports after it.
 func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 	if m.listen != "" && m.textfile != "" {
 		return usageError{"--listen and --textfile exclude each other"}
@@ -120,7 +120,7 @@ func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 			return usageError{v.name + ": must be at least 1"}
 		}
 	}
-	return nil // --listener-ports is parsed with the flags (parseFor)
+	return nil
 }
 
 // collectorOptions turns the command line into the collector's options.
