@@ -35,9 +35,10 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return "exit status " + strconv.Itoa(e.code) }
 
-// exitCode prints err the way a person should see it and returns the
-// process's exit status: the one reporter of the command's errors, with
-// report for the errors a run meets and goes on from.
+// exitCode prints err the way a person should see it, escaped (a path or
+// an argument may hold anything), and returns the process's exit status:
+// the one reporter of the errors that end a run, as report is of those a
+// run goes on from.
 func exitCode(err error, stderr io.Writer) int {
 	if ee, ok := errors.AsType[exitError](err); ok {
 		return ee.code
@@ -46,10 +47,10 @@ func exitCode(err error, stderr io.Writer) int {
 	case err == nil, errors.Is(err, syscall.EPIPE):
 		return 0
 	case ok:
-		fmt.Fprintf(stderr, "netstat: %s\n%s", ue.msg, usage)
+		fmt.Fprintf(stderr, "netstat: %s\n%s", escape.String(ue.msg), usage)
 		return 2
 	}
-	fmt.Fprintf(stderr, "netstat: %v\n", err)
+	fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
 	return 1
 }
 

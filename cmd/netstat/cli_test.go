@@ -173,6 +173,18 @@ func TestClosedPipe(t *testing.T) {
 	}
 }
 
+// TestErrorsEscaped: an error that ends the run goes through the one
+// escaping rule, as the rows do: a root or a flag holding a control
+// sequence does not reach the terminal as one.
+func TestErrorsEscaped(t *testing.T) {
+	for _, args := range [][]string{{"-tn", "--root", "/nonexistent/\x1b[31mred"}, {"--bo\x1bgus"}} {
+		_, stderr, code := runCLI(t, refuseResolver{t}, args...)
+		if code == 0 || strings.Contains(stderr, "\x1b") || !strings.Contains(stderr, `\x1b`) {
+			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
 func TestHelp(t *testing.T) {
 	stdout, stderr, code := runCLI(t, refuseResolver{t}, "-h")
 	if code != 0 || !strings.HasPrefix(stdout, "usage: netstat") || stderr != "" {
