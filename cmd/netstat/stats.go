@@ -371,16 +371,13 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 func appendStatsText(b []byte, groups []shownGroup) []byte {
 	state := kNumber
 	for _, sg := range groups {
-		if sg.print {
-			b = append(b, sg.g.Name...)
-			b = append(b, ":\n"...)
-		}
 		if sg.tab != nil {
 			state = kNumber // newtable resets the state for a known table only
 		}
 		if !sg.print {
 			continue
 		}
+		b = append(append(b, sg.g.Name...), ":\n"...)
 		prefix := ""
 		if isSnmp6(sg.g) {
 			prefix = sg.g.Name
