@@ -72,6 +72,9 @@
 // fails with an error wrapping ErrUnavailable. The tracepoint record's
 // decoder builds, and is tested, on any system.
 //
+// Filter keeps the events of some ports, processes or one address
+// family, as the filters of a socket listing keep rows (Filter.Match).
+//
 // # Traffic per connection and per process
 //
 // A Meter turns rounds of socket rows (netstat.Reader with Traffic) and

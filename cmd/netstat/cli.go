@@ -1,19 +1,23 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/metrics"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
@@ -31,55 +35,47 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return "exit status " + strconv.Itoa(e.code) }
 
-// exitCode prints err the way a person should see it and returns the
-// process's exit status.
+// exitCode prints err the way a person should see it, escaped (a path or
+// an argument may hold anything), and returns the process's exit status:
+// the one reporter of the errors that end a run, as report is of those a
+// run goes on from.
 func exitCode(err error, stderr io.Writer) int {
-	var ue usageError
-	var ee exitError
-	switch {
+	if ee, ok := errors.AsType[exitError](err); ok {
+		return ee.code
+	}
+	switch ue, ok := errors.AsType[usageError](err); {
 	case err == nil, errors.Is(err, syscall.EPIPE):
 		return 0
-	case errors.As(err, &ee):
-		return ee.code
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "netstat: %s\n%s", ue.msg, usage)
+	case ok:
+		fmt.Fprintf(stderr, "netstat: %s\n%s", escape.String(ue.msg), usage)
 		return 2
 	}
-	fmt.Fprintf(stderr, "netstat: %v\n", err)
+	fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
 	return 1
 }
 
 // report prints each error joined in err, escaped, and returns the exit
-// status they call for: none for rows that could not be parsed (the rows
-// around them are listed), 1 for anything else.
+// status they call for: none for rows that could not be parsed (every
+// parser's ParseError is procfile's, aliased: the rows around them are
+// listed), 1 for anything else.
 func report(stderr io.Writer, err error) error {
 	var failed error
 	for _, e := range splitJoined(err) {
-		if e == nil {
-			continue
-		}
 		fmt.Fprintf(stderr, "netstat: %s\n", escape.String(e.Error()))
-		if !isParseError(e) {
+		if _, ok := errors.AsType[*netstat.ParseError](e); !ok {
 			failed = exitError{1}
 		}
 	}
 	return failed
 }
 
-// isParseError reports whether err is a row the parsers could not read
-// (every parser's ParseError is procfile's, aliased).
-func isParseError(err error) bool {
-	var pe *netstat.ParseError
-	return errors.As(err, &pe)
-}
-
 // splitJoined returns the errors joined in err (errors.Join), or err.
 func splitJoined(err error) []error {
-	if err == nil {
-		return nil
-	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
 	}
 	return []error{err}
 }
@@ -189,8 +185,9 @@ type config struct {
 
 // parseFor reads net-tools' flags and ours (short flags combine: -tunap)
 // for a run whose reverse DNS goes to resolver and whose stdout is a
-// terminal or not: the config is complete when it returns, and never
-// changed afterwards.
+// terminal or not. The config is complete when it returns, and never
+// changed afterwards: every value the flags imply is derived here, and
+// the check methods only refuse.
 func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) {
 	c := &config{port: -1, sport: -1, dport: -1, pid: -1, resolver: resolver, isTerminal: terminal}
 	fs := pflag.NewFlagSet("netstat", pflag.ContinueOnError)
@@ -201,10 +198,10 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	fs.BoolVarP(&c.udplite, "udplite", "U", false, "")
 	fs.BoolVarP(&c.raw, "raw", "w", false, "")
 	fs.BoolVarP(&c.unix, "unix", "x", false, "")
-	fs.BoolVar(&c.inet, "inet", false, "")
-	fs.BoolVar(&c.inet6, "inet6", false, "")
-	v4 := fs.BoolP("ipv4", "4", false, "")
-	v6 := fs.BoolP("ipv6", "6", false, "")
+	fs.Bool("inet", false, "")
+	fs.Bool("inet6", false, "")
+	fs.BoolP("ipv4", "4", false, "")
+	fs.BoolP("ipv6", "6", false, "")
 	families := fs.StringSliceP("protocol", "A", nil, "")
 	fs.BoolVarP(&c.listening, "listening", "l", false, "")
 	fs.BoolVarP(&c.all, "all", "a", false, "")
@@ -248,25 +245,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		if err := fs.Set(f.Name, v); err != nil {
 			return err
 		}
-		switch f.Name {
-		case "ipv4", "inet", "ipv6", "inet6", "unix":
-			if on, _ := strconv.ParseBool(v); on {
-				c.families = append(c.families, map[string]string{
-					"ipv4": "inet", "inet": "inet", "ipv6": "inet6", "inet6": "inet6", "unix": "unix"}[f.Name])
-			}
-		case "protocol":
-			for _, f := range strings.Split(v, ",") {
-				if f != "" {
-					af, _ := c.compatFlags.family(f)
-					c.families = append(c.families, af)
-				}
-			}
-		default:
-			if _, ok := afAliases[f.Name]; ok { // --ax25 and friends
-				af, _ := c.compatFlags.family(f.Name)
-				c.families = append(c.families, af)
-			}
-		}
+		c.families = append(c.families, flagFamilies(f.Name, v)...)
 		return nil
 	})
 	if err != nil {
@@ -298,25 +277,16 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if c.symbolic && c.route {
 		c.numHosts = true // as net-tools (compat.go)
 	}
-	c.inet, c.inet6 = c.inet || *v4, c.inet6 || *v6
 	for _, f := range *families {
-		af, ok := afAliases[f]
-		switch {
-		case !ok:
+		if _, ok := afAliases[f]; !ok {
 			return nil, usageError{"unknown address family " + strconv.Quote(f) + " (inet, inet6, unix)"}
-		case af == "inet":
-			c.inet = true
-		case af == "inet6":
-			c.inet6 = true
-		case af == "unix":
-			c.unix = true
 		}
 	}
-	if ip, _ := fs.GetBool("ip"); ip { // --ip is -A inet
-		c.inet = true
-	}
+	c.inet, c.inet6 = slices.Contains(c.families, "inet"), slices.Contains(c.families, "inet6")
+	c.unix = c.unix || slices.Contains(c.families, "unix")
 	// -g shows igmp and igmp6 unless a family was named.
 	c.groups4, c.groups6 = c.inet || !c.inet6, c.inet6 || !c.inet
+	c.noTable = firstNoTable(c.families, c.l2cap || c.rfcomm)
 	for _, s := range *states {
 		st, ok := netstat.ParseState(s)
 		if !ok {
@@ -324,41 +294,60 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		}
 		c.states |= netstat.States(st)
 	}
-	for _, p := range []struct {
-		name string
-		v    int
-	}{{"--port", c.port}, {"--sport", c.sport}, {"--dport", c.dport}} {
-		if p.v < -1 || p.v > 65535 {
-			return nil, usageError{p.name + ": not a port: " + strconv.Itoa(p.v)}
-		}
+	if err := refuse(
+		rule{c.port < -1 || c.port > 65535, "--port: not a port: " + strconv.Itoa(c.port)},
+		rule{c.sport < -1 || c.sport > 65535, "--sport: not a port: " + strconv.Itoa(c.sport)},
+		rule{c.dport < -1 || c.dport > 65535, "--dport: not a port: " + strconv.Itoa(c.dport)},
+		rule{c.json && c.csv, "--json and --csv exclude each other"},
+		// --format names the one output format: with --json or --csv it
+		// must be the same one (--format json --json is redundant, not
+		// wrong).
+		rule{fs.Changed("format") && (c.json && c.format != "json" || c.csv && c.format != "csv"), "--format " + c.format + " excludes --json and --csv"},
+		rule{btoi(c.route)+btoi(c.interfaces)+btoi(c.stats)+btoi(c.masquerade) > 1, "-r, -i, -s and -M exclude each other"},
+		rule{c.rate && !c.interfaces, "--rate goes with -i"},
+	); err != nil {
+		return nil, err
 	}
-	if c.json && c.csv {
-		return nil, usageError{"--json and --csv exclude each other"}
-	}
-	// --format names the one output format: with --json or --csv it must
-	// be the same one (--format json --json is redundant, not wrong).
-	if f := c.format; fs.Changed("format") && (c.json && f != "json" || c.csv && f != "csv") {
-		return nil, usageError{"--format " + f + " excludes --json and --csv"}
-	}
-	if n := btoi(c.route) + btoi(c.interfaces) + btoi(c.stats) + btoi(c.masquerade); n > 1 {
-		return nil, usageError{"-r, -i, -s and -M exclude each other"}
-	}
-	if c.rate && !c.interfaces {
-		return nil, usageError{"--rate goes with -i"}
+	if (c.listen != "" || c.textfile != "") && c.format == "" {
+		c.format = "prometheus" // what --listen and --textfile write
 	}
 	if err := c.metricsFlags.check(fs, c); err != nil {
 		return nil, err
 	}
+	if c.format == "prometheus" {
+		if c.ports, err = metrics.ParsePorts(c.listenerPorts); err != nil {
+			return nil, usageError{"--listener-ports: " + err.Error()}
+		}
+	}
+	switch c.format { // --format json and csv are --json and --csv
+	case "table":
+		c.format = ""
+	case "json":
+		c.json, c.format = true, ""
+	case "csv":
+		c.csv, c.format = true, ""
+	}
 	if err := c.beyondFlags.check(fs, c); err != nil {
 		return nil, err
 	}
+	c.perProcess = c.format == "prometheus" // owners are read (and --capture keeps them)
+	c.summary = c.summary || fs.Changed("by") || fs.Changed("max-established")
 	if err := c.summaryFlags.check(fs, c); err != nil {
 		return nil, err
 	}
-	if err := c.compatFlags.check(c); err != nil {
-		return nil, err
-	}
-	if err := c.eventsFlags.check(fs, c); err != nil {
+	source, sourceOK := flows.ParseSource(c.evSource)
+	c.source = source
+	if err := refuse(
+		// -g is a table of the host's own namespace, like net-tools'.
+		rule{c.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()), "-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"},
+		rule{!c.events && fs.Changed("count"), "--count goes with --events"},
+		rule{!c.events && fs.Changed("events-source"), "--events-source goes with --events"},
+		rule{!c.events && fs.Changed("state-changes"), "--state-changes goes with --events"},
+		rule{c.events && !sourceOK, "--events-source: unknown source " + strconv.Quote(c.evSource) + " (auto, tracepoint, destroy, poll)"},
+		rule{c.events && c.count < 0, "--count: must not be negative"},
+		rule{c.events && (c.csv || c.route || c.interfaces || c.stats || c.summary || c.format == "prometheus"), "--events goes with the table or --json only"},
+		rule{c.events && c.root != "/" && c.root != "", "--events watches the live system: no --root"},
+	); err != nil {
 		return nil, err
 	}
 	if err := c.trafficFlags.check(c); err != nil {
@@ -376,7 +365,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if c.sctp {
 		// net-tools stops at SCTP, which it reads after TCP: no
 		// table after it is listed.
-		c.udp, c.udplite, c.raw, c.unix, c.groups, c.noTable = false, false, false, false, false, nil
+		c.udp, c.udplite, c.raw, c.unix, c.groups, c.noTable = false, false, false, false, false, ""
 	}
 	if !c.tcp && !c.udp && !c.udplite && !c.raw && !c.unix && !c.compatFlags.named() {
 		// No socket kind named: everything, unix included.
@@ -394,7 +383,54 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		c.unix = false
 		c.programs = c.programs || c.by == "process"
 	}
+	c.eventFilter = c.flowsFilter()
 	return c, nil
+}
+
+// rule is a command line refused when bad holds, for the reason msg.
+type rule struct {
+	bad bool
+	msg string
+}
+
+// refuse returns the usage error of the first rule that holds.
+func refuse(rules ...rule) error {
+	for _, r := range rules {
+		if r.bad {
+			return usageError{r.msg}
+		}
+	}
+	return nil
+}
+
+// flagFamilies returns the address families a flag names, in net-tools'
+// words (its afname list, which orders the tables of -r and picks the
+// counters of -s): -4, -6, -x, --inet, --inet6, --unix and the other
+// --<af> when set, each name -A takes (an unknown name is kept as it is,
+// and refused once the flags are parsed). --ip is -A inet.
+func flagFamilies(name, v string) []string {
+	if name == "protocol" {
+		var afs []string
+		for _, f := range strings.Split(v, ",") {
+			if f != "" {
+				afs = append(afs, cmp.Or(afAliases[f], f))
+			}
+		}
+		return afs
+	}
+	if on, _ := strconv.ParseBool(v); !on || name == "tcpip" {
+		return nil // net-tools' --tcpip is past the end of its table: no family
+	}
+	switch name {
+	case "ipv4":
+		name = "inet"
+	case "ipv6":
+		name = "inet6"
+	}
+	if af, ok := afAliases[name]; ok {
+		return []string{af}
+	}
+	return nil
 }
 
 var errHelp = errors.New("help")

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procnet/procnet/flows"
 	fixture "github.com/procnet/procnet/procnettest"
 )
 
@@ -172,6 +173,18 @@ func TestClosedPipe(t *testing.T) {
 	}
 }
 
+// TestErrorsEscaped: an error that ends the run goes through the one
+// escaping rule, as the rows do: a root or a flag holding a control
+// sequence does not reach the terminal as one.
+func TestErrorsEscaped(t *testing.T) {
+	for _, args := range [][]string{{"-tn", "--root", "/nonexistent/\x1b[31mred"}, {"--bo\x1bgus"}} {
+		_, stderr, code := runCLI(t, refuseResolver{t}, args...)
+		if code == 0 || strings.Contains(stderr, "\x1b") || !strings.Contains(stderr, `\x1b`) {
+			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
 func TestHelp(t *testing.T) {
 	stdout, stderr, code := runCLI(t, refuseResolver{t}, "-h")
 	if code != 0 || !strings.HasPrefix(stdout, "usage: netstat") || stderr != "" {
@@ -185,4 +198,39 @@ func parse(args []string) (*config, error) { return parseFor(args, nil, false) }
 // runWith is run with reverse DNS going to resolver.
 func runWith(args []string, stdout, stderr io.Writer, resolver Resolver) error {
 	return runContext(context.Background(), args, stdout, stderr, resolver)
+}
+
+// TestParseDerives: what the flags imply is in the config parse returns
+// (nothing sets it later): --format json is --json, --listen writes the
+// exposition with its owners and listener ports, --by is --summary, -2
+// names Bluetooth, --events-source its source, --port the event filter.
+func TestParseDerives(t *testing.T) {
+	for _, tc := range []struct {
+		args string
+		ok   func(c *config) bool
+	}{
+		{"--format json", func(c *config) bool { return c.json && c.format == "" }},
+		{"--format csv", func(c *config) bool { return c.csv && c.format == "" }},
+		{"--format table", func(c *config) bool { return !c.json && !c.csv && c.format == "" }},
+		{"--listen 127.0.0.1:0", func(c *config) bool {
+			return c.format == "prometheus" && c.perProcess && len(c.ports) == 1023
+		}},
+		{"--format prometheus --listener-ports 22,80", func(c *config) bool { return len(c.ports) == 2 }},
+		{"--by port", func(c *config) bool { return c.summary && !c.programs }},
+		{"--max-established 3", func(c *config) bool { return c.summary && c.programs }},
+		{"-2", func(c *config) bool { return c.noTable == "bluetooth" }},
+		{"-A ax25,ipx", func(c *config) bool { return c.noTable == "ipx" }},
+		{"--tcpip", func(c *config) bool { return len(c.families) == 0 }},
+		{"-6 -A ip", func(c *config) bool { return c.inet && c.inet6 && !c.unix && c.tcp }},
+		{"--events --events-source poll", func(c *config) bool { return c.source == flows.SourcePoll }},
+		{"--events --port 80 -4", func(c *config) bool {
+			f := c.eventFilter
+			return len(f.Ports) == 1 && f.Ports[0] == 80 && f.IPv4 && !f.IPv6
+		}},
+	} {
+		c, err := parse(strings.Fields(tc.args))
+		if err != nil || !tc.ok(c) {
+			t.Errorf("%s: err %v, config %+v", tc.args, err, c)
+		}
+	}
 }

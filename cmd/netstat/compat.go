@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"strings"
+	"slices"
 
 	"github.com/spf13/pflag"
 )
@@ -23,10 +23,10 @@ type compatFlags struct {
 	// l2cap and rfcomm (-2, -f) are Bluetooth's sockets; tcpip is a
 	// long option net-tools lists and then rejects as out of range.
 	l2cap, rfcomm, tcpip bool
-	// noTable holds the address families named (-A, --<af>) whose
-	// sockets net-tools reads from a /proc table this netstat does not
-	// read: ipx, ax25, x25, netrom, rose, bluetooth.
-	noTable map[string]bool
+	// noTable is the first family named (-A, --<af>, -2, -f), in the
+	// order net-tools tries them (noTableOrder), whose sockets net-tools
+	// reads from a /proc table this netstat does not read; "" for none.
+	noTable string
 	// groups4 and groups6 say which of igmp and igmp6 -g shows: both,
 	// unless -4 or -6 (or -A) named one family.
 	groups4, groups6 bool
@@ -47,14 +47,15 @@ var afLongOptions = []string{"ax25", "x25", "ip", "ipx", "appletalk", "netrom", 
 
 // noTableOrder is the order in which net-tools tries the families it
 // reads and we do not; the first that fails ends its run, so only its
-// message is printed.
-// tables are the proc/net files net-tools reads them from.
+// message is printed. tables are the proc/net files net-tools reads them
+// from; Bluetooth it was built without.
 var noTableOrder = []struct {
 	af, feature string
 	tables      []string
 }{
 	{"ipx", "AF IPX", []string{"ipx/socket", "ipx"}}, {"ax25", "AF AX25", []string{"ax25"}},
 	{"x25", "AF X25", []string{"x25"}}, {"netrom", "AF NETROM", []string{"nr"}}, {"rose", "AF ROSE", []string{"rose"}},
+	{"bluetooth", "AF BLUETOOTH", nil},
 }
 
 func (cf *compatFlags) register(fs *pflag.FlagSet) {
@@ -78,39 +79,21 @@ func (cf *compatFlags) register(fs *pflag.FlagSet) {
 	}
 }
 
-// family takes one name given to -A or --<af>: it returns the family
-// name to record, and false for a name net-tools does not know.
-func (cf *compatFlags) family(name string) (string, bool) {
-	af, ok := afAliases[name]
-	if !ok {
-		return name, false
-	}
-	switch af {
-	case "ipx", "ax25", "x25", "netrom", "rose", "bluetooth":
-		if cf.noTable == nil {
-			cf.noTable = map[string]bool{}
+// firstNoTable returns the first family of noTableOrder that families
+// names (bluetooth also for -2 and -f), or "".
+func firstNoTable(families []string, bluetooth bool) string {
+	for _, f := range noTableOrder {
+		if slices.Contains(families, f.af) || f.af == "bluetooth" && bluetooth {
+			return f.af
 		}
-		cf.noTable[af] = true
 	}
-	return af, true
-}
-
-// check refuses what -g has no form of: it is a table of the host's own
-// namespace, like net-tools'.
-func (cf *compatFlags) check(c *config) error {
-	if cf.l2cap || cf.rfcomm {
-		cf.family("bluetooth")
-	}
-	if cf.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()) {
-		return usageError{"-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"}
-	}
-	return nil
+	return ""
 }
 
 // named reports whether the command line names a kind of socket of
 // ours (net-tools' flag_arg): then only the named kinds are listed.
 func (cf *compatFlags) named() bool {
-	return cf.groups || cf.sctp || len(cf.noTable) > 0
+	return cf.groups || cf.sctp || cf.noTable != ""
 }
 
 // run handles the flags that end the run before any table is read. done
@@ -166,15 +149,16 @@ func (cf *compatFlags) after(stderr io.Writer, has func(string) bool, listening,
 		return exitError{1}
 	}
 	for _, f := range noTableOrder {
-		if cf.noTable[f.af] {
+		switch {
+		case f.af != cf.noTable:
+		case f.tables == nil:
+			fmt.Fprint(stderr, "netstat: feature `"+f.feature+"' not supported.\n"+
+				"Please recompile `net-tools' with newer kernel source or full configuration.\n")
+			return exitError{1}
+		default:
 			unlisted(stderr, has, f.feature, f.tables...)
 			return exitError{1}
 		}
-	}
-	if cf.noTable["bluetooth"] {
-		fmt.Fprint(stderr, "netstat: feature `AF BLUETOOTH' not supported.\n"+
-			"Please recompile `net-tools' with newer kernel source or full configuration.\n")
-		return exitError{1}
 	}
 	return nil
 }
@@ -185,26 +169,21 @@ func versionText(bi *debug.BuildInfo, ok bool) string {
 	if !ok || bi == nil {
 		return "netstat (procnet): no build information\n"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "netstat (procnet) %s %s\n", bi.Main.Path, bi.Main.Version)
-	settings := map[string]string{}
+	vcs := map[string]string{}
 	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
+		vcs[s.Key] = s.Value
 	}
-	if rev := settings["vcs.revision"]; rev != "" {
-		fmt.Fprintf(&b, "revision %s", rev)
-		if t := settings["vcs.time"]; t != "" {
-			fmt.Fprintf(&b, " (%s)", t)
+	rev := "revision unknown (built without VCS information)"
+	if r := vcs["vcs.revision"]; r != "" {
+		rev = "revision " + r
+		if t := vcs["vcs.time"]; t != "" {
+			rev += " (" + t + ")"
 		}
-		if settings["vcs.modified"] == "true" {
-			b.WriteString(" with local changes")
+		if vcs["vcs.modified"] == "true" {
+			rev += " with local changes"
 		}
-		b.WriteByte('\n')
-	} else {
-		b.WriteString("revision unknown (built without VCS information)\n")
 	}
-	fmt.Fprintf(&b, "built with %s\n", bi.GoVersion)
-	return b.String()
+	return fmt.Sprintf("netstat (procnet) %s %s\n%s\nbuilt with %s\n", bi.Main.Path, bi.Main.Version, rev, bi.GoVersion)
 }
 
 // unlisted says that sockets of feature, which net-tools reads from one

@@ -45,7 +45,7 @@ func TestCompatFlags(t *testing.T) {
 		{"g", "-gn", 0}, {"g4", "-gn -4", 0}, {"g6", "-gn -6", 0}, {"gx", "-gxn", 0}, {"gt", "-gtn", 0},
 		{"gl", "-gln", 0}, {"ga", "-gan", 0}, {"gN", "-gnN", 0}, {"g-ax25", "-gn -A ax25", 1},
 		{"d", "-d -tn", 0}, {"l2cap", "-2", 1}, {"l2cap-long", "--l2cap", 1}, {"rfcomm", "-f", 1},
-		{"rfcomm-long", "--rfcomm", 1}, {"t-l2cap", "-t2n", 1}, {"tcpip", "--tcpip -tn", 0},
+		{"rfcomm-long", "--rfcomm", 1}, {"t-l2cap", "-t2n", 1}, {"tcpip", "--tcpip -tn", 0}, {"tcpip-r6", "--tcpip -rn -6", 0},
 		{"v", "-v -tn", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -18,13 +17,16 @@ import (
 	"github.com/procnet/procnet/internal/escape"
 )
 
-// eventsFlags are --events, --count, --events-source and --states-too.
+// eventsFlags are --events, --count, --events-source and
+// --state-changes, and the filters of the listing as the event feed
+// takes them (flowsFilter).
 type eventsFlags struct {
-	events    bool
-	count     int    // --count N: stop after N events; 0: until a signal
-	evSource  string // --events-source
-	allStates bool   // --state-changes: state changes too
-	source    flows.Source
+	events      bool
+	count       int    // --count N: stop after N events; 0: until a signal
+	evSource    string // --events-source
+	allStates   bool   // --state-changes: state changes too
+	source      flows.Source
+	eventFilter flows.Filter
 }
 
 func (e *eventsFlags) register(fs *pflag.FlagSet) {
@@ -34,49 +36,18 @@ func (e *eventsFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&e.allStates, "state-changes", false, "")
 }
 
-func (e *eventsFlags) check(fs *pflag.FlagSet, c *config) error {
-	if !e.events {
-		for _, f := range []string{"count", "events-source", "state-changes"} {
-			if fs.Changed(f) {
-				return usageError{"--" + f + " goes with --events"}
-			}
-		}
-		return nil
+// flowsFilter is the command line's filters as the event feed takes them:
+// ports, PID, program, and the address families of -4/-6.
+func (c *config) flowsFilter() flows.Filter {
+	f := c.filter()
+	ef := flows.Filter{Ports: f.Ports, LocalPorts: f.LocalPorts, RemotePorts: f.RemotePorts, IPv4: c.inet, IPv6: c.inet6}
+	if c.pid >= 0 {
+		ef.PIDs = []int{c.pid}
 	}
-	src, ok := flows.ParseSource(e.evSource)
-	if !ok {
-		return usageError{"--events-source: unknown source " + strconv.Quote(e.evSource) + " (auto, tracepoint, destroy, poll)"}
+	if c.program != "" {
+		ef.Programs = []string{c.program}
 	}
-	e.source = src
-	if e.count < 0 {
-		return usageError{"--count: must not be negative"}
-	}
-	if c.csv || c.route || c.interfaces || c.stats || c.summary || c.format == "prometheus" {
-		return usageError{"--events goes with the table or --json only"}
-	}
-	if c.root != "/" && c.root != "" {
-		return usageError{"--events watches the live system: no --root"}
-	}
-	return nil
-}
-
-// eventFilter keeps the events the command line asks for: ports, PID,
-// program, and the address families of -4/-6.
-func (c *config) eventFilter(ev *flows.Event) bool {
-	lp, rp := int(ev.Local.Port()), int(ev.Remote.Port())
-	switch {
-	case c.port >= 0 && lp != c.port && rp != c.port,
-		c.sport >= 0 && lp != c.sport,
-		c.dport >= 0 && rp != c.dport,
-		c.pid >= 0 && ev.PID != c.pid,
-		c.program != "" && ev.Program != c.program:
-		return false
-	}
-	v4 := ev.Remote.Addr().Unmap().Is4()
-	if c.inet != c.inet6 {
-		return v4 == c.inet
-	}
-	return true
+	return ef
 }
 
 // runEvents streams connection events until a signal, --count events, or
@@ -102,45 +73,36 @@ func (c *config) runEvents(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	w := bufio.NewWriter(stdout)
-	if !c.json {
-		w.WriteString(eventsHeader)
-		if err := w.Flush(); err != nil {
-			return err
-		}
+	appendEvent, buf := appendEventRow, []byte(eventsHeader)
+	if c.json {
+		appendEvent, buf = appendEventJSON, nil
 	}
-	var buf []byte
-	n := 0
-	for c.count == 0 || n < c.count {
+	// One write per event as it happens: a pipe reader stays current.
+	if _, err := stdout.Write(buf); err != nil {
+		return err
+	}
+	for n := 0; c.count == 0 || n < c.count; {
 		ev, err := f.Next(ctx)
 		if err == io.EOF || ctx.Err() != nil {
 			break
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "netstat: %s\n", escape.String(err.Error()))
+			report(stderr, err) // a bad record: the feed goes on
 			continue
 		}
-		if !c.eventFilter(&ev) {
+		if !c.eventFilter.Match(&ev) {
 			continue
 		}
 		n++
-		if c.json {
-			buf = appendEventJSON(buf[:0], &ev)
-		} else {
-			buf = appendEventRow(buf[:0], &ev)
-		}
-		w.Write(buf)
-		// One line per event as it happens: flush unless more are
-		// already waiting would cost a syscall per event; flushing each
-		// keeps a pipe reader current.
-		if err := w.Flush(); err != nil {
+		buf = appendEvent(buf[:0], &ev)
+		if _, err := stdout.Write(buf); err != nil {
 			return err
 		}
 	}
 	if lost := f.Lost(); lost > 0 {
 		fmt.Fprintf(stderr, "netstat: %d events lost (the reader fell behind)\n", lost)
 	}
-	return w.Flush()
+	return nil
 }
 
 const eventsHeader = "Time         Event  Proto Local Address           Foreign Address         PID/Program name     By       Duration       Sent   Received\n"
@@ -188,45 +150,40 @@ func eventAddr(a netip.AddrPort) string {
 }
 
 // appendEventJSON appends one JSON object and a newline: the socket keys
-// of the --json listing, then the event's own.
+// of the --json listing, then the event's own; null where the event does
+// not know (a state, a process, a duration, the traffic).
 func appendEventJSON(b []byte, ev *flows.Event) []byte {
-	state, oldState := field{key: "state"}, field{key: "old_state", kind: fAbsent}
-	if ev.NewState != 0 {
-		state = textField("state", ev.NewState.String())
-	}
+	oldState := field{"old_state", ev.OldState.String(), fAbsent}
 	if ev.Kind == flows.StateChange {
-		oldState = textField("old_state", ev.OldState.String())
+		oldState.kind = fText
 	}
-	pid, program := field{key: "pid"}, field{key: "program"}
+	pid, duration := "", ""
 	if ev.PID != 0 {
-		pid, program = uintField("pid", uint64(ev.PID)), textField("program", ev.Program)
+		pid = strconv.Itoa(ev.PID)
 	}
-	duration := field{key: "duration"}
 	if ev.Kind == flows.Close && ev.Duration > 0 {
-		duration = floatField("duration", ev.Duration.Seconds())
+		duration = strconv.FormatFloat(ev.Duration.Seconds(), 'f', -1, 64)
 	}
-	fs := []field{
+	t := ev.Traffic
+	count := func(v uint64) string {
+		if !t.Known {
+			return ""
+		}
+		return strconv.FormatUint(v, 10)
+	}
+	return appendFields(b, []field{
 		textField("proto", ev.Proto.String()),
 		textField("local_address", ev.Local.Addr().Unmap().String()),
 		uintField("local_port", uint64(ev.Local.Port())),
 		textField("remote_address", ev.Remote.Addr().Unmap().String()),
 		uintField("remote_port", uint64(ev.Remote.Port())),
-		state, textField("event", ev.Kind.String()), oldState,
+		optText("state", ev.NewState.String(), ev.NewState != 0),
+		textField("event", ev.Kind.String()), oldState,
 		textField("time", ev.Time.UTC().Format(time.RFC3339Nano)),
 		{"passive", strconv.FormatBool(ev.Passive), fNumber},
-		pid, program, textField("attribution", ev.Attribution.String()), duration,
-	}
-	t := ev.Traffic
-	for _, kv := range []struct {
-		k string
-		v uint64
-	}{{"bytes_sent", t.BytesSent}, {"bytes_received", t.BytesReceived},
-		{"segs_out", uint64(t.SegsOut)}, {"segs_in", uint64(t.SegsIn)}} {
-		f := field{key: kv.k} // null when the traffic is not known
-		if t.Known {
-			f = uintField(kv.k, kv.v)
-		}
-		fs = append(fs, f)
-	}
-	return appendFields(b, fs, false)
+		{"pid", pid, fNumber}, optText("program", ev.Program, ev.PID != 0),
+		textField("attribution", ev.Attribution.String()), {"duration", duration, fNumber},
+		{"bytes_sent", count(t.BytesSent), fNumber}, {"bytes_received", count(t.BytesReceived), fNumber},
+		{"segs_out", count(uint64(t.SegsOut)), fNumber}, {"segs_in", count(uint64(t.SegsIn)), fNumber},
+	}, false)
 }

@@ -53,15 +53,8 @@ func (b *beyondFlags) check(fs *pflag.FlagSet, c *config) error {
 	if b.allNetns && b.netnsPID > 0 {
 		return usageError{"--all-netns and --netns exclude each other"}
 	}
-	switch b.format {
-	case "", "table":
-		b.format = ""
-	case "json":
-		c.json = true
-		b.format = ""
-	case "csv":
-		c.csv = true
-		b.format = ""
+	switch b.format { // parseFor made --format json and csv --json and --csv
+	case "":
 	case "prometheus":
 		if c.json || c.csv {
 			return usageError{"--format prometheus excludes --json and --csv"}

@@ -86,17 +86,14 @@ func (m *metricsFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
 }
 
-// check validates the flags; it runs before beyondFlags.check, as
-// --listen and --textfile imply --format prometheus.
+// check validates the flags. parseFor has made --format prometheus for
+// --listen and --textfile, and parses --listener-ports after it.
 func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 	if m.listen != "" && m.textfile != "" {
 		return usageError{"--listen and --textfile exclude each other"}
 	}
-	if m.listen != "" || m.textfile != "" {
-		if c.format != "" && c.format != "prometheus" {
-			return usageError{"--listen and --textfile write --format prometheus"}
-		}
-		c.format = "prometheus"
+	if (m.listen != "" || m.textfile != "") && c.format != "prometheus" {
+		return usageError{"--listen and --textfile write --format prometheus"}
 	}
 	if fs.Changed("textfile-interval") && (m.textfile == "" || m.textfileEvery <= 0) {
 		return usageError{"--textfile-interval: a positive number of seconds, with --textfile"}
@@ -115,7 +112,6 @@ func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 	if c.pid >= 0 || c.program != "" {
 		return usageError{"--format prometheus counts every process: no --pid or --program (see procnet_program_sockets)"}
 	}
-	c.perProcess = true // owners are read (and --capture keeps them)
 	for _, v := range []struct {
 		name string
 		n    int
@@ -124,11 +120,6 @@ func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 			return usageError{v.name + ": must be at least 1"}
 		}
 	}
-	ports, err := metrics.ParsePorts(m.listenerPorts)
-	if err != nil {
-		return usageError{"--listener-ports: " + err.Error()}
-	}
-	m.ports = ports
 	return nil
 }
 

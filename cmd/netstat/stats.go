@@ -1,22 +1,15 @@
 package main
 
-// -s: the kernel's protocol counters, worded as net-tools 2.10 words them.
-//
-// --json writes one object per counter group shown (JSON Lines):
-//
-//	group     the group's name: "Ip", "Tcp", "TcpExt", "Ip6", …
-//	file      the file it came from, relative to the root ("proc/net/snmp")
-//	counters  an object of the group's counters in file order, by the
-//	          kernel's names (snmp6 names without the group prefix:
-//	          "InReceives" in "Ip6"); values are signed (Tcp MaxConn is -1)
-//
-// --csv writes a header row "group,file,name,value", then one record per
-// counter, with the same names and values.
+// -s: the kernel's protocol counters (netstat.ReadStats), worded as
+// net-tools 2.10 words them. --json writes an object per group shown and
+// --csv a record per counter, by the kernel's names: README.md's "-s
+// --json" says their keys.
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -323,12 +316,8 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 	var out []shownGroup
 	pick := func(g *netstat.StatGroup, tabs []statTable) {
 		sg := shownGroup{g: g, print: true} // unknown groups always print
-		for i := range tabs {
-			if tabs[i].title == g.Name {
-				sg.tab = &tabs[i]
-				sg.print = tabs[i].proto(c)
-				break
-			}
+		if i := slices.IndexFunc(tabs, func(t statTable) bool { return t.title == g.Name }); i >= 0 {
+			sg.tab, sg.print = &tabs[i], tabs[i].proto(c)
 		}
 		out = append(out, sg)
 	}
@@ -341,13 +330,8 @@ func statGroups(c *config, st *netstat.Stats) []shownGroup {
 			pick(g, tabs)
 		}
 	}
-	if v6 {
-		for i := range st.Groups {
-			g := &st.Groups[i]
-			if g.Name == "Tcp" && !isSnmp6(g) {
-				pick(g, snmpTabs)
-			}
-		}
+	if g := st.Group("Tcp"); v6 && g != nil { // snmp6 has no group of that name
+		pick(g, snmpTabs)
 	}
 	return out
 }
@@ -366,23 +350,17 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 	if f := c.statsFamily(); f != "inet" && f != "inet6" {
 		return errors.New("no statistics support for specified address family: " + f)
 	}
+	appendStats := appendStatsText
+	switch {
+	case c.json:
+		appendStats = appendStatsJSON
+	case c.csv:
+		appendStats = appendStatsCSV
+	}
 	return c.every(func() (bool, error) {
-		st, err := netstat.ReadStats(c.root, 0)
+		st, err := netstat.ReadStats(c.root, 0) // st holds what could be read
 		failed := report(stderr, err)
-		if st == nil {
-			return true, failed
-		}
-		groups := statGroups(c, st)
-		var b []byte
-		switch {
-		case c.json:
-			b = appendStatsJSON(nil, groups)
-		case c.csv:
-			b = appendStatsCSV(nil, groups)
-		default:
-			b = appendStatsText(nil, groups)
-		}
-		if _, err := stdout.Write(b); err != nil {
+		if _, err := stdout.Write(appendStats(nil, statGroups(c, st))); err != nil {
 			return true, err
 		}
 		return false, failed
@@ -393,16 +371,13 @@ func statistics(c *config, stdout, stderr io.Writer) error {
 func appendStatsText(b []byte, groups []shownGroup) []byte {
 	state := kNumber
 	for _, sg := range groups {
-		if sg.print {
-			b = append(b, sg.g.Name...)
-			b = append(b, ":\n"...)
-		}
 		if sg.tab != nil {
 			state = kNumber // newtable resets the state for a known table only
 		}
 		if !sg.print {
 			continue
 		}
+		b = append(append(b, sg.g.Name...), ":\n"...)
 		prefix := ""
 		if isSnmp6(sg.g) {
 			prefix = sg.g.Name
@@ -441,21 +416,15 @@ func appendStatsJSON(b []byte, groups []shownGroup) []byte {
 		if !sg.print {
 			continue
 		}
-		b = appendKey(append(b, '{'), true, "group")
-		b = appendJSONString(b, sg.g.Name)
-		b = appendKey(b, false, "file")
-		b = appendJSONString(b, sg.g.File)
-		b = appendKey(b, false, "counters")
-		b = append(b, '{')
+		counters := []byte{'{'}
 		for i, s := range sg.g.Stats {
 			if i > 0 {
-				b = append(b, ',')
+				counters = append(counters, ',')
 			}
-			b = appendJSONString(b, s.Name)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, s.Value, 10)
+			counters = strconv.AppendInt(append(appendJSONString(counters, s.Name), ':'), s.Value, 10)
 		}
-		b = append(b, '}', '}', '\n')
+		b = appendFields(b, []field{textField("group", sg.g.Name), textField("file", sg.g.File),
+			{"counters", string(append(counters, '}')), fRaw}}, false)
 	}
 	return b
 }

@@ -61,12 +61,9 @@ func (s *summaryFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&s.maxEstablished, "max-established", -1, "")
 }
 
-// check validates the flags once parsed; --by and --max-established
-// imply --summary.
+// check validates the flags once parsed (--by and --max-established
+// imply --summary: parseFor).
 func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
-	if fs.Changed("by") || fs.Changed("max-established") {
-		s.summary = true
-	}
 	if !s.summary {
 		return nil
 	}

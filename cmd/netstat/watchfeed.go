@@ -114,7 +114,7 @@ func (w *watcher) drain(stderr io.Writer) (quiet bool) {
 	if err != nil && err != io.EOF {
 		report(stderr, err)
 	}
-	fs.evs = slices.DeleteFunc(evs, func(ev flows.Event) bool { return !w.l.c.eventFilter(&ev) })
+	fs.evs = slices.DeleteFunc(evs, func(ev flows.Event) bool { return !w.l.c.eventFilter.Match(&ev) })
 	if fs.skippable && len(fs.evs) == 0 && w.rounds > 0 && fs.skipped < quietMax-1 {
 		fs.skipped++
 		return true
