@@ -267,23 +267,12 @@ func startOrSkip(t *testing.T, opts Options) *Feed {
 func TestLiveTracepoint(t *testing.T) {
 	f := startOrSkip(t, Options{Source: SourceTracepoint})
 	for _, rst := range []bool{false, true} {
-		var res loadResult
-		var pending int
-		// One more try when short: a run has missed 7 of 1,000 client
-		// closes (FIN, nothing lost, none pending) where the others saw
-		// all; a shortfall twice in a row fails.
-		for try := range 2 {
-			var port uint16
-			res, port = runLoad(t, f, 1000, rst, 2*time.Second) // a loaded machine can stall a server close
-			// A connection whose FIN crossed its process's close may wait in
-			// FIN_WAIT2 for tcp_fin_timeout before its socket closes: not
-			// missed, not yet closed.
-			pending = pendingClient(t, port)
-			t.Logf("rst=%v try %d: %+v lost=%d pending=%d", rst, try, res, f.Lost(), pending)
-			if res.openPID >= 995 && res.closePID+pending >= 995 {
-				break
-			}
-		}
+		res, port := runLoad(t, f, 1000, rst, 2*time.Second) // a loaded machine can stall a server close
+		// A connection whose FIN crossed its process's close may wait in
+		// FIN_WAIT2 for tcp_fin_timeout before its socket closes: not
+		// missed, not yet closed.
+		pending := pendingClient(t, port)
+		t.Logf("rst=%v: %+v pending=%d %+v", rst, res, pending, f.Stats())
 		if res.openPID < 995 || res.closePID+pending < 995 {
 			t.Errorf("rst=%v: %d opens, %d closes with the client's PID of 1000", rst, res.openPID, res.closePID)
 		}
@@ -293,6 +282,34 @@ func TestLiveTracepoint(t *testing.T) {
 		if res.serverOpen < 995 || res.serverPID < 995 {
 			t.Errorf("rst=%v: server side: %d opens, %d closes with our PID", rst, res.serverOpen, res.serverPID)
 		}
+	}
+}
+
+// TestLiveTracepointNested: a state change that comes while the program
+// runs on the same CPU (a softirq receiving a FIN lands in it while it
+// runs in a process's connect or close), which the kernel does not run
+// the program for, is handled by the program's second copy. The main
+// copy spins 100 µs in each call for this namespace so that this happens
+// many times in 1,000 connections; with one copy, each such call lost a
+// close (Stats.Missed counted them, Nested stayed 0).
+func TestLiveTracepointNested(t *testing.T) {
+	tracepointTest.spinNs = 100000
+	f := startOrSkip(t, Options{Source: SourceTracepoint})
+	tracepointTest.spinNs = 0
+	res, port := runLoad(t, f, 1000, false, 2*time.Second)
+	pending := pendingClient(t, port)
+	st := f.Stats()
+	t.Logf("%+v pending=%d %+v", res, pending, st)
+	if st.Nested+st.Missed == 0 {
+		t.Skip("no call came while the program ran")
+	}
+	// What is still missed comes in the few instructions around the
+	// program's own, not in the 100 µs it spins.
+	if st.Missed*10 > st.Nested {
+		t.Errorf("%d calls missed, %d handled by the second copy", st.Missed, st.Nested)
+	}
+	if res.openPID < 995 || res.closePID+pending < 995 {
+		t.Errorf("%d opens, %d closes with the client's PID of 1000", res.openPID, res.closePID)
 	}
 }
 
