@@ -355,7 +355,7 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 		asm.StoreMem(asm.RFP, sKey, rSk, asm.DWord),
 	)
 	if p.spinNs > 0 && !p.nested {
-		// Only our namespace's calls (a test's) spin, at most 1,024
+		// Only our namespace's calls (a test's) spin, at most 4,096
 		// clock reads.
 		insns = cat(insns,
 			asm.FnKtimeGetNs.Call(),
@@ -365,7 +365,7 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 			asm.Sub.Reg(asm.R0, rRec),
 			asm.JGE.Imm(asm.R0, p.spinNs, "spun"),
 			asm.Add.Imm(rTmp, 1),
-			asm.JLT.Imm(rTmp, 1024, "spin"),
+			asm.JLT.Imm(rTmp, 4096, "spin"),
 			asm.Mov.Imm(rRec, 0).WithSymbol("spun"),
 			asm.Mov.Imm(rTmp, 0),
 		)
