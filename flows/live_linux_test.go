@@ -371,7 +371,7 @@ func TestLiveOtherSources(t *testing.T) {
 			f := startOrSkip(t, Options{Source: src, Interval: 100 * time.Millisecond})
 			for _, rst := range []bool{false, true} {
 				res, _ := runLoad(t, f, 1000, rst, 500*time.Millisecond)
-				t.Logf("%v rst=%v: %+v", src, rst, res)
+				t.Logf("%v rst=%v: %+v %+v", src, rst, res, f.Stats())
 				// Every freed socket is announced; but a socket reset by
 				// its own process (SO_LINGER 0) has had its peer cleared
 				// by tcp_disconnect() by then, so only the server's side
