@@ -156,6 +156,11 @@ type loadResult struct {
 // passed without a new one.
 func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadResult, uint16) {
 	addr := server(t)
+	return runLoadTo(t, f, addr, n, rst, wait), uint16(addr.Port)
+}
+
+// runLoadTo is runLoad against the server at addr.
+func runLoadTo(t testing.TB, f *Feed, addr *net.TCPAddr, n int, rst bool, wait time.Duration) loadResult {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "FLOWS_CLIENT="+addr.String(), "FLOWS_N="+strconv.Itoa(n))
 	if rst {
@@ -224,7 +229,7 @@ func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadRe
 			}
 		}
 	}
-	return res, port
+	return res
 }
 
 // pendingClient counts the client sockets to port that are still open
@@ -295,15 +300,16 @@ func TestLiveTracepoint(t *testing.T) {
 // runs on the same CPU (a softirq receiving a FIN lands in it while it
 // runs in a process's connect or close), which the kernel does not run
 // the program for, is handled by the program's second copy. The main
-// copy spins 500 µs in each call for this namespace so that this happens
-// many times in 1,000 connections; with one copy, each such call lost a
-// close (Stats.Missed counted them, Nested stayed 0).
+// copy spins 500 µs in each call for the test's client sockets so that
+// this happens many times in 1,000 connections; with one copy, each such
+// call lost a close (Stats.Missed counted them, Nested stayed 0).
 func TestLiveTracepointNested(t *testing.T) {
-	tracepointTest.spinNs = 500000
+	addr := server(t)
+	tracepointTest.spinNs, tracepointTest.spinPort = 500000, uint16(addr.Port)
 	f := startOrSkip(t, Options{Source: SourceTracepoint})
-	tracepointTest.spinNs = 0
-	res, port := runLoad(t, f, 1000, false, 2*time.Second)
-	pending := pendingClient(t, port)
+	tracepointTest.spinNs, tracepointTest.spinPort = 0, 0
+	res := runLoadTo(t, f, addr, 1000, false, 2*time.Second)
+	pending := pendingClient(t, uint16(addr.Port))
 	st := f.Stats()
 	t.Logf("%+v pending=%d %+v", res, pending, st)
 	if st.Nested+st.Missed == 0 {

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -178,8 +179,10 @@ type progParams struct {
 	// busy on its CPU.
 	nested bool
 	// spinNs (tests only) makes the main copy busy-wait that long on
-	// each call, so that interrupts land in it often.
-	spinNs int32
+	// each call for a socket whose remote port is spinPort (network
+	// order, as loaded), so that interrupts land in it often.
+	spinNs   int32
+	spinPort uint16
 }
 
 // bpf_ringbuf_submit flags and the reader's polling period.
@@ -355,9 +358,10 @@ func program(l *tcpLayout, p progParams) asm.Instructions {
 		asm.StoreMem(asm.RFP, sKey, rSk, asm.DWord),
 	)
 	if p.spinNs > 0 && !p.nested {
-		// Only our namespace's calls (a test's) spin, at most 4,096
-		// clock reads.
+		// Only the test's connections spin, at most 4,096 clock reads.
 		insns = cat(insns,
+			ld(asm.R1, rSk, l.skcDport),
+			asm.JNE.Imm(asm.R1, int32(p.spinPort), "spun"),
 			asm.FnKtimeGetNs.Call(),
 			asm.Mov.Reg(rRec, asm.R0),
 			asm.Mov.Imm(rTmp, 0),
@@ -646,6 +650,11 @@ func openTracepoint(opts *Options) (*tracepoint, error) {
 		netns: uint32(netns), pidnsDev: pdev, pidnsIno: pino, states: opts.States,
 		wakeAt: ring / 8, spinNs: tracepointTest.spinNs,
 	}
+	if tracepointTest.spinNs > 0 {
+		var port [2]byte
+		binary.BigEndian.PutUint16(port[:], tracepointTest.spinPort)
+		params.spinPort = binary.NativeEndian.Uint16(port[:])
+	}
 	prog := func(name string, p progParams) *ebpf.ProgramSpec {
 		return &ebpf.ProgramSpec{
 			Name:         name,
@@ -703,10 +712,11 @@ func openTracepoint(opts *Options) (*tracepoint, error) {
 }
 
 // tracepointTest lets tests load only the main copy (single) and make it
-// spin on each call.
+// spin on each call for their connections to spinPort.
 var tracepointTest struct {
-	single bool
-	spinNs int32
+	single   bool
+	spinNs   int32
+	spinPort uint16
 }
 
 // monoOffset is the wall clock minus CLOCK_MONOTONIC (what
