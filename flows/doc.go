@@ -50,7 +50,14 @@
 // and is reported then. The tracepoint never sees TIME_WAIT: a closing
 // connection's full socket goes to CLOSE and a separate timewait socket
 // takes over. If user space falls behind, the ring buffer (Options.RingSize)
-// fills and records are dropped: Lost counts them.
+// fills and records are dropped: Stats.Lost counts them. The kernel runs
+// a tracing program at most once at a time per CPU and skips a call that
+// interrupts it there (a softirq receiving a FIN while the program runs in
+// a process's connect or close): so the program is loaded twice, and the
+// second copy handles exactly the calls that come while the first is busy
+// on their CPU (Stats.Nested). A call in the few instructions around the
+// first copy's own is still missed: Stats.Missed counts those, and Lost
+// includes them.
 //
 // SourceDestroy reads the sock_diag destroy notifications (the multicast
 // groups `ss -E` joins; no privilege needed): every TCP socket the kernel

@@ -26,8 +26,8 @@ type Feed struct {
 	closeSrc func() // unblocks the source's reader
 	once     sync.Once
 	skipped  []error
-	lost     atomic.Uint64
-	lostFn   func() uint64
+	lost     atomic.Uint64 // the source's own count, to add to statsFn's
+	statsFn  func() Stats
 }
 
 type item struct {
@@ -87,15 +87,44 @@ func (f *Feed) Source() Source { return f.src }
 // per source tried before the one in use.
 func (f *Feed) Skipped() []error { return f.skipped }
 
-// Lost returns how many events the source is known to have dropped: the
-// tracepoint's ring buffer full, the destroy notifications' socket
-// overrun (counted once per overrun, which loses one or more).
-func (f *Feed) Lost() uint64 {
-	n := f.lost.Load()
-	if f.lostFn != nil {
-		n += f.lostFn()
+// Stats counts what a feed's source dropped, and what it saved from
+// being dropped.
+type Stats struct {
+	// Lost counts events dropped for want of room: the tracepoint's ring
+	// buffer full (the reader fell behind), the destroy notifications'
+	// socket overrun (counted once per overrun, which loses one or more).
+	Lost uint64
+	// Missed (tracepoint) counts the state changes the kernel ran
+	// neither copy of the program for (see Nested): an upper bound of
+	// the events missed, since they may have been any TCP socket's, in
+	// any network namespace, and changes that make no event.
+	Missed uint64
+	// Nested (tracepoint) counts the state changes that interrupted the
+	// program on its CPU (a softirq's, while it ran in a process's
+	// system call), which the kernel does not run the program for; the
+	// second copy of the program handled them: not lost.
+	Nested uint64
+	// Untracked (tracepoint) counts the sockets the program had no room
+	// to remember (its socket map full): their later events have no
+	// PID of their own.
+	Untracked uint64
+}
+
+// Stats returns the source's counts so far.
+func (f *Feed) Stats() Stats {
+	var st Stats
+	if f.statsFn != nil {
+		st = f.statsFn()
 	}
-	return n
+	st.Lost += f.lost.Load()
+	return st
+}
+
+// Lost returns how many events the source is known to have dropped, or
+// may have: Stats' Lost and Missed.
+func (f *Feed) Lost() uint64 {
+	st := f.Stats()
+	return st.Lost + st.Missed
 }
 
 // Next returns the next event. A bad record or message is returned as an

@@ -156,6 +156,11 @@ type loadResult struct {
 // passed without a new one.
 func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadResult, uint16) {
 	addr := server(t)
+	return runLoadTo(t, f, addr, n, rst, wait), uint16(addr.Port)
+}
+
+// runLoadTo is runLoad against the server at addr.
+func runLoadTo(t testing.TB, f *Feed, addr *net.TCPAddr, n int, rst bool, wait time.Duration) loadResult {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "FLOWS_CLIENT="+addr.String(), "FLOWS_N="+strconv.Itoa(n))
 	if rst {
@@ -224,7 +229,7 @@ func runLoad(t testing.TB, f *Feed, n int, rst bool, wait time.Duration) (loadRe
 			}
 		}
 	}
-	return res, port
+	return res
 }
 
 // pendingClient counts the client sockets to port that are still open
@@ -248,6 +253,12 @@ func startOrSkip(t *testing.T, opts Options) *Feed {
 	t.Helper()
 	f, err := Start(opts)
 	if errors.Is(err, ErrUnavailable) {
+		// As root with kernel BTF the program must load here: a program
+		// the verifier refuses is a failure, not a reason to skip.
+		if _, btfErr := os.Stat("/sys/kernel/btf/vmlinux"); opts.Source == SourceTracepoint &&
+			os.Getuid() == 0 && btfErr == nil && strings.Contains(err.Error(), "load program") {
+			t.Fatal(err)
+		}
 		t.Skipf("%v", err)
 	}
 	if err != nil {
@@ -267,23 +278,12 @@ func startOrSkip(t *testing.T, opts Options) *Feed {
 func TestLiveTracepoint(t *testing.T) {
 	f := startOrSkip(t, Options{Source: SourceTracepoint})
 	for _, rst := range []bool{false, true} {
-		var res loadResult
-		var pending int
-		// One more try when short: a run has missed 7 of 1,000 client
-		// closes (FIN, nothing lost, none pending) where the others saw
-		// all; a shortfall twice in a row fails.
-		for try := range 2 {
-			var port uint16
-			res, port = runLoad(t, f, 1000, rst, 2*time.Second) // a loaded machine can stall a server close
-			// A connection whose FIN crossed its process's close may wait in
-			// FIN_WAIT2 for tcp_fin_timeout before its socket closes: not
-			// missed, not yet closed.
-			pending = pendingClient(t, port)
-			t.Logf("rst=%v try %d: %+v lost=%d pending=%d", rst, try, res, f.Lost(), pending)
-			if res.openPID >= 995 && res.closePID+pending >= 995 {
-				break
-			}
-		}
+		res, port := runLoad(t, f, 1000, rst, 2*time.Second) // a loaded machine can stall a server close
+		// A connection whose FIN crossed its process's close may wait in
+		// FIN_WAIT2 for tcp_fin_timeout before its socket closes: not
+		// missed, not yet closed.
+		pending := pendingClient(t, port)
+		t.Logf("rst=%v: %+v pending=%d %+v", rst, res, pending, f.Stats())
 		if res.openPID < 995 || res.closePID+pending < 995 {
 			t.Errorf("rst=%v: %d opens, %d closes with the client's PID of 1000", rst, res.openPID, res.closePID)
 		}
@@ -293,6 +293,35 @@ func TestLiveTracepoint(t *testing.T) {
 		if res.serverOpen < 995 || res.serverPID < 995 {
 			t.Errorf("rst=%v: server side: %d opens, %d closes with our PID", rst, res.serverOpen, res.serverPID)
 		}
+	}
+}
+
+// TestLiveTracepointNested: a state change that comes while the program
+// runs on the same CPU (a softirq receiving a FIN lands in it while it
+// runs in a process's connect or close), which the kernel does not run
+// the program for, is handled by the program's second copy. The main
+// copy spins 500 µs in each call for the test's client sockets so that
+// this happens many times in 1,000 connections; with one copy, each such
+// call lost a close (Stats.Missed counted them, Nested stayed 0).
+func TestLiveTracepointNested(t *testing.T) {
+	addr := server(t)
+	tracepointTest.spinNs, tracepointTest.spinPort = 500000, uint16(addr.Port)
+	f := startOrSkip(t, Options{Source: SourceTracepoint})
+	tracepointTest.spinNs, tracepointTest.spinPort = 0, 0
+	res := runLoadTo(t, f, addr, 1000, false, 2*time.Second)
+	pending := pendingClient(t, uint16(addr.Port))
+	st := f.Stats()
+	t.Logf("%+v pending=%d %+v", res, pending, st)
+	if st.Nested+st.Missed == 0 {
+		t.Skip("no call came while the program ran")
+	}
+	// What is still missed comes in the few instructions around the
+	// program's own, not in the 500 µs it spins.
+	if st.Missed*10 > st.Nested {
+		t.Errorf("%d calls missed, %d handled by the second copy", st.Missed, st.Nested)
+	}
+	if res.openPID < 995 || res.closePID+pending < 995 {
+		t.Errorf("%d opens, %d closes with the client's PID of 1000", res.openPID, res.closePID)
 	}
 }
 
@@ -348,7 +377,7 @@ func TestLiveOtherSources(t *testing.T) {
 			f := startOrSkip(t, Options{Source: src, Interval: 100 * time.Millisecond})
 			for _, rst := range []bool{false, true} {
 				res, _ := runLoad(t, f, 1000, rst, 500*time.Millisecond)
-				t.Logf("%v rst=%v: %+v", src, rst, res)
+				t.Logf("%v rst=%v: %+v %+v", src, rst, res, f.Stats())
 				// Every freed socket is announced; but a socket reset by
 				// its own process (SO_LINGER 0) has had its peer cleared
 				// by tcp_disconnect() by then, so only the server's side

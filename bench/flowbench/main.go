@@ -141,8 +141,8 @@ func procStat() (busy, total uint64) {
 
 // runFeed is the feed process of the overhead rounds: it reads events
 // until its stdin closes, then prints how many it read, its CPU time
-// since it was ready (loading and the first scan left out) and the
-// records lost.
+// since it was ready (loading and the first scan left out), the events
+// lost or missed, and the BPF programs' run time and runs.
 func runFeed(source string) {
 	stats := strings.HasSuffix(source, "+stats")
 	if stats {
@@ -167,19 +167,21 @@ func runFeed(source string) {
 			count.Add(1)
 		}
 	}()
-	var prog *ebpf.Program
+	var progs []*ebpf.Program
 	if stats {
-		prog = ourProgram(before)
+		progs = ourPrograms(before)
 	}
-	s0 := progStats(prog)
+	s0 := progStats(progs)
 	fmt.Println("ready")
 	c0 := cpuTime()
 	io.Copy(io.Discard, os.Stdin)
 	time.Sleep(200 * time.Millisecond) // the last records
 	n := count.Load()
-	s1 := progStats(prog)
+	s1 := progStats(progs)
 	f.Close()
-	fmt.Println(n, (cpuTime() - c0).Nanoseconds(), f.Lost(), (s1.Runtime - s0.Runtime).Nanoseconds(), s1.RunCount-s0.RunCount)
+	fmt.Println(n, (cpuTime() - c0).Nanoseconds(), f.Lost(),
+		(s1[0].Runtime - s0[0].Runtime).Nanoseconds(), s1[0].RunCount-s0[0].RunCount,
+		(s1[1].Runtime - s0[1].Runtime).Nanoseconds(), s1[1].RunCount-s0[1].RunCount)
 }
 
 // lastProgramID is the highest BPF program ID now loaded.
@@ -194,37 +196,38 @@ func lastProgramID() ebpf.ProgramID {
 	}
 }
 
-// ourProgram finds the feed's BPF program: named procnet_flows, loaded
-// after ID after; nil if none.
-func ourProgram(after ebpf.ProgramID) *ebpf.Program {
+// ourPrograms finds the feed's BPF programs (its main and its second
+// copy, procnet_flows and procnet_nested) loaded after ID after.
+func ourPrograms(after ebpf.ProgramID) []*ebpf.Program {
+	var out []*ebpf.Program
 	for id := after; ; {
 		next, err := ebpf.ProgramGetNextID(id)
 		if err != nil {
-			return nil
+			return out
 		}
 		id = next
 		p, err := ebpf.NewProgramFromID(id)
 		if err != nil {
 			continue
 		}
-		if info, err := p.Info(); err == nil && info.Name == "procnet_flows" {
-			return p
+		if info, err := p.Info(); err == nil && (info.Name == "procnet_flows" || info.Name == "procnet_nested") {
+			out = append(out, p)
+			continue
 		}
 		p.Close()
 	}
 }
 
-// progStats reads the kernel's run time and run count of p (zero without
-// BPF stats).
-func progStats(p *ebpf.Program) ebpf.ProgramStats {
-	if p == nil {
-		return ebpf.ProgramStats{}
+// progStats returns the kernel's run time and run count of each of
+// progs (zero without BPF stats).
+func progStats(progs []*ebpf.Program) []ebpf.ProgramStats {
+	out := make([]ebpf.ProgramStats, 2)
+	for i, p := range progs[:min(len(progs), 2)] {
+		if st, err := p.Stats(); err == nil {
+			out[i] = *st
+		}
 	}
-	st, err := p.Stats()
-	if err != nil {
-		return ebpf.ProgramStats{}
-	}
-	return *st
+	return out
 }
 
 // overhead times the loop without a feed and with each source attached
@@ -237,11 +240,12 @@ func overhead(n, rounds int) {
 		name, src string
 	}{{"no feed", ""}, {"tracepoint", "tracepoint"}, {"tracepoint, BPF stats on", "tracepoint+stats"},
 		{"destroy", "destroy"}, {"poll (1 s)", "poll"}}
-	type sample struct{ wall, cpu, feedCPU, bpf []time.Duration }
+	type sample struct{ wall, cpu, feedCPU, bpf, bpf2 []time.Duration }
 	res := make([]sample, len(configs))
 	seen := make([]int64, len(configs))
 	lost := make([]int64, len(configs))
 	runs := make([]int64, len(configs))
+	runs2 := make([]int64, len(configs))
 	unavailable := make([]string, len(configs))
 	b0, t0 := procStat()
 	for range rounds {
@@ -270,27 +274,29 @@ func overhead(n, rounds int) {
 				}
 			}
 			w, c := loop(addr, n)
-			var fc, bpf time.Duration
+			var fc, bpf, bpf2 time.Duration
 			if cmd != nil {
 				stdin.Close()
 				line, _ := out.ReadString('\n')
 				cmd.Wait()
-				var count, ns, l, bpfNs, bpfRuns int64
-				fmt.Sscan(line, &count, &ns, &l, &bpfNs, &bpfRuns)
+				var count, ns, l, bpfNs, bpfRuns, bpf2Ns, bpf2Runs int64
+				fmt.Sscan(line, &count, &ns, &l, &bpfNs, &bpfRuns, &bpf2Ns, &bpf2Runs)
 				seen[i] += count
 				lost[i] += l
 				runs[i] += bpfRuns
-				fc, bpf = time.Duration(ns), time.Duration(bpfNs)
+				runs2[i] += bpf2Runs
+				fc, bpf, bpf2 = time.Duration(ns), time.Duration(bpfNs), time.Duration(bpf2Ns)
 			}
 			res[i].wall = append(res[i].wall, w)
 			res[i].cpu = append(res[i].cpu, c)
 			res[i].feedCPU = append(res[i].feedCPU, fc)
 			res[i].bpf = append(res[i].bpf, bpf)
+			res[i].bpf2 = append(res[i].bpf2, bpf2)
 		}
 	}
 	b1, t1 := procStat()
 	fmt.Printf("## Overhead: %d loopback connect/close (RST) per round, %d alternated rounds, medians\n\n", n, rounds)
-	fmt.Printf("| feed | connections/s | × | loop CPU µs per connection | × | feed process CPU µs per connection | BPF program µs per connection (runs) | events read per connection | lost |\n|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| feed | connections/s | × | loop CPU µs per connection | × | feed process CPU µs per connection | BPF program µs per connection (runs): main + second copy | events read per connection | lost |\n|---|---|---|---|---|---|---|---|---|\n")
 	base := median(res[0].wall)
 	baseCPU := median(res[0].cpu)
 	for i, cf := range configs {
@@ -301,8 +307,11 @@ func overhead(n, rounds int) {
 		w, c, fc := median(res[i].wall), median(res[i].cpu), median(res[i].feedCPU)
 		bpf := "-"
 		if runs[i] > 0 {
-			bpf = fmt.Sprintf("%.2f (%.1f)", float64(median(res[i].bpf).Nanoseconds())/1e3/float64(n),
-				float64(runs[i])/float64(n*len(res[i].wall)))
+			per := func(d []time.Duration, runs int64) string {
+				return fmt.Sprintf("%.2f (%.1f)", float64(median(d).Nanoseconds())/1e3/float64(n),
+					float64(runs)/float64(n*len(res[i].wall)))
+			}
+			bpf = per(res[i].bpf, runs[i]) + " + " + per(res[i].bpf2, runs2[i])
 		}
 		fmt.Printf("| %s | %.0f | %.3f | %.1f | %.3f | %.1f | %s | %.2f | %d |\n", cf.name,
 			float64(n)/w.Seconds(), base.Seconds()/w.Seconds(),
@@ -359,7 +368,7 @@ func clientLoad(addr string, n int, rst bool) error {
 // client-side events with the child's PID.
 func completeness(n int) {
 	fmt.Printf("\n## Completeness: %d connections of 10 ms from a child process, ten at a time\n\n", n)
-	fmt.Printf("| source | close | opens seen | with the child's PID | closes seen | with the child's PID | server-side closes | with the listener's PID | lost |\n|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| source | close | opens seen | with the child's PID | closes seen | with the child's PID | server-side closes | with the listener's PID | lost | missed | nested |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, src := range []flows.Source{flows.SourceTracepoint, flows.SourceDestroy, flows.SourcePoll} {
 		for _, rst := range []bool{false, true} {
 			close := "FIN"
@@ -372,8 +381,9 @@ func completeness(n int) {
 				continue
 			}
 			r := runLoad(f, n, rst)
-			fmt.Printf("| %v | %s | %d | %d | %d | %d | %d | %d | %d |\n", src, close,
-				r.opens, r.openPID, r.closes, r.closePID, r.serverClose, r.serverPID, f.Lost())
+			st := f.Stats()
+			fmt.Printf("| %v | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n", src, close,
+				r.opens, r.openPID, r.closes, r.closePID, r.serverClose, r.serverPID, st.Lost, st.Missed, st.Nested)
 			f.Close()
 		}
 	}
