@@ -99,8 +99,8 @@ func (c *config) runEvents(ctx context.Context, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	if lost := f.Lost(); lost > 0 {
-		fmt.Fprintf(stderr, "netstat: %d events lost (the reader fell behind)\n", lost)
+	if st := f.Stats(); st.Lost > 0 || st.Missed > 0 {
+		fmt.Fprintf(stderr, "netstat: %d events lost (the reader fell behind), up to %d state changes missed (the kernel skipped the program)\n", st.Lost, st.Missed)
 	}
 	return nil
 }
