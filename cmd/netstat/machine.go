@@ -11,54 +11,6 @@ import (
 	"github.com/procnet/procnet/procmap"
 )
 
-// appendJSONString appends s as a JSON string holding s under the one
-// escaping rule (internal/escape): a value shows what the table shows, so
-// no control character, C1 control, line separator or bidi override
-// reaches a terminal that prints the JSON, and invalid UTF-8 is \xNN.
-// The rule leaves only printable text, so JSON needs to escape just the
-// quotes and backslashes of the result.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	// The common case, printable ASCII with no quote or backslash, is
-	// copied as it is: one pass, no escaping pass, no widening pass.
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	start := len(b)
-	b = escape.Append(b, s)
-	n := 0
-	for _, c := range b[start:] {
-		if c == '"' || c == '\\' {
-			n++
-		}
-	}
-	if n > 0 {
-		// Widen in place, from the end: each quote or backslash gets a
-		// backslash before it.
-		end := len(b)
-		b = append(b, make([]byte, n)...)
-		w := len(b)
-		for r := end - 1; r >= start; r-- {
-			c := b[r]
-			w--
-			b[w] = c
-			if c == '"' || c == '\\' {
-				w--
-				b[w] = '\\'
-			}
-		}
-	}
-	return append(b, '"')
-}
-
 func appendKey(b []byte, first bool, k string) []byte {
 	if !first {
 		b = append(b, ',')
@@ -81,7 +33,7 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool
 		p := m.Process(o.PID)
 		b = append(b, `,"name":`...)
 		if p != nil {
-			b = appendJSONString(b, p.Comm)
+			b = escape.AppendJSON(b, p.Comm)
 		} else {
 			b = append(b, `""`...)
 		}
@@ -95,7 +47,7 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool
 					if j > 0 {
 						b = append(b, ',')
 					}
-					b = appendJSONString(b, a)
+					b = escape.AppendJSON(b, a)
 				}
 			}
 			b = append(b, ']')
@@ -124,9 +76,9 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		}
 		b = appendKey(append(b, '{'), true, "proto")
 		b = append(b, `"unix","type":`...)
-		b = appendJSONString(b, u.Type.String())
+		b = escape.AppendJSON(b, u.Type.String())
 		b = appendKey(b, false, "state")
-		b = appendJSONString(b, u.StateName())
+		b = escape.AppendJSON(b, u.StateName())
 		b = appendKey(b, false, "listening")
 		b = strconv.AppendBool(b, u.Listening())
 		b = appendKey(b, false, "refcount")
@@ -134,7 +86,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = appendKey(b, false, "inode")
 		b = strconv.AppendUint(b, u.Inode, 10)
 		b = appendKey(b, false, "path")
-		b = appendJSONString(b, u.Path)
+		b = escape.AppendJSON(b, u.Path)
 		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.nsOf(i, true))
 	}
 	l.buf = b
@@ -146,7 +98,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 // --all-netns and --netns), as one JSON object and a newline.
 func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Namespace) []byte {
 	b = appendKey(append(b, '{'), true, "proto")
-	b = appendJSONString(b, r.Proto.String())
+	b = escape.AppendJSON(b, r.Proto.String())
 	b = appendKey(b, false, "local_address")
 	b = appendJSONAddr(b, r.Local.Addr())
 	b = appendKey(b, false, "local_port")
@@ -156,7 +108,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	b = appendKey(b, false, "remote_port")
 	b = strconv.AppendUint(b, uint64(r.Remote.Port()), 10)
 	b = appendKey(b, false, "state")
-	b = appendJSONString(b, r.StateName())
+	b = escape.AppendJSON(b, r.StateName())
 	b = appendKey(b, false, "listening")
 	b = strconv.AppendBool(b, r.Listening())
 	b = appendKey(b, false, "recv_q")
@@ -167,7 +119,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	b = strconv.AppendUint(b, uint64(r.UID), 10)
 	b = appendKey(b, false, "user")
 	if n, ok := l.names.User(r.UID); ok {
-		b = appendJSONString(b, n)
+		b = escape.AppendJSON(b, n)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -176,7 +128,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	if l.c.timers {
 		// -o: the Timer column's parts, as the kernel gives them.
 		b = appendKey(b, false, "timer")
-		b = appendJSONString(b, r.Timer.String())
+		b = escape.AppendJSON(b, r.Timer.String())
 		b = appendKey(b, false, "timer_seconds")
 		b = strconv.AppendFloat(b, r.TimerLeft().Seconds(), 'f', -1, 64)
 		b = appendKey(b, false, "retransmits")
@@ -208,7 +160,7 @@ func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot, ns
 	b = l.appendNetNS(b, snap, ns) // netns.go
 	if l.stamp != "" {
 		b = appendKey(b, false, "time")
-		b = appendJSONString(b, l.stamp)
+		b = escape.AppendJSON(b, l.stamp)
 	}
 	return append(b, '}', '\n')
 }

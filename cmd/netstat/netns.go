@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
 )
@@ -155,7 +156,7 @@ func (l *lister) appendNetNS(b []byte, snap *snapshot, ns *netstat.Namespace) []
 	if l.c.nsMode() {
 		b = appendKey(b, false, "container")
 		if ns != nil && ns.Container != "" {
-			b = appendJSONString(b, ns.Container)
+			b = escape.AppendJSON(b, ns.Container)
 		} else {
 			b = append(b, "null"...)
 		}
