@@ -65,12 +65,12 @@ func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool
 func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 	b := l.buf[:0]
 	var err error
-	for i, r := range snap.inet() {
-		if b, err = spill(w, l.appendJSONRow(b, snap, r, snap.nsOf(i, false))); err != nil {
+	for r := range snap.inet {
+		if b, err = spill(w, l.appendJSONRow(b, snap, r)); err != nil {
 			return err
 		}
 	}
-	for i, u := range snap.unixRows() {
+	for u := range snap.unix {
 		if b, err = spill(w, b); err != nil {
 			return err
 		}
@@ -87,16 +87,16 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = strconv.AppendUint(b, u.Inode, 10)
 		b = appendKey(b, false, "path")
 		b = escape.AppendJSON(b, u.Path)
-		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.nsOf(i, true))
+		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.ns(u.Namespace))
 	}
 	l.buf = b
 	_, err = w.Write(b)
 	return err
 }
 
-// appendJSONRow appends r, a row of snap in namespace ns (nil outside
-// --all-netns and --netns), as one JSON object and a newline.
-func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Namespace) []byte {
+// appendJSONRow appends r, a row of snap, as one JSON object and a
+// newline.
+func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row) []byte {
 	b = appendKey(append(b, '{'), true, "proto")
 	b = escape.AppendJSON(b, r.Proto.String())
 	b = appendKey(b, false, "local_address")
@@ -139,7 +139,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 	if l.c.traffic {
 		b = appendTrafficJSON(b, &r.Socket)
 	}
-	return l.appendTail(b, r.Owners, snap, ns)
+	return l.appendTail(b, r.Owners, snap, snap.ns(r.Namespace))
 }
 
 // appendJSONAddr appends a as a JSON string, IPv4-mapped as IPv4. An
@@ -212,7 +212,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		}
 		cw.Write(rec)
 	}
-	for i, r := range snap.inet() {
+	for r := range snap.inet {
 		name, pid := firstOwner(r.Owners, snap.owners)
 		start()
 		rec = append(rec,
@@ -227,9 +227,9 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		if c.traffic {
 			rec = appendTrafficCSV(rec, &r.Socket)
 		}
-		end(snap.nsOf(i, false))
+		end(snap.ns(r.Namespace))
 	}
-	for i, u := range snap.unixRows() {
+	for u := range snap.unix {
 		name, pid := firstOwner(snap.owners.Lookup(u.Inode), snap.owners)
 		start()
 		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",
@@ -240,7 +240,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		if c.traffic {
 			rec = append(rec, "", "", "", "")
 		}
-		end(snap.nsOf(i, true))
+		end(snap.ns(u.Namespace))
 	}
 	cw.Flush()
 	return cw.Error()

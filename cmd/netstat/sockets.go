@@ -25,10 +25,12 @@ import (
 // row is one socket with its owners and namespace.
 type row = procnet.Conn
 
-// snapshot is what one listing read: procnet's rows, held or streamed.
+// snapshot is what one listing read: the rows it shows, held (read) or
+// read from the tables as they are ranged over (stream).
 type snapshot struct {
-	rows   []row
-	unix   []procnet.UnixConn
+	// inet and unix range over the rows shown; never nil.
+	inet   iter.Seq[*row]
+	unix   iter.Seq[*procnet.UnixConn]
 	owners *procmap.Map // nil when owners were not asked for
 	netns  uint64       // the namespace read, when there is one
 	// perNS: the rows carry their namespace (--all-netns, --netns).
@@ -39,57 +41,49 @@ type snapshot struct {
 	// writes.
 	scanErr error
 	quiet   bool
-
-	// scan and scanUnix, when set, stand for rows and unix: the listing
-	// is written while the tables are read (stream), one row at a time.
-	scan     iter.Seq[*row]
-	scanUnix iter.Seq[*netstat.UnixSocket]
 }
 
-// inet ranges over the Internet rows, held or streamed.
-func (snap *snapshot) inet() iter.Seq2[int, *row] {
-	return indexed(snap.scan, len(snap.rows), func(i int) *row { return &snap.rows[i] })
+// ns is the namespace of a row that points to ns: nil outside
+// --all-netns and --netns.
+func (snap *snapshot) ns(ns *netstat.Namespace) *netstat.Namespace {
+	if !snap.perNS {
+		return nil
+	}
+	return ns
 }
 
-// unixRows ranges over the unix rows, held or streamed.
-func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
-	return indexed(snap.scanUnix, len(snap.unix), func(i int) *netstat.UnixSocket { return &snap.unix[i].UnixSocket })
-}
+// none ranges over no row.
+func none[T any](func(*T) bool) {}
 
-// indexed numbers the rows of scan when it is set, else ranges over the
-// n held rows that at returns.
-func indexed[T any](scan iter.Seq[*T], n int, at func(int) *T) iter.Seq2[int, *T] {
-	return func(yield func(int, *T) bool) {
-		if scan != nil {
-			i := 0
-			for r := range scan {
-				if !yield(i, r) {
-					return
-				}
-				i++
-			}
-			return
-		}
-		for i := range n {
-			if !yield(i, at(i)) {
+// shownOf ranges over the rows that shown keeps.
+func shownOf[T any](rows []T, shown func(*T) bool) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		for i := range rows {
+			if shown(&rows[i]) && !yield(&rows[i]) {
 				return
 			}
 		}
 	}
 }
 
-// nsOf returns the namespace of row i (of the unix rows with unix set),
-// nil outside --all-netns and --netns.
-func (snap *snapshot) nsOf(i int, unix bool) *netstat.Namespace {
-	switch {
-	case !snap.perNS:
-		return nil
-	case unix && i < len(snap.unix):
-		return snap.unix[i].Namespace
-	case !unix && i < len(snap.rows):
-		return snap.rows[i].Namespace
+// streamOf ranges over the rows of seq that shown keeps, in one reused
+// row: nothing is allocated per row. An error goes to failed, which says
+// whether it ends the scan.
+func streamOf[T any](seq iter.Seq2[T, error], shown func(*T) bool, failed func(error) bool) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		var cur T
+		for r, err := range seq {
+			if err != nil {
+				if failed(err) {
+					return
+				}
+				continue
+			}
+			if cur = r; shown(&cur) && !yield(&cur) {
+				return
+			}
+		}
 	}
-	return nil
 }
 
 // lister reads listings for one configuration, keeping its buffers
@@ -230,6 +224,10 @@ func (c *config) shown(s *netstat.Socket) bool {
 	return connected != c.listening
 }
 
+// rowShown and unixRowShown are shown and unixShown for the rows.
+func (c *config) rowShown(r *row) bool                  { return c.shown(&r.Socket) }
+func (c *config) unixRowShown(u *procnet.UnixConn) bool { return c.unixShown(&u.UnixSocket) }
+
 func (c *config) unixShown(u *netstat.UnixSocket) bool {
 	if c.all {
 		return true
@@ -250,20 +248,8 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 		return nil, err
 	}
 	tableErr := report(stderr, err)
-	snap := &snapshot{owners: got.Procs, perNS: c.nsMode()}
-	// Keep the shown rows in place: no second copy of the listing.
-	snap.rows = got.Conns[:0]
-	for i := range got.Conns {
-		if c.shown(&got.Conns[i].Socket) {
-			snap.rows = append(snap.rows, got.Conns[i])
-		}
-	}
-	snap.unix = got.Unix[:0]
-	for i := range got.Unix {
-		if c.unixShown(&got.Unix[i].UnixSocket) {
-			snap.unix = append(snap.unix, got.Unix[i])
-		}
-	}
+	snap := &snapshot{owners: got.Procs, perNS: c.nsMode(),
+		inet: shownOf(got.Conns, c.rowShown), unix: shownOf(got.Unix, c.unixRowShown)}
 	if len(got.Namespaces) == 1 {
 		snap.netns = got.Namespaces[0].Inode
 	}
@@ -307,7 +293,7 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		l.memberships, gerr = l.readGroups(stderr)
 		if gerr != nil {
 			// net-tools stops after a table that failed.
-			l.noUnix, snap.scanUnix, snap.unix = true, nil, nil
+			l.noUnix, snap.unix = true, none[procnet.UnixConn]
 		}
 	}
 	var werr error
@@ -367,7 +353,7 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{owners: st.Procs}
+	snap := &snapshot{owners: st.Procs, inet: none[row], unix: none[procnet.UnixConn]}
 	// failed says whether err ends the scan, and records the exit
 	// status it calls for.
 	failed := func(err error) bool {
@@ -384,36 +370,10 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 		return false
 	}
 	if c.inetWanted() {
-		snap.scan = func(yield func(*row) bool) {
-			var cur row // one row, reused: nothing is allocated per row
-			for r, err := range st.Conns() {
-				if err != nil {
-					if failed(err) {
-						return
-					}
-					continue
-				}
-				if cur = r; c.shown(&cur.Socket) && !yield(&cur) {
-					return
-				}
-			}
-		}
+		snap.inet = streamOf(st.Conns(), c.rowShown, failed)
 	}
 	if c.unixWanted() {
-		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
-			var cur netstat.UnixSocket
-			for u, err := range st.Unix() {
-				if err != nil {
-					if failed(err) {
-						return
-					}
-					continue
-				}
-				if cur = u.UnixSocket; c.unixShown(&cur) && !yield(&cur) {
-					return
-				}
-			}
-		}
+		snap.unix = streamOf(st.Unix(), c.unixRowShown, failed)
 	}
 	if len(st.Namespaces) == 1 {
 		snap.netns = st.Namespaces[0].Inode
@@ -583,13 +543,13 @@ func (l *lister) program(owners []procmap.Owner, m procnet.Processes) string {
 // budget, before anything is printed: each distinct one but IPv4-mapped
 // ones (printed as numbers). A streamed listing reads the tables twice:
 // this pass collects the addresses, not the rows.
-func (l *lister) prefetch(rows iter.Seq2[int, *row]) {
+func (l *lister) prefetch(rows iter.Seq[*row]) {
 	if l.c.numHosts {
 		return
 	}
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
-	for _, r := range rows {
+	for r := range rows {
 		for _, a := range [2]netip.Addr{r.Local.Addr(), r.Remote.Addr()} {
 			if !seen[a] && !a.Is4In6() {
 				seen[a] = true
@@ -631,11 +591,11 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	var err error
 	if c.inetWanted() || c.sctp {
 		snap.quiet = true // errors are the writing pass's to report
-		l.prefetch(snap.inet())
+		l.prefetch(snap.inet)
 		snap.quiet = false
 		b = l.appendInetHeader(b, "")
-		for i, r := range snap.inet() {
-			b = l.nsCellOf(b, snap.nsOf(i, false))
+		for r := range snap.inet {
+			b = l.nsCellOf(b, snap.ns(r.Namespace))
 			if b, err = spill(w, l.appendRow(b, r, snap.owners)); err != nil {
 				return err
 			}
@@ -646,9 +606,9 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	}
 	if c.unix && !l.noUnix {
 		b = l.appendUnixHeader(b, "")
-		for i, u := range snap.unixRows() {
-			b = l.nsCellOf(b, snap.nsOf(i, true))
-			if b, err = spill(w, l.appendUnix(b, u, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
+		for u := range snap.unix {
+			b = l.nsCellOf(b, snap.ns(u.Namespace))
+			if b, err = spill(w, l.appendUnix(b, &u.UnixSocket, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
 				return err
 			}
 		}

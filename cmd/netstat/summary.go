@@ -376,10 +376,8 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		meter = flows.NewMeter(false)
 		meter.Begin(time.Now(), nil)
 	}
-	var cn procnet.Conn
-	for _, r := range snap.inet() {
-		cn.Socket, cn.Owners = r.Socket, r.Owners
-		k.Add(&cn, snap.owners)
+	for r := range snap.inet {
+		k.Add(r, snap.owners)
 		if meter != nil {
 			var o flows.Owner
 			if len(r.Owners) > 0 {

@@ -310,14 +310,14 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		return markEnd(b, mark, colour)
 	}
 	if c.inetWanted() {
-		l.prefetch(func(yield func(int, *row) bool) {
+		l.prefetch(func(yield func(*row) bool) {
 			for i := range snap.Conns {
-				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(i, cn) {
+				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(cn) {
 					return
 				}
 			}
 			for j := range w.ch.Closed {
-				if !yield(j, &w.ch.Closed[j]) {
+				if !yield(&w.ch.Closed[j]) {
 					return
 				}
 			}
