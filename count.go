@@ -5,6 +5,7 @@ package procnet
 
 import (
 	"cmp"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -81,6 +82,23 @@ type Tally struct {
 
 // Established is States[netstat.Established].
 func (t *Tally) Established() int { return t.States[netstat.Established] }
+
+// Counts yields every count of t, zero or not, named as the
+// machine-readable outputs name states (netstat.Socket.StateName): the
+// kernel's states in its order (ESTABLISHED … NEW_SYN_RECV), then UNCONN
+// (States[Unconnected]) and UNKNOWN (Unknown).
+func (t *Tally) Counts() iter.Seq2[string, int] {
+	return func(yield func(string, int) bool) {
+		for st := netstat.Established; int(st) < len(t.States); st++ {
+			if !yield(st.String(), t.States[st]) {
+				return
+			}
+		}
+		if yield("UNCONN", t.States[Unconnected]) {
+			yield("UNKNOWN", t.Unknown)
+		}
+	}
+}
 
 // slot is where s counts in a Tally: its state, Unconnected, or past
 // the States (Unknown).

@@ -182,6 +182,29 @@ func TestCountShared(t *testing.T) {
 	}
 }
 
+// TestTallyCounts checks the names and order of Tally.Counts: the
+// kernel's states, then UNCONN and UNKNOWN, zeros included.
+func TestTallyCounts(t *testing.T) {
+	var tl Tally
+	for _, s := range []netstat.Socket{
+		{Proto: netstat.TCP, State: netstat.Established},
+		{Proto: netstat.UDP, State: netstat.Close},
+		{Proto: netstat.TCP, State: netstat.Close},
+		{Proto: netstat.TCP, State: netstat.NewSynRecv + 1},
+	} {
+		tl.add(&s)
+	}
+	var got []string
+	for name, n := range tl.Counts() {
+		got = append(got, fmt.Sprintf("%s=%d", name, n))
+	}
+	want := "ESTABLISHED=1 SYN_SENT=0 SYN_RECV=0 FIN_WAIT1=0 FIN_WAIT2=0 TIME_WAIT=0 CLOSE=1 CLOSE_WAIT=0 " +
+		"LAST_ACK=0 LISTEN=0 CLOSING=0 NEW_SYN_RECV=0 UNCONN=1 UNKNOWN=1"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("Counts:\n got %s\nwant %s", s, want)
+	}
+}
+
 func TestByNames(t *testing.T) {
 	for _, b := range []By{ByProcess, ByProgram, ByRemote, ByPort, ByState} {
 		if p, ok := ParseBy(b.String()); !ok || p != b {
