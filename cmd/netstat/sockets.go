@@ -55,21 +55,21 @@ func (snap *snapshot) ns(ns *netstat.Namespace) *netstat.Namespace {
 // none ranges over no row.
 func none[T any](func(*T) bool) {}
 
-// shownOf ranges over the rows that shown keeps.
-func shownOf[T any](rows []T, shown func(*T) bool) iter.Seq[*T] {
+// rowsOf ranges over rows.
+func rowsOf[T any](rows []T) iter.Seq[*T] {
 	return func(yield func(*T) bool) {
 		for i := range rows {
-			if shown(&rows[i]) && !yield(&rows[i]) {
+			if !yield(&rows[i]) {
 				return
 			}
 		}
 	}
 }
 
-// streamOf ranges over the rows of seq that shown keeps, in one reused
-// row: nothing is allocated per row. An error goes to failed, which says
-// whether it ends the scan.
-func streamOf[T any](seq iter.Seq2[T, error], shown func(*T) bool, failed func(error) bool) iter.Seq[*T] {
+// streamOf ranges over the rows of seq in one reused row: nothing is
+// allocated per row. An error goes to failed, which says whether it ends
+// the scan.
+func streamOf[T any](seq iter.Seq2[T, error], failed func(error) bool) iter.Seq[*T] {
 	return func(yield func(*T) bool) {
 		var cur T
 		for r, err := range seq {
@@ -79,7 +79,7 @@ func streamOf[T any](seq iter.Seq2[T, error], shown func(*T) bool, failed func(e
 				}
 				continue
 			}
-			if cur = r; shown(&cur) && !yield(&cur) {
+			if cur = r; !yield(&cur) {
 				return
 			}
 		}
@@ -152,6 +152,7 @@ func (c *config) options() procnet.Options {
 		// the netlink source skips the kernel's tcp_info per row.
 		NoRetransmits: !c.timers,
 		Traffic:       c.traffic,
+		Show:          c.show(),
 	}
 	if c.pid >= 0 {
 		o.PIDs = []int{c.pid}
@@ -178,24 +179,6 @@ func (c *config) needOwners() bool {
 
 func (c *config) filter() netstat.Filter {
 	f := netstat.Filter{Protos: c.protos(), States: c.states}
-	if c.listening && !c.all {
-		// -l shows TCP rows without a remote port and other rows
-		// without a remote address (shown). Only LISTEN (TCP) and
-		// unconnected (Close: UDP, raw) sockets have none, so the
-		// tables are read for those states alone: the kernel then skips
-		// the connections instead of sending each to be dropped. A TCP
-		// connect to port 0, in SYN_SENT until its reset, is the one
-		// row net-tools' rule would add (ss -l does not show it either).
-		// (An empty intersection with --state keeps --state: its rows
-		// all fail the rule.)
-		unconnected := netstat.States(netstat.Listen, netstat.Close)
-		switch s := f.States & unconnected; {
-		case f.States == 0:
-			f.States = unconnected
-		case s != 0:
-			f.States = s
-		}
-	}
 	if c.port >= 0 {
 		f.Ports = []uint16{uint16(c.port)}
 	}
@@ -205,35 +188,18 @@ func (c *config) filter() netstat.Filter {
 	if c.dport >= 0 {
 		f.RemotePorts = []uint16{uint16(c.dport)}
 	}
-	return f
+	return c.show().Filter(f) // -l reads only the states a server can be in
 }
 
-// shown applies net-tools' -l/-a rule: without -a, TCP rows show when
-// their remote port is set (or, with -l, unset); UDP and raw rows when
-// their remote address is set (or, with -l, unset).
-func (c *config) shown(s *netstat.Socket) bool {
-	if c.all {
-		return true
+// show is net-tools' -l/-a rule, which procnet applies.
+func (c *config) show() procnet.Show {
+	switch {
+	case c.all:
+		return procnet.ShowAll
+	case c.listening:
+		return procnet.ShowServers
 	}
-	var connected bool
-	if s.Proto.IsTCP() {
-		connected = s.Remote.Port() != 0
-	} else {
-		connected = !s.Remote.Addr().IsUnspecified()
-	}
-	return connected != c.listening
-}
-
-// rowShown and unixRowShown are shown and unixShown for the rows.
-func (c *config) rowShown(r *row) bool                  { return c.shown(&r.Socket) }
-func (c *config) unixRowShown(u *procnet.UnixConn) bool { return c.unixShown(&u.UnixSocket) }
-
-func (c *config) unixShown(u *netstat.UnixSocket) bool {
-	if c.all {
-		return true
-	}
-	listening := u.State == netstat.Unconnected && u.Listening()
-	return listening == c.listening
+	return procnet.ShowConnected
 }
 
 // read takes one snapshot: the tables, and the owners when asked for,
@@ -249,7 +215,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 	}
 	tableErr := report(stderr, err)
 	snap := &snapshot{owners: got.Procs, perNS: c.nsMode(),
-		inet: shownOf(got.Conns, c.rowShown), unix: shownOf(got.Unix, c.unixRowShown)}
+		inet: rowsOf(got.Conns), unix: rowsOf(got.Unix)}
 	if len(got.Namespaces) == 1 {
 		snap.netns = got.Namespaces[0].Inode
 	}
@@ -370,10 +336,10 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 		return false
 	}
 	if c.inetWanted() {
-		snap.inet = streamOf(st.Conns(), c.rowShown, failed)
+		snap.inet = streamOf(st.Conns(), failed)
 	}
 	if c.unixWanted() {
-		snap.unix = streamOf(st.Unix(), c.unixRowShown, failed)
+		snap.unix = streamOf(st.Unix(), failed)
 	}
 	if len(st.Namespaces) == 1 {
 		snap.netns = st.Namespaces[0].Inode

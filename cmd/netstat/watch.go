@@ -185,16 +185,16 @@ func byAfter(out, after []int) []int {
 	return out
 }
 
-// shows says whether the round shows an Internet row: the -l/-a rule,
-// --pid and --program.
+// shows says whether the round shows an Internet row: --pid and
+// --program (the Poller applied the -l/-a rule).
 func (w *watcher) shows(cn *procnet.Conn, m procnet.Processes) bool {
 	c := w.l.c
-	return c.shown(&cn.Socket) && c.ownedBy(cn.Owners, m)
+	return c.ownedBy(cn.Owners, m)
 }
 
 func (w *watcher) showsUnix(u *procnet.UnixConn, m procnet.Processes) bool {
 	c := w.l.c
-	return c.unixShown(&u.UnixSocket) && c.ownedBy(u.Owners, m)
+	return c.ownedBy(u.Owners, m)
 }
 
 // ownedBy applies --pid and --program (either may match).
