@@ -56,22 +56,20 @@ func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
 	return nil
 }
 
-// The count slots of a group: the kernel's states by number, 0 for an
-// unconnected UDP or raw socket, nStates for a state we have no name for.
-const nStates = int(netstat.NewSynRecv) + 1
-
-// The table's count columns, each a sum of slots.
+// The table's count columns, each a sum of states (procnet.Unconnected:
+// unconnected UDP and raw sockets); OTHER also counts the states without
+// a name (Tally.Unknown).
 var summaryColumns = []struct {
-	title string
-	slots []int
+	title  string
+	states []netstat.State
 }{
-	{"ESTAB", []int{int(netstat.Established)}},
-	{"SYN", []int{int(netstat.SynSent), int(netstat.SynRecv), int(netstat.NewSynRecv)}},
-	{"FIN", []int{int(netstat.FinWait1), int(netstat.FinWait2), int(netstat.Closing), int(netstat.LastAck)}},
-	{"C-WAIT", []int{int(netstat.CloseWait)}},
-	{"T-WAIT", []int{int(netstat.TimeWait)}},
-	{"LISTEN", []int{int(netstat.Listen), 0}},
-	{"OTHER", []int{int(netstat.Close), nStates}},
+	{"ESTAB", []netstat.State{netstat.Established}},
+	{"SYN", []netstat.State{netstat.SynSent, netstat.SynRecv, netstat.NewSynRecv}},
+	{"FIN", []netstat.State{netstat.FinWait1, netstat.FinWait2, netstat.Closing, netstat.LastAck}},
+	{"C-WAIT", []netstat.State{netstat.CloseWait}},
+	{"T-WAIT", []netstat.State{netstat.TimeWait}},
+	{"LISTEN", []netstat.State{netstat.Listen, procnet.Unconnected}},
+	{"OTHER", []netstat.State{netstat.Close}},
 }
 
 // group is one of procnet's groups (counted by its rule for shared
@@ -81,14 +79,6 @@ type group struct {
 	mark byte // -c: ' ', '+', '-', '~'
 	// traffic: with --traffic (traffic.go); not compared between rounds.
 	traffic groupTraffic
-}
-
-// count is the group's count in slot s.
-func (g *group) count(s int) int {
-	if s == nStates {
-		return g.Unknown
-	}
-	return g.States[s]
 }
 
 // countBy is --by as procnet groups (its String spells --by).
@@ -194,8 +184,11 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		}
 		for _, col := range summaryColumns {
 			n := 0
-			for _, s := range col.slots {
-				n += g.count(s)
+			for _, s := range col.states {
+				n += g.States[s]
+			}
+			if col.title == "OTHER" {
+				n += g.Unknown
 			}
 			b = append(b, ' ')
 			b = padNum(b, uint64(n), 6)
