@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/procnet/procnet"
@@ -21,6 +22,17 @@ import (
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
+
+// Resolver looks up the names of an address (reverse DNS). *net.Resolver
+// is one; tests inject a fake so that no query ever leaves the machine.
+type Resolver = names.DNS
+
+// newNames returns the names a listing prints: services, users, networks
+// and hosts under the root, and reverse DNS (Resolve) with a time budget
+// for the whole listing. Every name it gives is already escaped.
+func newNames(root string, res Resolver, budget time.Duration) *names.Resolver {
+	return &names.Resolver{Root: root, DNS: res, Timeout: budget}
+}
 
 // row is one socket with its owners and namespace.
 type row = procnet.Conn
