@@ -87,7 +87,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = strconv.AppendUint(b, u.Inode, 10)
 		b = appendKey(b, false, "path")
 		b = escape.AppendJSON(b, u.Path)
-		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.ns(u.Namespace))
+		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, u.Namespace)
 	}
 	l.buf = b
 	_, err = w.Write(b)
@@ -139,7 +139,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row) []byte {
 	if l.c.traffic {
 		b = appendTrafficJSON(b, &r.Socket)
 	}
-	return l.appendTail(b, r.Owners, snap, snap.ns(r.Namespace))
+	return l.appendTail(b, r.Owners, snap, r.Namespace)
 }
 
 // appendJSONAddr appends a as a JSON string, IPv4-mapped as IPv4. An
@@ -157,7 +157,7 @@ func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot, ns
 	} else {
 		b = append(b, "null"...)
 	}
-	b = l.appendNetNS(b, snap, ns) // netns.go
+	b = l.appendNetNS(b, ns) // netns.go
 	if l.stamp != "" {
 		b = appendKey(b, false, "time")
 		b = escape.AppendJSON(b, l.stamp)
@@ -227,7 +227,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		if c.traffic {
 			rec = appendTrafficCSV(rec, &r.Socket)
 		}
-		end(snap.ns(r.Namespace))
+		end(r.Namespace)
 	}
 	for u := range snap.unix {
 		name, pid := firstOwner(snap.owners.Lookup(u.Inode), snap.owners)
@@ -240,7 +240,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 		if c.traffic {
 			rec = append(rec, "", "", "", "")
 		}
-		end(snap.ns(u.Namespace))
+		end(u.Namespace)
 	}
 	cw.Flush()
 	return cw.Error()

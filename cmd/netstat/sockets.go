@@ -44,24 +44,12 @@ type snapshot struct {
 	inet   iter.Seq[*row]
 	unix   iter.Seq[*procnet.UnixConn]
 	owners *procmap.Map // nil when owners were not asked for
-	netns  uint64       // the namespace read, when there is one
-	// perNS: the rows carry their namespace (--all-netns, --netns).
-	perNS bool
 	// scanErr, for a streamed listing, is where the exit status the
 	// tables call for is left while they are read; quiet makes a pass
 	// that only looks (names' prefetch) leave errors to the pass that
 	// writes.
 	scanErr error
 	quiet   bool
-}
-
-// ns is the namespace of a row that points to ns: nil outside
-// --all-netns and --netns.
-func (snap *snapshot) ns(ns *netstat.Namespace) *netstat.Namespace {
-	if !snap.perNS {
-		return nil
-	}
-	return ns
 }
 
 // none ranges over no row.
@@ -226,11 +214,7 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 		return nil, err
 	}
 	tableErr := report(stderr, err)
-	snap := &snapshot{owners: got.Procs, perNS: c.nsMode(),
-		inet: rowsOf(got.Conns), unix: rowsOf(got.Unix)}
-	if len(got.Namespaces) == 1 {
-		snap.netns = got.Namespaces[0].Inode
-	}
+	snap := &snapshot{owners: got.Procs, inet: rowsOf(got.Conns), unix: rowsOf(got.Unix)}
 	if c.allNetns {
 		reportSkipped(stderr, got.Skipped)
 	}
@@ -352,9 +336,6 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	}
 	if c.unixWanted() {
 		snap.unix = streamOf(st.Unix(), failed)
-	}
-	if len(st.Namespaces) == 1 {
-		snap.netns = st.Namespaces[0].Inode
 	}
 	return snap, nil
 }
@@ -573,7 +554,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		snap.quiet = false
 		b = l.appendInetHeader(b, "")
 		for r := range snap.inet {
-			b = l.nsCellOf(b, snap.ns(r.Namespace))
+			b = l.nsCellOf(b, r.Namespace)
 			if b, err = spill(w, l.appendRow(b, r, snap.owners)); err != nil {
 				return err
 			}
@@ -585,7 +566,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	if c.unix && !l.noUnix {
 		b = l.appendUnixHeader(b, "")
 		for u := range snap.unix {
-			b = l.nsCellOf(b, snap.ns(u.Namespace))
+			b = l.nsCellOf(b, u.Namespace)
 			if b, err = spill(w, l.appendUnix(b, &u.UnixSocket, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
 				return err
 			}
