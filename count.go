@@ -126,6 +126,25 @@ type Group struct {
 	Process *procmap.Process
 }
 
+// FirstOwner returns the owner an output of one line per socket names
+// (net-tools' PID/Program column, a CSV record, the traffic a connection
+// counts once under): the first of owners, which are sorted by PID, and
+// how many other processes hold the socket. pid is 0 without owners.
+func FirstOwner(owners []procmap.Owner) (pid, others int) {
+	if len(owners) == 0 {
+		return 0, 0
+	}
+	pid = owners[0].PID
+	last := pid
+	for _, o := range owners[1:] {
+		if o.PID != last {
+			others++
+			last = o.PID
+		}
+	}
+	return pid, others
+}
+
 // Processes describes owners: a *Snapshot or a *procmap.Map.
 type Processes interface {
 	Process(pid int) *procmap.Process

@@ -261,6 +261,22 @@ func TestTallyCounts(t *testing.T) {
 	}
 }
 
+func TestFirstOwner(t *testing.T) {
+	for _, tc := range []struct {
+		owners      []procmap.Owner
+		pid, others int
+	}{
+		{nil, 0, 0},
+		{[]procmap.Owner{{PID: 7, FD: 3}}, 7, 0},
+		{[]procmap.Owner{{PID: 7, FD: 3}, {PID: 7, FD: 4}}, 7, 0},
+		{[]procmap.Owner{{PID: 7, FD: 3}, {PID: 7, FD: 4}, {PID: 9, FD: 3}, {PID: 12, FD: 5}, {PID: 12, FD: 6}}, 7, 2},
+	} {
+		if pid, others := FirstOwner(tc.owners); pid != tc.pid || others != tc.others {
+			t.Errorf("FirstOwner(%v) = %d, %d; want %d, %d", tc.owners, pid, others, tc.pid, tc.others)
+		}
+	}
+}
+
 func TestByNames(t *testing.T) {
 	for _, b := range []By{ByProcess, ByProgram, ByRemote, ByPort, ByState} {
 		if p, ok := ParseBy(b.String()); !ok || p != b {

@@ -455,14 +455,8 @@ type progKey struct {
 }
 
 func progKeyOf(owners []procmap.Owner, m procnet.Processes) progKey {
-	k := progKey{pid: owners[0].PID}
-	last := k.pid
-	for _, o := range owners[1:] {
-		if o.PID != last {
-			k.others++
-			last = o.PID
-		}
-	}
+	var k progKey
+	k.pid, k.others = procnet.FirstOwner(owners)
 	k.p = m.Process(k.pid)
 	return k
 }
