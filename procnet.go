@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"iter"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -331,18 +330,10 @@ func (o *Options) ownedBy(owners []procmap.Owner, procs interface {
 			return true
 		}
 		if len(o.Programs) > 0 {
-			if p := procs.Process(w.PID); p != nil && o.programMatches(p) {
+			p := procs.Process(w.PID)
+			if slices.ContainsFunc(o.Programs, p.Runs) {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func (o *Options) programMatches(p *procmap.Process) bool {
-	for _, name := range o.Programs {
-		if p.Comm == name || p.Name() == name || len(p.Cmdline) > 0 && path.Base(p.Cmdline[0]) == name {
-			return true
 		}
 	}
 	return false

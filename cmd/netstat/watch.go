@@ -203,7 +203,7 @@ func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
 		return true
 	}
 	for _, o := range owners {
-		if c.pid >= 0 && o.PID == c.pid || c.program != "" && progMatches(m.Process(o.PID), c.program) {
+		if c.pid >= 0 && o.PID == c.pid || c.program != "" && m.Process(o.PID).Runs(c.program) {
 			return true
 		}
 	}
