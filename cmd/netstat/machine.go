@@ -20,6 +20,13 @@ func appendKey(b []byte, first bool, k string) []byte {
 	return append(b, '"', ':')
 }
 
+// jsonUint and jsonText append a key of an object that has one before it,
+// and its value: a number, a string.
+func jsonUint(b []byte, k string, v uint64) []byte {
+	return strconv.AppendUint(appendKey(b, false, k), v, 10)
+}
+func jsonText(b []byte, k, s string) []byte { return escape.AppendJSON(appendKey(b, false, k), s) }
+
 // appendProcesses appends the "processes" array: every owner. Without
 // argv (--no-cmdline) "cmdline" is null.
 func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool) []byte {
@@ -77,16 +84,12 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = appendKey(append(b, '{'), true, "proto")
 		b = append(b, `"unix","type":`...)
 		b = escape.AppendJSON(b, u.Type.String())
-		b = appendKey(b, false, "state")
-		b = escape.AppendJSON(b, u.StateName())
+		b = jsonText(b, "state", u.StateName())
 		b = appendKey(b, false, "listening")
 		b = strconv.AppendBool(b, u.Listening())
-		b = appendKey(b, false, "refcount")
-		b = strconv.AppendUint(b, uint64(u.RefCount), 10)
-		b = appendKey(b, false, "inode")
-		b = strconv.AppendUint(b, u.Inode, 10)
-		b = appendKey(b, false, "path")
-		b = escape.AppendJSON(b, u.Path)
+		b = jsonUint(b, "refcount", uint64(u.RefCount))
+		b = jsonUint(b, "inode", u.Inode)
+		b = jsonText(b, "path", u.Path)
 		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, u.Namespace)
 	}
 	l.buf = b
@@ -101,40 +104,30 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row) []byte {
 	b = escape.AppendJSON(b, r.Proto.String())
 	b = appendKey(b, false, "local_address")
 	b = appendJSONAddr(b, r.Local.Addr())
-	b = appendKey(b, false, "local_port")
-	b = strconv.AppendUint(b, uint64(r.Local.Port()), 10)
+	b = jsonUint(b, "local_port", uint64(r.Local.Port()))
 	b = appendKey(b, false, "remote_address")
 	b = appendJSONAddr(b, r.Remote.Addr())
-	b = appendKey(b, false, "remote_port")
-	b = strconv.AppendUint(b, uint64(r.Remote.Port()), 10)
-	b = appendKey(b, false, "state")
-	b = escape.AppendJSON(b, r.StateName())
+	b = jsonUint(b, "remote_port", uint64(r.Remote.Port()))
+	b = jsonText(b, "state", r.StateName())
 	b = appendKey(b, false, "listening")
 	b = strconv.AppendBool(b, r.Listening())
-	b = appendKey(b, false, "recv_q")
-	b = strconv.AppendUint(b, uint64(r.RxQueue), 10)
-	b = appendKey(b, false, "send_q")
-	b = strconv.AppendUint(b, uint64(r.TxQueue), 10)
-	b = appendKey(b, false, "uid")
-	b = strconv.AppendUint(b, uint64(r.UID), 10)
+	b = jsonUint(b, "recv_q", uint64(r.RxQueue))
+	b = jsonUint(b, "send_q", uint64(r.TxQueue))
+	b = jsonUint(b, "uid", uint64(r.UID))
 	b = appendKey(b, false, "user")
 	if n, ok := l.names.User(r.UID); ok {
 		b = escape.AppendJSON(b, n)
 	} else {
 		b = append(b, "null"...)
 	}
-	b = appendKey(b, false, "inode")
-	b = strconv.AppendUint(b, r.Inode, 10)
+	b = jsonUint(b, "inode", r.Inode)
 	if l.c.timers {
 		// -o: the Timer column's parts, as the kernel gives them.
-		b = appendKey(b, false, "timer")
-		b = escape.AppendJSON(b, r.Timer.String())
+		b = jsonText(b, "timer", r.Timer.String())
 		b = appendKey(b, false, "timer_seconds")
 		b = strconv.AppendFloat(b, r.TimerLeft().Seconds(), 'f', -1, 64)
-		b = appendKey(b, false, "retransmits")
-		b = strconv.AppendUint(b, uint64(r.Retransmits), 10)
-		b = appendKey(b, false, "timeout")
-		b = strconv.AppendUint(b, uint64(r.Timeout), 10)
+		b = jsonUint(b, "retransmits", uint64(r.Retransmits))
+		b = jsonUint(b, "timeout", uint64(r.Timeout))
 	}
 	if l.c.traffic {
 		b = appendTrafficJSON(b, &r.Socket)
@@ -159,8 +152,7 @@ func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot, ns
 	}
 	b = l.appendNetNS(b, ns) // netns.go
 	if l.stamp != "" {
-		b = appendKey(b, false, "time")
-		b = escape.AppendJSON(b, l.stamp)
+		b = jsonText(b, "time", l.stamp)
 	}
 	return append(b, '}', '\n')
 }
