@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 )
 
@@ -443,16 +442,16 @@ func appendStatsJSON(b []byte, groups []shownGroup) []byte {
 			continue
 		}
 		b = appendKey(append(b, '{'), true, "group")
-		b = escape.AppendJSON(b, sg.g.Name)
+		b = appendJSONString(b, sg.g.Name)
 		b = appendKey(b, false, "file")
-		b = escape.AppendJSON(b, sg.g.File)
+		b = appendJSONString(b, sg.g.File)
 		b = appendKey(b, false, "counters")
 		b = append(b, '{')
 		for i, s := range sg.g.Stats {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = escape.AppendJSON(b, s.Name)
+			b = appendJSONString(b, s.Name)
 			b = append(b, ':')
 			b = strconv.AppendInt(b, s.Value, 10)
 		}
