@@ -103,6 +103,7 @@ type Capturer struct {
 // renamed or replaced meanwhile is not what is read), valid while replay
 // runs; Capture returns its error.
 func (cp *Capturer) Capture(ctx context.Context, dir string, opts Options, replay func(root string) error) error {
+	opts.Filter = opts.Show.Filter(opts.Filter) // the tables' owners: of the rows Show can keep
 	src := opts.Root
 	if src == "" {
 		src = "/"

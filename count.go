@@ -5,6 +5,7 @@ package procnet
 
 import (
 	"cmp"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -82,6 +83,23 @@ type Tally struct {
 // Established is States[netstat.Established].
 func (t *Tally) Established() int { return t.States[netstat.Established] }
 
+// Counts yields every count of t, zero or not, named as the
+// machine-readable outputs name states (netstat.Socket.StateName): the
+// kernel's states in its order (ESTABLISHED … NEW_SYN_RECV), then UNCONN
+// (States[Unconnected]) and UNKNOWN (Unknown).
+func (t *Tally) Counts() iter.Seq2[string, int] {
+	return func(yield func(string, int) bool) {
+		for st := netstat.Established; int(st) < len(t.States); st++ {
+			if !yield(st.String(), t.States[st]) {
+				return
+			}
+		}
+		if yield("UNCONN", t.States[Unconnected]) {
+			yield("UNKNOWN", t.Unknown)
+		}
+	}
+}
+
 // slot is where s counts in a Tally: its state, Unconnected, or past
 // the States (Unknown).
 func slot(s *netstat.Socket) netstat.State {
@@ -106,6 +124,25 @@ type Group struct {
 	Tally
 	// Process describes Key.PID (ByProcess), nil if unknown.
 	Process *procmap.Process
+}
+
+// FirstOwner returns the owner an output of one line per socket names
+// (net-tools' PID/Program column, a CSV record, the traffic a connection
+// counts once under): the first of owners, which are sorted by PID, and
+// how many other processes hold the socket. pid is 0 without owners.
+func FirstOwner(owners []procmap.Owner) (pid, others int) {
+	if len(owners) == 0 {
+		return 0, 0
+	}
+	pid = owners[0].PID
+	last := pid
+	for _, o := range owners[1:] {
+		if o.PID != last {
+			others++
+			last = o.PID
+		}
+	}
+	return pid, others
 }
 
 // Processes describes owners: a *Snapshot or a *procmap.Map.

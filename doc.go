@@ -44,7 +44,8 @@
 // to the group of each distinct owner key (PID, or program name), so it
 // may count in several groups but never twice in one; totals count each
 // socket once. A socket without a visible owner belongs to the group with
-// PID 0 (program "").
+// PID 0 (program ""). An output of one line per socket names its first
+// owner and counts the other processes (FirstOwner).
 //
 // # Changes
 //

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"iter"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -59,6 +58,70 @@ type Options struct {
 	// (Socket.Traffic; see netstat.Reader.Traffic): from netlink's
 	// tcp_info live, from a fixture's traffic file under a root.
 	Traffic bool
+	// Show keeps the servers or the connections only, by netstat's -l
+	// rule; the zero value keeps every row.
+	Show Show
+}
+
+// Show selects rows by net-tools netstat's -l/-a rule, which looks at the
+// peer rather than at the state: a TCP row has a peer when its remote port
+// is set, a UDP, UDP-Lite or raw row when its remote address is, and a
+// unix socket is a server when it is an unconnected listener.
+type Show uint8
+
+const (
+	// ShowAll keeps every row (netstat -a).
+	ShowAll Show = iota
+	// ShowConnected keeps the rows with a peer and the unix sockets that
+	// are not servers (netstat without -l or -a).
+	ShowConnected
+	// ShowServers keeps the rows without a peer and the unix servers
+	// (netstat -l).
+	ShowServers
+)
+
+// Shows reports whether sh keeps s.
+func (sh Show) Shows(s *netstat.Socket) bool {
+	if sh == ShowAll {
+		return true
+	}
+	var connected bool
+	if s.Proto.IsTCP() {
+		connected = s.Remote.Port() != 0
+	} else {
+		connected = !s.Remote.Addr().IsUnspecified()
+	}
+	return connected == (sh == ShowConnected)
+}
+
+// ShowsUnix reports whether sh keeps u.
+func (sh Show) ShowsUnix(u *netstat.UnixSocket) bool {
+	if sh == ShowAll {
+		return true
+	}
+	server := u.State == netstat.Unconnected && u.Listening()
+	return server == (sh == ShowServers)
+}
+
+// Filter narrows f to the rows sh can keep, so that the kernel skips the
+// others instead of sending each to be dropped. Only LISTEN (TCP) and
+// unconnected (Close: UDP, raw) sockets have no peer, so ShowServers reads
+// those states alone. A TCP connect to port 0, in SYN_SENT until its
+// reset, is the one row the rule would add (ss -l does not show it
+// either). A States set with none of them is kept as it is: its rows all
+// fail the rule.
+func (sh Show) Filter(f netstat.Filter) netstat.Filter {
+	if sh != ShowServers {
+		return f
+	}
+	unconnected := netstat.States(netstat.Listen, netstat.Close)
+	switch s := f.States & unconnected; {
+	case f.States == 0:
+		f.States = unconnected
+	case s != 0:
+		f.States = s
+	}
+	return f
 }
 
 func (o *Options) owners() bool      { return o.Owners || o.ownerFilter() }
@@ -145,6 +208,7 @@ type Reader struct {
 func NewReader(opts Options) *Reader {
 	opts.PIDs = slices.Clone(opts.PIDs)
 	opts.Programs = slices.Clone(opts.Programs)
+	opts.Filter = opts.Show.Filter(opts.Filter)
 	return &Reader{opts: opts, tables: netstat.Reader{Root: opts.Root, Source: opts.TableSource, NoRetransmits: opts.NoRetransmits, Traffic: opts.Traffic}}
 }
 
@@ -266,18 +330,10 @@ func (o *Options) ownedBy(owners []procmap.Owner, procs interface {
 			return true
 		}
 		if len(o.Programs) > 0 {
-			if p := procs.Process(w.PID); p != nil && o.programMatches(p) {
+			p := procs.Process(w.PID)
+			if slices.ContainsFunc(o.Programs, p.Runs) {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func (o *Options) programMatches(p *procmap.Process) bool {
-	for _, name := range o.Programs {
-		if p.Comm == name || p.Name() == name || len(p.Cmdline) > 0 && path.Base(p.Cmdline[0]) == name {
-			return true
 		}
 	}
 	return false
@@ -443,6 +499,9 @@ func (st *Stream) Conns() iter.Seq2[Conn, error] {
 		stopped := false
 		err := r.each(ctx, st.Namespaces, &st.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 			for s, err := range r.tables.Sockets(ctx, st.f) {
+				if err == nil && !r.opts.Show.Shows(&s) {
+					continue
+				}
 				c := Conn{Socket: s, Namespace: ns}
 				if err == nil && st.Procs != nil {
 					c.Owners = st.Procs.Lookup(s.Inode)
@@ -471,7 +530,7 @@ func (st *Stream) Unix() iter.Seq2[UnixConn, error] {
 		stopped := false
 		err := r.each(ctx, st.Namespaces, &st.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 			for u, err := range r.tables.UnixSockets(ctx) {
-				if err == nil && st.f.Inodes != nil && !st.f.Inodes[u.Inode] {
+				if err == nil && (st.f.Inodes != nil && !st.f.Inodes[u.Inode] || !r.opts.Show.ShowsUnix(&u)) {
 					continue
 				}
 				c := UnixConn{UnixSocket: u, Namespace: ns}
@@ -521,7 +580,9 @@ func (r *Reader) readRows(ctx context.Context, snap *Snapshot, f netstat.Filter,
 				errs = append(errs, err)
 				continue
 			}
-			snap.Conns = append(snap.Conns, Conn{Socket: s, Namespace: ns})
+			if r.opts.Show.Shows(&s) {
+				snap.Conns = append(snap.Conns, Conn{Socket: s, Namespace: ns})
+			}
 		}
 		if unix {
 			for u, err := range r.tables.UnixSockets(ctx) {
@@ -529,7 +590,7 @@ func (r *Reader) readRows(ctx context.Context, snap *Snapshot, f netstat.Filter,
 					errs = append(errs, err)
 					continue
 				}
-				if f.Inodes == nil || f.Inodes[u.Inode] {
+				if (f.Inodes == nil || f.Inodes[u.Inode]) && r.opts.Show.ShowsUnix(&u) {
 					snap.Unix = append(snap.Unix, UnixConn{UnixSocket: u, Namespace: ns})
 				}
 			}

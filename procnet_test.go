@@ -73,6 +73,8 @@ func TestSnapshotGolden(t *testing.T) {
 		{"program", Options{Root: root, Programs: []string{"redis-server"}, AllNamespaces: true}},
 		{"listen", Options{Root: root, Owners: true, AllNamespaces: true, Filter: netstat.Filter{States: netstat.States(netstat.Listen)}}},
 		{"port", Options{Root: root, Owners: true, AllNamespaces: true, Filter: netstat.Filter{LocalPorts: []uint16{6379}}}},
+		{"servers", Options{Root: root, Owners: true, Unix: true, AllNamespaces: true, Show: ShowServers}},
+		{"connected", Options{Root: root, Owners: true, Unix: true, AllNamespaces: true, Show: ShowConnected}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			snap, err := Read(context.Background(), tc.opts)
@@ -107,6 +109,60 @@ func TestSnapshotGolden(t *testing.T) {
 				t.Errorf("streams differ from the snapshot:\n%s", d)
 			}
 		})
+	}
+}
+
+// TestShow checks that Show splits the rows in two by netstat's -l rule
+// (each row kept by ShowServers or by ShowConnected, never both), that
+// a Poller applies it as Read does, and that ShowServers reads only the
+// states a socket without a peer can be in.
+func TestShow(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	read := func(sh Show) *Snapshot {
+		snap, err := Read(context.Background(), Options{Root: root, Unix: true, AllNamespaces: true, Show: sh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	all, servers, connected := read(ShowAll), read(ShowServers), read(ShowConnected)
+	if len(servers.Conns) == 0 || len(connected.Conns) == 0 || len(servers.Unix) == 0 {
+		t.Fatalf("the fixture lacks servers or connections: %d+%d rows, %d+%d unix",
+			len(servers.Conns), len(connected.Conns), len(servers.Unix), len(connected.Unix))
+	}
+	if len(servers.Conns)+len(connected.Conns) != len(all.Conns) || len(servers.Unix)+len(connected.Unix) != len(all.Unix) {
+		t.Errorf("servers and connections do not split the rows: %d+%d of %d, unix %d+%d of %d",
+			len(servers.Conns), len(connected.Conns), len(all.Conns), len(servers.Unix), len(connected.Unix), len(all.Unix))
+	}
+	for _, c := range all.Conns {
+		peer := c.Remote.Port() != 0
+		if !c.Proto.IsTCP() {
+			peer = !c.Remote.Addr().IsUnspecified()
+		}
+		if ShowServers.Shows(&c.Socket) == peer || ShowConnected.Shows(&c.Socket) != peer || !ShowAll.Shows(&c.Socket) {
+			t.Errorf("%s %s -> %s: kept by the wrong Show", c.Proto, c.Local, c.Remote)
+		}
+	}
+	p := NewPoller(Options{Root: root, Unix: true, AllNamespaces: true, Show: ShowServers})
+	polled, _, err := p.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := fixture.Diff(render(servers), render(polled)); d != "" {
+		t.Errorf("a Poller's servers differ from Read's:\n%s", d)
+	}
+	f := ShowServers.Filter(netstat.Filter{})
+	if want := netstat.States(netstat.Listen, netstat.Close); f.States != want {
+		t.Errorf("ShowServers.Filter: States %b, want %b", f.States, want)
+	}
+	if f := ShowServers.Filter(netstat.Filter{States: netstat.States(netstat.Listen, netstat.Established)}); f.States != netstat.States(netstat.Listen) {
+		t.Errorf("ShowServers.Filter of LISTEN and ESTABLISHED: States %b", f.States)
+	}
+	if f := ShowServers.Filter(netstat.Filter{States: netstat.States(netstat.Established)}); f.States != netstat.States(netstat.Established) {
+		t.Errorf("ShowServers.Filter of ESTABLISHED: States %b, want it kept", f.States)
+	}
+	if f := ShowConnected.Filter(netstat.Filter{}); f.States != 0 {
+		t.Errorf("ShowConnected.Filter: States %b, want any", f.States)
 	}
 }
 
@@ -179,6 +235,45 @@ func TestCountShared(t *testing.T) {
 	k.Add(&Conn{Socket: netstat.Socket{Proto: netstat.TCP, State: netstat.Listen}, Owners: []procmap.Owner{{PID: 1, FD: 3}, {PID: 2, FD: 3}, {PID: 2, FD: 4}}}, procs)
 	if gs := k.Groups(); len(gs) != 2 || gs[0].Total != 1 || gs[1].Total != 1 || k.Total().Total != 1 {
 		t.Errorf("shared by two processes: %+v, total %+v", gs, k.Total())
+	}
+}
+
+// TestTallyCounts checks the names and order of Tally.Counts: the
+// kernel's states, then UNCONN and UNKNOWN, zeros included.
+func TestTallyCounts(t *testing.T) {
+	var tl Tally
+	for _, s := range []netstat.Socket{
+		{Proto: netstat.TCP, State: netstat.Established},
+		{Proto: netstat.UDP, State: netstat.Close},
+		{Proto: netstat.TCP, State: netstat.Close},
+		{Proto: netstat.TCP, State: netstat.NewSynRecv + 1},
+	} {
+		tl.add(&s)
+	}
+	var got []string
+	for name, n := range tl.Counts() {
+		got = append(got, fmt.Sprintf("%s=%d", name, n))
+	}
+	want := "ESTABLISHED=1 SYN_SENT=0 SYN_RECV=0 FIN_WAIT1=0 FIN_WAIT2=0 TIME_WAIT=0 CLOSE=1 CLOSE_WAIT=0 " +
+		"LAST_ACK=0 LISTEN=0 CLOSING=0 NEW_SYN_RECV=0 UNCONN=1 UNKNOWN=1"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("Counts:\n got %s\nwant %s", s, want)
+	}
+}
+
+func TestFirstOwner(t *testing.T) {
+	for _, tc := range []struct {
+		owners      []procmap.Owner
+		pid, others int
+	}{
+		{nil, 0, 0},
+		{[]procmap.Owner{{PID: 7, FD: 3}}, 7, 0},
+		{[]procmap.Owner{{PID: 7, FD: 3}, {PID: 7, FD: 4}}, 7, 0},
+		{[]procmap.Owner{{PID: 7, FD: 3}, {PID: 7, FD: 4}, {PID: 9, FD: 3}, {PID: 12, FD: 5}, {PID: 12, FD: 6}}, 7, 2},
+	} {
+		if pid, others := FirstOwner(tc.owners); pid != tc.pid || others != tc.others {
+			t.Errorf("FirstOwner(%v) = %d, %d; want %d, %d", tc.owners, pid, others, tc.pid, tc.others)
+		}
 	}
 }
 

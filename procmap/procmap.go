@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"io/fs"
+	"path"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -61,6 +62,16 @@ func (p *Process) Name() string {
 		a = a[strings.LastIndexByte(a, '/')+1:]
 	}
 	return a
+}
+
+// Runs reports whether p runs the program name, as netstat's --program
+// matches it: its comm, its Name, or the base name of its argv[0]. A nil
+// Process runs nothing.
+func (p *Process) Runs(name string) bool {
+	if p == nil {
+		return false
+	}
+	return p.Comm == name || p.Name() == name || len(p.Cmdline) > 0 && path.Base(p.Cmdline[0]) == name
 }
 
 // Options say where to look and what to record.

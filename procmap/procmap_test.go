@@ -340,6 +340,30 @@ func TestProcessName(t *testing.T) {
 	}
 }
 
+func TestProcessRuns(t *testing.T) {
+	nginx := &Process{Comm: "nginx", Cmdline: []string{"/usr/sbin/nginx", "-g"}}
+	rel := &Process{Comm: "server", Cmdline: []string{"./bin/server"}}
+	sshd := &Process{Comm: "sshd", Cmdline: []string{"sshd: alice [priv]"}}
+	for _, tc := range []struct {
+		p    *Process
+		name string
+		want bool
+	}{
+		{nginx, "nginx", true},
+		{nginx, "/usr/sbin/nginx", false},
+		{rel, "server", true},
+		{rel, "./bin/server", true}, // its Name: argv[0] as it is
+		{sshd, "sshd", true},
+		{sshd, "sshd: alice [priv]", true},
+		{sshd, "alice", false},
+		{nil, "", false},
+	} {
+		if got := tc.p.Runs(tc.name); got != tc.want {
+			t.Errorf("%+v.Runs(%q) = %v, want %v", tc.p, tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestSourceNames(t *testing.T) {
 	for _, s := range []Source{SourceAuto, SourceProc, SourceBPF} {
 		if p, ok := ParseSource(s.String()); !ok || p != s {

@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
 )
@@ -135,20 +136,17 @@ func (l *lister) nsCellOf(b []byte, ns *netstat.Namespace) []byte {
 
 // appendNetNS appends the "netns" key, and "container" when the listing
 // went through namespaces.
-func (l *lister) appendNetNS(b []byte, snap *snapshot, ns *netstat.Namespace) []byte {
+func (l *lister) appendNetNS(b []byte, ns *netstat.Namespace) []byte {
 	b = appendKey(b, false, "netns")
-	switch {
-	case ns != nil:
+	if ns != nil {
 		b = strconv.AppendUint(b, ns.Inode, 10)
-	case snap.netns != 0:
-		b = strconv.AppendUint(b, snap.netns, 10)
-	default:
+	} else {
 		b = append(b, "null"...)
 	}
 	if l.c.nsMode() {
 		b = appendKey(b, false, "container")
 		if ns != nil && ns.Container != "" {
-			b = appendJSONString(b, ns.Container)
+			b = escape.AppendJSON(b, ns.Container)
 		} else {
 			b = append(b, "null"...)
 		}

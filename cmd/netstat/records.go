@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"strconv"
+
+	"github.com/procnet/procnet/internal/escape"
 )
 
 // field is one value of a row.
@@ -59,7 +61,7 @@ func appendFields(b []byte, fs []field, asCSV bool) []byte {
 		first = false
 		switch {
 		case f.kind == fText:
-			b = appendJSONString(b, f.val)
+			b = escape.AppendJSON(b, f.val)
 		case f.kind == fRaw:
 			b = append(b, f.val...)
 		case f.val == "":

@@ -9,8 +9,8 @@ import (
 	"iter"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/procnet/procnet"
@@ -22,74 +22,67 @@ import (
 	"github.com/procnet/procnet/procmap"
 )
 
+// Resolver looks up the names of an address (reverse DNS). *net.Resolver
+// is one; tests inject a fake so that no query ever leaves the machine.
+type Resolver = names.DNS
+
+// newNames returns the names a listing prints: services, users, networks
+// and hosts under the root, and reverse DNS (Resolve) with a time budget
+// for the whole listing. Every name it gives is already escaped.
+func newNames(root string, res Resolver, budget time.Duration) *names.Resolver {
+	return &names.Resolver{Root: root, DNS: res, Timeout: budget}
+}
+
 // row is one socket with its owners and namespace.
 type row = procnet.Conn
 
-// snapshot is what one listing read: procnet's rows, held or streamed.
+// snapshot is what one listing read: the rows it shows, held (read) or
+// read from the tables as they are ranged over (stream).
 type snapshot struct {
-	rows   []row
-	unix   []procnet.UnixConn
+	// inet and unix range over the rows shown; never nil.
+	inet   iter.Seq[*row]
+	unix   iter.Seq[*procnet.UnixConn]
 	owners *procmap.Map // nil when owners were not asked for
-	netns  uint64       // the namespace read, when there is one
-	// perNS: the rows carry their namespace (--all-netns, --netns).
-	perNS bool
 	// scanErr, for a streamed listing, is where the exit status the
 	// tables call for is left while they are read; quiet makes a pass
 	// that only looks (names' prefetch) leave errors to the pass that
 	// writes.
 	scanErr error
 	quiet   bool
-
-	// scan and scanUnix, when set, stand for rows and unix: the listing
-	// is written while the tables are read (stream), one row at a time.
-	scan     iter.Seq[*row]
-	scanUnix iter.Seq[*netstat.UnixSocket]
 }
 
-// inet ranges over the Internet rows, held or streamed.
-func (snap *snapshot) inet() iter.Seq2[int, *row] {
-	return indexed(snap.scan, len(snap.rows), func(i int) *row { return &snap.rows[i] })
-}
+// none ranges over no row.
+func none[T any](func(*T) bool) {}
 
-// unixRows ranges over the unix rows, held or streamed.
-func (snap *snapshot) unixRows() iter.Seq2[int, *netstat.UnixSocket] {
-	return indexed(snap.scanUnix, len(snap.unix), func(i int) *netstat.UnixSocket { return &snap.unix[i].UnixSocket })
-}
-
-// indexed numbers the rows of scan when it is set, else ranges over the
-// n held rows that at returns.
-func indexed[T any](scan iter.Seq[*T], n int, at func(int) *T) iter.Seq2[int, *T] {
-	return func(yield func(int, *T) bool) {
-		if scan != nil {
-			i := 0
-			for r := range scan {
-				if !yield(i, r) {
-					return
-				}
-				i++
-			}
-			return
-		}
-		for i := range n {
-			if !yield(i, at(i)) {
+// rowsOf ranges over rows.
+func rowsOf[T any](rows []T) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		for i := range rows {
+			if !yield(&rows[i]) {
 				return
 			}
 		}
 	}
 }
 
-// nsOf returns the namespace of row i (of the unix rows with unix set),
-// nil outside --all-netns and --netns.
-func (snap *snapshot) nsOf(i int, unix bool) *netstat.Namespace {
-	switch {
-	case !snap.perNS:
-		return nil
-	case unix && i < len(snap.unix):
-		return snap.unix[i].Namespace
-	case !unix && i < len(snap.rows):
-		return snap.rows[i].Namespace
+// streamOf ranges over the rows of seq in one reused row: nothing is
+// allocated per row. An error goes to failed, which says whether it ends
+// the scan.
+func streamOf[T any](seq iter.Seq2[T, error], failed func(error) bool) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		var cur T
+		for r, err := range seq {
+			if err != nil {
+				if failed(err) {
+					return
+				}
+				continue
+			}
+			if cur = r; !yield(&cur) {
+				return
+			}
+		}
 	}
-	return nil
 }
 
 // lister reads listings for one configuration, keeping its buffers
@@ -158,6 +151,7 @@ func (c *config) options() procnet.Options {
 		// the netlink source skips the kernel's tcp_info per row.
 		NoRetransmits: !c.timers,
 		Traffic:       c.traffic,
+		Show:          c.show(),
 	}
 	if c.pid >= 0 {
 		o.PIDs = []int{c.pid}
@@ -184,24 +178,6 @@ func (c *config) needOwners() bool {
 
 func (c *config) filter() netstat.Filter {
 	f := netstat.Filter{Protos: c.protos(), States: c.states}
-	if c.listening && !c.all {
-		// -l shows TCP rows without a remote port and other rows
-		// without a remote address (shown). Only LISTEN (TCP) and
-		// unconnected (Close: UDP, raw) sockets have none, so the
-		// tables are read for those states alone: the kernel then skips
-		// the connections instead of sending each to be dropped. A TCP
-		// connect to port 0, in SYN_SENT until its reset, is the one
-		// row net-tools' rule would add (ss -l does not show it either).
-		// (An empty intersection with --state keeps --state: its rows
-		// all fail the rule.)
-		unconnected := netstat.States(netstat.Listen, netstat.Close)
-		switch s := f.States & unconnected; {
-		case f.States == 0:
-			f.States = unconnected
-		case s != 0:
-			f.States = s
-		}
-	}
 	if c.port >= 0 {
 		f.Ports = []uint16{uint16(c.port)}
 	}
@@ -211,31 +187,18 @@ func (c *config) filter() netstat.Filter {
 	if c.dport >= 0 {
 		f.RemotePorts = []uint16{uint16(c.dport)}
 	}
-	return f
+	return c.show().Filter(f) // -l reads only the states a server can be in
 }
 
-// shown applies net-tools' -l/-a rule: without -a, TCP rows show when
-// their remote port is set (or, with -l, unset); UDP and raw rows when
-// their remote address is set (or, with -l, unset).
-func (c *config) shown(s *netstat.Socket) bool {
-	if c.all {
-		return true
+// show is net-tools' -l/-a rule, which procnet applies.
+func (c *config) show() procnet.Show {
+	switch {
+	case c.all:
+		return procnet.ShowAll
+	case c.listening:
+		return procnet.ShowServers
 	}
-	var connected bool
-	if s.Proto.IsTCP() {
-		connected = s.Remote.Port() != 0
-	} else {
-		connected = !s.Remote.Addr().IsUnspecified()
-	}
-	return connected != c.listening
-}
-
-func (c *config) unixShown(u *netstat.UnixSocket) bool {
-	if c.all {
-		return true
-	}
-	listening := u.State == netstat.Unconnected && u.Listening()
-	return listening == c.listening
+	return procnet.ShowConnected
 }
 
 // read takes one snapshot: the tables, and the owners when asked for,
@@ -250,36 +213,11 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 		return nil, err
 	}
 	tableErr := report(stderr, err)
-	snap := &snapshot{owners: got.Procs, perNS: c.nsMode()}
-	// Keep the shown rows in place: no second copy of the listing.
-	snap.rows = got.Conns[:0]
-	for i := range got.Conns {
-		if c.shown(&got.Conns[i].Socket) {
-			snap.rows = append(snap.rows, got.Conns[i])
-		}
-	}
-	snap.unix = got.Unix[:0]
-	for i := range got.Unix {
-		if c.unixShown(&got.Unix[i].UnixSocket) {
-			snap.unix = append(snap.unix, got.Unix[i])
-		}
-	}
-	if len(got.Namespaces) == 1 {
-		snap.netns = got.Namespaces[0].Inode
-	}
+	snap := &snapshot{owners: got.Procs, inet: rowsOf(got.Conns), unix: rowsOf(got.Unix)}
 	if c.allNetns {
 		reportSkipped(stderr, got.Skipped)
 	}
 	return snap, tableErr
-}
-
-// progMatches reports whether p is the program name: its comm, or the
-// base name of its argv[0].
-func progMatches(p *procmap.Process, name string) bool {
-	if p == nil {
-		return false
-	}
-	return p.Comm == name || len(p.Cmdline) > 0 && filepath.Base(p.Cmdline[0]) == name
 }
 
 // sockets prints the socket listing or, with --summary, the counts per
@@ -307,7 +245,7 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		l.memberships, gerr = l.readGroups(stderr)
 		if gerr != nil {
 			// net-tools stops after a table that failed.
-			l.noUnix, snap.scanUnix, snap.unix = true, nil, nil
+			l.noUnix, snap.unix = true, none[procnet.UnixConn]
 		}
 	}
 	var werr error
@@ -367,7 +305,7 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{owners: st.Procs}
+	snap := &snapshot{owners: st.Procs, inet: none[row], unix: none[procnet.UnixConn]}
 	// failed says whether err ends the scan, and records the exit
 	// status it calls for.
 	failed := func(err error) bool {
@@ -384,39 +322,10 @@ func (l *lister) stream(ctx context.Context, stderr io.Writer) (*snapshot, error
 		return false
 	}
 	if c.inetWanted() {
-		snap.scan = func(yield func(*row) bool) {
-			var cur row // one row, reused: nothing is allocated per row
-			for r, err := range st.Conns() {
-				if err != nil {
-					if failed(err) {
-						return
-					}
-					continue
-				}
-				if cur = r; c.shown(&cur.Socket) && !yield(&cur) {
-					return
-				}
-			}
-		}
+		snap.inet = streamOf(st.Conns(), failed)
 	}
 	if c.unixWanted() {
-		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
-			var cur netstat.UnixSocket
-			for u, err := range st.Unix() {
-				if err != nil {
-					if failed(err) {
-						return
-					}
-					continue
-				}
-				if cur = u.UnixSocket; c.unixShown(&cur) && !yield(&cur) {
-					return
-				}
-			}
-		}
-	}
-	if len(st.Namespaces) == 1 {
-		snap.netns = st.Namespaces[0].Inode
+		snap.unix = streamOf(st.Unix(), failed)
 	}
 	return snap, nil
 }
@@ -536,14 +445,8 @@ type progKey struct {
 }
 
 func progKeyOf(owners []procmap.Owner, m procnet.Processes) progKey {
-	k := progKey{pid: owners[0].PID}
-	last := k.pid
-	for _, o := range owners[1:] {
-		if o.PID != last {
-			k.others++
-			last = o.PID
-		}
-	}
+	var k progKey
+	k.pid, k.others = procnet.FirstOwner(owners)
 	k.p = m.Process(k.pid)
 	return k
 }
@@ -583,13 +486,13 @@ func (l *lister) program(owners []procmap.Owner, m procnet.Processes) string {
 // budget, before anything is printed: each distinct one but IPv4-mapped
 // ones (printed as numbers). A streamed listing reads the tables twice:
 // this pass collects the addresses, not the rows.
-func (l *lister) prefetch(rows iter.Seq2[int, *row]) {
+func (l *lister) prefetch(rows iter.Seq[*row]) {
 	if l.c.numHosts {
 		return
 	}
 	seen := map[netip.Addr]bool{}
 	var addrs []netip.Addr
-	for _, r := range rows {
+	for r := range rows {
 		for _, a := range [2]netip.Addr{r.Local.Addr(), r.Remote.Addr()} {
 			if !seen[a] && !a.Is4In6() {
 				seen[a] = true
@@ -631,11 +534,11 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	var err error
 	if c.inetWanted() || c.sctp {
 		snap.quiet = true // errors are the writing pass's to report
-		l.prefetch(snap.inet())
+		l.prefetch(snap.inet)
 		snap.quiet = false
 		b = l.appendInetHeader(b, "")
-		for i, r := range snap.inet() {
-			b = l.nsCellOf(b, snap.nsOf(i, false))
+		for r := range snap.inet {
+			b = l.nsCellOf(b, r.Namespace)
 			if b, err = spill(w, l.appendRow(b, r, snap.owners)); err != nil {
 				return err
 			}
@@ -646,9 +549,9 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 	}
 	if c.unix && !l.noUnix {
 		b = l.appendUnixHeader(b, "")
-		for i, u := range snap.unixRows() {
-			b = l.nsCellOf(b, snap.nsOf(i, true))
-			if b, err = spill(w, l.appendUnix(b, u, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
+		for u := range snap.unix {
+			b = l.nsCellOf(b, u.Namespace)
+			if b, err = spill(w, l.appendUnix(b, &u.UnixSocket, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
 				return err
 			}
 		}

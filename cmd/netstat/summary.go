@@ -2,36 +2,10 @@ package main
 
 // --summary: connection counts per process, remote address or local port.
 //
-// Layout (one header line, one row per group, fixed columns):
-//
-//	Active Internet connections per process (servers and established)
-//	! PID     Program              User        ESTAB    SYN    FIN C-WAIT T-WAIT LISTEN  OTHER  TOTAL
-//	!     101 sshd: alice [priv]   root            1      0      0      0      0      0      0      1
-//
-//   - "! " (2 columns) only with --max-established N: "!" marks a group
-//     holding more than N ESTABLISHED sockets, blank otherwise.
-//   - "+ ", "- ", "~ " (2 columns) only with -c: the group is new, gone
-//     (shown one more round) or its counts changed; it comes first.
-//   - The key: --by process (default): PID (7, right-aligned; "-" for
-//     sockets no visible process owns), program (20: argv[0] as in
-//     net-tools' PID/Program name), user of the process (10).
-//     --by remote: the remote address (24; "*" for listeners and
-//     unconnected sockets). --by port: Proto (5: tcp, udp, udpl, raw, both
-//     families together) and the local port (10, its name without -n).
-//     Without -W long keys are cut to their width.
-//   - Counts (6 each, right-aligned): ESTAB (ESTABLISHED, and connected
-//     UDP/raw), SYN (SYN_SENT, SYN_RECV, NEW_SYN_RECV), FIN (FIN_WAIT1,
-//     FIN_WAIT2, CLOSING, LAST_ACK), C-WAIT (CLOSE_WAIT), T-WAIT
-//     (TIME_WAIT), LISTEN (TCP LISTEN and unconnected UDP/raw, as -l
-//     lists them), OTHER (the rest, TCP CLOSE), TOTAL (their sum).
-//
-// Rows are sorted by ESTAB, then TOTAL (both descending), then by key.
-// Counting rule (README): a socket counts once in each group it belongs
-// to. --by remote and --by port give each socket one group; --by process
-// puts a socket several processes share (a pre-forked server's listener)
-// in the group of each distinct PID that holds it, so it counts in each of
-// them — as procnet_process_sockets counts it — but never twice in one,
-// however many fds of the process hold it.
+// The layout and its columns are documented in docs/tcpview.md, the
+// counting rule for shared sockets in README.md ("Counting rule"). Beyond
+// them: under -c a 2-column mark comes first, "+ ", "- " or "~ " when the
+// group is new, gone (shown one more round) or its counts changed.
 
 import (
 	"context"
@@ -79,32 +53,20 @@ func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
 	return nil
 }
 
-// The count slots of a group: the kernel's states by number, 0 for an
-// unconnected UDP or raw socket, nStates for a state we have no name for.
-const nStates = int(netstat.NewSynRecv) + 1
-
-func slotName(i int) string {
-	switch i {
-	case 0:
-		return "UNCONN"
-	case nStates:
-		return "UNKNOWN"
-	}
-	return netstat.State(i).String()
-}
-
-// The table's count columns, each a sum of slots.
+// The table's count columns, each a sum of states (procnet.Unconnected:
+// unconnected UDP and raw sockets); OTHER also counts the states without
+// a name (Tally.Unknown).
 var summaryColumns = []struct {
-	title string
-	slots []int
+	title  string
+	states []netstat.State
 }{
-	{"ESTAB", []int{int(netstat.Established)}},
-	{"SYN", []int{int(netstat.SynSent), int(netstat.SynRecv), int(netstat.NewSynRecv)}},
-	{"FIN", []int{int(netstat.FinWait1), int(netstat.FinWait2), int(netstat.Closing), int(netstat.LastAck)}},
-	{"C-WAIT", []int{int(netstat.CloseWait)}},
-	{"T-WAIT", []int{int(netstat.TimeWait)}},
-	{"LISTEN", []int{int(netstat.Listen), 0}},
-	{"OTHER", []int{int(netstat.Close), nStates}},
+	{"ESTAB", []netstat.State{netstat.Established}},
+	{"SYN", []netstat.State{netstat.SynSent, netstat.SynRecv, netstat.NewSynRecv}},
+	{"FIN", []netstat.State{netstat.FinWait1, netstat.FinWait2, netstat.Closing, netstat.LastAck}},
+	{"C-WAIT", []netstat.State{netstat.CloseWait}},
+	{"T-WAIT", []netstat.State{netstat.TimeWait}},
+	{"LISTEN", []netstat.State{netstat.Listen, procnet.Unconnected}},
+	{"OTHER", []netstat.State{netstat.Close}},
 }
 
 // group is one of procnet's groups (counted by its rule for shared
@@ -114,14 +76,6 @@ type group struct {
 	mark byte // -c: ' ', '+', '-', '~'
 	// traffic: with --traffic (traffic.go); not compared between rounds.
 	traffic groupTraffic
-}
-
-// count is the group's count in slot s.
-func (g *group) count(s int) int {
-	if s == nStates {
-		return g.Unknown
-	}
-	return g.States[s]
 }
 
 // countBy is --by as procnet groups (its String spells --by).
@@ -227,8 +181,11 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		}
 		for _, col := range summaryColumns {
 			n := 0
-			for _, s := range col.slots {
-				n += g.count(s)
+			for _, s := range col.states {
+				n += g.States[s]
+			}
+			if col.title == "OTHER" {
+				n += g.Unknown
 			}
 			b = append(b, ' ')
 			b = padNum(b, uint64(n), 6)
@@ -321,15 +278,15 @@ func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 			optText("user", user, userKnown))
 	}
 	if asCSV {
-		for _, s := range jsonSlotOrder {
-			fs = append(fs, uintField(slotName(s), uint64(g.count(s))))
+		for name, n := range g.Counts() {
+			fs = append(fs, uintField(name, uint64(n)))
 		}
 	} else {
 		b := []byte{'{'}
-		for _, s := range jsonSlotOrder {
-			if g.count(s) != 0 {
-				b = appendKey(b, len(b) == 1, slotName(s))
-				b = strconv.AppendInt(b, int64(g.count(s)), 10)
+		for name, n := range g.Counts() {
+			if n != 0 {
+				b = appendKey(b, len(b) == 1, name)
+				b = strconv.AppendInt(b, int64(n), 10)
 			}
 		}
 		fs = append(fs, field{"states", string(append(b, '}')), fRaw})
@@ -347,16 +304,6 @@ func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 	return fs
 }
 
-// jsonSlotOrder lists the states in the kernel's order, then UNCONN and
-// UNKNOWN.
-var jsonSlotOrder = func() []int {
-	var s []int
-	for i := 1; i < nStates; i++ {
-		s = append(s, i)
-	}
-	return append(s, 0, nStates)
-}()
-
 // summary prints the counts once. With --max-established N, a group above
 // N makes the exit status 3. A whole listing is counted as it is read
 // (the owners, then one row at a time), as -tanp streams it.
@@ -373,10 +320,8 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		meter = flows.NewMeter(false)
 		meter.Begin(time.Now(), nil)
 	}
-	var cn procnet.Conn
-	for _, r := range snap.inet() {
-		cn.Socket, cn.Owners = r.Socket, r.Owners
-		k.Add(&cn, snap.owners)
+	for r := range snap.inet {
+		k.Add(r, snap.owners)
 		if meter != nil {
 			var o flows.Owner
 			if len(r.Owners) > 0 {

@@ -194,16 +194,16 @@ func byAfter(out, after []int) []int {
 	return out
 }
 
-// shows says whether the round shows an Internet row: the -l/-a rule,
-// --pid and --program.
+// shows says whether the round shows an Internet row: --pid and
+// --program (the Poller applied the -l/-a rule).
 func (w *watcher) shows(cn *procnet.Conn, m procnet.Processes) bool {
 	c := w.l.c
-	return c.shown(&cn.Socket) && c.ownedBy(cn.Owners, m)
+	return c.ownedBy(cn.Owners, m)
 }
 
 func (w *watcher) showsUnix(u *procnet.UnixConn, m procnet.Processes) bool {
 	c := w.l.c
-	return c.unixShown(&u.UnixSocket) && c.ownedBy(u.Owners, m)
+	return c.ownedBy(u.Owners, m)
 }
 
 // ownedBy applies --pid and --program (either may match).
@@ -212,7 +212,7 @@ func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
 		return true
 	}
 	for _, o := range owners {
-		if c.pid >= 0 && o.PID == c.pid || c.program != "" && progMatches(m.Process(o.PID), c.program) {
+		if c.pid >= 0 && o.PID == c.pid || c.program != "" && m.Process(o.PID).Runs(c.program) {
 			return true
 		}
 	}
@@ -319,14 +319,14 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		return markEnd(b, mark, colour)
 	}
 	if c.inetWanted() {
-		l.prefetch(func(yield func(int, *row) bool) {
+		l.prefetch(func(yield func(*row) bool) {
 			for i := range snap.Conns {
-				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(i, cn) {
+				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(cn) {
 					return
 				}
 			}
 			for j := range w.ch.Closed {
-				if !yield(j, &w.ch.Closed[j]) {
+				if !yield(&w.ch.Closed[j]) {
 					return
 				}
 			}

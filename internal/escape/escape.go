@@ -102,3 +102,48 @@ func special(r rune, size int) bool {
 	}
 	return false
 }
+
+// AppendJSON appends s under the rule as a JSON string literal: a JSON
+// value shows what a table shows. The rule leaves only printable text, so
+// JSON needs to escape just the quotes and backslashes of the result.
+func AppendJSON(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	// The common case, printable ASCII with no quote or backslash, is
+	// copied as it is: one pass, no escaping pass, no widening pass.
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	start := len(dst)
+	dst = Append(dst, s)
+	n := 0
+	for _, c := range dst[start:] {
+		if c == '"' || c == '\\' {
+			n++
+		}
+	}
+	if n > 0 {
+		// Widen in place, from the end: each quote or backslash gets a
+		// backslash before it.
+		end := len(dst)
+		dst = append(dst, make([]byte, n)...)
+		w := len(dst)
+		for r := end - 1; r >= start; r-- {
+			c := dst[r]
+			w--
+			dst[w] = c
+			if c == '"' || c == '\\' {
+				w--
+				dst[w] = '\\'
+			}
+		}
+	}
+	return append(dst, '"')
+}

@@ -1,6 +1,7 @@
 package escape
 
 import (
+	"encoding/json"
 	"testing"
 	"unicode/utf8"
 )
@@ -45,6 +46,37 @@ func FuzzString(f *testing.F) {
 		out := String(s)
 		if !utf8.ValidString(out) || Needed(out) {
 			t.Fatalf("String(%q) = %q still needs escaping", s, out)
+		}
+	})
+}
+
+func TestAppendJSON(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"nginx", `"nginx"`},
+		{`say "hi"\`, `"say \"hi\"\\"`},
+		{"a\nb\x1b", `"a\\nb\\x1b"`},
+		{"héllo\u202e\"", `"héllo\\u202e\""`},
+		{"", `""`},
+	} {
+		if got := string(AppendJSON([]byte("x"), tc.in)); got != "x"+tc.want {
+			t.Errorf("AppendJSON(%q) = %s, want x%s", tc.in, got, tc.want)
+		}
+	}
+	b := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() { b = AppendJSON(b[:0], "/usr/sbin/nginx") }); n != 0 {
+		t.Errorf("AppendJSON of plain text allocates %v times", n)
+	}
+}
+
+// FuzzAppendJSON checks that the literal is valid JSON whose value is
+// String(s).
+func FuzzAppendJSON(f *testing.F) {
+	f.Add("a\"\\\x1b\u202e\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		lit := AppendJSON(nil, s)
+		var got string
+		if err := json.Unmarshal(lit, &got); err != nil || got != String(s) {
+			t.Fatalf("AppendJSON(%q) = %s: %q, %v; want %q", s, lit, got, err, String(s))
 		}
 	})
 }
