@@ -20,10 +20,6 @@ func appendKey(b []byte, first bool, k string) []byte {
 	return append(b, '"', ':')
 }
 
-// appendJSONString is escape.AppendJSON under the name stats.go calls it
-// by (left for the merge with the -s rework; call escape.AppendJSON).
-func appendJSONString(b []byte, s string) []byte { return escape.AppendJSON(b, s) }
-
 // jsonUint and jsonText append a key of an object that has one before it,
 // and its value: a number, a string.
 func jsonUint(b []byte, k string, v uint64) []byte {

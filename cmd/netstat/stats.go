@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 )
 
@@ -421,7 +422,7 @@ func appendStatsJSON(b []byte, groups []shownGroup) []byte {
 			if i > 0 {
 				counters = append(counters, ',')
 			}
-			counters = strconv.AppendInt(append(appendJSONString(counters, s.Name), ':'), s.Value, 10)
+			counters = strconv.AppendInt(append(escape.AppendJSON(counters, s.Name), ':'), s.Value, 10)
 		}
 		b = appendFields(b, []field{textField("group", sg.g.Name), textField("file", sg.g.File),
 			{"counters", string(append(counters, '}')), fRaw}}, false)
