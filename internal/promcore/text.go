@@ -29,9 +29,13 @@ type sample struct {
 // WriteText reads the sockets once (Collect) and writes the exposition
 // to w.
 func (c *Collector) WriteText(w io.Writer) error {
-	descs := c.Descs()
+	return writeText(w, c.Descs(), c.Collect)
+}
+
+// writeText writes the samples collect emits of the families descs.
+func writeText(w io.Writer, descs []*Desc, collect func(Emit)) error {
 	got := make(map[*Desc][]sample, len(descs))
-	c.Collect(func(d *Desc, v float64, lv ...string) {
+	collect(func(d *Desc, v float64, lv ...string) {
 		ls := make([][2]string, 0, len(lv)+len(d.Const))
 		for i, n := range d.Labels {
 			ls = append(ls, [2]string{n, lv[i]})
