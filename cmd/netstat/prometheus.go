@@ -47,11 +47,9 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
@@ -195,30 +193,8 @@ func serveMetrics(ctx context.Context, addr string, col *promcore.Collector, std
 	if err != nil {
 		return fmt.Errorf("--listen: %v", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", col.Handler(4))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		io.WriteString(w, "procnet netstat: metrics at /metrics\n")
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stderr, "netstat: serving http://%s/metrics\n", ln.Addr())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("--listen: %v", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("--listen: shutdown: %v", err)
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+	if err := col.Serve(ctx, ln, 4, 5*time.Second); err != nil {
 		return fmt.Errorf("--listen: %v", err)
 	}
 	return nil

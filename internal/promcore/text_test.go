@@ -2,17 +2,12 @@ package promcore
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	fixture "github.com/procnet/procnet/procnettest"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -129,71 +124,4 @@ func untimed(s string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// TestHandlerEncoding: the handler compresses when promhttp would, for
-// the same Accept-Encoding headers, and the body is the exposition.
-func TestHandlerEncoding(t *testing.T) {
-	c := New(Options{Root: fixture.Root(t, "../../metrics/testdata/host.txtar")})
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(adapt(c))
-	ref := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	h := c.Handler(4)
-	for _, ae := range []string{"", "gzip", "GZIP", "gzip;q=0", "identity", "*", "gzip, identity",
-		"identity;q=0.5, gzip", "identity;q=0.9, gzip;q=0.8", "deflate, br", "br, gzip;q=0.1", "*;q=0, gzip"} {
-		req := httptest.NewRequest("GET", "/metrics", nil)
-		if ae != "" {
-			req.Header.Set("Accept-Encoding", ae)
-		}
-		want, got := httptest.NewRecorder(), httptest.NewRecorder()
-		ref.ServeHTTP(want, req)
-		h.ServeHTTP(got, req)
-		if g, w := got.Header().Get("Content-Encoding"), want.Header().Get("Content-Encoding"); g != w {
-			t.Errorf("Accept-Encoding %q: Content-Encoding %q, promhttp %q", ae, g, w)
-		}
-		if g, w := got.Header().Get("Content-Type"), want.Header().Get("Content-Type"); g != w {
-			t.Errorf("Content-Type %q, promhttp %q", g, w)
-		}
-		if g, w := got.Header().Values("Vary"), want.Header().Values("Vary"); strings.Join(g, ",") != strings.Join(w, ",") {
-			t.Errorf("Vary %q, promhttp %q", g, w)
-		}
-		body := got.Body.Bytes()
-		if got.Header().Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(got.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if body, err = io.ReadAll(zr); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if !strings.HasPrefix(string(body), "# HELP procnet_denied_processes ") {
-			t.Errorf("Accept-Encoding %q: body %.80q", ae, body)
-		}
-	}
-}
-
-// TestHandlerInFlight: beyond maxInFlight scrapes at a time, 503.
-func TestHandlerInFlight(t *testing.T) {
-	c := New(Options{Root: fixture.Root(t, "../../metrics/testdata/host.txtar")})
-	h := c.Handler(2)
-	c.mu.Lock() // every scrape waits here, holding its slot
-	codes := make(chan *httptest.ResponseRecorder)
-	for range 3 {
-		go func() {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-			codes <- w
-		}()
-	}
-	first := <-codes
-	c.mu.Unlock()
-	if first.Code != http.StatusServiceUnavailable || first.Body.String() != "Limit of concurrent requests reached (2), try again later.\n" {
-		t.Errorf("the third scrape: %d %q", first.Code, first.Body)
-	}
-	for range 2 {
-		if w := <-codes; w.Code != http.StatusOK {
-			t.Errorf("a scrape within the bound: %d", w.Code)
-		}
-	}
 }
