@@ -1,12 +1,13 @@
 // Package promcore is package metrics without client_golang: the socket
-// counts, their bounds and the traffic ledger, made into metric families
-// of plain values, and the text exposition format 0.0.4 written from them.
-// Package metrics adapts a Collector to prometheus.Collector for Go
-// programs; cmd/netstat writes and serves the text itself, so that the
-// command links neither client_golang nor protobuf (their package
-// initialisation alone cost every run of the command ~1.7 ms and 4 MiB).
-// The families, labels, bounds and behaviour are documented in package
-// metrics.
+// counts, their bounds and the traffic ledger, made into samples of plain
+// values; the text exposition format 0.0.4 written from them; and a
+// minimal HTTP server of it. Package metrics adapts a Collector to
+// prometheus.Collector for Go programs; cmd/netstat writes and serves the
+// text with this package alone, so that it links neither client_golang,
+// protobuf nor net/http: their size and package initialisation cost every
+// run of the command, whatever it was asked (an empty run: 10.6 MiB of
+// RSS with them, 6.8 without). The families, labels, bounds and
+// behaviour are documented in package metrics.
 package promcore
 
 import (
@@ -210,7 +211,7 @@ func (c *Collector) Collect(emit Emit) {
 	}
 	c.reader.Traffic = tr != nil
 	// A Collector has no context: prometheus.Collector's Collect takes
-	// none, and promhttp ends a scrape by its own timeout.
+	// none.
 	read(context.Background(), &c.reader, &c.opts, report, &t)
 	t.send(emit)
 	if tr != nil {
