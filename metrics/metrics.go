@@ -141,22 +141,17 @@
 package metrics
 
 import (
-	"context"
-	"sync"
-	"time"
-
 	"github.com/procnet/procnet/flows"
-	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/internal/promcore"
 	"github.com/procnet/procnet/netstat"
-	"github.com/procnet/procnet/procmap"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Defaults of the Options bounds.
 const (
-	DefaultMaxPrograms   = 50
-	DefaultMaxNamespaces = 50
-	DefaultMaxListeners  = 100
+	DefaultMaxPrograms   = promcore.DefaultMaxPrograms
+	DefaultMaxNamespaces = promcore.DefaultMaxNamespaces
+	DefaultMaxListeners  = promcore.DefaultMaxListeners
 )
 
 // Options say what a Collector reads and bound its series. The zero
@@ -228,71 +223,15 @@ type Options struct {
 // Collector is a prometheus.Collector of socket counts. Its metrics are
 // made afresh at each Collect, from one read of the system.
 type Collector struct {
-	opts  Options
-	ports [65536 / 64]uint64 // ListenerPorts as a bit set
-
-	sockets, programs, netns, listener, otherListening *prometheus.Desc
-	denied                                             *prometheus.Desc
-	duration, errors                                   *prometheus.Desc
-
-	mu     sync.Mutex
-	reader netstat.Reader // kept for its buffers between scrapes
-	errs   uint64         // errors over every scrape
-
-	traffic    *traffic // nil without Options.Traffic or a close feed
-	trafficErr error    // why traffic is nil under Options.Traffic
+	core  *promcore.Collector // the counting, without client_golang
+	descs map[*promcore.Desc]*prometheus.Desc
 }
 
 // New returns a Collector reading as opts say.
 func New(opts Options) *Collector {
-	if opts.MaxPrograms <= 0 {
-		opts.MaxPrograms = DefaultMaxPrograms
-	}
-	if opts.MaxNamespaces <= 0 {
-		opts.MaxNamespaces = DefaultMaxNamespaces
-	}
-	if opts.MaxListeners <= 0 {
-		opts.MaxListeners = DefaultMaxListeners
-	}
-	c := &Collector{opts: opts}
-	if opts.ListenerPorts == nil {
-		for p := 1; p < 1024; p++ {
-			c.ports[p/64] |= 1 << (p % 64)
-		}
-	}
-	for _, p := range opts.ListenerPorts {
-		c.ports[p/64] |= 1 << (p % 64)
-	}
-	c.sockets = prometheus.NewDesc("procnet_sockets",
-		"Sockets by protocol (the table under /proc/net, or unix) and state.",
-		[]string{"proto", "state"}, nil)
-	c.programs = prometheus.NewDesc("procnet_program_sockets",
-		"Sockets held by each program (its comm, or argv[0]), by state; a shared socket counts once for each program holding it. program=\"\" counts the sockets of the programs beyond the bound and those no visible process holds.",
-		[]string{"program", "state"}, nil)
-	c.netns = prometheus.NewDesc("procnet_netns_sockets",
-		"Sockets by network namespace (inode) and state, with the container that runs there; netns=\"\" counts the namespaces beyond the bound.",
-		[]string{"netns", "container", "state"}, nil)
-	ll := []string{"proto", "address", "port"}
-	if !opts.NoOwners {
-		ll = append(ll, "program")
-	}
-	if opts.AllNetns {
-		ll = append(ll, "netns", "container")
-	}
-	c.listener = prometheus.NewDesc("procnet_listener_info",
-		"A listening TCP socket or bound unconnected UDP socket on one of the listed ports, with the program holding it.",
-		ll, nil)
-	c.otherListening = prometheus.NewDesc("procnet_other_listening_sockets",
-		"Listening TCP sockets and bound unconnected UDP sockets without a series in procnet_listener_info (ports not listed, or beyond the bound).",
-		nil, nil)
-	c.denied = prometheus.NewDesc("procnet_denied_processes",
-		"Processes whose open files could not be read for lack of permission: their sockets count under program=\"\".", nil, nil)
-	c.duration = prometheus.NewDesc("procnet_scrape_duration_seconds",
-		"Time the last scrape took to read and count the sockets.", nil, nil)
-	c.errors = prometheus.NewDesc("procnet_scrape_errors_total",
-		"Socket tables that could not be read and bad rows, over every scrape.", nil, nil)
-	if opts.Traffic {
-		c.traffic, c.trafficErr = startTraffic(&c.opts)
+	c := &Collector{core: promcore.New(promcore.Options(opts)), descs: map[*promcore.Desc]*prometheus.Desc{}}
+	for _, d := range c.core.Descs() {
+		c.descs[d] = prometheus.NewDesc(d.Name, d.Help, d.Labels, d.Const)
 	}
 	return c
 }
@@ -300,179 +239,31 @@ func New(opts Options) *Collector {
 // TrafficSource returns the source of the close feed behind the traffic
 // counters, or, under Options.Traffic, why there are none (an error
 // wrapping the feed's when it could not start).
-func (c *Collector) TrafficSource() (flows.Source, error) {
-	if c.traffic == nil {
-		return flows.SourceAuto, c.trafficErr
-	}
-	return c.traffic.src, nil
-}
+func (c *Collector) TrafficSource() (flows.Source, error) { return c.core.TrafficSource() }
 
 // Close stops the close feed of Options.Traffic; the traffic counters
 // stop growing. Without Options.Traffic it does nothing.
-func (c *Collector) Close() error {
-	if c.traffic == nil {
-		return nil
-	}
-	return c.traffic.close()
-}
+func (c *Collector) Close() error { return c.core.Close() }
 
 // Describe sends the descriptors of every family the Collector may send.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.sockets
-	if !c.opts.NoOwners {
-		ch <- c.programs
-		ch <- c.denied
-	}
-	if c.opts.AllNetns {
-		ch <- c.netns
-	}
-	ch <- c.listener
-	ch <- c.otherListening
-	ch <- c.duration
-	ch <- c.errors
-	if c.traffic != nil {
-		ch <- c.traffic.sent
-		ch <- c.traffic.received
-		ch <- c.traffic.lostDesc
+	for _, d := range c.core.Descs() {
+		ch <- c.descs[d]
 	}
 }
 
 // Collect reads the sockets once and sends the metrics.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	start := time.Now()
-	report := func(err error) {
-		c.errs++
-		if c.opts.OnError != nil {
-			c.opts.OnError(err)
+	c.core.Collect(func(d *promcore.Desc, v float64, lv ...string) {
+		t := prometheus.GaugeValue
+		if d.Type == promcore.Counter {
+			t = prometheus.CounterValue
 		}
-	}
-	t := tally{c: c}
-	tr := c.traffic
-	if tr != nil {
-		// Held while the tables are read, so that a close event is
-		// credited before or after the read, never during it.
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		tr.pmu.Lock()
-		errs := tr.errs
-		tr.errs = nil
-		tr.pmu.Unlock()
-		for _, err := range errs {
-			report(err)
-		}
-		tr.credit() // the closes received before this read
-		tr.l.begin()
-		t.now = time.Now()
-	}
-	c.reader.Traffic = tr != nil
-	// A Collector has no context: prometheus.Collector's Collect takes
-	// none, and promhttp ends a scrape by its own timeout.
-	read(context.Background(), &c.reader, &c.opts, report, &t)
-	t.send(ch)
-	if tr != nil {
-		tr.l.prune(t.now)
-		tr.send(ch)
-	}
-	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, time.Since(start).Seconds())
-	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(c.errs))
+		ch <- prometheus.MustNewConstMetric(c.descs[d], t, v, lv...)
+	})
 }
 
-// The state slots: TCP states by number (1-12), then the others.
-const (
-	slotUnknown = iota + int(netstat.NewSynRecv) + 1
-	slotUnconn
-	slotUnixConnecting
-	slotUnixConnected
-	slotUnixDisconnecting
-	slotUnixFree
-	nSlots // slot 0 is never counted: 19 state values
-)
-
-var slotNames = func() [nSlots]string {
-	var n [nSlots]string
-	for s := netstat.Established; s <= netstat.NewSynRecv; s++ {
-		n[s] = s.String()
-	}
-	n[0] = "UNKNOWN"
-	n[slotUnknown] = "UNKNOWN"
-	n[slotUnconn] = "UNCONN"
-	n[slotUnixConnecting] = netstat.Connecting.String()
-	n[slotUnixConnected] = netstat.Connected.String()
-	n[slotUnixDisconnecting] = netstat.Disconnecting.String()
-	n[slotUnixFree] = netstat.Free.String()
-	return n
-}()
-
-// inetSlot is the state slot of an Internet socket.
-func inetSlot(s *netstat.Socket) int {
-	switch {
-	case !s.Proto.IsTCP() && s.State == netstat.Close:
-		return slotUnconn
-	case s.State >= netstat.Established && s.State <= netstat.NewSynRecv:
-		return int(s.State)
-	}
-	return slotUnknown
-}
-
-// unixSlot is the state slot of a unix socket: LISTEN for a listener.
-func unixSlot(u *netstat.UnixSocket) int {
-	if u.Listening() {
-		return int(netstat.Listen)
-	}
-	switch u.State {
-	case netstat.Free:
-		return slotUnixFree
-	case netstat.Unconnected:
-		return slotUnconn // the one vocabulary: UNCONN, as in JSON and CSV
-	case netstat.Connecting:
-		return slotUnixConnecting
-	case netstat.Connected:
-		return slotUnixConnected
-	case netstat.Disconnecting:
-		return slotUnixDisconnecting
-	}
-	return slotUnknown
-}
-
-// isListener reports a TCP listener, or a UDP (UDP-Lite) socket bound to a
-// port and connected to no peer.
-func isListener(s *netstat.Socket) bool {
-	switch s.Proto {
-	case netstat.TCP, netstat.TCP6:
-		return s.State == netstat.Listen
-	case netstat.UDP, netstat.UDP6, netstat.UDPLite, netstat.UDPLite6:
-		return s.State == netstat.Close && s.Local.Port() != 0 && s.Remote.Addr().IsUnspecified()
-	}
-	return false
-}
-
-// programName is the program a process is counted under: comm, or with
-// Options.Cmdline argv[0] (its base name when it starts with '/'; comm
-// when argv is empty), escaped by procnet's one rule. It is "" for a nil
-// process.
-func programName(p *procmap.Process) string {
-	if p == nil {
-		return ""
-	}
-	name := p.Comm
-	if len(p.Cmdline) > 0 && p.Cmdline[0] != "" {
-		name = p.Cmdline[0]
-		if name[0] == '/' {
-			name = name[lastSlash(name)+1:]
-		}
-	}
-	return escape.String(name)
-}
-
-func lastSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return -1
-}
-
-func (c *Collector) listed(port uint16) bool { return c.ports[port/64]&(1<<(port%64)) != 0 }
+// ParsePorts parses a list of ports for Options.ListenerPorts: numbers
+// and ranges separated by commas ("22,80,443,8000-8099"), or "none" for
+// an empty, non-nil list (no listener gets a series of its own).
+func ParsePorts(s string) ([]uint16, error) { return promcore.ParsePorts(s) }

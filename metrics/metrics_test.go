@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -202,21 +203,22 @@ func TestProgramLabelEscaped(t *testing.T) {
 }
 
 // nStateValues is the number of state label values (S in the doc).
-const nStateValues = nSlots - 1
+const nStateValues = 19
 
 // bound is the worst-case series count the package doc promises.
 func bound(o Options) int {
 	c := New(o)
-	n := 9*nStateValues + c.opts.MaxListeners + 3
+	maxPrograms := cmp.Or(o.MaxPrograms, DefaultMaxPrograms)
+	n := 9*nStateValues + cmp.Or(o.MaxListeners, DefaultMaxListeners) + 3
 	if !o.NoOwners {
 		n++ // procnet_denied_processes
-		n += (c.opts.MaxPrograms + 1) * nStateValues
+		n += (maxPrograms + 1) * nStateValues
 	}
 	if o.AllNetns {
-		n += (c.opts.MaxNamespaces + 1) * nStateValues
+		n += (cmp.Or(o.MaxNamespaces, DefaultMaxNamespaces) + 1) * nStateValues
 	}
-	if c.traffic != nil {
-		n += 2*(c.opts.MaxPrograms+1) + 1 // the traffic counters, lost events
+	if _, err := c.TrafficSource(); o.Traffic && err == nil {
+		n += 2*(maxPrograms+1) + 1 // the traffic counters, lost events
 	}
 	c.Close()
 	return n

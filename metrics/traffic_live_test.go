@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/procnet/procnet/flows"
+	"github.com/procnet/procnet/netstat"
 )
 
 // The child of TestTrafficLive: connect to $PROCNET_TRAFFIC_CHILD, send
@@ -24,6 +25,8 @@ const (
 	childSent2 = 1_234_567
 	childName  = "trafficchild" // its comm: the name it is run by
 )
+
+var tcpOnly = Options{NoUnix: true, Traffic: true, Filter: netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)}}
 
 func TestMain(m *testing.M) {
 	if addr := os.Getenv("PROCNET_TRAFFIC_CHILD"); addr != "" {

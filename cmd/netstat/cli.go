@@ -17,7 +17,7 @@ import (
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
-	"github.com/procnet/procnet/metrics"
+	"github.com/procnet/procnet/internal/promcore"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
@@ -315,7 +315,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		return nil, err
 	}
 	if c.format == "prometheus" {
-		if c.ports, err = metrics.ParsePorts(c.listenerPorts); err != nil {
+		if c.ports, err = promcore.ParsePorts(c.listenerPorts); err != nil {
 			return nil, usageError{"--listener-ports: " + err.Error()}
 		}
 	}

@@ -47,19 +47,14 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/procnet/procnet/metrics"
-	prom "github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
+	"github.com/procnet/procnet/internal/promcore"
 	"github.com/spf13/pflag"
 )
 
@@ -79,9 +74,9 @@ func (m *metricsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.listen, "listen", "", "")
 	fs.StringVar(&m.textfile, "textfile", "", "")
 	fs.StringVar(&m.listenerPorts, "listener-ports", "1-1023", "")
-	fs.IntVar(&m.maxPrograms, "max-programs", metrics.DefaultMaxPrograms, "")
-	fs.IntVar(&m.maxNetns, "max-netns", metrics.DefaultMaxNamespaces, "")
-	fs.IntVar(&m.maxListeners, "max-listeners", metrics.DefaultMaxListeners, "")
+	fs.IntVar(&m.maxPrograms, "max-programs", promcore.DefaultMaxPrograms, "")
+	fs.IntVar(&m.maxNetns, "max-netns", promcore.DefaultMaxNamespaces, "")
+	fs.IntVar(&m.maxListeners, "max-listeners", promcore.DefaultMaxListeners, "")
 	fs.BoolVar(&m.metricsTraffic, "metrics-traffic", false, "")
 	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
 }
@@ -124,8 +119,8 @@ func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
 }
 
 // collectorOptions turns the command line into the collector's options.
-func (c *config) collectorOptions() metrics.Options {
-	return metrics.Options{
+func (c *config) collectorOptions() promcore.Options {
+	return promcore.Options{
 		Root:          c.root,
 		PID:           c.netnsPID,
 		Filter:        c.filter(), // no inet table when only -x is given
@@ -139,97 +134,58 @@ func (c *config) collectorOptions() metrics.Options {
 	}
 }
 
-// prometheus prints, writes or serves the metrics.
+// prometheus prints, writes or serves the metrics, in the text format
+// that package metrics' collector gives through client_golang (which the
+// command does not link: its start-up cost every run).
 func prometheus(c *config, stdout, stderr io.Writer) error {
 	opts := c.collectorOptions()
 	var failed error
 	opts.OnError = func(err error) { failed = cmp.Or(report(stderr, err), failed) }
-	col := metrics.New(opts)
+	col := promcore.New(opts)
 	defer col.Close()
 	if _, err := col.TrafficSource(); opts.Traffic && err != nil {
 		fmt.Fprintf(stderr, "netstat: --metrics-traffic: %s\n", sanitize(err.Error()))
 	}
-	reg := prom.NewRegistry()
-	reg.MustRegister(col)
-	switch {
-	case c.listen != "":
-		return serveMetrics(c.listen, reg, stderr)
-	case c.textfile != "" && c.textfileEvery > 0:
-		return writeTextfileEvery(c.textfile, time.Duration(c.textfileEvery*float64(time.Second)), reg, &failed)
-	case c.textfile != "":
-		if err := prom.WriteToTextfile(c.textfile, reg); err != nil {
+	if c.listen == "" && c.textfileEvery <= 0 { // one exposition
+		if c.textfile == "" {
+			return cmp.Or(col.WriteText(stdout), failed)
+		}
+		if err := col.WriteTextfile(c.textfile); err != nil {
 			return fmt.Errorf("--textfile: %v", err)
 		}
 		return failed
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return err
-	}
-	enc := expfmt.NewEncoder(stdout, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return err
-		}
-	}
-	return failed
-}
-
-// writeTextfileEvery writes reg to path every d until SIGTERM or SIGINT;
-// *failed is what the scrapes' errors make of the exit status.
-func writeTextfileEvery(path string, d time.Duration, reg *prom.Registry, failed *error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	tick := time.NewTicker(d)
+	if c.listen != "" {
+		return serveMetrics(ctx, c.listen, col, stderr)
+	}
+	// --textfile-interval: rewrite the file every SECS until SIGTERM or
+	// SIGINT.
+	tick := time.NewTicker(time.Duration(c.textfileEvery * float64(time.Second)))
 	defer tick.Stop()
 	for {
-		if err := prom.WriteToTextfile(path, reg); err != nil {
+		if err := col.WriteTextfile(c.textfile); err != nil {
 			return fmt.Errorf("--textfile: %v", err)
 		}
 		select {
 		case <-ctx.Done():
-			return *failed
+			return failed
 		case <-tick.C:
 		}
 	}
 }
 
-// serveMetrics serves reg at http://addr/metrics until SIGTERM or SIGINT,
-// then lets the scrapes under way finish (5 s at most).
-func serveMetrics(addr string, reg *prom.Registry, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+// serveMetrics serves col at http://addr/metrics, at most 4 scrapes at a
+// time, until ctx ends (SIGTERM or SIGINT); then it lets the scrapes
+// under way finish (5 s at most).
+func serveMetrics(ctx context.Context, addr string, col *promcore.Collector, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--listen: %v", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 4,
-	}))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		io.WriteString(w, "procnet netstat: metrics at /metrics\n")
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stderr, "netstat: serving http://%s/metrics\n", ln.Addr())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("--listen: %v", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("--listen: shutdown: %v", err)
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+	if err := col.Serve(ctx, ln, 4, 5*time.Second); err != nil {
 		return fmt.Errorf("--listen: %v", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package metrics
+package promcore
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package metrics
+package promcore
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,4 @@
-package metrics
+package promcore
 
 // count.go counts the rows read streams to it, one namespace (a part) at a
 // time, and turns the sums into metrics, folding what lies beyond the
@@ -13,7 +13,6 @@ import (
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const unixIndex = int(netstat.Raw6) + 1
@@ -242,13 +241,11 @@ func (t *tally) listener(s *netstat.Socket, owners []procmap.Owner) {
 }
 
 // send turns the sums into metrics, folding the groups beyond the bounds.
-func (t *tally) send(ch chan<- prometheus.Metric) {
+func (t *tally) send(emit Emit) {
 	c := t.c
 	o := &c.opts
 	sum := &t.sum
-	gauge := func(d *prometheus.Desc, v uint64, lv ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), lv...)
-	}
+	gauge := func(d *Desc, v uint64, lv ...string) { emit(d, float64(v), lv...) }
 	// procnet_sockets: zeros for the usual states, so that a series is
 	// there before it counts.
 	for _, p := range netstat.AllProtos {

@@ -1,4 +1,4 @@
-package metrics
+package promcore
 
 import (
 	"context"
@@ -129,7 +129,7 @@ func TestTrafficFeedEvents(t *testing.T) {
 	if _, ok := value(fams, "procnet_program_tcp_sent_bytes_total", "program=other"); ok {
 		t.Error("an open event was counted")
 	}
-	problems, err := testutil.CollectAndLint(c)
+	problems, err := testutil.CollectAndLint(adapt(c))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package metrics
+package promcore
 
 // source.go is the one place the collector meets the library: read hands
 // one scrape's sockets, each with its owners and namespace, to a sink.

@@ -1,4 +1,4 @@
-package metrics
+package promcore
 
 // traffic.go keeps the per-program TCP byte counters of Options.Traffic:
 // a ledger of the connections seen, credited with what each moved since
@@ -17,7 +17,6 @@ import (
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // staleAfter is how long a connection that left the tables waits for its
@@ -196,7 +195,7 @@ func (l *ledger) prune(now time.Time) {
 
 // traffic is a Collector's close feed and ledger (Options.Traffic).
 type traffic struct {
-	sent, received, lostDesc *prometheus.Desc
+	sent, received, lostDesc *Desc
 
 	mu    sync.Mutex // held by a scrape, and to credit close events
 	spare []closeEvent
@@ -263,15 +262,15 @@ func startTraffic(opts *Options) (*traffic, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &traffic{
-		sent: prometheus.NewDesc("procnet_program_tcp_sent_bytes_total",
-			"TCP payload bytes sent by each program's connections: those open now and those closed since the collector started. program=\"\" counts the programs beyond the bound and connections with no visible owner.",
-			[]string{"program"}, nil),
-		received: prometheus.NewDesc("procnet_program_tcp_received_bytes_total",
-			"TCP payload bytes received by each program's connections: those open now and those closed since the collector started. program=\"\" counts the programs beyond the bound and connections with no visible owner.",
-			[]string{"program"}, nil),
-		lostDesc: prometheus.NewDesc("procnet_traffic_lost_events_total",
-			"Connection events the close feed (source: tracepoint or destroy) dropped since the collector started; a lost close leaves that connection's last bytes uncounted.",
-			nil, prometheus.Labels{"source": f.Source().String()}),
+		sent: &Desc{Name: "procnet_program_tcp_sent_bytes_total", Type: Counter,
+			Help:   "TCP payload bytes sent by each program's connections: those open now and those closed since the collector started. program=\"\" counts the programs beyond the bound and connections with no visible owner.",
+			Labels: []string{"program"}},
+		received: &Desc{Name: "procnet_program_tcp_received_bytes_total", Type: Counter,
+			Help:   "TCP payload bytes received by each program's connections: those open now and those closed since the collector started. program=\"\" counts the programs beyond the bound and connections with no visible owner.",
+			Labels: []string{"program"}},
+		lostDesc: &Desc{Name: "procnet_traffic_lost_events_total", Type: Counter,
+			Help:  "Connection events the close feed (source: tracepoint or destroy) dropped since the collector started; a lost close leaves that connection's last bytes uncounted.",
+			Const: map[string]string{"source": f.Source().String()}},
 		l:      newLedger(opts.MaxPrograms),
 		filter: opts.Filter,
 		src:    f.Source(),
@@ -369,10 +368,8 @@ func (t *traffic) keeps(ev *flows.Event) bool {
 }
 
 // send sends the counters: every program with a series, and the fold.
-func (t *traffic) send(ch chan<- prometheus.Metric) {
-	counter := func(d *prometheus.Desc, v uint64, p string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), p)
-	}
+func (t *traffic) send(emit Emit) {
+	counter := func(d *Desc, v uint64, p string) { emit(d, float64(v), p) }
 	for p, a := range t.l.kept {
 		counter(t.sent, a[0], p)
 		counter(t.received, a[1], p)
@@ -383,7 +380,7 @@ func (t *traffic) send(ch chan<- prometheus.Metric) {
 		t.pmu.Lock()
 		dropped := t.dropped
 		t.pmu.Unlock()
-		ch <- prometheus.MustNewConstMetric(t.lostDesc, prometheus.CounterValue, float64(t.lost()+dropped))
+		emit(t.lostDesc, float64(t.lost()+dropped))
 	}
 }
 
