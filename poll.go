@@ -10,6 +10,7 @@ import (
 	"slices"
 	"unsafe"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -35,6 +36,24 @@ type Changes struct {
 	ClosedUnix      []UnixConn
 	ClosedUnixAfter []int
 
+	// With a feed (Poller.StartFeed, SetFeed; feed.go):
+	//
+	// Brief are the connections that opened and closed since the last
+	// poll, which no poll saw, sorted by protocol and ends; NewClosed
+	// indexes the rows of New whose connection closed too (the TIME_WAIT
+	// row such a connection left). Both are empty at the first poll.
+	Brief     []BriefConn
+	NewClosed []int
+	// Traffic is each row's traffic (indexed like Conns; zero for rows
+	// FeedOptions.Rows leaves out) and Owners each owner's, sorted by
+	// rate, with FeedOptions.Traffic: see flows.Meter. Both are valid
+	// until the next Poll.
+	Traffic []flows.ConnTraffic
+	Owners  []flows.OwnerTraffic
+	// Quiet says nothing was read (FeedOptions.SkipQuiet): no event came
+	// since the last poll, whose snapshot Poll returned again.
+	Quiet bool
+
 	procs map[int]*procmap.Process // the owners of Closed and ClosedUnix
 }
 
@@ -52,7 +71,7 @@ type UnixStateChange struct {
 
 // Empty reports whether nothing changed.
 func (c *Changes) Empty() bool {
-	return len(c.New)+len(c.Changed)+len(c.Closed)+len(c.NewUnix)+len(c.ChangedUnix)+len(c.ClosedUnix) == 0
+	return len(c.New)+len(c.Changed)+len(c.Closed)+len(c.NewUnix)+len(c.ChangedUnix)+len(c.ClosedUnix)+len(c.Brief) == 0
 }
 
 // Process describes an owner of a closed row, nil if unknown.
@@ -69,6 +88,7 @@ type Poller struct {
 	prev    *Snapshot
 	order   []int32 // prev.Conns by key
 	uorder  []int32 // prev.Unix by key
+	fd      feedState
 }
 
 // NewPoller returns a Poller reading with opts. Owners come from a
@@ -91,8 +111,15 @@ func NewPoller(opts Options) *Poller {
 // Rows that cannot be parsed are reported as for Reader.Snapshot. When
 // Poll fails (ctx done, proc unreadable) the Poller keeps the last
 // snapshot, to compare the next poll with.
+//
+// With a feed (StartFeed, SetFeed) Poll first drains its events, whose
+// bad records it reports beside the rows'; see FeedOptions.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	r, o := p.r, &p.r.opts
+	quiet, feedErr := p.drain() // feed.go
+	if quiet {
+		return p.prev, Changes{Quiet: true}, feedErr
+	}
 	spaces, denied, err := r.namespaces()
 	if err != nil {
 		return nil, Changes{}, err
@@ -195,8 +222,9 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 		slices.Sort(ch.NewUnix)
 		slices.SortFunc(ch.ChangedUnix, func(a, b UnixStateChange) int { return cmp.Compare(a.Index, b.Index) })
 	}
+	p.afterPoll(snap, &ch, p.prev == nil)
 	p.prev, p.order, p.uorder = snap, order, uorder
-	return snap, ch, errors.Join(errs...)
+	return snap, ch, errors.Join(append([]error{feedErr}, errs...)...)
 }
 
 // placeClosed calls closed(i, after) for each last row i that at marks
