@@ -19,14 +19,10 @@ package main
 // -c the bytes per second, the groups sorted by rate): see summaryTraffic.
 
 import (
-	"cmp"
-	"slices"
 	"strconv"
 
 	"github.com/procnet/procnet"
-	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
-	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
 )
 
@@ -125,53 +121,6 @@ func appendTrafficCSV(rec []string, s *netstat.Socket) []string {
 		strconv.FormatUint(uint64(t.SegsOut), 10), strconv.FormatUint(uint64(t.SegsIn), 10))
 }
 
-// groupTraffic is a --summary group's traffic (--by process).
-type groupTraffic struct {
-	known            bool // the group held a TCP connection with counters, or one closed
-	sent, recv       uint64
-	sendBps, recvBps float64
-	rate             bool // under -c, from the second round
-}
-
-// addTraffic gives groups (--by process) the owners' traffic: an owner
-// with no group (its connections all closed since the last round) gets a
-// group of its own. With traffic the groups are sorted by rate under -c,
-// by bytes otherwise, then as before.
-func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procmap.Process) []group {
-	at := make(map[int]int, len(gs))
-	for i := range gs {
-		at[gs[i].PID] = i
-	}
-	for _, o := range owners {
-		pid := o.PID // 0: the unowned group
-		j, ok := at[pid]
-		if !ok {
-			j = len(gs)
-			at[pid] = j
-			p := procs(pid)
-			if p == nil && pid > 0 {
-				// Its connections closed: the name the feed gave.
-				p = &procmap.Process{PID: pid, Comm: o.Program}
-			}
-			gs = append(gs, group{Group: procnet.Group{Key: procnet.Key{PID: pid}, Process: p}, mark: ' '})
-		}
-		t := &gs[j].traffic
-		t.known = true
-		t.sent += o.BytesSent
-		t.recv += o.BytesReceived
-		t.sendBps += o.SendBps
-		t.recvBps += o.RecvBps
-		t.rate = t.rate || o.Rate
-	}
-	slices.SortStableFunc(gs, func(a, b group) int {
-		if c := cmp.Compare(b.traffic.sendBps+b.traffic.recvBps, a.traffic.sendBps+a.traffic.recvBps); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.traffic.sent+b.traffic.recv, a.traffic.sent+a.traffic.recv)
-	})
-	return gs
-}
-
 // appendSummaryTrafficHeader appends --summary --traffic's titles.
 func (c *config) appendSummaryTrafficHeader(b []byte) []byte {
 	if c.continuous {
@@ -181,32 +130,32 @@ func (c *config) appendSummaryTrafficHeader(b []byte) []byte {
 }
 
 // appendSummaryTraffic appends a group's traffic columns.
-func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
+func (c *config) appendSummaryTraffic(b []byte, t *procnet.GroupTraffic) []byte {
 	if c.continuous {
-		b = appendRates(b, t.known && t.rate, t.sendBps, t.recvBps)
+		b = appendRates(b, t.Known && t.Rate, t.SendBps, t.RecvBps)
 	}
-	if !t.known {
+	if !t.Known {
 		return append(b, "           -           -"...)
 	}
 	b = append(b, ' ')
-	b = padNum(b, t.sent, 11)
+	b = padNum(b, t.BytesSent, 11)
 	b = append(b, ' ')
-	return padNum(b, t.recv, 11)
+	return padNum(b, t.BytesReceived, 11)
 }
 
 // summaryTrafficFields appends a group's traffic fields: bytes_sent and
 // bytes_received (null when unknown), and under -c send_bps and recv_bps
 // (null before the second round).
-func (c *config) summaryTrafficFields(fs []field, t *groupTraffic) []field {
+func (c *config) summaryTrafficFields(fs []field, t *procnet.GroupTraffic) []field {
 	sent, recv := field{"bytes_sent", "", fNumber}, field{"bytes_received", "", fNumber}
-	if t.known {
-		sent.val, recv.val = strconv.FormatUint(t.sent, 10), strconv.FormatUint(t.recv, 10)
+	if t.Known {
+		sent.val, recv.val = strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10)
 	}
 	fs = append(fs, sent, recv)
 	if c.continuous {
 		send, rcv := field{"send_bps", "", fNumber}, field{"recv_bps", "", fNumber}
-		if t.known && t.rate {
-			send.val, rcv.val = strconv.FormatFloat(t.sendBps, 'f', 1, 64), strconv.FormatFloat(t.recvBps, 'f', 1, 64)
+		if t.Known && t.Rate {
+			send.val, rcv.val = strconv.FormatFloat(t.SendBps, 'f', 1, 64), strconv.FormatFloat(t.RecvBps, 'f', 1, 64)
 		}
 		fs = append(fs, send, rcv)
 	}

@@ -10,10 +10,10 @@ package main
 //	"~ " its state changed                 yellow
 //	"  " as before (and every row of the first round)
 //
-//	"* " opened and closed since the last round (with a feed: watchfeed.go)
+//	"* " opened and closed since the last round (with a feed: see below)
 //
 // The rounds come from a procnet.Poller, which keeps the last snapshot —
-// the one copy of the rows; the watcher adds a mark byte per row. A
+// the one copy of the rows — and marks them (procnet.Mark). A
 // connection is known by its namespace, protocol and ends (the inode
 // tells SO_REUSEPORT twins apart): a socket that falls to TIME_WAIT keeps
 // its identity, and keeps the owner it had (the kernel no longer says;
@@ -28,9 +28,34 @@ package main
 // --all-netns each round reads every namespace and shows the NetNS column
 // after the marker (--netns PID: that namespace's tables); a connection
 // is then known by its namespace too.
-// --json and --csv with -c print the full listing each round, unmarked:
-// every JSON object has the round's "time", CSV has its header once and
-// the round's time as the first column.
+// --json and --csv with -c print the full listing each round: every JSON
+// object has the round's "time" and "change", CSV has its header once,
+// the round's time as the first column and the change as the last
+// (README's schema).
+//
+// Connections shorter than a round: on the live system, in the caller's
+// own namespace (not --all-netns, --netns or --root), -c starts a
+// connection feed (procnet.Poller.StartFeed): the tracepoint when it
+// loads (root, BTF; it costs nothing measurable), else, when --traffic
+// asks for exact counts, the destroy notifications. A connection that
+// opened and closed between two rounds is then shown once, marked "*", in
+// state CLOSE with its final bytes (or, when it left a TIME_WAIT row,
+// that row is marked "*" instead of "+"). Without a feed such
+// connections are missed; with --traffic a line on stderr says so.
+//
+// --traffic under -c: each row's Send-B/s and Recv-B/s are the bytes it
+// moved since the last round, per second; --summary --traffic gives each
+// process the bytes per second of its connections, those that closed
+// between two rounds included (their final counters from the feed), and
+// sorts by rate. A shared connection's bytes go to its first owner (the
+// lowest PID, as the listing shows it).
+//
+// A quiet round costs nothing with the tracepoint: --summary -c over TCP
+// alone, without --traffic, --pid or --program, asks the feed for every
+// state change; when none came since the last round, nothing is re-read
+// and the last counts are printed again, unmarked (procnet's
+// FeedOptions.SkipQuiet says why the tables are still read every
+// procnet.QuietMax rounds).
 //
 // Owners come from the Poller's procmap.Tracker: a round re-reads one
 // stat file per owning process and walks fds only for sockets it has not
@@ -54,19 +79,19 @@ package main
 // the cursor again and redraws the last round.
 
 import (
-	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
+	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/procmap"
 )
 
@@ -82,25 +107,21 @@ const (
 )
 
 // watcher keeps what one round needs of the round before: a
-// procnet.Poller holds the last snapshot (the one copy of the rows) and
-// the owner tracker; the watcher adds one mark byte per row.
+// procnet.Poller holds the last snapshot (the one copy of the rows), the
+// owner tracker, the connection feed and the traffic meter, and marks
+// the rows.
 type watcher struct {
 	l      *lister
 	poller *procnet.Poller
+	feed   *flows.Feed       // the connection feed, if one started
 	snap   *procnet.Snapshot // the last round's
 	ch     procnet.Changes
-	// marks and umarks are the marker of each row of snap.Conns and
-	// snap.Unix: ' ', '+', '~' or '*' (opened and closed: see watchfeed.go).
-	marks, umarks []byte
-	// gone and ugone index ch.Closed and ch.ClosedUnix by the row of snap
-	// they follow (ClosedAfter, ClosedUnixAfter).
-	gone, ugone []int
 
-	rounds              int
-	groups, shownGroups []group
-	warned              bool
-	nsWarned            bool      // the namespaces --all-netns could not read were reported
-	fs                  feedState // the connection feed and traffic meter (watchfeed.go)
+	rounds      int             // the rounds that read the tables
+	groups      []procnet.Group // --summary: the last round's
+	shownGroups []group         // and as shown, marked
+	warned      bool
+	nsWarned    bool // the namespaces --all-netns could not read were reported
 
 	// spillTo, while a round is streamed, takes its pieces (spill).
 	spillTo  io.Writer
@@ -118,27 +139,53 @@ func (c *config) pollOptions() procnet.Options {
 
 func newWatcher(c *config) *watcher {
 	w := &watcher{l: newLister(c), poller: procnet.NewPoller(c.pollOptions())}
-	if c.traffic {
-		w.fs.meter = flows.NewMeter(false)
-	}
+	w.poller.SetFeed(nil, w.feedOptions()) // --traffic's meter
 	return w
 }
 
-// read takes one round through the Poller and marks it. Only an
-// unreadable proc is an error, and ctx's.
-func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
+// feedOptions say what the Poller does with the feed and the meter.
+func (w *watcher) feedOptions() procnet.FeedOptions {
+	c := w.l.c
+	return procnet.FeedOptions{
+		Traffic:   c.traffic,
+		SkipQuiet: c.summary && !c.traffic && c.pid < 0 && c.program == "",
+		Interval:  c.interval,
+		Events:    c.eventFilter,
+		Rows:      w.shows,
+	}
+}
+
+// startFeed starts the feed -c uses, if any (see the file's comment).
+func (w *watcher) startFeed(stderr io.Writer) {
+	c := w.l.c
+	if !c.continuous || c.nsMode() || c.root != "" && c.root != "/" || !c.tcp {
+		return
+	}
+	f, err := w.poller.StartFeed(w.feedOptions())
+	if err != nil && c.traffic {
+		fmt.Fprintf(stderr, "netstat: no connection feed (%s): only polling every %v, so connections shorter than that, and the last bytes of those that close, are not counted\n",
+			escape.String(err.Error()), c.interval)
+	}
+	w.feed = f
+}
+
+// read takes one round through the Poller, unless it was quiet (nothing read). Only an unreadable proc is an error, and ctx's.
+func (w *watcher) read(ctx context.Context, stderr io.Writer) (quiet bool, err error) {
 	c := w.l.c
 	if !c.inetWanted() && !c.unix {
-		return nil
+		return false, nil
 	}
 	snap, ch, err := w.poller.Poll(ctx)
 	if snap == nil {
-		return err
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	report(stderr, err) // rows that could not be read: the round goes on
+	if ch.Quiet {
+		return true, nil
+	}
 	if c.allNetns && !w.nsWarned {
 		w.nsWarned = true
 		reportSkipped(stderr, snap.Skipped)
@@ -148,41 +195,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	}
 	w.snap, w.ch = snap, ch
 	w.rounds++
-
-	// The marks: one byte per row.
-	w.marks = slices.Grow(w.marks[:0], len(snap.Conns))[:len(snap.Conns)]
-	for i := range w.marks {
-		w.marks[i] = ' '
-	}
-	for _, i := range ch.New {
-		w.marks[i] = '+'
-	}
-	for _, s := range ch.Changed {
-		w.marks[s.Index] = '~'
-	}
-	w.umarks = slices.Grow(w.umarks[:0], len(snap.Unix))[:len(snap.Unix)]
-	for i := range w.umarks {
-		w.umarks[i] = ' '
-	}
-	for _, i := range ch.NewUnix {
-		w.umarks[i] = '+'
-	}
-	for _, s := range ch.ChangedUnix {
-		w.umarks[s.Index] = '~'
-	}
-
-	// Closed rows follow the nearest row of the last round still there.
-	w.gone, w.ugone = byAfter(w.gone[:0], ch.ClosedAfter), byAfter(w.ugone[:0], ch.ClosedUnixAfter)
-	return nil
-}
-
-// byAfter appends the indices of after, ordered by their value (stably).
-func byAfter(out, after []int) []int {
-	for k := range after {
-		out = append(out, k)
-	}
-	slices.SortStableFunc(out, func(x, y int) int { return cmp.Compare(after[x], after[y]) })
-	return out
+	return false, nil
 }
 
 // shows says whether the round shows an Internet row: the -l/-a rule,
@@ -210,11 +223,9 @@ func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
 	return false
 }
 
-// markGroups counts the round into groups and compares them with the
-// groups of the round before: shownGroups are the round's groups in
-// order, each '+' (new), '~' (counts changed) or ' ', and the last
-// round's groups that are gone, marked '-', after their nearest
-// predecessor still there. The first round marks nothing.
+// markGroups counts the round into groups (with --traffic, their
+// owners' traffic) and compares them with the groups of the round before
+// (procnet.CompareGroups). The first round marks nothing.
 func (w *watcher) markGroups() {
 	prev, m := w.groups, w.snap
 	k := procnet.NewCounter(w.l.c.countBy())
@@ -225,69 +236,37 @@ func (w *watcher) markGroups() {
 			}
 		}
 	}
-	w.groups = groupsOf(k.Groups())
+	w.groups = k.Groups()
 	if w.l.c.traffic {
-		w.groups = addTraffic(w.groups, w.fs.owners, m.Process)
+		w.groups = procnet.AddTraffic(w.groups, w.ch.Owners, m)
 	}
-	w.shownGroups = w.shownGroups[:0]
 	if w.rounds <= 1 {
-		w.shownGroups = append(w.shownGroups, w.groups...)
-		return
+		prev = w.groups
 	}
-	was := make(map[procnet.Key]procnet.Tally, len(prev))
-	for j := range prev {
-		was[prev[j].Key] = prev[j].Tally
-	}
-	at := make(map[procnet.Key]int, len(w.groups))
-	for i := range w.groups {
-		g := &w.groups[i]
-		at[g.Key] = i
-		if t, ok := was[g.Key]; !ok {
-			g.mark = '+'
-		} else if t != g.Tally {
-			g.mark = '~'
-		}
-	}
-	var gone map[int][]group // by the index in w.groups of the group they follow
-	anchor := -1
-	for _, g := range prev {
-		if i, ok := at[g.Key]; ok {
-			anchor = i
-			continue
-		}
-		if gone == nil {
-			gone = map[int][]group{}
-		}
-		g.mark = '-'
-		gone[anchor] = append(gone[anchor], g)
-	}
-	w.shownGroups = append(w.shownGroups, gone[-1]...)
-	for i := range w.groups {
-		w.shownGroups = append(append(w.shownGroups, w.groups[i]), gone[i]...)
-	}
+	w.shownGroups = procnet.CompareGroups(w.shownGroups[:0], prev, w.groups)
 }
 
 // markStart opens a marked row: its colour on a terminal, the marker and
 // a blank.
-func markStart(b []byte, mark byte, colour bool) []byte {
+func markStart(b []byte, mark procnet.Mark, colour bool) []byte {
 	if colour {
 		switch mark {
-		case '+':
+		case procnet.MarkNew:
 			b = append(b, sgrGreen...)
-		case '-':
+		case procnet.MarkClosed:
 			b = append(b, sgrRed...)
-		case '~':
+		case procnet.MarkChanged:
 			b = append(b, sgrYellow...)
-		case '*':
+		case procnet.MarkBrief:
 			b = append(b, sgrMagenta...)
 		}
 	}
-	return append(b, mark, ' ')
+	return append(b, byte(mark), ' ')
 }
 
 // markEnd ends a row begun by markStart, whose last byte is '\n'.
-func markEnd(b []byte, mark byte, colour bool) []byte {
-	if !colour || mark == ' ' {
+func markEnd(b []byte, mark procnet.Mark, colour bool) []byte {
+	if !colour || mark == procnet.MarkNone {
 		return b
 	}
 	b = append(b[:len(b)-1], sgrReset...)
@@ -295,83 +274,43 @@ func markEnd(b []byte, mark byte, colour bool) []byte {
 }
 
 // appendTable is writeTable with the marker column: the rows of the
-// round, each closed row after the row it followed, then the connections
-// that opened and closed since the last round.
+// round in procnet.Changes.All's order.
 func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	l, c := w.l, w.l.c
-	snap := w.snap // describes the owners of its rows; w.ch those of the closed
-	var r row
-	emit := func(b []byte, cn *procnet.Conn, mark byte, m procnet.Processes, rate *flows.ConnTraffic) []byte {
-		r.Socket, r.Owners = cn.Socket, cn.Owners
-		l.rate = rate
-		b = markStart(b, mark, colour)
-		b = l.nsCellOf(b, cn.Namespace)
-		b = l.appendRow(b, &r, m)
-		return markEnd(b, mark, colour)
-	}
 	if c.inetWanted() {
 		l.prefetch(func(yield func(int, *row) bool) {
-			for i := range snap.Conns {
-				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(i, cn) {
-					return
-				}
-			}
-			for j := range w.ch.Closed {
-				if !yield(j, &w.ch.Closed[j]) {
+			for r := range w.ch.All(w.snap) {
+				if r.Mark != procnet.MarkBrief && w.shows(r.Conn, r.Procs) && !yield(0, r.Conn) {
 					return
 				}
 			}
 		})
 		b = l.appendInetHeader(b, "  ")
-		g := 0 // the next of w.gone
-		closed := func(b []byte, after int) []byte {
-			for ; g < len(w.gone) && w.ch.ClosedAfter[w.gone[g]] == after; g++ {
-				if cn := &w.ch.Closed[w.gone[g]]; w.shows(cn, &w.ch) {
-					b = emit(b, cn, '-', &w.ch, nil)
-				}
+		for r := range w.ch.All(w.snap) {
+			if !w.shows(r.Conn, r.Procs) {
+				continue
 			}
-			return b
-		}
-		b = closed(b, -1)
-		for i := range snap.Conns {
-			if cn := &snap.Conns[i]; w.shows(cn, snap) {
-				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
+			l.rate = r.Traffic
+			b = markStart(b, r.Mark, colour)
+			b = l.nsCellOf(b, r.Namespace)
+			b = l.appendRow(b, r.Conn, r.Procs)
+			if b = w.spill(markEnd(b, r.Mark, colour)); w.spillErr != nil {
+				break // the reader went away or the watch ends
 			}
-			if b = w.spill(closed(b, i)); w.spillErr != nil {
-				return b // the reader went away or the watch ends
-			}
-		}
-		for i := range w.fs.flashes {
-			f := &w.fs.flashes[i]
-			b = emit(b, &f.Conn, '*', f.m, nil)
 		}
 		l.rate = nil
 	}
-	if c.unix {
+	if c.unix && w.spillErr == nil {
 		b = l.appendUnixHeader(b, "  ")
-		g := 0
-		closed := func(b []byte, after int) []byte {
-			for ; g < len(w.ugone) && w.ch.ClosedUnixAfter[w.ugone[g]] == after; g++ {
-				if u := &w.ch.ClosedUnix[w.ugone[g]]; w.showsUnix(u, &w.ch) {
-					b = markStart(b, '-', colour)
-					b = l.nsCellOf(b, u.Namespace)
-					b = l.appendUnix(b, &u.UnixSocket, u.Owners, &w.ch)
-					b = markEnd(b, '-', colour)
-				}
+		for u := range w.ch.AllUnix(w.snap) {
+			if !w.showsUnix(u.UnixConn, u.Procs) {
+				continue
 			}
-			return b
-		}
-		b = closed(b, -1)
-		for i := range snap.Unix {
-			u := &snap.Unix[i]
-			if w.showsUnix(u, snap) {
-				b = markStart(b, w.umarks[i], colour)
-				b = l.nsCellOf(b, u.Namespace)
-				b = l.appendUnix(b, &u.UnixSocket, u.Owners, snap)
-				b = markEnd(b, w.umarks[i], colour)
-			}
-			if b = w.spill(closed(b, i)); w.spillErr != nil {
-				return b // the reader went away or the watch ends
+			b = markStart(b, u.Mark, colour)
+			b = l.nsCellOf(b, u.Namespace)
+			b = l.appendUnix(b, &u.UnixSocket, u.Owners, u.Procs)
+			if b = w.spill(markEnd(b, u.Mark, colour)); w.spillErr != nil {
+				break // the reader went away or the watch ends
 			}
 		}
 	}
@@ -388,22 +327,15 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 
 // update reads and marks one round of the table or summary.
 func (w *watcher) update(ctx context.Context, stderr io.Writer) error {
-	c := w.l.c
-	if w.drain(stderr) && c.summary {
+	quiet, err := w.read(ctx, stderr)
+	switch {
+	case err != nil:
+		return err
+	case quiet:
 		// Nothing happened since the last round: its counts, unmarked.
-		w.shownGroups = append(w.shownGroups[:0], w.groups...)
-		for i := range w.shownGroups {
-			w.shownGroups[i].mark = ' '
-		}
-	} else {
-		if err := w.read(ctx, stderr); err != nil {
-			return err
-		}
-		w.afterRead(time.Now())
-		w.noteGone()
-		if c.summary {
-			w.markGroups()
-		}
+		w.shownGroups = procnet.CompareGroups(w.shownGroups[:0], w.groups, w.groups)
+	case w.l.c.summary:
+		w.markGroups()
 	}
 	return nil
 }
@@ -413,7 +345,7 @@ func (w *watcher) render(b []byte, colour bool) []byte {
 	c := w.l.c
 	if c.summary {
 		if c.json || c.csv {
-			return w.l.appendSummaryFields(b, w.groups, c.csv)
+			return w.l.appendSummaryFields(b, groupsOf(w.groups), c.csv)
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour)
 	}
@@ -506,9 +438,9 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 	defer watchGC()()
 	w := newWatcher(c)
 	w.startFeed(errw)
-	defer w.closeFeed()
+	defer w.poller.Close()
 	legend := "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"
-	if w.fs.feed != nil {
+	if w.feed != nil {
 		legend = "   + new  - closed  ~ state changed  * opened and closed   (Ctrl-C quits)\n\n"
 	}
 	out := cutWriter{ctx: ctx, w: stdout} // the rounds: a signal cuts a long write short
