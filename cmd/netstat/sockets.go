@@ -9,7 +9,6 @@ import (
 	"iter"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"unicode/utf8"
 
@@ -271,15 +270,6 @@ func (l *lister) read(ctx context.Context, stderr io.Writer) (*snapshot, error) 
 		reportSkipped(stderr, got.Skipped)
 	}
 	return snap, tableErr
-}
-
-// progMatches reports whether p is the program name: its comm, or the
-// base name of its argv[0].
-func progMatches(p *procmap.Process, name string) bool {
-	if p == nil {
-		return false
-	}
-	return p.Comm == name || len(p.Cmdline) > 0 && filepath.Base(p.Cmdline[0]) == name
 }
 
 // sockets prints the socket listing or, with --summary, the counts per

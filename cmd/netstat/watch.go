@@ -92,7 +92,6 @@ import (
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
-	"github.com/procnet/procnet/procmap"
 )
 
 const (
@@ -128,12 +127,12 @@ type watcher struct {
 	spillErr error
 }
 
-// pollOptions are the listing's options less the process filters, which
-// the watcher applies (the Poller keeps a TIME_WAIT row's remembered
-// owner, which --pid must see), with the Poller's Tracker for owners.
+// pollOptions are the listing's options with the Poller's Tracker for
+// owners. The Poller applies --pid and --program after a TIME_WAIT row
+// took its connection's remembered owner.
 func (c *config) pollOptions() procnet.Options {
 	o := c.options()
-	o.PIDs, o.Programs, o.OwnerSource = nil, nil, 0
+	o.OwnerSource = 0
 	return o
 }
 
@@ -169,7 +168,8 @@ func (w *watcher) startFeed(stderr io.Writer) {
 	w.feed = f
 }
 
-// read takes one round through the Poller, unless it was quiet (nothing read). Only an unreadable proc is an error, and ctx's.
+// read takes one round through the Poller, unless it was quiet (nothing
+// read). Only an unreadable proc is an error, and ctx's.
 func (w *watcher) read(ctx context.Context, stderr io.Writer) (quiet bool, err error) {
 	c := w.l.c
 	if !c.inetWanted() && !c.unix {
@@ -198,29 +198,11 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) (quiet bool, err e
 	return false, nil
 }
 
-// shows says whether the round shows an Internet row: the -l/-a rule,
-// --pid and --program.
-func (w *watcher) shows(cn *procnet.Conn, m procnet.Processes) bool {
-	c := w.l.c
-	return c.shown(&cn.Socket) && c.ownedBy(cn.Owners, m)
-}
-
-func (w *watcher) showsUnix(u *procnet.UnixConn, m procnet.Processes) bool {
-	c := w.l.c
-	return c.unixShown(&u.UnixSocket) && c.ownedBy(u.Owners, m)
-}
-
-// ownedBy applies --pid and --program (either may match).
-func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
-	if c.pid < 0 && c.program == "" {
-		return true
-	}
-	for _, o := range owners {
-		if c.pid >= 0 && o.PID == c.pid || c.program != "" && progMatches(m.Process(o.PID), c.program) {
-			return true
-		}
-	}
-	return false
+// shows says whether the round shows an Internet row: the -l/-a rule
+// (the Poller applied --pid and --program; a brief row's event, the
+// event filter).
+func (w *watcher) shows(cn *procnet.Conn, _ procnet.Processes) bool {
+	return w.l.c.shown(&cn.Socket)
 }
 
 // markGroups counts the round into groups (with --traffic, their
@@ -303,7 +285,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	if c.unix && w.spillErr == nil {
 		b = l.appendUnixHeader(b, "  ")
 		for u := range w.ch.AllUnix(w.snap) {
-			if !w.showsUnix(u.UnixConn, u.Procs) {
+			if !w.l.c.unixShown(&u.UnixSocket) {
 				continue
 			}
 			b = markStart(b, u.Mark, colour)
