@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -70,7 +71,7 @@ func appendKey(b []byte, first bool, k string) []byte {
 
 // appendProcesses appends the "processes" array: every owner. Without
 // argv (--no-cmdline) "cmdline" is null.
-func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool) []byte {
+func appendProcesses(b []byte, owners []procmap.Owner, m procnet.Processes, argv bool) []byte {
 	b = append(b, '[')
 	for i, o := range owners {
 		if i > 0 {
@@ -114,7 +115,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 	b := l.buf[:0]
 	var err error
 	for i, r := range snap.inet() {
-		if b, err = spill(w, l.appendJSONRow(b, snap, r, snap.nsOf(i, false))); err != nil {
+		if b, err = spill(w, l.appendJSONRow(b, snap, r, l.nsOf(snap, i, false))); err != nil {
 			return err
 		}
 	}
@@ -135,7 +136,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = strconv.AppendUint(b, u.Inode, 10)
 		b = appendKey(b, false, "path")
 		b = appendJSONString(b, u.Path)
-		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, snap.nsOf(i, true))
+		b = l.appendTail(b, l.unixOwners(snap, u), snap, l.nsOf(snap, i, true))
 	}
 	l.buf = b
 	_, err = w.Write(b)
@@ -185,7 +186,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row, ns *netstat.Nam
 		b = strconv.AppendUint(b, uint64(r.Timeout), 10)
 	}
 	if l.c.traffic {
-		b = appendTrafficJSON(b, &r.Socket)
+		b = l.appendTrafficJSON(b, &r.Socket)
 	}
 	return l.appendTail(b, r.Owners, snap, ns)
 }
@@ -200,12 +201,13 @@ func appendJSONAddr(b []byte, a netip.Addr) []byte {
 // the namespace.
 func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot, ns *netstat.Namespace) []byte {
 	b = appendKey(b, false, "processes")
-	if snap.owners != nil {
-		b = appendProcesses(b, owners, snap.owners, !l.c.noCmdline)
+	if m := l.procs(snap); m != nil {
+		b = appendProcesses(b, owners, m, !l.c.noCmdline)
 	} else {
 		b = append(b, "null"...)
 	}
 	b = l.appendNetNS(b, snap, ns) // netns.go
+	b = l.appendChange(b)          // watch.go
 	if l.stamp != "" {
 		b = appendKey(b, false, "time")
 		b = appendJSONString(b, l.stamp)
@@ -235,10 +237,13 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			h = append(h, "Timer", "Timer Seconds", "Retransmits", "Timeout")
 		}
 		if c.traffic {
-			h = append(h, trafficCSVHeader...)
+			h = append(h, c.trafficCSVHeader()...)
 		}
 		if c.nsMode() {
 			h = append(h, "NetNS", "Container")
+		}
+		if l.stamp != "" {
+			h = append(h, "Change")
 		}
 		cw.Write(h)
 		l.csvHeader = true
@@ -258,10 +263,13 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			}
 			rec = append(rec, id, hint)
 		}
+		if l.stamp != "" {
+			rec = append(rec, l.changeCSV())
+		}
 		cw.Write(rec)
 	}
 	for i, r := range snap.inet() {
-		name, pid := firstOwner(r.Owners, snap.owners)
+		name, pid := firstOwner(r.Owners, l.procs(snap))
 		start()
 		rec = append(rec,
 			r.Proto.String(), escape.String(name), pid, r.StateName(),
@@ -273,12 +281,12 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 				strconv.FormatUint(uint64(r.Retransmits), 10), strconv.FormatUint(uint64(r.Timeout), 10))
 		}
 		if c.traffic {
-			rec = appendTrafficCSV(rec, &r.Socket)
+			rec = l.appendTrafficCSV(rec, &r.Socket)
 		}
-		end(snap.nsOf(i, false))
+		end(l.nsOf(snap, i, false))
 	}
 	for i, u := range snap.unixRows() {
-		name, pid := firstOwner(snap.owners.Lookup(u.Inode), snap.owners)
+		name, pid := firstOwner(l.unixOwners(snap, u), l.procs(snap))
 		start()
 		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",
 			strconv.FormatUint(u.Inode, 10), u.Type.String(), strconv.FormatBool(u.Listening()))
@@ -286,9 +294,9 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			rec = append(rec, "", "", "", "")
 		}
 		if c.traffic {
-			rec = append(rec, "", "", "", "")
+			rec = l.appendTrafficCSV(rec, nil)
 		}
-		end(snap.nsOf(i, true))
+		end(l.nsOf(snap, i, true))
 	}
 	cw.Flush()
 	return cw.Error()
@@ -302,12 +310,14 @@ func netipString(ap netip.AddrPort) string {
 
 // firstOwner is the process name (comm, as tcpvcon names the image) and
 // PID of a CSV record: its first owner's, "" without one.
-func firstOwner(owners []procmap.Owner, m *procmap.Map) (name, pid string) {
+func firstOwner(owners []procmap.Owner, m procnet.Processes) (name, pid string) {
 	if len(owners) == 0 {
 		return "", ""
 	}
-	if p := m.Process(owners[0].PID); p != nil {
-		name = p.Comm
+	if m != nil {
+		if p := m.Process(owners[0].PID); p != nil {
+			name = p.Comm
+		}
 	}
 	return name, strconv.Itoa(owners[0].PID)
 }

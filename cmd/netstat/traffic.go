@@ -20,6 +20,7 @@ package main
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/netstat"
@@ -65,7 +66,7 @@ func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 		if !t.Known {
 			return append(b, "           -           -           -           -"...)
 		}
-		if r := l.rate; r != nil {
+		if r := l.at.rate; r != nil {
 			b = appendRates(b, r.Rate, r.SendBps, r.RecvBps)
 		} else {
 			b = appendRates(b, false, 0, 0)
@@ -88,8 +89,9 @@ func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 	return padNum(b, uint64(t.SegsIn), 10)
 }
 
-// appendTrafficJSON appends the --traffic keys of s.
-func appendTrafficJSON(b []byte, s *netstat.Socket) []byte {
+// appendTrafficJSON appends the --traffic keys of s, and under -c the
+// rate of the row being written (null in the first round).
+func (l *lister) appendTrafficJSON(b []byte, s *netstat.Socket) []byte {
 	t := &s.Traffic
 	for _, kv := range [...]struct {
 		k string
@@ -105,20 +107,51 @@ func appendTrafficJSON(b []byte, s *netstat.Socket) []byte {
 			b = append(b, "null"...)
 		}
 	}
+	if l.c.continuous {
+		send, recv := l.rates(t)
+		b = append(appendKey(b, false, "send_bps"), send...)
+		b = append(appendKey(b, false, "recv_bps"), recv...)
+	}
 	return b
 }
 
-// trafficCSVHeader are the --traffic CSV columns.
-var trafficCSVHeader = []string{"Bytes Sent", "Bytes Received", "Segs Out", "Segs In"}
-
-// appendTrafficCSV appends the --traffic fields of s ("" when unknown).
-func appendTrafficCSV(rec []string, s *netstat.Socket) []string {
-	t := &s.Traffic
-	if !t.Known {
-		return append(rec, "", "", "", "")
+// rates are the row being written's bytes per second, as JSON numbers
+// ("null" when there is no rate: the first round, unknown counters).
+func (l *lister) rates(t *netstat.Traffic) (send, recv string) {
+	if r := l.at.rate; t.Known && r != nil && r.Rate {
+		return strconv.FormatFloat(r.SendBps, 'f', 1, 64), strconv.FormatFloat(r.RecvBps, 'f', 1, 64)
 	}
-	return append(rec, strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10),
-		strconv.FormatUint(uint64(t.SegsOut), 10), strconv.FormatUint(uint64(t.SegsIn), 10))
+	return "null", "null"
+}
+
+// trafficCSVHeader are the --traffic CSV columns (under -c with the
+// rates).
+func (c *config) trafficCSVHeader() []string {
+	h := []string{"Bytes Sent", "Bytes Received", "Segs Out", "Segs In"}
+	if c.continuous {
+		h = append(h, "Send B/s", "Recv B/s")
+	}
+	return h
+}
+
+// appendTrafficCSV appends the --traffic fields of s ("" when unknown,
+// and for a unix row, s nil).
+func (l *lister) appendTrafficCSV(rec []string, s *netstat.Socket) []string {
+	if s == nil || !s.Traffic.Known {
+		rec = append(rec, "", "", "", "")
+	} else {
+		t := &s.Traffic
+		rec = append(rec, strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10),
+			strconv.FormatUint(uint64(t.SegsOut), 10), strconv.FormatUint(uint64(t.SegsIn), 10))
+	}
+	if l.c.continuous {
+		send, recv := "null", "null"
+		if s != nil {
+			send, recv = l.rates(&s.Traffic)
+		}
+		rec = append(rec, strings.TrimSuffix(send, "null"), strings.TrimSuffix(recv, "null"))
+	}
+	return rec
 }
 
 // appendSummaryTrafficHeader appends --summary --traffic's titles.

@@ -92,6 +92,8 @@ import (
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/netstat"
+	"github.com/procnet/procnet/procmap"
 )
 
 const (
@@ -272,7 +274,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			if !w.shows(r.Conn, r.Procs) {
 				continue
 			}
-			l.rate = r.Traffic
+			l.at.rate = r.Traffic
 			b = markStart(b, r.Mark, colour)
 			b = l.nsCellOf(b, r.Namespace)
 			b = l.appendRow(b, r.Conn, r.Procs)
@@ -280,7 +282,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 				break // the reader went away or the watch ends
 			}
 		}
-		l.rate = nil
+		l.at.rate = nil
 	}
 	if c.unix && w.spillErr == nil {
 		b = l.appendUnixHeader(b, "  ")
@@ -297,6 +299,117 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		}
 	}
 	return b
+}
+
+// watchRow is what a round says of the row being written (lister.at):
+// set while a round's row is written, zero otherwise.
+type watchRow struct {
+	on    bool // the row is a JSON or CSV round's
+	mark  procnet.Mark
+	rate  *flows.ConnTraffic // --traffic: its measure (the table's too)
+	procs procnet.Processes  // describes its owners, nil when not read
+	// owners are a unix row's, ns its namespace (--all-netns, --netns).
+	owners []procmap.Owner
+	ns     *netstat.Namespace
+}
+
+// writeListing writes the round as --json or --csv: every row shown, in
+// procnet.Changes.All's order, with its change (lister.at).
+func (w *watcher) writeListing(out io.Writer) error {
+	l, c := w.l, w.l.c
+	snap := &snapshot{}
+	if w.snap == nil {
+		return nil
+	}
+	if len(w.snap.Namespaces) == 1 {
+		snap.netns = w.snap.Namespaces[0].Inode
+	}
+	at := func(mark procnet.Mark, procs procnet.Processes, ns *netstat.Namespace) watchRow {
+		r := watchRow{on: true, mark: mark}
+		if w.snap.Procs != nil {
+			r.procs = procs
+		}
+		if c.nsMode() {
+			r.ns = ns
+		}
+		return r
+	}
+	defer func() { l.at = watchRow{} }()
+	if c.inetWanted() {
+		snap.scan = func(yield func(*row) bool) {
+			for r := range w.ch.All(w.snap) {
+				if l.at = at(r.Mark, r.Procs, r.Namespace); c.shown(&r.Socket) {
+					if l.at.rate = r.Traffic; !yield(r.Conn) {
+						return
+					}
+				}
+			}
+		}
+	}
+	if c.unix {
+		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
+			for u := range w.ch.AllUnix(w.snap) {
+				if l.at = at(u.Mark, u.Procs, u.Namespace); c.unixShown(&u.UnixSocket) {
+					if l.at.owners = u.Owners; !yield(&u.UnixSocket) {
+						return
+					}
+				}
+			}
+		}
+	}
+	if c.json {
+		return l.writeJSON(out, snap)
+	}
+	return l.writeCSV(out, snap)
+}
+
+// procs describes the owners of the row being written: a round's row's,
+// else snap's; nil when owners were not read.
+func (l *lister) procs(snap *snapshot) procnet.Processes {
+	if l.at.on {
+		return l.at.procs
+	}
+	if snap.owners == nil {
+		return nil
+	}
+	return snap.owners
+}
+
+// unixOwners are the owners of the unix row u being written.
+func (l *lister) unixOwners(snap *snapshot, u *netstat.UnixSocket) []procmap.Owner {
+	if l.at.on {
+		return l.at.owners
+	}
+	return snap.owners.Lookup(u.Inode)
+}
+
+// nsOf is snap.nsOf(i, unix) for the row being written.
+func (l *lister) nsOf(snap *snapshot, i int, unix bool) *netstat.Namespace {
+	if l.at.on {
+		return l.at.ns
+	}
+	return snap.nsOf(i, unix)
+}
+
+// appendChange appends a round's row's "change": "new", "changed",
+// "closed", "brief" (opened and closed since the last round), or null.
+func (l *lister) appendChange(b []byte) []byte {
+	if !l.at.on {
+		return b
+	}
+	b = appendKey(b, false, "change")
+	if l.at.mark == procnet.MarkNone {
+		return append(b, "null"...)
+	}
+	return appendJSONString(b, l.at.mark.String())
+}
+
+// changeCSV is appendChange's CSV field ("" for null).
+func (l *lister) changeCSV() string {
+	if l.at.mark == procnet.MarkNone {
+		return ""
+	}
+	return l.at.mark.String()
 }
 
 // round reads, marks and renders one round of the table or summary.
@@ -362,8 +475,11 @@ func (w *watcher) spill(b []byte) []byte {
 
 // stream renders the round that update made to out, in pieces of about
 // spillSize, after head (the round's "===" line), in b's array, which it
-// returns for the next round.
+// returns for the next round; JSON and CSV through their writers.
 func (w *watcher) stream(out io.Writer, head, b []byte) ([]byte, error) {
+	if c := w.l.c; c.json || c.csv {
+		return b[:0], w.writeListing(out)
+	}
 	w.spillTo, w.spillErr = out, nil
 	defer func() { w.spillTo = nil }()
 	b = w.render(append(b[:0], head...), false)
@@ -429,15 +545,15 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 	timer := time.NewTimer(c.interval)
 	timer.Stop()
 	type result struct {
-		b    []byte
-		snap *snapshot // structured: written here, not by the round
-		err  error
+		b   []byte
+		err error
 	}
 	done := make(chan result, 1)
-	// A piped table is streamed: rendered as it is written, in pieces, by
-	// this goroutine after the round's goroutine has read it. A screen
-	// keeps its whole frame for a redraw after SIGCONT.
-	streamed := !screen && !structured && !c.summary
+	// A piped table, JSON and CSV are streamed: rendered as they are
+	// written, in pieces, by this goroutine after the round's goroutine
+	// has read them. A screen keeps its whole frame for a redraw after
+	// SIGCONT.
+	streamed := !screen && !c.summary
 	var b, shown []byte // the round being made, the last one written
 	var body []byte     // a streamed round's pieces
 	job := func(sig os.Signal) { jobControl(sig, stdout, shown) }
@@ -461,12 +577,9 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		}
 		go func(b []byte) {
 			var r result
-			switch {
-			case structured && !c.summary:
-				r.snap, r.err = w.l.read(ctx, errw)
-			case streamed:
+			if streamed {
 				r.b, r.err = b, w.update(ctx, errw) // rendered as written, below
-			default:
+			} else {
 				r.b, r.err = w.round(ctx, b, errw, colour)
 			}
 			done <- r
@@ -475,37 +588,22 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		if !ok || ctx.Err() != nil {
 			return nil // the round stops at its next check, unwaited for
 		}
-		if structured && !c.summary {
-			if r.snap == nil {
-				return r.err
-			}
+		if r.err != nil {
+			return r.err
+		}
+		if streamed {
+			// The "===" line in r.b, the rows after it in body's array.
 			var err error
-			if c.json {
-				err = w.l.writeJSON(out, r.snap)
-			} else {
-				err = w.l.writeCSV(out, r.snap)
-			}
-			if err != nil {
+			if body, err = w.stream(out, r.b, body); err != nil {
 				return ignoreEnd(ctx, err)
 			}
+		} else if _, err := out.Write(r.b); err != nil {
+			return ignoreEnd(ctx, err)
+		}
+		if screen { // kept for a redraw after SIGCONT
+			b, shown = shown, r.b
 		} else {
-			if r.err != nil {
-				return r.err
-			}
-			if streamed {
-				// The "===" line in r.b, the rows after it in body's array.
-				var err error
-				if body, err = w.stream(out, r.b, body); err != nil {
-					return ignoreEnd(ctx, err)
-				}
-			} else if _, err := out.Write(r.b); err != nil {
-				return ignoreEnd(ctx, err)
-			}
-			if screen { // kept for a redraw after SIGCONT
-				b, shown = shown, r.b
-			} else {
-				b = r.b
-			}
+			b = r.b
 		}
 		timer.Reset(c.interval)
 		if _, ok := await(ctx, timer.C, jobs, job); !ok {
