@@ -1,22 +1,12 @@
 package main
 
 // --traffic: what each TCP connection has moved, as Sysinternals TCPView
-// shows it, from the kernel's tcp_info (netstat.Socket.Traffic).
-//
-// The table keeps net-tools' columns and appends, after them:
-//
-//	one-shot:  Sent-Bytes Recv-Bytes  Sent-Pkts  Recv-Pkts   (11, 11, 10, 10)
-//	under -c:  Send-B/s   Recv-B/s   Sent-Bytes Recv-Bytes   (rate since the last round, totals)
-//
-// right-aligned, "-" when unknown (UDP, TIME_WAIT, listeners' peers, rows
-// read from the proc text without a traffic file). --json adds
-// "bytes_sent", "bytes_received", "segs_out", "segs_in" (null when
-// unknown) and CSV the columns "Bytes Sent", "Bytes Received",
-// "Segs Out", "Segs In". Nothing is asked of the kernel for it without
-// --traffic.
-//
-// --summary --traffic adds bytes sent and received per process (and under
-// -c the bytes per second, the groups sorted by rate): see summaryTraffic.
+// shows it, from the kernel's tcp_info (netstat.Socket.Traffic): columns
+// after net-tools' in the table, totals one-shot and rates since the last
+// round under -c (docs/tcpview.md lists them with their widths; "-" when
+// unknown), keys in --json and --csv (README's schema), and per process
+// with --summary (procnet.AddTraffic; under -c sorted by rate). Nothing is
+// asked of the kernel for it without --traffic.
 
 import (
 	"strconv"
@@ -58,35 +48,33 @@ func (c *config) appendTrafficHeader(b []byte) []byte {
 }
 
 // appendTraffic appends the --traffic columns of s: under -c the rate
-// watch mode measured (l.rate, set for the row being written; nil or
-// without Rate: none).
+// watch mode measured (l.at.rate, set for the row being written; nil or
+// without Rate: none), then the totals; one-shot the totals and segments.
 func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 	t := &s.Traffic
 	if l.c.continuous {
-		if !t.Known {
-			return append(b, "           -           -           -           -"...)
-		}
-		if r := l.at.rate; r != nil {
+		if r := l.at.rate; t.Known && r != nil {
 			b = appendRates(b, r.Rate, r.SendBps, r.RecvBps)
 		} else {
 			b = appendRates(b, false, 0, 0)
 		}
-		b = append(b, ' ')
-		b = padNum(b, t.BytesSent, 11)
-		b = append(b, ' ')
-		return padNum(b, t.BytesReceived, 11)
+		return appendCounts(b, t.Known, t.BytesSent, t.BytesReceived, 11)
 	}
-	if !t.Known {
-		return append(b, "           -           -          -          -"...)
+	b = appendCounts(b, t.Known, t.BytesSent, t.BytesReceived, 11)
+	return appendCounts(b, t.Known, uint64(t.SegsOut), uint64(t.SegsIn), 10)
+}
+
+// appendCounts appends two counters, each after a blank and right-aligned
+// in width columns, or "-" in each when they are unknown.
+func appendCounts(b []byte, known bool, x, y uint64, width int) []byte {
+	for _, v := range [2]uint64{x, y} {
+		if b = append(b, ' '); known {
+			b = padNum(b, v, width)
+		} else {
+			b = padLeft(b, "-", width)
+		}
 	}
-	b = append(b, ' ')
-	b = padNum(b, t.BytesSent, 11)
-	b = append(b, ' ')
-	b = padNum(b, t.BytesReceived, 11)
-	b = append(b, ' ')
-	b = padNum(b, uint64(t.SegsOut), 10)
-	b = append(b, ' ')
-	return padNum(b, uint64(t.SegsIn), 10)
+	return b
 }
 
 // appendTrafficJSON appends the --traffic keys of s, and under -c the
@@ -167,13 +155,7 @@ func (c *config) appendSummaryTraffic(b []byte, t *procnet.GroupTraffic) []byte 
 	if c.continuous {
 		b = appendRates(b, t.Known && t.Rate, t.SendBps, t.RecvBps)
 	}
-	if !t.Known {
-		return append(b, "           -           -"...)
-	}
-	b = append(b, ' ')
-	b = padNum(b, t.BytesSent, 11)
-	b = append(b, ' ')
-	return padNum(b, t.BytesReceived, 11)
+	return appendCounts(b, t.Known, t.BytesSent, t.BytesReceived, 11)
 }
 
 // summaryTrafficFields appends a group's traffic fields: bytes_sent and

@@ -1,67 +1,21 @@
 package main
 
 // Watch mode: -c [SECS] on the socket listing, as Sysinternals TCPView.
+// What it shows — the markers ("+ ", "- ", "~ ", "* ") and their colours,
+// the screen or the appended "=== <time> ===" rounds, --summary -c, --json
+// and --csv -c with each row's change, the connection feed and
+// --traffic's rates, the quiet round — is docs/tcpview.md's "What just
+// changed?"; README has the JSON and CSV schema.
 //
-// Each round is compared with the one before, and each row gets a
-// 2-column prefix before Proto (the header has two blanks there):
-//
-//	"+ " new since the last round          green on a terminal
-//	"- " gone: shown this round, then no more   red
-//	"~ " its state changed                 yellow
-//	"  " as before (and every row of the first round)
-//
-//	"* " opened and closed since the last round (with a feed: see below)
-//
-// The rounds come from a procnet.Poller, which keeps the last snapshot —
-// the one copy of the rows — and marks them (procnet.Mark). A
-// connection is known by its namespace, protocol and ends (the inode
-// tells SO_REUSEPORT twins apart): a socket that falls to TIME_WAIT keeps
-// its identity, and keeps the owner it had (the kernel no longer says;
-// net-tools shows "-"). Closed rows stay where they were, after their
-// nearest surviving predecessor. Unix sockets are known by inode.
-//
-// On a terminal every round replaces the screen (cursor home, clear)
-// under a one-line header, the cursor is hidden while watching and shown
-// again, colours reset, when it ends; NO_COLOR drops the colours. Piped,
-// or on a terminal whose TERM is "dumb", rounds are appended, each after a
-// line "=== <time> ===", with the plain markers and no escape sequence. --summary -c marks whole groups the same way. With
-// --all-netns each round reads every namespace and shows the NetNS column
-// after the marker (--netns PID: that namespace's tables); a connection
-// is then known by its namespace too.
-// --json and --csv with -c print the full listing each round: every JSON
-// object has the round's "time" and "change", CSV has its header once,
-// the round's time as the first column and the change as the last
-// (README's schema).
-//
-// Connections shorter than a round: on the live system, in the caller's
-// own namespace (not --all-netns, --netns or --root), -c starts a
-// connection feed (procnet.Poller.StartFeed): the tracepoint when it
-// loads (root, BTF; it costs nothing measurable), else, when --traffic
-// asks for exact counts, the destroy notifications. A connection that
-// opened and closed between two rounds is then shown once, marked "*", in
-// state CLOSE with its final bytes (or, when it left a TIME_WAIT row,
-// that row is marked "*" instead of "+"). Without a feed such
-// connections are missed; with --traffic a line on stderr says so.
-//
-// --traffic under -c: each row's Send-B/s and Recv-B/s are the bytes it
-// moved since the last round, per second; --summary --traffic gives each
-// process the bytes per second of its connections, those that closed
-// between two rounds included (their final counters from the feed), and
-// sorts by rate. A shared connection's bytes go to its first owner (the
-// lowest PID, as the listing shows it).
-//
-// A quiet round costs nothing with the tracepoint: --summary -c over TCP
-// alone, without --traffic, --pid or --program, asks the feed for every
-// state change; when none came since the last round, nothing is re-read
-// and the last counts are printed again, unmarked (procnet's
-// FeedOptions.SkipQuiet says why the tables are still read every
-// procnet.QuietMax rounds).
-//
-// Owners come from the Poller's procmap.Tracker: a round re-reads one
-// stat file per owning process and walks fds only for sockets it has not
-// seen, instead of every fd of every process. --summary -c counts with
-// procnet.Counter (the counting rule: a shared socket counts once in each
-// distinct owner's group).
+// The work is procnet's: a Poller keeps the last snapshot (the one copy
+// of the rows) and the owner tracker (procmap.Tracker: a round re-reads
+// one stat file per owning process and walks fds only for sockets it has
+// not seen), starts the connection feed (Poller.StartFeed: the live
+// system's own namespace only) and meters traffic (FeedOptions);
+// Changes.All gives a round's rows in the order shown, marked, each
+// closed row after its nearest surviving predecessor, then the brief
+// connections; CompareGroups and AddTraffic make --summary -c's groups.
+// The watcher applies the -l/-a rule and renders.
 //
 // Memory (issue 15 item 5): a piped table is rendered as it is written,
 // 64 KiB at a time; a terminal's frame is kept whole for the SIGCONT
@@ -123,10 +77,6 @@ type watcher struct {
 	shownGroups []group         // and as shown, marked
 	warned      bool
 	nsWarned    bool // the namespaces --all-netns could not read were reported
-
-	// spillTo, while a round is streamed, takes its pieces (spill).
-	spillTo  io.Writer
-	spillErr error
 }
 
 // pollOptions are the listing's options with the Poller's Tracker for
@@ -258,9 +208,20 @@ func markEnd(b []byte, mark procnet.Mark, colour bool) []byte {
 }
 
 // appendTable is writeTable with the marker column: the rows of the
-// round in procnet.Changes.All's order.
-func (w *watcher) appendTable(b []byte, colour bool) []byte {
+// round in procnet.Changes.All's order, appended to b. With out (a
+// streamed round: piped, not a terminal's screen) b is written there
+// whenever it holds spillSize bytes, so that a round is not built whole
+// (10 MiB at 100k sockets; issue 15 item 5); a failed write stops it.
+func (w *watcher) appendTable(out io.Writer, b []byte, colour bool) ([]byte, error) {
 	l, c := w.l, w.l.c
+	var err error
+	spill := func(b []byte) []byte {
+		if out != nil && len(b) >= spillSize {
+			_, err = out.Write(b)
+			return b[:0]
+		}
+		return b
+	}
 	if c.inetWanted() {
 		l.prefetch(func(yield func(int, *row) bool) {
 			for r := range w.ch.All(w.snap) {
@@ -278,27 +239,27 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			b = markStart(b, r.Mark, colour)
 			b = l.nsCellOf(b, r.Namespace)
 			b = l.appendRow(b, r.Conn, r.Procs)
-			if b = w.spill(markEnd(b, r.Mark, colour)); w.spillErr != nil {
+			if b = spill(markEnd(b, r.Mark, colour)); err != nil {
 				break // the reader went away or the watch ends
 			}
 		}
 		l.at.rate = nil
 	}
-	if c.unix && w.spillErr == nil {
+	if c.unix && err == nil {
 		b = l.appendUnixHeader(b, "  ")
 		for u := range w.ch.AllUnix(w.snap) {
-			if !w.l.c.unixShown(&u.UnixSocket) {
+			if !c.unixShown(&u.UnixSocket) {
 				continue
 			}
 			b = markStart(b, u.Mark, colour)
 			b = l.nsCellOf(b, u.Namespace)
 			b = l.appendUnix(b, &u.UnixSocket, u.Owners, u.Procs)
-			if b = w.spill(markEnd(b, u.Mark, colour)); w.spillErr != nil {
-				break // the reader went away or the watch ends
+			if b = spill(markEnd(b, u.Mark, colour)); err != nil {
+				break
 			}
 		}
 	}
-	return b
+	return b, err
 }
 
 // watchRow is what a round says of the row being written (lister.at):
@@ -447,46 +408,30 @@ func (w *watcher) render(b []byte, colour bool) []byte {
 	if w.snap == nil {
 		return b
 	}
-	return w.appendTable(b, colour)
+	b, _ = w.appendTable(nil, b, colour)
+	return b
 }
 
-// spillSize is how much of a streamed round (see watcher.spill) is held
-// before it is written.
+// spillSize is how much of a streamed round appendTable holds before it
+// writes it.
 const spillSize = 64 << 10
-
-// spill writes b to w.spillTo once it holds spillSize bytes and returns
-// it emptied, when the round is streamed (piped, not a terminal's
-// screen): the round is written in bounded pieces instead of being built
-// whole (10 MiB at 100k sockets; issue 15 item 5). Otherwise it returns
-// b as it is. Once a write failed (w.spillErr) it returns b emptied, and
-// appendTable stops.
-func (w *watcher) spill(b []byte) []byte {
-	if w.spillErr != nil {
-		return b[:0]
-	}
-	if w.spillTo == nil || len(b) < spillSize {
-		return b
-	}
-	if _, err := w.spillTo.Write(b); err != nil {
-		w.spillErr = err
-	}
-	return b[:0]
-}
 
 // stream renders the round that update made to out, in pieces of about
 // spillSize, after head (the round's "===" line), in b's array, which it
 // returns for the next round; JSON and CSV through their writers.
 func (w *watcher) stream(out io.Writer, head, b []byte) ([]byte, error) {
-	if c := w.l.c; c.json || c.csv {
+	c := w.l.c
+	if c.json || c.csv {
 		return b[:0], w.writeListing(out)
 	}
-	w.spillTo, w.spillErr = out, nil
-	defer func() { w.spillTo = nil }()
-	b = w.render(append(b[:0], head...), false)
-	if w.spillErr != nil {
-		return b[:0], w.spillErr
+	b = append(b[:0], head...)
+	var err error
+	if w.snap != nil {
+		b, err = w.appendTable(out, b, false)
 	}
-	_, err := out.Write(b)
+	if err == nil {
+		_, err = out.Write(b)
+	}
 	return b[:0], err
 }
 
