@@ -56,7 +56,17 @@
 // then has inode 0 and no owner) is the same connection with a changed
 // state, and keeps the owners it had. Owners come from a procmap.Tracker,
 // which re-reads only what may have changed. The Poller keeps one copy of
-// the rows, the last snapshot it returned.
+// the rows, the last snapshot it returned. Changes.All gives a round's rows
+// as a watch shows them, each with its Mark; CompareGroups marks the
+// groups of two rounds' counts.
+//
+// Polling misses what is shorter than a poll. Given a connection feed
+// (package flows: Poller.StartFeed, or SetFeed with any Drainer), a poll
+// also reports the connections that opened and closed since the last
+// (Changes.Brief, NewClosed), meters each row's and each owner's traffic
+// with a flows.Meter (Changes.Traffic, Owners; AddTraffic gives groups
+// theirs), and, told of every state change, skips reading when nothing
+// happened (FeedOptions.SkipQuiet).
 //
 // # Capture
 //
@@ -88,5 +98,6 @@
 //
 // A Reader or a Poller is not safe for concurrent use: use one per
 // goroutine. A Snapshot and the Changes a Poll returns are never modified
-// afterwards and may be shared read-only.
+// afterwards and may be shared read-only, but for Changes.Traffic and
+// Owners, which the next Poll reuses.
 package procnet

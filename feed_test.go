@@ -65,7 +65,7 @@ func TestPollFeedBrief(t *testing.T) {
 	ctx := context.Background()
 
 	feed.next(closeEv("127.0.0.1:4000", "127.0.0.1:80", 5, "early", 1)) // before the first poll
-	snap, ch, err := p.Poll(ctx)
+	_, ch, err := p.Poll(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestPollFeedBrief(t *testing.T) {
 		closeEv("127.0.0.1:5001", "127.0.0.1:80", 77, "client", 1000),
 		closeEv("127.0.0.1:80", "127.0.0.1:9999", 42, "curl", 9), // not shown
 	)
-	snap, ch, err = p.Poll(ctx)
+	snap, ch, err := p.Poll(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

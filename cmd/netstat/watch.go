@@ -582,11 +582,10 @@ type cutWriter struct {
 }
 
 func (c cutWriter) Write(p []byte) (int, error) {
-	done := c.ctx.Done()
 	n := 0
 	for len(p) > 0 {
-		if stopped(done) {
-			return n, c.ctx.Err()
+		if err := c.ctx.Err(); err != nil {
+			return n, err
 		}
 		m, err := c.w.Write(p[:min(len(p), 64<<10)])
 		n += m
@@ -629,18 +628,6 @@ func (g *gate) close() {
 	g.mu.Lock()
 	g.closed = true
 	g.mu.Unlock()
-}
-
-// stopped reports whether done (a context's Done channel) is closed,
-// without blocking: cheap enough to ask between rows. A nil done, from a
-// context that is never cancelled, never is.
-func stopped(done <-chan struct{}) bool {
-	select {
-	case <-done:
-		return true
-	default:
-		return false
-	}
 }
 
 // watchSignals is watch until SIGINT, SIGTERM, SIGHUP or SIGQUIT, or
