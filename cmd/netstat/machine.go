@@ -264,7 +264,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			rec = append(rec, id, hint)
 		}
 		if l.stamp != "" {
-			rec = append(rec, l.changeCSV())
+			rec = append(rec, l.change())
 		}
 		cw.Write(rec)
 	}

@@ -268,8 +268,8 @@ type watchRow struct {
 	on    bool // the row is a JSON or CSV round's
 	mark  procnet.Mark
 	rate  *flows.ConnTraffic // --traffic: its measure (the table's too)
-	procs procnet.Processes  // describes its owners, nil when not read
-	// owners are a unix row's, ns its namespace (--all-netns, --netns).
+	procs procnet.Processes  // describes its owners
+	// owners are a unix row's, ns its namespace.
 	owners []procmap.Owner
 	ns     *netstat.Namespace
 }
@@ -278,31 +278,20 @@ type watchRow struct {
 // procnet.Changes.All's order, with its change (lister.at).
 func (w *watcher) writeListing(out io.Writer) error {
 	l, c := w.l, w.l.c
-	snap := &snapshot{}
 	if w.snap == nil {
 		return nil
 	}
+	snap := &snapshot{owners: w.snap.Procs, perNS: c.nsMode()}
 	if len(w.snap.Namespaces) == 1 {
 		snap.netns = w.snap.Namespaces[0].Inode
-	}
-	at := func(mark procnet.Mark, procs procnet.Processes, ns *netstat.Namespace) watchRow {
-		r := watchRow{on: true, mark: mark}
-		if w.snap.Procs != nil {
-			r.procs = procs
-		}
-		if c.nsMode() {
-			r.ns = ns
-		}
-		return r
 	}
 	defer func() { l.at = watchRow{} }()
 	if c.inetWanted() {
 		snap.scan = func(yield func(*row) bool) {
 			for r := range w.ch.All(w.snap) {
-				if l.at = at(r.Mark, r.Procs, r.Namespace); c.shown(&r.Socket) {
-					if l.at.rate = r.Traffic; !yield(r.Conn) {
-						return
-					}
+				l.at = watchRow{on: true, mark: r.Mark, rate: r.Traffic, procs: r.Procs, ns: r.Namespace}
+				if c.shown(&r.Socket) && !yield(r.Conn) {
+					return
 				}
 			}
 		}
@@ -310,10 +299,9 @@ func (w *watcher) writeListing(out io.Writer) error {
 	if c.unix {
 		snap.scanUnix = func(yield func(*netstat.UnixSocket) bool) {
 			for u := range w.ch.AllUnix(w.snap) {
-				if l.at = at(u.Mark, u.Procs, u.Namespace); c.unixShown(&u.UnixSocket) {
-					if l.at.owners = u.Owners; !yield(&u.UnixSocket) {
-						return
-					}
+				l.at = watchRow{on: true, mark: u.Mark, procs: u.Procs, owners: u.Owners, ns: u.Namespace}
+				if c.unixShown(&u.UnixSocket) && !yield(&u.UnixSocket) {
+					return
 				}
 			}
 		}
@@ -327,11 +315,11 @@ func (w *watcher) writeListing(out io.Writer) error {
 // procs describes the owners of the row being written: a round's row's,
 // else snap's; nil when owners were not read.
 func (l *lister) procs(snap *snapshot) procnet.Processes {
-	if l.at.on {
-		return l.at.procs
-	}
-	if snap.owners == nil {
+	switch {
+	case snap.owners == nil:
 		return nil
+	case l.at.on:
+		return l.at.procs
 	}
 	return snap.owners
 }
@@ -346,31 +334,32 @@ func (l *lister) unixOwners(snap *snapshot, u *netstat.UnixSocket) []procmap.Own
 
 // nsOf is snap.nsOf(i, unix) for the row being written.
 func (l *lister) nsOf(snap *snapshot, i int, unix bool) *netstat.Namespace {
-	if l.at.on {
+	if l.at.on && snap.perNS {
 		return l.at.ns
 	}
 	return snap.nsOf(i, unix)
 }
 
-// appendChange appends a round's row's "change": "new", "changed",
-// "closed", "brief" (opened and closed since the last round), or null.
+// change is the change of a round's row being written, as JSON's
+// "change" and CSV's Change give it: "new", "changed", "closed", "brief"
+// (opened and closed since the last round), or "" (null: unchanged).
+func (l *lister) change() string {
+	if l.at.mark == procnet.MarkNone {
+		return ""
+	}
+	return l.at.mark.String()
+}
+
+// appendChange appends a round's row's "change".
 func (l *lister) appendChange(b []byte) []byte {
 	if !l.at.on {
 		return b
 	}
 	b = appendKey(b, false, "change")
-	if l.at.mark == procnet.MarkNone {
-		return append(b, "null"...)
+	if ch := l.change(); ch != "" {
+		return appendJSONString(b, ch)
 	}
-	return appendJSONString(b, l.at.mark.String())
-}
-
-// changeCSV is appendChange's CSV field ("" for null).
-func (l *lister) changeCSV() string {
-	if l.at.mark == procnet.MarkNone {
-		return ""
-	}
-	return l.at.mark.String()
+	return append(b, "null"...)
 }
 
 // round reads, marks and renders one round of the table or summary.
