@@ -387,3 +387,55 @@ func CompareGroups(dst []MarkedGroup, prev, cur []Group) []MarkedGroup {
 	}
 	return dst
 }
+
+// GroupWatch counts each round of a watch (the snapshots and changes a
+// Poller returns) into groups and marks them against the last round's:
+// what `netstat --summary -c` shows. The zero GroupWatch is not usable;
+// call NewGroupWatch. It is not safe for concurrent use.
+type GroupWatch struct {
+	by      By
+	keep    func(*Conn) bool
+	traffic bool
+	rounds  int
+	groups  []Group
+	shown   []MarkedGroup
+}
+
+// NewGroupWatch returns a GroupWatch grouping by by the rows keep keeps
+// (nil: every row); with traffic, the groups get their owners' traffic
+// (AddTraffic of Changes.Owners: ByProcess, with a meter).
+func NewGroupWatch(by By, keep func(*Conn) bool, traffic bool) *GroupWatch {
+	return &GroupWatch{by: by, keep: keep, traffic: traffic}
+}
+
+// Round counts a round, snap and ch as Poll returned them (snap may be
+// nil: no rows), by the package's counting rule. It returns the round's
+// groups (sorted as Counter.Groups, with traffic as AddTraffic sorts
+// them) and the same as a watch shows them, marked against the last
+// round's (CompareGroups: gone groups included); the first round marks
+// nothing, and a quiet round (Changes.Quiet) shows the last round's
+// groups again, unmarked. Both are valid until the next Round.
+func (g *GroupWatch) Round(snap *Snapshot, ch *Changes) (groups []Group, shown []MarkedGroup) {
+	if ch.Quiet {
+		g.shown = CompareGroups(g.shown[:0], g.groups, g.groups)
+		return g.groups, g.shown
+	}
+	k := NewCounter(g.by)
+	if snap != nil {
+		for i := range snap.Conns {
+			if c := &snap.Conns[i]; g.keep == nil || g.keep(c) {
+				k.Add(c, snap)
+			}
+		}
+	}
+	prev := g.groups
+	g.groups = k.Groups()
+	if g.traffic && snap != nil {
+		g.groups = AddTraffic(g.groups, ch.Owners, snap)
+	}
+	if g.rounds++; g.rounds == 1 {
+		prev = g.groups
+	}
+	g.shown = CompareGroups(g.shown[:0], prev, g.groups)
+	return g.groups, g.shown
+}

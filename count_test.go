@@ -1,6 +1,7 @@
 package procnet
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"testing"
@@ -98,5 +99,50 @@ func TestMarkString(t *testing.T) {
 		if got := m.String(); got != want {
 			t.Errorf("%q: %q, want %q", byte(m), got, want)
 		}
+	}
+}
+
+// TestGroupWatch: rounds of feed.txtar counted per process: the first
+// marks nothing, a changed tally is '~', a gone process '-' one round, a
+// quiet round repeats the last groups unmarked; keep leaves rows out;
+// with traffic the owners' bytes reach their groups.
+func TestGroupWatch(t *testing.T) {
+	feed := &fakeFeed{}
+	p, root := feedPoller(t, feed, FeedOptions{Traffic: true, SkipQuiet: true})
+	gw := NewGroupWatch(ByProcess, func(c *Conn) bool { return c.State != netstat.Listen }, true)
+	round := func() ([]Group, []string) {
+		t.Helper()
+		snap, ch, err := p.Poll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs, sh := gw.Round(snap, &ch)
+		return gs, shown(sh)
+	}
+	gs, sh := round()
+	if !slices.Equal(sh, []string{" 77"}) || gs[0].Established() != 2 || gs[0].Traffic.BytesSent != 1050 {
+		t.Fatalf("round 1: %q %+v", sh, gs)
+	}
+	// Quiet: nothing read, the same groups unmarked.
+	writeFile(t, root, "proc/net/tcp", tcpHeader+tcpRow(0, "127.0.0.1:5001", "127.0.0.1:80", netstat.Established, 11))
+	if _, sh = round(); !slices.Equal(sh, []string{" 77"}) {
+		t.Fatalf("quiet round: %q", sh)
+	}
+	feed.next(closeEv("127.0.0.1:5002", "127.0.0.1:80", 77, "client", 50))
+	if gs, sh = round(); !slices.Equal(sh, []string{"~77"}) || gs[0].Established() != 1 {
+		t.Fatalf("round 3: %q %+v", sh, gs)
+	}
+	writeFile(t, root, "proc/net/tcp", tcpHeader)
+	last := closeEv("127.0.0.1:5001", "127.0.0.1:80", 77, "client", 1500)
+	last.Traffic.BytesReceived = 2000
+	feed.next(last)
+	// 77's connection closed, but the 500 bytes it moved since keep its
+	// group (with no sockets).
+	if gs, sh = round(); !slices.Equal(sh, []string{"~77"}) || gs[0].Total != 0 || gs[0].Traffic.BytesSent != 1550 {
+		t.Fatalf("round 4: %q %+v", sh, gs)
+	}
+	feed.next(flows.Event{Kind: flows.StateChange, Proto: netstat.TCP})
+	if gs, sh = round(); !slices.Equal(sh, []string{"-77"}) || len(gs) != 0 {
+		t.Fatalf("round 5: %q %+v", sh, gs)
 	}
 }

@@ -72,9 +72,11 @@ type watcher struct {
 	snap   *procnet.Snapshot // the last round's
 	ch     procnet.Changes
 
-	rounds      int             // the rounds that read the tables
-	groups      []procnet.Group // --summary: the last round's
-	shownGroups []group         // and as shown, marked
+	rounds int // the rounds that read the tables
+	// --summary: the rounds' groups, the last round's, and as shown.
+	gw          *procnet.GroupWatch
+	groups      []procnet.Group
+	shownGroups []group
 	warned      bool
 	nsWarned    bool // the namespaces --all-netns could not read were reported
 }
@@ -91,6 +93,7 @@ func (c *config) pollOptions() procnet.Options {
 func newWatcher(c *config) *watcher {
 	w := &watcher{l: newLister(c), poller: procnet.NewPoller(c.pollOptions())}
 	w.poller.SetFeed(nil, w.feedOptions()) // --traffic's meter
+	w.gw = procnet.NewGroupWatch(c.countBy(), func(cn *procnet.Conn) bool { return c.shown(&cn.Socket) }, c.traffic)
 	return w
 }
 
@@ -120,23 +123,24 @@ func (w *watcher) startFeed(stderr io.Writer) {
 	w.feed = f
 }
 
-// read takes one round through the Poller, unless it was quiet (nothing
-// read). Only an unreadable proc is an error, and ctx's.
-func (w *watcher) read(ctx context.Context, stderr io.Writer) (quiet bool, err error) {
+// read takes one round through the Poller (a quiet one, w.ch.Quiet, read
+// nothing: w.snap stays the last). Only an unreadable proc is an error,
+// and ctx's.
+func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	c := w.l.c
 	if !c.inetWanted() && !c.unix {
-		return false, nil
+		return nil
 	}
 	snap, ch, err := w.poller.Poll(ctx)
 	if snap == nil {
-		return false, err
+		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return err
 	}
 	report(stderr, err) // rows that could not be read: the round goes on
-	if ch.Quiet {
-		return true, nil
+	if w.ch = ch; ch.Quiet {
+		return nil
 	}
 	if c.allNetns && !w.nsWarned {
 		w.nsWarned = true
@@ -145,9 +149,9 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) (quiet bool, err e
 	if c.programs && !w.warned {
 		w.warned = warnDenied(stderr, snap.Procs)
 	}
-	w.snap, w.ch = snap, ch
+	w.snap = snap
 	w.rounds++
-	return false, nil
+	return nil
 }
 
 // shows says whether the round shows an Internet row: the -l/-a rule
@@ -155,29 +159,6 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) (quiet bool, err e
 // event filter).
 func (w *watcher) shows(cn *procnet.Conn, _ procnet.Processes) bool {
 	return w.l.c.shown(&cn.Socket)
-}
-
-// markGroups counts the round into groups (with --traffic, their
-// owners' traffic) and compares them with the groups of the round before
-// (procnet.CompareGroups). The first round marks nothing.
-func (w *watcher) markGroups() {
-	prev, m := w.groups, w.snap
-	k := procnet.NewCounter(w.l.c.countBy())
-	if m != nil {
-		for i := range m.Conns {
-			if cn := &m.Conns[i]; w.shows(cn, m) {
-				k.Add(cn, m)
-			}
-		}
-	}
-	w.groups = k.Groups()
-	if w.l.c.traffic {
-		w.groups = procnet.AddTraffic(w.groups, w.ch.Owners, m)
-	}
-	if w.rounds <= 1 {
-		prev = w.groups
-	}
-	w.shownGroups = procnet.CompareGroups(w.shownGroups[:0], prev, w.groups)
 }
 
 // markStart opens a marked row: its colour on a terminal, the marker and
@@ -370,17 +351,14 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 	return w.render(b, colour), nil
 }
 
-// update reads and marks one round of the table or summary.
+// update reads and marks one round of the table or summary (a quiet
+// round: the last counts, unmarked).
 func (w *watcher) update(ctx context.Context, stderr io.Writer) error {
-	quiet, err := w.read(ctx, stderr)
-	switch {
-	case err != nil:
+	if err := w.read(ctx, stderr); err != nil {
 		return err
-	case quiet:
-		// Nothing happened since the last round: its counts, unmarked.
-		w.shownGroups = procnet.CompareGroups(w.shownGroups[:0], w.groups, w.groups)
-	case w.l.c.summary:
-		w.markGroups()
+	}
+	if w.l.c.summary {
+		w.groups, w.shownGroups = w.gw.Round(w.snap, &w.ch)
 	}
 	return nil
 }
