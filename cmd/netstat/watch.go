@@ -161,20 +161,19 @@ func (w *watcher) shows(cn *procnet.Conn, _ procnet.Processes) bool {
 	return w.l.c.shown(&cn.Socket)
 }
 
+// markColour is each mark's colour on a terminal.
+var markColour = map[procnet.Mark]string{
+	procnet.MarkNew:     sgrGreen,
+	procnet.MarkClosed:  sgrRed,
+	procnet.MarkChanged: sgrYellow,
+	procnet.MarkBrief:   sgrMagenta,
+}
+
 // markStart opens a marked row: its colour on a terminal, the marker and
 // a blank.
 func markStart(b []byte, mark procnet.Mark, colour bool) []byte {
 	if colour {
-		switch mark {
-		case procnet.MarkNew:
-			b = append(b, sgrGreen...)
-		case procnet.MarkClosed:
-			b = append(b, sgrRed...)
-		case procnet.MarkChanged:
-			b = append(b, sgrYellow...)
-		case procnet.MarkBrief:
-			b = append(b, sgrMagenta...)
-		}
+		b = append(b, markColour[mark]...)
 	}
 	return append(b, byte(mark), ' ')
 }
