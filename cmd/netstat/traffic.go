@@ -10,9 +10,9 @@ package main
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/procnet/procnet"
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
 )
@@ -96,21 +96,27 @@ func (l *lister) appendTrafficJSON(b []byte, s *netstat.Socket) []byte {
 		}
 	}
 	if l.c.continuous {
-		send, recv := l.rates(t)
+		send, recv := "null", "null"
+		if r := l.rate(s); r != nil {
+			send, recv = bps(r.SendBps), bps(r.RecvBps)
+		}
 		b = append(appendKey(b, false, "send_bps"), send...)
 		b = append(appendKey(b, false, "recv_bps"), recv...)
 	}
 	return b
 }
 
-// rates are the row being written's bytes per second, as JSON numbers
-// ("null" when there is no rate: the first round, unknown counters).
-func (l *lister) rates(t *netstat.Traffic) (send, recv string) {
-	if r := l.at.rate; t.Known && r != nil && r.Rate {
-		return strconv.FormatFloat(r.SendBps, 'f', 1, 64), strconv.FormatFloat(r.RecvBps, 'f', 1, 64)
+// rate is the measure of s, the row being written, when it has a rate:
+// nil in the first round, for unknown counters and for a unix row (nil).
+func (l *lister) rate(s *netstat.Socket) *flows.ConnTraffic {
+	if r := l.at.rate; s != nil && s.Traffic.Known && r != nil && r.Rate {
+		return r
 	}
-	return "null", "null"
+	return nil
 }
+
+// bps formats bytes per second as JSON and CSV give them.
+func bps(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 // trafficCSVHeader are the --traffic CSV columns (under -c with the
 // rates).
@@ -132,12 +138,10 @@ func (l *lister) appendTrafficCSV(rec []string, s *netstat.Socket) []string {
 		rec = append(rec, strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10),
 			strconv.FormatUint(uint64(t.SegsOut), 10), strconv.FormatUint(uint64(t.SegsIn), 10))
 	}
-	if l.c.continuous {
-		send, recv := "null", "null"
-		if s != nil {
-			send, recv = l.rates(&s.Traffic)
-		}
-		rec = append(rec, strings.TrimSuffix(send, "null"), strings.TrimSuffix(recv, "null"))
+	if r := l.rate(s); r != nil {
+		rec = append(rec, bps(r.SendBps), bps(r.RecvBps))
+	} else if l.c.continuous {
+		rec = append(rec, "", "")
 	}
 	return rec
 }
@@ -170,7 +174,7 @@ func (c *config) summaryTrafficFields(fs []field, t *procnet.GroupTraffic) []fie
 	if c.continuous {
 		send, rcv := field{"send_bps", "", fNumber}, field{"recv_bps", "", fNumber}
 		if t.Known && t.Rate {
-			send.val, rcv.val = strconv.FormatFloat(t.SendBps, 'f', 1, 64), strconv.FormatFloat(t.RecvBps, 'f', 1, 64)
+			send.val, rcv.val = bps(t.SendBps), bps(t.RecvBps)
 		}
 		fs = append(fs, send, rcv)
 	}
