@@ -34,7 +34,7 @@ type FeedOptions struct {
 	// shorter than a poll are not counted (see flows.Meter).
 	Traffic bool
 	// SkipQuiet lets a poll that no event came before re-read nothing:
-	// Poll returns the last snapshot and Changes.Quiet. It needs a feed
+	// Poll returns no snapshot and Changes.Quiet. It needs a feed
 	// that reports every TCP state change (StartFeed asks the tracepoint
 	// for them, and keeps SkipQuiet only with it) and a Poller reading
 	// the TCP tables alone. A TIME_WAIT row's end and a process inheriting
@@ -88,6 +88,7 @@ type feedState struct {
 	rates     []flows.ConnTraffic
 	lastGone  map[connEnds]bool // the ends of the last poll's Changes.Closed
 	skippable bool
+	polls     int              // the polls that read
 	skipped   int              // polls skipped since the last read
 	now       func() time.Time // the meter's clock (tests set it)
 }
@@ -163,7 +164,7 @@ func (p *Poller) drain() (quiet bool, err error) {
 		evs = slices.DeleteFunc(evs, func(ev flows.Event) bool { return !keep(&ev) })
 	}
 	fs.evs = evs
-	if fs.skippable && len(fs.evs) == 0 && p.prev != nil && fs.skipped < QuietMax-1 {
+	if fs.skippable && len(fs.evs) == 0 && fs.polls > 0 && fs.skipped < QuietMax-1 {
 		fs.skipped++
 		return true, err
 	}
@@ -181,9 +182,11 @@ type connEnds struct {
 func endsOf(c *Conn) connEnds { return connEnds{c.Proto, c.Local, c.Remote} }
 
 // afterPoll meters the poll's rows and finds the connections that opened
-// and closed since the last poll, into ch; first says no poll came before.
-func (p *Poller) afterPoll(snap *Snapshot, ch *Changes, first bool) {
+// and closed since the last poll, into ch.
+func (p *Poller) afterPoll(snap *Snapshot, ch *Changes) {
 	fs := &p.fd
+	first := fs.polls == 0
+	fs.polls++
 	if fs.meter != nil {
 		fs.meter.Begin(fs.now(), fs.evs)
 		fs.rates = slices.Grow(fs.rates[:0], len(snap.Conns))[:len(snap.Conns)]

@@ -51,7 +51,7 @@ type Changes struct {
 	Traffic []flows.ConnTraffic
 	Owners  []flows.OwnerTraffic
 	// Quiet says nothing was read (FeedOptions.SkipQuiet): no event came
-	// since the last poll, whose snapshot Poll returned again.
+	// since the last poll, and Poll returned no snapshot.
 	Quiet bool
 
 	procs map[int]*procmap.Process // the owners of Closed and ClosedUnix
@@ -113,12 +113,13 @@ func NewPoller(opts Options) *Poller {
 // snapshot, to compare the next poll with.
 //
 // With a feed (StartFeed, SetFeed) Poll first drains its events, whose
-// bad records it reports beside the rows'; see FeedOptions.
+// bad records it reports beside the rows'; see FeedOptions. A quiet poll
+// (Changes.Quiet) returns no snapshot and no error but the feed's.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	r, o := p.r, &p.r.opts
 	quiet, feedErr := p.drain() // feed.go
 	if quiet {
-		return p.prev, Changes{Quiet: true}, feedErr
+		return nil, Changes{Quiet: true}, feedErr
 	}
 	spaces, denied, err := r.namespaces()
 	if err != nil {
@@ -222,7 +223,7 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 		slices.Sort(ch.NewUnix)
 		slices.SortFunc(ch.ChangedUnix, func(a, b UnixStateChange) int { return cmp.Compare(a.Index, b.Index) })
 	}
-	p.afterPoll(snap, &ch, p.prev == nil)
+	p.afterPoll(snap, &ch) // feed.go
 	p.prev, p.order, p.uorder = snap, order, uorder
 	return snap, ch, errors.Join(append([]error{feedErr}, errs...)...)
 }

@@ -132,7 +132,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 		return nil
 	}
 	snap, ch, err := w.poller.Poll(ctx)
-	if snap == nil {
+	if snap == nil && !ch.Quiet {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
