@@ -56,17 +56,7 @@
 // then has inode 0 and no owner) is the same connection with a changed
 // state, and keeps the owners it had. Owners come from a procmap.Tracker,
 // which re-reads only what may have changed. The Poller keeps one copy of
-// the rows, the last snapshot it returned. Changes.All gives a round's rows
-// as a watch shows them, each with its Mark; CompareGroups marks the
-// groups of two rounds' counts.
-//
-// Polling misses what is shorter than a poll. Given a connection feed
-// (package flows: Poller.StartFeed, or SetFeed with any Drainer), a poll
-// also reports the connections that opened and closed since the last
-// (Changes.Brief, NewClosed), meters each row's and each owner's traffic
-// with a flows.Meter (Changes.Traffic, Owners; AddTraffic gives groups
-// theirs), and, told of every state change, skips reading when nothing
-// happened (FeedOptions.SkipQuiet).
+// the rows, the last snapshot it returned.
 //
 // # Capture
 //
@@ -78,6 +68,19 @@
 // program needs beside the sockets (route tables, interface attributes,
 // etc/ files). procnettest turns the tree into a txtar fixture for golden
 // tests and back.
+//
+// # Watching
+//
+// Changes.All gives a poll's rows as a watch shows them, each with its
+// Mark, closed rows where they were; GroupWatch counts each poll into
+// groups marked against the last poll's (CompareGroups). Polling misses
+// what is shorter than a poll: given a connection feed (package flows:
+// Poller.StartFeed, or SetFeed with any Drainer), a poll also reports the
+// connections that opened and closed since the last (Changes.Brief,
+// NewClosed), meters each row's and each owner's traffic with a
+// flows.Meter (Changes.Traffic, Owners; AddTraffic gives groups theirs)
+// and, told of every state change, skips reading when nothing happened
+// (FeedOptions.SkipQuiet).
 //
 // # Cancellation
 //

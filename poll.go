@@ -84,11 +84,11 @@ func (c *Changes) Process(pid int) *procmap.Process { return c.procs[pid] }
 // A Poller is not safe for concurrent use.
 type Poller struct {
 	r       *Reader
+	fd      feedState        // the feed and the meter (feed.go)
 	tracker *procmap.Tracker // nil without owners
 	prev    *Snapshot
 	order   []int32 // prev.Conns by key
 	uorder  []int32 // prev.Unix by key
-	fd      feedState
 }
 
 // NewPoller returns a Poller reading with opts. Owners come from a
@@ -108,13 +108,13 @@ func NewPoller(opts Options) *Poller {
 // package documentation), and keeps the owners it had: its row in the new
 // snapshot lists them, and Snapshot.Process describes them.
 //
-// Rows that cannot be parsed are reported as for Reader.Snapshot. When
-// Poll fails (ctx done, proc unreadable) the Poller keeps the last
-// snapshot, to compare the next poll with.
-//
 // With a feed (StartFeed, SetFeed) Poll first drains its events, whose
 // bad records it reports beside the rows'; see FeedOptions. A quiet poll
 // (Changes.Quiet) returns no snapshot and no error but the feed's.
+//
+// Rows that cannot be parsed are reported as for Reader.Snapshot. When
+// Poll fails (ctx done, proc unreadable) the Poller keeps the last
+// snapshot, to compare the next poll with.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	r, o := p.r, &p.r.opts
 	quiet, feedErr := p.drain() // feed.go
@@ -140,6 +140,7 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	if err != nil {
 		return nil, Changes{}, err
 	}
+	errs = append([]error{feedErr}, errs...)
 	if p.tracker != nil {
 		inodes := make(map[uint64]bool, len(snap.Conns)+len(snap.Unix))
 		for i := range snap.Conns {
@@ -225,7 +226,7 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	}
 	p.afterPoll(snap, &ch) // feed.go
 	p.prev, p.order, p.uorder = snap, order, uorder
-	return snap, ch, errors.Join(append([]error{feedErr}, errs...)...)
+	return snap, ch, errors.Join(errs...)
 }
 
 // placeClosed calls closed(i, after) for each last row i that at marks
