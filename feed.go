@@ -86,7 +86,7 @@ type feedState struct {
 	evs       []flows.Event
 	meter     *flows.Meter
 	rates     []flows.ConnTraffic
-	lastGone  map[connEnds]bool // the ends of the last poll's Changes.Closed
+	lastGone  map[feedKey]bool // the ends of the last poll's Changes.Closed
 	skippable bool
 	polls     int              // the polls that read
 	skipped   int              // polls skipped since the last read
@@ -172,14 +172,14 @@ func (p *Poller) drain() (quiet bool, err error) {
 	return false, err
 }
 
-// connEnds is the key of an event's connection, and endsOf that of a
+// feedKey is the key of an event's connection, and feedKeyOf that of a
 // row, without the namespace (a feed sees the caller's only).
-type connEnds struct {
+type feedKey struct {
 	proto         netstat.Proto
 	local, remote netip.AddrPort
 }
 
-func endsOf(c *Conn) connEnds { return connEnds{c.Proto, c.Local, c.Remote} }
+func feedKeyOf(c *Conn) feedKey { return feedKey{c.Proto, c.Local, c.Remote} }
 
 // afterPoll meters the poll's rows and finds the connections that opened
 // and closed since the last poll, into ch.
@@ -213,17 +213,17 @@ func (p *Poller) afterPoll(snap *Snapshot, ch *Changes) {
 	if fs.feed == nil {
 		return
 	}
-	closes := map[connEnds]int{}
+	closes := map[feedKey]int{}
 	for i := range fs.evs {
 		if ev := &fs.evs[i]; ev.Kind == flows.Close {
-			closes[connEnds{ev.Proto, ev.Local, ev.Remote}] = i
+			closes[feedKey{ev.Proto, ev.Local, ev.Remote}] = i
 		}
 	}
 	if len(closes) > 0 && !first {
 		// A close of a row this poll holds: new, it left a TIME_WAIT row
 		// (Changes.NewClosed); else it is no brief connection.
 		for i := range snap.Conns {
-			k := endsOf(&snap.Conns[i])
+			k := feedKeyOf(&snap.Conns[i])
 			if _, ok := closes[k]; ok {
 				if _, isNew := slices.BinarySearch(ch.New, i); isNew {
 					ch.NewClosed = append(ch.NewClosed, i)
@@ -234,7 +234,7 @@ func (p *Poller) afterPoll(snap *Snapshot, ch *Changes) {
 		// Rows closed this poll or the last: their Close event came late
 		// (the tracepoint's up to 50 ms), or comes next poll.
 		for j := range ch.Closed {
-			delete(closes, endsOf(&ch.Closed[j]))
+			delete(closes, feedKeyOf(&ch.Closed[j]))
 		}
 		for k := range fs.lastGone {
 			delete(closes, k)
@@ -256,10 +256,10 @@ func (p *Poller) afterPoll(snap *Snapshot, ch *Changes) {
 		return cmp.Or(cmp.Compare(a.Proto, b.Proto), a.Local.Compare(b.Local), a.Remote.Compare(b.Remote))
 	})
 	if fs.lastGone == nil {
-		fs.lastGone = map[connEnds]bool{}
+		fs.lastGone = map[feedKey]bool{}
 	}
 	clear(fs.lastGone)
 	for j := range ch.Closed {
-		fs.lastGone[endsOf(&ch.Closed[j])] = true
+		fs.lastGone[feedKeyOf(&ch.Closed[j])] = true
 	}
 }
