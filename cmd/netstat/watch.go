@@ -14,8 +14,8 @@ package main
 // system's own namespace only) and meters traffic (FeedOptions);
 // Changes.All gives a round's rows in the order shown, marked, each
 // closed row after its nearest surviving predecessor, then the brief
-// connections; CompareGroups and AddTraffic make --summary -c's groups.
-// The watcher applies the -l/-a rule and renders.
+// connections; a GroupWatch makes --summary -c's marked groups. The
+// watcher applies the -l/-a rule and renders.
 //
 // Memory (issue 15 item 5): a piped table is rendered as it is written,
 // 64 KiB at a time; a terminal's frame is kept whole for the SIGCONT
