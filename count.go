@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -124,6 +125,19 @@ type Group struct {
 	Tally
 	// Process describes Key.PID (ByProcess), nil if unknown.
 	Process *procmap.Process
+	// Traffic is what AddTraffic gave the group; zero otherwise.
+	Traffic GroupTraffic
+}
+
+// GroupTraffic is a group's traffic: the sum of its owners' (AddTraffic).
+type GroupTraffic struct {
+	// Known says the group held a TCP connection with counters, or one
+	// that closed.
+	Known                    bool
+	BytesSent, BytesReceived uint64
+	SendBps, RecvBps         float64
+	// Rate says there was a previous round to measure from.
+	Rate bool
 }
 
 // FirstOwner returns the owner an output of one line per socket names
@@ -311,4 +325,154 @@ func (s *Snapshot) Total() Tally {
 		t.add(&s.Conns[i].Socket)
 	}
 	return t
+}
+
+// AddTraffic gives groups counted ByProcess their owners' traffic
+// (flows.Meter's, Changes.Owners): an owner's bytes go to the group of
+// its PID (0: the sockets without a visible owner). An owner with no
+// group, all its connections closed since the last round, gets a group
+// of its own, which procs describes or, if it does not know the PID, the
+// owner's program as its comm. With traffic the groups are sorted by
+// rate (sent plus received per second), then by bytes, both descending,
+// then as they were.
+func AddTraffic(gs []Group, owners []flows.OwnerTraffic, procs Processes) []Group {
+	at := make(map[int]int, len(gs))
+	for i := range gs {
+		at[gs[i].PID] = i
+	}
+	for _, o := range owners {
+		pid := o.PID
+		j, ok := at[pid]
+		if !ok {
+			j = len(gs)
+			at[pid] = j
+			var p *procmap.Process
+			if procs != nil {
+				p = procs.Process(pid)
+			}
+			if p == nil && pid > 0 {
+				p = &procmap.Process{PID: pid, Comm: o.Program}
+			}
+			gs = append(gs, Group{Key: Key{PID: pid}, Process: p})
+		}
+		t := &gs[j].Traffic
+		t.Known = true
+		t.BytesSent += o.BytesSent
+		t.BytesReceived += o.BytesReceived
+		t.SendBps += o.SendBps
+		t.RecvBps += o.RecvBps
+		t.Rate = t.Rate || o.Rate
+	}
+	slices.SortStableFunc(gs, func(a, b Group) int {
+		ta, tb := &a.Traffic, &b.Traffic
+		if c := cmp.Compare(tb.SendBps+tb.RecvBps, ta.SendBps+ta.RecvBps); c != 0 {
+			return c
+		}
+		return cmp.Compare(tb.BytesSent+tb.BytesReceived, ta.BytesSent+ta.BytesReceived)
+	})
+	return gs
+}
+
+// MarkedGroup is a group as a watch shows it.
+type MarkedGroup struct {
+	Group
+	Mark Mark
+}
+
+// CompareGroups appends to dst the groups of a round, cur, each marked
+// MarkNew (no group of the last round, prev, had its key), MarkChanged
+// (its Tally differs) or MarkNone, with the groups of prev that are gone,
+// marked MarkClosed, each after its nearest predecessor in prev still
+// there (first if none), and returns it. Traffic is not compared. For a
+// first round, which marks nothing, pass cur as prev.
+func CompareGroups(dst []MarkedGroup, prev, cur []Group) []MarkedGroup {
+	was := make(map[Key]*Tally, len(prev))
+	for j := range prev {
+		was[prev[j].Key] = &prev[j].Tally
+	}
+	at := make(map[Key]int, len(cur))
+	for i := range cur {
+		at[cur[i].Key] = i
+	}
+	var gone map[int][]Group // by the index in cur of the group they follow
+	anchor := -1
+	for _, g := range prev {
+		if i, ok := at[g.Key]; ok {
+			anchor = i
+			continue
+		}
+		if gone == nil {
+			gone = map[int][]Group{}
+		}
+		gone[anchor] = append(gone[anchor], g)
+	}
+	closed := func(dst []MarkedGroup, after int) []MarkedGroup {
+		for _, g := range gone[after] {
+			dst = append(dst, MarkedGroup{g, MarkClosed})
+		}
+		return dst
+	}
+	dst = closed(dst, -1)
+	for i := range cur {
+		m := MarkNone
+		if t, ok := was[cur[i].Key]; !ok {
+			m = MarkNew
+		} else if *t != cur[i].Tally {
+			m = MarkChanged
+		}
+		dst = closed(append(dst, MarkedGroup{cur[i], m}), i)
+	}
+	return dst
+}
+
+// GroupWatch counts each round of a watch (the snapshots and changes a
+// Poller returns) into groups and marks them against the last round's:
+// what `netstat --summary -c` shows. The zero GroupWatch is not usable;
+// call NewGroupWatch. It is not safe for concurrent use.
+type GroupWatch struct {
+	by      By
+	keep    func(*Conn) bool
+	traffic bool
+	rounds  int
+	groups  []Group
+	shown   []MarkedGroup
+}
+
+// NewGroupWatch returns a GroupWatch grouping by by the rows keep keeps
+// (nil: every row); with traffic, the groups get their owners' traffic
+// (AddTraffic of Changes.Owners: ByProcess, with a meter).
+func NewGroupWatch(by By, keep func(*Conn) bool, traffic bool) *GroupWatch {
+	return &GroupWatch{by: by, keep: keep, traffic: traffic}
+}
+
+// Round counts a round, snap and ch as Poll returned them (snap may be
+// nil: no rows), by the package's counting rule. It returns the round's
+// groups (sorted as Counter.Groups, with traffic as AddTraffic sorts
+// them) and the same as a watch shows them, marked against the last
+// round's (CompareGroups: gone groups included); the first round marks
+// nothing, and a quiet round (Changes.Quiet) shows the last round's
+// groups again, unmarked. Both are valid until the next Round.
+func (g *GroupWatch) Round(snap *Snapshot, ch *Changes) (groups []Group, shown []MarkedGroup) {
+	if ch.Quiet {
+		g.shown = CompareGroups(g.shown[:0], g.groups, g.groups)
+		return g.groups, g.shown
+	}
+	k := NewCounter(g.by)
+	if snap != nil {
+		for i := range snap.Conns {
+			if c := &snap.Conns[i]; g.keep == nil || g.keep(c) {
+				k.Add(c, snap)
+			}
+		}
+	}
+	prev := g.groups
+	g.groups = k.Groups()
+	if g.traffic && snap != nil {
+		g.groups = AddTraffic(g.groups, ch.Owners, snap)
+	}
+	if g.rounds++; g.rounds == 1 {
+		prev = g.groups
+	}
+	g.shown = CompareGroups(g.shown[:0], prev, g.groups)
+	return g.groups, g.shown
 }

@@ -72,6 +72,19 @@
 // etc/ files). procnettest turns the tree into a txtar fixture for golden
 // tests and back.
 //
+// # Watching
+//
+// Changes.All gives a poll's rows as a watch shows them, each with its
+// Mark, closed rows where they were; GroupWatch counts each poll into
+// groups marked against the last poll's (CompareGroups). Polling misses
+// what is shorter than a poll: given a connection feed (package flows:
+// Poller.StartFeed, or SetFeed with any Drainer), a poll also reports the
+// connections that opened and closed since the last (Changes.Brief,
+// NewClosed), meters each row's and each owner's traffic with a
+// flows.Meter (Changes.Traffic, Owners; AddTraffic gives groups theirs)
+// and, told of every state change, skips reading when nothing happened
+// (FeedOptions.SkipQuiet).
+//
 // # Cancellation
 //
 // Every call takes a context.Context. Reading stops within a few hundred
@@ -91,5 +104,6 @@
 //
 // A Reader or a Poller is not safe for concurrent use: use one per
 // goroutine. A Snapshot and the Changes a Poll returns are never modified
-// afterwards and may be shared read-only.
+// afterwards and may be shared read-only, but for Changes.Traffic and
+// Owners, which the next Poll reuses.
 package procnet

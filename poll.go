@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/procfile"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -43,6 +44,24 @@ type Changes struct {
 	ClosedUnix      []UnixConn
 	ClosedUnixAfter []int
 
+	// With a feed (Poller.StartFeed, SetFeed; feed.go):
+	//
+	// Brief are the connections that opened and closed since the last
+	// poll, which no poll saw, sorted by protocol and ends; NewClosed
+	// indexes the rows of New whose connection closed too (the TIME_WAIT
+	// row such a connection left). Both are empty at the first poll.
+	Brief     []BriefConn
+	NewClosed []int
+	// Traffic is each row's traffic (indexed like Conns; zero for rows
+	// FeedOptions.Rows leaves out) and Owners each owner's, sorted by
+	// rate, with FeedOptions.Traffic: see flows.Meter. Both are valid
+	// until the next Poll.
+	Traffic []flows.ConnTraffic
+	Owners  []flows.OwnerTraffic
+	// Quiet says nothing was read (FeedOptions.SkipQuiet): no event came
+	// since the last poll, and Poll returned no snapshot.
+	Quiet bool
+
 	procs map[int]*procmap.Process // the owners of Closed and ClosedUnix
 }
 
@@ -60,7 +79,7 @@ type UnixStateChange struct {
 
 // Empty reports whether nothing changed.
 func (c *Changes) Empty() bool {
-	return len(c.New)+len(c.Changed)+len(c.Closed)+len(c.NewUnix)+len(c.ChangedUnix)+len(c.ClosedUnix) == 0
+	return len(c.New)+len(c.Changed)+len(c.Closed)+len(c.NewUnix)+len(c.ChangedUnix)+len(c.ClosedUnix)+len(c.Brief) == 0
 }
 
 // Process describes an owner of a closed row, nil if unknown.
@@ -77,6 +96,7 @@ func (c *Changes) Process(pid int) *procmap.Process { return c.procs[pid] }
 // A Poller is not safe for concurrent use.
 type Poller struct {
 	r       *Reader
+	fd      feedState        // the feed and the meter (feed.go)
 	tracker *procmap.Tracker // nil without owners
 	last    *last            // nil before the first poll
 }
@@ -98,11 +118,19 @@ func NewPoller(opts Options) *Poller {
 // package documentation), and keeps the owners it had: its row in the new
 // snapshot lists them, and Snapshot.Process describes them.
 //
+// With a feed (StartFeed, SetFeed) Poll first drains its events, whose
+// bad records it reports beside the rows'; see FeedOptions. A quiet poll
+// (Changes.Quiet) returns no snapshot and no error but the feed's.
+//
 // Rows that cannot be parsed are reported as for Reader.Snapshot. When
 // Poll fails (ctx done, proc unreadable) the Poller keeps what it knew of
 // the last snapshot, to compare the next poll with.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	r, o := p.r, &p.r.opts
+	quiet, feedErr := p.drain() // feed.go
+	if quiet {
+		return nil, Changes{Quiet: true}, feedErr
+	}
 	spaces, denied, err := r.namespaces()
 	if err != nil {
 		return nil, Changes{}, err
@@ -125,6 +153,7 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 	if err != nil {
 		return nil, Changes{}, err
 	}
+	errs = append([]error{feedErr}, errs...)
 	if p.tracker != nil {
 		inodes := make(map[uint64]bool, len(snap.Conns)+len(snap.Unix))
 		for i := range snap.Conns {
@@ -219,6 +248,7 @@ func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
 		slices.Sort(ch.NewUnix)
 		slices.SortFunc(ch.ChangedUnix, func(a, b UnixStateChange) int { return cmp.Compare(a.Index, b.Index) })
 	}
+	p.afterPoll(snap, &ch) // feed.go
 	// What closed is out: the last poll's arrays take the new one's rows.
 	if p.last == nil {
 		p.last = &last{}

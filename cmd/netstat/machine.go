@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -29,7 +30,7 @@ func jsonText(b []byte, k, s string) []byte { return escape.AppendJSON(appendKey
 
 // appendProcesses appends the "processes" array: every owner. Without
 // argv (--no-cmdline) "cmdline" is null.
-func appendProcesses(b []byte, owners []procmap.Owner, m *procmap.Map, argv bool) []byte {
+func appendProcesses(b []byte, owners []procmap.Owner, m procnet.Processes, argv bool) []byte {
 	b = append(b, '[')
 	for i, o := range owners {
 		if i > 0 {
@@ -90,7 +91,7 @@ func (l *lister) writeJSON(w io.Writer, snap *snapshot) error {
 		b = jsonUint(b, "refcount", uint64(u.RefCount))
 		b = jsonUint(b, "inode", u.Inode)
 		b = jsonText(b, "path", u.Path)
-		b = l.appendTail(b, snap.owners.Lookup(u.Inode), snap, u.Namespace)
+		b = l.appendTail(b, u.Owners, snap, u.Namespace)
 	}
 	l.buf = b
 	_, err = w.Write(b)
@@ -130,7 +131,7 @@ func (l *lister) appendJSONRow(b []byte, snap *snapshot, r *row) []byte {
 		b = jsonUint(b, "timeout", uint64(r.Timeout))
 	}
 	if l.c.traffic {
-		b = appendTrafficJSON(b, &r.Socket)
+		b = l.appendTrafficJSON(b, &r.Socket)
 	}
 	return l.appendTail(b, r.Owners, snap, r.Namespace)
 }
@@ -145,12 +146,13 @@ func appendJSONAddr(b []byte, a netip.Addr) []byte {
 // the namespace.
 func (l *lister) appendTail(b []byte, owners []procmap.Owner, snap *snapshot, ns *netstat.Namespace) []byte {
 	b = appendKey(b, false, "processes")
-	if snap.owners != nil {
-		b = appendProcesses(b, owners, snap.owners, !l.c.noCmdline)
+	if m := l.procs(snap); m != nil {
+		b = appendProcesses(b, owners, m, !l.c.noCmdline)
 	} else {
 		b = append(b, "null"...)
 	}
 	b = l.appendNetNS(b, ns) // netns.go
+	b = l.appendChange(b)    // watch.go
 	if l.stamp != "" {
 		b = jsonText(b, "time", l.stamp)
 	}
@@ -179,10 +181,13 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			h = append(h, "Timer", "Timer Seconds", "Retransmits", "Timeout")
 		}
 		if c.traffic {
-			h = append(h, trafficCSVHeader...)
+			h = append(h, c.trafficCSVHeader()...)
 		}
 		if c.nsMode() {
 			h = append(h, "NetNS", "Container")
+		}
+		if l.stamp != "" {
+			h = append(h, "Change")
 		}
 		cw.Write(h)
 		l.csvHeader = true
@@ -202,10 +207,13 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			}
 			rec = append(rec, id, hint)
 		}
+		if l.stamp != "" {
+			rec = append(rec, l.change())
+		}
 		cw.Write(rec)
 	}
 	for r := range snap.inet {
-		name, pid := firstOwner(r.Owners, snap.owners)
+		name, pid := firstOwner(r.Owners, l.procs(snap))
 		start()
 		rec = append(rec,
 			r.Proto.String(), escape.String(name), pid, r.StateName(),
@@ -217,12 +225,12 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 				strconv.FormatUint(uint64(r.Retransmits), 10), strconv.FormatUint(uint64(r.Timeout), 10))
 		}
 		if c.traffic {
-			rec = appendTrafficCSV(rec, &r.Socket)
+			rec = l.appendTrafficCSV(rec, &r.Socket)
 		}
 		end(r.Namespace)
 	}
 	for u := range snap.unix {
-		name, pid := firstOwner(snap.owners.Lookup(u.Inode), snap.owners)
+		name, pid := firstOwner(u.Owners, l.procs(snap))
 		start()
 		rec = append(rec, "unix", escape.String(name), pid, u.StateName(), escape.String(u.Path), "", "0", "0", "",
 			strconv.FormatUint(u.Inode, 10), u.Type.String(), strconv.FormatBool(u.Listening()))
@@ -230,7 +238,7 @@ func (l *lister) writeCSV(w io.Writer, snap *snapshot) error {
 			rec = append(rec, "", "", "", "")
 		}
 		if c.traffic {
-			rec = append(rec, "", "", "", "")
+			rec = l.appendTrafficCSV(rec, nil)
 		}
 		end(u.Namespace)
 	}
@@ -246,12 +254,14 @@ func netipString(ap netip.AddrPort) string {
 
 // firstOwner is the process name (comm, as tcpvcon names the image) and
 // PID of a CSV record: its first owner's, "" without one.
-func firstOwner(owners []procmap.Owner, m *procmap.Map) (name, pid string) {
+func firstOwner(owners []procmap.Owner, m procnet.Processes) (name, pid string) {
 	if len(owners) == 0 {
 		return "", ""
 	}
-	if p := m.Process(owners[0].PID); p != nil {
-		name = p.Comm
+	if m != nil {
+		if p := m.Process(owners[0].PID); p != nil {
+			name = p.Comm
+		}
 	}
 	return name, strconv.Itoa(owners[0].PID)
 }

@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/procnet/procnet"
-	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/iface"
 	"github.com/procnet/procnet/internal/escape"
 	"github.com/procnet/procnet/names"
@@ -104,8 +103,8 @@ type lister struct {
 	// noUnix: the unix listing is not printed after all (-g failed,
 	// and net-tools stops after a table that failed).
 	noUnix bool
-	// rate: under -c --traffic, the measure of the row being written (traffic.go).
-	rate *flows.ConnTraffic
+	// at: under -c, what the round says of the row being written (watch.go).
+	at watchRow
 }
 
 func newLister(c *config) *lister {

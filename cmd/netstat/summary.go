@@ -70,13 +70,9 @@ var summaryColumns = []struct {
 }
 
 // group is one of procnet's groups (counted by its rule for shared
-// sockets, sorted for printing) as a round shows it.
-type group struct {
-	procnet.Group
-	mark byte // -c: ' ', '+', '-', '~'
-	// traffic: with --traffic (traffic.go); not compared between rounds.
-	traffic groupTraffic
-}
+// sockets, sorted for printing; with --traffic, procnet.AddTraffic's) as
+// a round shows it, marked under -c.
+type group = procnet.MarkedGroup
 
 // countBy is --by as procnet groups (its String spells --by).
 func (c *config) countBy() procnet.By {
@@ -87,7 +83,7 @@ func (c *config) countBy() procnet.By {
 func groupsOf(gs []procnet.Group) []group {
 	out := make([]group, len(gs))
 	for i := range gs {
-		out[i] = group{Group: gs[i], mark: ' '}
+		out[i] = group{Group: gs[i], Mark: procnet.MarkNone}
 	}
 	return out
 }
@@ -149,7 +145,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	for i := range gs {
 		g := &gs[i]
 		if marks {
-			b = markStart(b, g.mark, colour)
+			b = markStart(b, g.Mark, colour)
 		}
 		if c.maxEstablished >= 0 {
 			if c.over(g) {
@@ -193,9 +189,9 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		b = append(b, ' ')
 		b = padNum(b, uint64(g.Total), 6)
 		if c.traffic {
-			b = c.appendSummaryTraffic(b, &g.traffic)
+			b = c.appendSummaryTraffic(b, &g.Traffic)
 		}
-		if marks && colour && g.mark != ' ' {
+		if marks && colour && g.Mark != procnet.MarkNone {
 			b = append(b, sgrReset...)
 		}
 		b = append(b, '\n')
@@ -296,7 +292,7 @@ func (l *lister) summaryFields(fs []field, g *group, asCSV bool) []field {
 		fs = append(fs, field{"over", strconv.FormatBool(c.over(g)), fNumber})
 	}
 	if c.traffic {
-		fs = c.summaryTrafficFields(fs, &g.traffic)
+		fs = c.summaryTrafficFields(fs, &g.Traffic)
 	}
 	if !asCSV && l.stamp != "" {
 		fs = append(fs, textField("time", l.stamp))
@@ -336,10 +332,11 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	gs := groupsOf(k.Groups())
+	groups := k.Groups()
 	if meter != nil {
-		gs = addTraffic(gs, meter.End(), snap.owners.Process)
+		groups = procnet.AddTraffic(groups, meter.End(), snap.owners)
 	}
+	gs := groupsOf(groups)
 	var b []byte
 	if c.json || c.csv {
 		b = l.appendSummaryFields(b, gs, c.csv)

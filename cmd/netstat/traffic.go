@@ -1,32 +1,19 @@
 package main
 
 // --traffic: what each TCP connection has moved, as Sysinternals TCPView
-// shows it, from the kernel's tcp_info (netstat.Socket.Traffic).
-//
-// The table keeps net-tools' columns and appends, after them:
-//
-//	one-shot:  Sent-Bytes Recv-Bytes  Sent-Pkts  Recv-Pkts   (11, 11, 10, 10)
-//	under -c:  Send-B/s   Recv-B/s   Sent-Bytes Recv-Bytes   (rate since the last round, totals)
-//
-// right-aligned, "-" when unknown (UDP, TIME_WAIT, listeners' peers, rows
-// read from the proc text without a traffic file). --json adds
-// "bytes_sent", "bytes_received", "segs_out", "segs_in" (null when
-// unknown) and CSV the columns "Bytes Sent", "Bytes Received",
-// "Segs Out", "Segs In". Nothing is asked of the kernel for it without
-// --traffic.
-//
-// --summary --traffic adds bytes sent and received per process (and under
-// -c the bytes per second, the groups sorted by rate): see summaryTraffic.
+// shows it, from the kernel's tcp_info (netstat.Socket.Traffic): columns
+// after net-tools' in the table, totals one-shot and rates since the last
+// round under -c (docs/tcpview.md lists them with their widths; "-" when
+// unknown), keys in --json and --csv (README's schema), and per process
+// with --summary (procnet.AddTraffic; under -c sorted by rate). Nothing is
+// asked of the kernel for it without --traffic.
 
 import (
-	"cmp"
-	"slices"
 	"strconv"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
-	"github.com/procnet/procnet/procmap"
 	"github.com/spf13/pflag"
 )
 
@@ -61,39 +48,38 @@ func (c *config) appendTrafficHeader(b []byte) []byte {
 }
 
 // appendTraffic appends the --traffic columns of s: under -c the rate
-// watch mode measured (l.rate, set for the row being written; nil or
-// without Rate: none).
+// watch mode measured (l.at.rate, set for the row being written; nil or
+// without Rate: none), then the totals; one-shot the totals and segments.
 func (l *lister) appendTraffic(b []byte, s *netstat.Socket) []byte {
 	t := &s.Traffic
 	if l.c.continuous {
-		if !t.Known {
-			return append(b, "           -           -           -           -"...)
-		}
-		if r := l.rate; r != nil {
+		if r := l.at.rate; t.Known && r != nil {
 			b = appendRates(b, r.Rate, r.SendBps, r.RecvBps)
 		} else {
 			b = appendRates(b, false, 0, 0)
 		}
-		b = append(b, ' ')
-		b = padNum(b, t.BytesSent, 11)
-		b = append(b, ' ')
-		return padNum(b, t.BytesReceived, 11)
+		return appendCounts(b, t.Known, t.BytesSent, t.BytesReceived, 11)
 	}
-	if !t.Known {
-		return append(b, "           -           -          -          -"...)
-	}
-	b = append(b, ' ')
-	b = padNum(b, t.BytesSent, 11)
-	b = append(b, ' ')
-	b = padNum(b, t.BytesReceived, 11)
-	b = append(b, ' ')
-	b = padNum(b, uint64(t.SegsOut), 10)
-	b = append(b, ' ')
-	return padNum(b, uint64(t.SegsIn), 10)
+	b = appendCounts(b, t.Known, t.BytesSent, t.BytesReceived, 11)
+	return appendCounts(b, t.Known, uint64(t.SegsOut), uint64(t.SegsIn), 10)
 }
 
-// appendTrafficJSON appends the --traffic keys of s.
-func appendTrafficJSON(b []byte, s *netstat.Socket) []byte {
+// appendCounts appends two counters, each after a blank and right-aligned
+// in width columns, or "-" in each when they are unknown.
+func appendCounts(b []byte, known bool, x, y uint64, width int) []byte {
+	for _, v := range [2]uint64{x, y} {
+		if b = append(b, ' '); known {
+			b = padNum(b, v, width)
+		} else {
+			b = padLeft(b, "-", width)
+		}
+	}
+	return b
+}
+
+// appendTrafficJSON appends the --traffic keys of s, and under -c the
+// rate of the row being written (null in the first round).
+func (l *lister) appendTrafficJSON(b []byte, s *netstat.Socket) []byte {
 	t := &s.Traffic
 	for _, kv := range [...]struct {
 		k string
@@ -109,67 +95,55 @@ func appendTrafficJSON(b []byte, s *netstat.Socket) []byte {
 			b = append(b, "null"...)
 		}
 	}
+	if l.c.continuous {
+		send, recv := "null", "null"
+		if r := l.rate(s); r != nil {
+			send, recv = bps(r.SendBps), bps(r.RecvBps)
+		}
+		b = append(appendKey(b, false, "send_bps"), send...)
+		b = append(appendKey(b, false, "recv_bps"), recv...)
+	}
 	return b
 }
 
-// trafficCSVHeader are the --traffic CSV columns.
-var trafficCSVHeader = []string{"Bytes Sent", "Bytes Received", "Segs Out", "Segs In"}
-
-// appendTrafficCSV appends the --traffic fields of s ("" when unknown).
-func appendTrafficCSV(rec []string, s *netstat.Socket) []string {
-	t := &s.Traffic
-	if !t.Known {
-		return append(rec, "", "", "", "")
+// rate is the measure of s, the row being written, when it has a rate:
+// nil in the first round, for unknown counters and for a unix row (nil).
+func (l *lister) rate(s *netstat.Socket) *flows.ConnTraffic {
+	if r := l.at.rate; s != nil && s.Traffic.Known && r != nil && r.Rate {
+		return r
 	}
-	return append(rec, strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10),
-		strconv.FormatUint(uint64(t.SegsOut), 10), strconv.FormatUint(uint64(t.SegsIn), 10))
+	return nil
 }
 
-// groupTraffic is a --summary group's traffic (--by process).
-type groupTraffic struct {
-	known            bool // the group held a TCP connection with counters, or one closed
-	sent, recv       uint64
-	sendBps, recvBps float64
-	rate             bool // under -c, from the second round
+// bps formats bytes per second as JSON and CSV give them.
+func bps(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+// trafficCSVHeader are the --traffic CSV columns (under -c with the
+// rates).
+func (c *config) trafficCSVHeader() []string {
+	h := []string{"Bytes Sent", "Bytes Received", "Segs Out", "Segs In"}
+	if c.continuous {
+		h = append(h, "Send B/s", "Recv B/s")
+	}
+	return h
 }
 
-// addTraffic gives groups (--by process) the owners' traffic: an owner
-// with no group (its connections all closed since the last round) gets a
-// group of its own. With traffic the groups are sorted by rate under -c,
-// by bytes otherwise, then as before.
-func addTraffic(gs []group, owners []flows.OwnerTraffic, procs func(int) *procmap.Process) []group {
-	at := make(map[int]int, len(gs))
-	for i := range gs {
-		at[gs[i].PID] = i
+// appendTrafficCSV appends the --traffic fields of s ("" when unknown,
+// and for a unix row, s nil).
+func (l *lister) appendTrafficCSV(rec []string, s *netstat.Socket) []string {
+	if s == nil || !s.Traffic.Known {
+		rec = append(rec, "", "", "", "")
+	} else {
+		t := &s.Traffic
+		rec = append(rec, strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10),
+			strconv.FormatUint(uint64(t.SegsOut), 10), strconv.FormatUint(uint64(t.SegsIn), 10))
 	}
-	for _, o := range owners {
-		pid := o.PID // 0: the unowned group
-		j, ok := at[pid]
-		if !ok {
-			j = len(gs)
-			at[pid] = j
-			p := procs(pid)
-			if p == nil && pid > 0 {
-				// Its connections closed: the name the feed gave.
-				p = &procmap.Process{PID: pid, Comm: o.Program}
-			}
-			gs = append(gs, group{Group: procnet.Group{Key: procnet.Key{PID: pid}, Process: p}, mark: ' '})
-		}
-		t := &gs[j].traffic
-		t.known = true
-		t.sent += o.BytesSent
-		t.recv += o.BytesReceived
-		t.sendBps += o.SendBps
-		t.recvBps += o.RecvBps
-		t.rate = t.rate || o.Rate
+	if r := l.rate(s); r != nil {
+		rec = append(rec, bps(r.SendBps), bps(r.RecvBps))
+	} else if l.c.continuous {
+		rec = append(rec, "", "")
 	}
-	slices.SortStableFunc(gs, func(a, b group) int {
-		if c := cmp.Compare(b.traffic.sendBps+b.traffic.recvBps, a.traffic.sendBps+a.traffic.recvBps); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.traffic.sent+b.traffic.recv, a.traffic.sent+a.traffic.recv)
-	})
-	return gs
+	return rec
 }
 
 // appendSummaryTrafficHeader appends --summary --traffic's titles.
@@ -181,32 +155,26 @@ func (c *config) appendSummaryTrafficHeader(b []byte) []byte {
 }
 
 // appendSummaryTraffic appends a group's traffic columns.
-func (c *config) appendSummaryTraffic(b []byte, t *groupTraffic) []byte {
+func (c *config) appendSummaryTraffic(b []byte, t *procnet.GroupTraffic) []byte {
 	if c.continuous {
-		b = appendRates(b, t.known && t.rate, t.sendBps, t.recvBps)
+		b = appendRates(b, t.Known && t.Rate, t.SendBps, t.RecvBps)
 	}
-	if !t.known {
-		return append(b, "           -           -"...)
-	}
-	b = append(b, ' ')
-	b = padNum(b, t.sent, 11)
-	b = append(b, ' ')
-	return padNum(b, t.recv, 11)
+	return appendCounts(b, t.Known, t.BytesSent, t.BytesReceived, 11)
 }
 
 // summaryTrafficFields appends a group's traffic fields: bytes_sent and
 // bytes_received (null when unknown), and under -c send_bps and recv_bps
 // (null before the second round).
-func (c *config) summaryTrafficFields(fs []field, t *groupTraffic) []field {
+func (c *config) summaryTrafficFields(fs []field, t *procnet.GroupTraffic) []field {
 	sent, recv := field{"bytes_sent", "", fNumber}, field{"bytes_received", "", fNumber}
-	if t.known {
-		sent.val, recv.val = strconv.FormatUint(t.sent, 10), strconv.FormatUint(t.recv, 10)
+	if t.Known {
+		sent.val, recv.val = strconv.FormatUint(t.BytesSent, 10), strconv.FormatUint(t.BytesReceived, 10)
 	}
 	fs = append(fs, sent, recv)
 	if c.continuous {
 		send, rcv := field{"send_bps", "", fNumber}, field{"recv_bps", "", fNumber}
-		if t.known && t.rate {
-			send.val, rcv.val = strconv.FormatFloat(t.sendBps, 'f', 1, 64), strconv.FormatFloat(t.recvBps, 'f', 1, 64)
+		if t.Known && t.Rate {
+			send.val, rcv.val = bps(t.SendBps), bps(t.RecvBps)
 		}
 		fs = append(fs, send, rcv)
 	}

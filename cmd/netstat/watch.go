@@ -1,42 +1,21 @@
 package main
 
 // Watch mode: -c [SECS] on the socket listing, as Sysinternals TCPView.
+// What it shows — the markers ("+ ", "- ", "~ ", "* ") and their colours,
+// the screen or the appended "=== <time> ===" rounds, --summary -c, --json
+// and --csv -c with each row's change, the connection feed and
+// --traffic's rates, the quiet round — is docs/tcpview.md's "What just
+// changed?"; README has the JSON and CSV schema.
 //
-// Each round is compared with the one before, and each row gets a
-// 2-column prefix before Proto (the header has two blanks there):
-//
-//	"+ " new since the last round          green on a terminal
-//	"- " gone: shown this round, then no more   red
-//	"~ " its state changed                 yellow
-//	"  " as before (and every row of the first round)
-//
-//	"* " opened and closed since the last round (with a feed: watchfeed.go)
-//
-// The rounds come from a procnet.Poller, which keeps the last snapshot —
-// the one copy of the rows; the watcher adds a mark byte per row. A
-// connection is known by its namespace, protocol and ends (the inode
-// tells SO_REUSEPORT twins apart): a socket that falls to TIME_WAIT keeps
-// its identity, and keeps the owner it had (the kernel no longer says;
-// net-tools shows "-"). Closed rows stay where they were, after their
-// nearest surviving predecessor. Unix sockets are known by inode.
-//
-// On a terminal every round replaces the screen (cursor home, clear)
-// under a one-line header, the cursor is hidden while watching and shown
-// again, colours reset, when it ends; NO_COLOR drops the colours. Piped,
-// or on a terminal whose TERM is "dumb", rounds are appended, each after a
-// line "=== <time> ===", with the plain markers and no escape sequence. --summary -c marks whole groups the same way. With
-// --all-netns each round reads every namespace and shows the NetNS column
-// after the marker (--netns PID: that namespace's tables); a connection
-// is then known by its namespace too.
-// --json and --csv with -c print the full listing each round, unmarked:
-// every JSON object has the round's "time", CSV has its header once and
-// the round's time as the first column.
-//
-// Owners come from the Poller's procmap.Tracker: a round re-reads one
-// stat file per owning process and walks fds only for sockets it has not
-// seen, instead of every fd of every process. --summary -c counts with
-// procnet.Counter (the counting rule: a shared socket counts once in each
-// distinct owner's group).
+// The work is procnet's: a Poller keeps the last snapshot (the one copy
+// of the rows) and the owner tracker (procmap.Tracker: a round re-reads
+// one stat file per owning process and walks fds only for sockets it has
+// not seen), starts the connection feed (Poller.StartFeed: the live
+// system's own namespace only) and meters traffic (FeedOptions);
+// Changes.All gives a round's rows in the order shown, marked, each
+// closed row after its nearest surviving predecessor, then the brief
+// connections; a GroupWatch makes --summary -c's marked groups. The
+// watcher applies the -l/-a rule and renders.
 //
 // Memory (issue 15 item 5): a piped table is rendered as it is written,
 // 64 KiB at a time; a terminal's frame is kept whole for the SIGCONT
@@ -56,21 +35,20 @@ package main
 // the cursor again and redraws the last round.
 
 import (
-	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
-	"github.com/procnet/procnet/procmap"
+	"github.com/procnet/procnet/internal/escape"
 )
 
 const (
@@ -85,50 +63,70 @@ const (
 )
 
 // watcher keeps what one round needs of the round before: a
-// procnet.Poller holds the last snapshot (the one copy of the rows) and
-// the owner tracker; the watcher adds one mark byte per row.
+// procnet.Poller holds the last snapshot (the one copy of the rows), the
+// owner tracker, the connection feed and the traffic meter, and marks
+// the rows.
 type watcher struct {
 	l      *lister
 	poller *procnet.Poller
+	feed   *flows.Feed       // the connection feed, if one started
 	snap   *procnet.Snapshot // the last round's
 	ch     procnet.Changes
-	// marks and umarks are the marker of each row of snap.Conns and
-	// snap.Unix: ' ', '+', '~' or '*' (opened and closed: see watchfeed.go).
-	marks, umarks []byte
-	// gone and ugone index ch.Closed and ch.ClosedUnix by the row of snap
-	// they follow (ClosedAfter, ClosedUnixAfter).
-	gone, ugone []int
 
-	rounds              int
-	groups, shownGroups []group
-	warned              bool
-	nsWarned            bool      // the namespaces --all-netns could not read were reported
-	fs                  feedState // the connection feed and traffic meter (watchfeed.go)
-
-	// spillTo, while a round is streamed, takes its pieces (spill).
-	spillTo  io.Writer
-	spillErr error
+	rounds int // the rounds that read the tables
+	// --summary: the rounds' groups, the last round's, and as shown.
+	gw          *procnet.GroupWatch
+	groups      []procnet.Group
+	shownGroups []group
+	warned      bool
+	nsWarned    bool // the namespaces --all-netns could not read were reported
 }
 
-// pollOptions are the listing's options less the process filters, which
-// the watcher applies (the Poller keeps a TIME_WAIT row's remembered
-// owner, which --pid must see), with the Poller's Tracker for owners.
+// pollOptions are the listing's options with the Poller's Tracker for
+// owners. The Poller applies --pid and --program after a TIME_WAIT row
+// took its connection's remembered owner.
 func (c *config) pollOptions() procnet.Options {
 	o := c.options()
-	o.PIDs, o.Programs, o.OwnerSource = nil, nil, 0
+	o.OwnerSource = 0
 	return o
 }
 
 func newWatcher(c *config) *watcher {
 	w := &watcher{l: newLister(c), poller: procnet.NewPoller(c.pollOptions())}
-	if c.traffic {
-		w.fs.meter = flows.NewMeter(false)
-	}
+	w.poller.SetFeed(nil, w.feedOptions()) // --traffic's meter
+	w.gw = procnet.NewGroupWatch(c.countBy(), nil, c.traffic)
 	return w
 }
 
-// read takes one round through the Poller and marks it. Only an
-// unreadable proc is an error, and ctx's.
+// feedOptions say what the Poller does with the feed and the meter.
+func (w *watcher) feedOptions() procnet.FeedOptions {
+	c := w.l.c
+	return procnet.FeedOptions{
+		Traffic:   c.traffic,
+		SkipQuiet: c.summary && !c.traffic && c.pid < 0 && c.program == "",
+		Interval:  c.interval,
+		Events:    c.eventFilter.Match,
+		Rows:      w.shows,
+	}
+}
+
+// startFeed starts the feed -c uses, if any (see the file's comment).
+func (w *watcher) startFeed(stderr io.Writer) {
+	c := w.l.c
+	if !c.continuous || c.nsMode() || c.root != "" && c.root != "/" || !c.tcp {
+		return
+	}
+	f, err := w.poller.StartFeed(w.feedOptions())
+	if err != nil && c.traffic {
+		fmt.Fprintf(stderr, "netstat: no connection feed (%s): only polling every %v, so connections shorter than that, and the last bytes of those that close, are not counted\n",
+			escape.String(err.Error()), c.interval)
+	}
+	w.feed = f
+}
+
+// read takes one round through the Poller (a quiet one, w.ch.Quiet, read
+// nothing: w.snap stays the last). Only an unreadable proc is an error,
+// and ctx's.
 func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	c := w.l.c
 	if !c.inetWanted() && !c.unix {
@@ -141,13 +139,16 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	w.snap, w.ch = nil, procnet.Changes{}
 	runtime.GC()
 	snap, ch, err := w.poller.Poll(ctx)
-	if snap == nil {
+	if snap == nil && !ch.Quiet {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	report(stderr, err) // rows that could not be read: the round goes on
+	if w.ch = ch; ch.Quiet {
+		return nil
+	}
 	if c.allNetns && !w.nsWarned {
 		w.nsWarned = true
 		reportSkipped(stderr, snap.Skipped)
@@ -155,148 +156,38 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	if c.programs && !w.warned {
 		w.warned = warnDenied(stderr, snap.Procs)
 	}
-	w.snap, w.ch = snap, ch
+	w.snap = snap
 	w.rounds++
-
-	// The marks: one byte per row.
-	w.marks = slices.Grow(w.marks[:0], len(snap.Conns))[:len(snap.Conns)]
-	for i := range w.marks {
-		w.marks[i] = ' '
-	}
-	for _, i := range ch.New {
-		w.marks[i] = '+'
-	}
-	for _, s := range ch.Changed {
-		w.marks[s.Index] = '~'
-	}
-	w.umarks = slices.Grow(w.umarks[:0], len(snap.Unix))[:len(snap.Unix)]
-	for i := range w.umarks {
-		w.umarks[i] = ' '
-	}
-	for _, i := range ch.NewUnix {
-		w.umarks[i] = '+'
-	}
-	for _, s := range ch.ChangedUnix {
-		w.umarks[s.Index] = '~'
-	}
-
-	// Closed rows follow the nearest row of the last round still there.
-	w.gone, w.ugone = byAfter(w.gone[:0], ch.ClosedAfter), byAfter(w.ugone[:0], ch.ClosedUnixAfter)
 	return nil
 }
 
-// byAfter appends the indices of after, ordered by their value (stably).
-func byAfter(out, after []int) []int {
-	for k := range after {
-		out = append(out, k)
-	}
-	slices.SortStableFunc(out, func(x, y int) int { return cmp.Compare(after[x], after[y]) })
-	return out
+// shows says whether the round shows an Internet row: the Poller applied
+// the -l/-a rule (Options.Show), --pid and --program; a brief row, from
+// the feed, passed the event filter and takes the -l/-a rule here.
+func (w *watcher) shows(cn *procnet.Conn, _ procnet.Processes) bool {
+	return w.l.c.show().Shows(&cn.Socket)
 }
 
-// shows says whether the round shows an Internet row: --pid and
-// --program (the Poller applied the -l/-a rule).
-func (w *watcher) shows(cn *procnet.Conn, m procnet.Processes) bool {
-	c := w.l.c
-	return c.ownedBy(cn.Owners, m)
-}
-
-func (w *watcher) showsUnix(u *procnet.UnixConn, m procnet.Processes) bool {
-	c := w.l.c
-	return c.ownedBy(u.Owners, m)
-}
-
-// ownedBy applies --pid and --program (either may match).
-func (c *config) ownedBy(owners []procmap.Owner, m procnet.Processes) bool {
-	if c.pid < 0 && c.program == "" {
-		return true
-	}
-	for _, o := range owners {
-		if c.pid >= 0 && o.PID == c.pid || c.program != "" && m.Process(o.PID).Runs(c.program) {
-			return true
-		}
-	}
-	return false
-}
-
-// markGroups counts the round into groups and compares them with the
-// groups of the round before: shownGroups are the round's groups in
-// order, each '+' (new), '~' (counts changed) or ' ', and the last
-// round's groups that are gone, marked '-', after their nearest
-// predecessor still there. The first round marks nothing.
-func (w *watcher) markGroups() {
-	prev, m := w.groups, w.snap
-	k := procnet.NewCounter(w.l.c.countBy())
-	if m != nil {
-		for i := range m.Conns {
-			if cn := &m.Conns[i]; w.shows(cn, m) {
-				k.Add(cn, m)
-			}
-		}
-	}
-	w.groups = groupsOf(k.Groups())
-	if w.l.c.traffic {
-		w.groups = addTraffic(w.groups, w.fs.owners, m.Process)
-	}
-	w.shownGroups = w.shownGroups[:0]
-	if w.rounds <= 1 {
-		w.shownGroups = append(w.shownGroups, w.groups...)
-		return
-	}
-	was := make(map[procnet.Key]procnet.Tally, len(prev))
-	for j := range prev {
-		was[prev[j].Key] = prev[j].Tally
-	}
-	at := make(map[procnet.Key]int, len(w.groups))
-	for i := range w.groups {
-		g := &w.groups[i]
-		at[g.Key] = i
-		if t, ok := was[g.Key]; !ok {
-			g.mark = '+'
-		} else if t != g.Tally {
-			g.mark = '~'
-		}
-	}
-	var gone map[int][]group // by the index in w.groups of the group they follow
-	anchor := -1
-	for _, g := range prev {
-		if i, ok := at[g.Key]; ok {
-			anchor = i
-			continue
-		}
-		if gone == nil {
-			gone = map[int][]group{}
-		}
-		g.mark = '-'
-		gone[anchor] = append(gone[anchor], g)
-	}
-	w.shownGroups = append(w.shownGroups, gone[-1]...)
-	for i := range w.groups {
-		w.shownGroups = append(append(w.shownGroups, w.groups[i]), gone[i]...)
-	}
+// markColour is each mark's colour on a terminal.
+var markColour = map[procnet.Mark]string{
+	procnet.MarkNew:     sgrGreen,
+	procnet.MarkClosed:  sgrRed,
+	procnet.MarkChanged: sgrYellow,
+	procnet.MarkBrief:   sgrMagenta,
 }
 
 // markStart opens a marked row: its colour on a terminal, the marker and
 // a blank.
-func markStart(b []byte, mark byte, colour bool) []byte {
+func markStart(b []byte, mark procnet.Mark, colour bool) []byte {
 	if colour {
-		switch mark {
-		case '+':
-			b = append(b, sgrGreen...)
-		case '-':
-			b = append(b, sgrRed...)
-		case '~':
-			b = append(b, sgrYellow...)
-		case '*':
-			b = append(b, sgrMagenta...)
-		}
+		b = append(b, markColour[mark]...)
 	}
-	return append(b, mark, ' ')
+	return append(b, byte(mark), ' ')
 }
 
 // markEnd ends a row begun by markStart, whose last byte is '\n'.
-func markEnd(b []byte, mark byte, colour bool) []byte {
-	if !colour || mark == ' ' {
+func markEnd(b []byte, mark procnet.Mark, colour bool) []byte {
+	if !colour || mark == procnet.MarkNone {
 		return b
 	}
 	b = append(b[:len(b)-1], sgrReset...)
@@ -304,87 +195,135 @@ func markEnd(b []byte, mark byte, colour bool) []byte {
 }
 
 // appendTable is writeTable with the marker column: the rows of the
-// round, each closed row after the row it followed, then the connections
-// that opened and closed since the last round.
-func (w *watcher) appendTable(b []byte, colour bool) []byte {
+// round in procnet.Changes.All's order, appended to b. With out (a
+// streamed round: piped, not a terminal's screen) b is written there
+// whenever it holds spillSize bytes, so that a round is not built whole
+// (10 MiB at 100k sockets; issue 15 item 5); a failed write stops it.
+func (w *watcher) appendTable(out io.Writer, b []byte, colour bool) ([]byte, error) {
 	l, c := w.l, w.l.c
-	snap := w.snap // describes the owners of its rows; w.ch those of the closed
-	var r row
-	emit := func(b []byte, cn *procnet.Conn, mark byte, m procnet.Processes, rate *flows.ConnTraffic) []byte {
-		r.Socket, r.Owners = cn.Socket, cn.Owners
-		l.rate = rate
-		b = markStart(b, mark, colour)
-		b = l.nsCellOf(b, cn.Namespace)
-		b = l.appendRow(b, &r, m)
-		return markEnd(b, mark, colour)
+	var err error
+	spill := func(b []byte) []byte {
+		if out != nil && len(b) >= spillSize {
+			_, err = out.Write(b)
+			return b[:0]
+		}
+		return b
 	}
 	if c.inetWanted() {
 		l.prefetch(func(yield func(*row) bool) {
-			for i := range snap.Conns {
-				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(cn) {
-					return
-				}
-			}
-			for j := range w.ch.Closed {
-				if !yield(&w.ch.Closed[j]) {
+			for r := range w.ch.All(w.snap) {
+				if r.Mark != procnet.MarkBrief && w.shows(r.Conn, r.Procs) && !yield(r.Conn) {
 					return
 				}
 			}
 		})
 		b = l.appendInetHeader(b, "  ")
-		g := 0 // the next of w.gone
-		closed := func(b []byte, after int) []byte {
-			for ; g < len(w.gone) && w.ch.ClosedAfter[w.gone[g]] == after; g++ {
-				if cn := &w.ch.Closed[w.gone[g]]; w.shows(cn, &w.ch) {
-					b = emit(b, cn, '-', &w.ch, nil)
+		for r := range w.ch.All(w.snap) {
+			if !w.shows(r.Conn, r.Procs) {
+				continue
+			}
+			l.at.rate = r.Traffic
+			b = markStart(b, r.Mark, colour)
+			b = l.nsCellOf(b, r.Namespace)
+			b = l.appendRow(b, r.Conn, r.Procs)
+			if b = spill(markEnd(b, r.Mark, colour)); err != nil {
+				break // the reader went away or the watch ends
+			}
+		}
+		l.at.rate = nil
+	}
+	if c.unix && err == nil {
+		b = l.appendUnixHeader(b, "  ")
+		for u := range w.ch.AllUnix(w.snap) {
+			if !c.show().ShowsUnix(&u.UnixSocket) {
+				continue
+			}
+			b = markStart(b, u.Mark, colour)
+			b = l.nsCellOf(b, u.Namespace)
+			b = l.appendUnix(b, &u.UnixSocket, u.Owners, u.Procs)
+			if b = spill(markEnd(b, u.Mark, colour)); err != nil {
+				break
+			}
+		}
+	}
+	return b, err
+}
+
+// watchRow is what a round says of the row being written (lister.at):
+// set while a round's row is written, zero otherwise.
+type watchRow struct {
+	on    bool // the row is a JSON or CSV round's
+	mark  procnet.Mark
+	rate  *flows.ConnTraffic // --traffic: its measure (the table's too)
+	procs procnet.Processes  // describes its owners
+}
+
+// writeListing writes the round as --json or --csv: every row shown, in
+// procnet.Changes.All's order, with its change (lister.at).
+func (w *watcher) writeListing(out io.Writer) error {
+	l, c := w.l, w.l.c
+	if w.snap == nil {
+		return nil
+	}
+	snap := &snapshot{owners: w.snap.Procs, inet: func(func(*row) bool) {}, unix: func(func(*procnet.UnixConn) bool) {}}
+	defer func() { l.at = watchRow{} }()
+	if c.inetWanted() {
+		snap.inet = func(yield func(*row) bool) {
+			for r := range w.ch.All(w.snap) {
+				l.at = watchRow{on: true, mark: r.Mark, rate: r.Traffic, procs: r.Procs}
+				if w.shows(r.Conn, r.Procs) && !yield(r.Conn) {
+					return
 				}
 			}
-			return b
 		}
-		b = closed(b, -1)
-		for i := range snap.Conns {
-			if cn := &snap.Conns[i]; w.shows(cn, snap) {
-				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
-			}
-			if b = w.spill(closed(b, i)); w.spillErr != nil {
-				return b // the reader went away or the watch ends
-			}
-		}
-		for i := range w.fs.flashes {
-			f := &w.fs.flashes[i]
-			b = emit(b, &f.Conn, '*', f.m, nil)
-		}
-		l.rate = nil
 	}
 	if c.unix {
-		b = l.appendUnixHeader(b, "  ")
-		g := 0
-		closed := func(b []byte, after int) []byte {
-			for ; g < len(w.ugone) && w.ch.ClosedUnixAfter[w.ugone[g]] == after; g++ {
-				if u := &w.ch.ClosedUnix[w.ugone[g]]; w.showsUnix(u, &w.ch) {
-					b = markStart(b, '-', colour)
-					b = l.nsCellOf(b, u.Namespace)
-					b = l.appendUnix(b, &u.UnixSocket, u.Owners, &w.ch)
-					b = markEnd(b, '-', colour)
+		snap.unix = func(yield func(*procnet.UnixConn) bool) {
+			for u := range w.ch.AllUnix(w.snap) {
+				l.at = watchRow{on: true, mark: u.Mark, procs: u.Procs}
+				if !yield(u.UnixConn) {
+					return
 				}
-			}
-			return b
-		}
-		b = closed(b, -1)
-		for i := range snap.Unix {
-			u := &snap.Unix[i]
-			if w.showsUnix(u, snap) {
-				b = markStart(b, w.umarks[i], colour)
-				b = l.nsCellOf(b, u.Namespace)
-				b = l.appendUnix(b, &u.UnixSocket, u.Owners, snap)
-				b = markEnd(b, w.umarks[i], colour)
-			}
-			if b = w.spill(closed(b, i)); w.spillErr != nil {
-				return b // the reader went away or the watch ends
 			}
 		}
 	}
-	return b
+	if c.json {
+		return l.writeJSON(out, snap)
+	}
+	return l.writeCSV(out, snap)
+}
+
+// procs describes the owners of the row being written: a round's row's,
+// else snap's; nil when owners were not read.
+func (l *lister) procs(snap *snapshot) procnet.Processes {
+	switch {
+	case snap.owners == nil:
+		return nil
+	case l.at.on:
+		return l.at.procs
+	}
+	return snap.owners
+}
+
+// change is the change of a round's row being written, as JSON's
+// "change" and CSV's Change give it: "new", "changed", "closed", "brief"
+// (opened and closed since the last round), or "" (null: unchanged).
+func (l *lister) change() string {
+	if l.at.mark == procnet.MarkNone {
+		return ""
+	}
+	return l.at.mark.String()
+}
+
+// appendChange appends a round's row's "change".
+func (l *lister) appendChange(b []byte) []byte {
+	if !l.at.on {
+		return b
+	}
+	if ch := l.change(); ch != "" {
+		return jsonText(b, "change", ch)
+	}
+	return append(appendKey(b, false, "change"), "null"...)
 }
 
 // round reads, marks and renders one round of the table or summary.
@@ -395,24 +334,14 @@ func (w *watcher) round(ctx context.Context, b []byte, stderr io.Writer, colour 
 	return w.render(b, colour), nil
 }
 
-// update reads and marks one round of the table or summary.
+// update reads and marks one round of the table or summary (a quiet
+// round: the last counts, unmarked).
 func (w *watcher) update(ctx context.Context, stderr io.Writer) error {
-	c := w.l.c
-	if w.drain(stderr) && c.summary {
-		// Nothing happened since the last round: its counts, unmarked.
-		w.shownGroups = append(w.shownGroups[:0], w.groups...)
-		for i := range w.shownGroups {
-			w.shownGroups[i].mark = ' '
-		}
-	} else {
-		if err := w.read(ctx, stderr); err != nil {
-			return err
-		}
-		w.afterRead(time.Now())
-		w.noteGone()
-		if c.summary {
-			w.markGroups()
-		}
+	if err := w.read(ctx, stderr); err != nil {
+		return err
+	}
+	if w.l.c.summary {
+		w.groups, w.shownGroups = w.gw.Round(w.snap, &w.ch)
 	}
 	return nil
 }
@@ -422,50 +351,37 @@ func (w *watcher) render(b []byte, colour bool) []byte {
 	c := w.l.c
 	if c.summary {
 		if c.json || c.csv {
-			return w.l.appendSummaryFields(b, w.groups, c.csv)
+			return w.l.appendSummaryFields(b, groupsOf(w.groups), c.csv)
 		}
 		return w.l.appendSummary(b, w.shownGroups, true, colour)
 	}
 	if w.snap == nil {
 		return b
 	}
-	return w.appendTable(b, colour)
+	b, _ = w.appendTable(nil, b, colour)
+	return b
 }
 
-// spillSize is how much of a streamed round (see watcher.spill) is held
-// before it is written.
+// spillSize is how much of a streamed round appendTable holds before it
+// writes it.
 const spillSize = 64 << 10
-
-// spill writes b to w.spillTo once it holds spillSize bytes and returns
-// it emptied, when the round is streamed (piped, not a terminal's
-// screen): the round is written in bounded pieces instead of being built
-// whole (10 MiB at 100k sockets; issue 15 item 5). Otherwise it returns
-// b as it is. Once a write failed (w.spillErr) it returns b emptied, and
-// appendTable stops.
-func (w *watcher) spill(b []byte) []byte {
-	if w.spillErr != nil {
-		return b[:0]
-	}
-	if w.spillTo == nil || len(b) < spillSize {
-		return b
-	}
-	if _, err := w.spillTo.Write(b); err != nil {
-		w.spillErr = err
-	}
-	return b[:0]
-}
 
 // stream renders the round that update made to out, in pieces of about
 // spillSize, after head (the round's "===" line), in b's array, which it
-// returns for the next round.
+// returns for the next round; JSON and CSV through their writers.
 func (w *watcher) stream(out io.Writer, head, b []byte) ([]byte, error) {
-	w.spillTo, w.spillErr = out, nil
-	defer func() { w.spillTo = nil }()
-	b = w.render(append(b[:0], head...), false)
-	if w.spillErr != nil {
-		return b[:0], w.spillErr
+	c := w.l.c
+	if c.json || c.csv {
+		return b[:0], w.writeListing(out)
 	}
-	_, err := out.Write(b)
+	b = append(b[:0], head...)
+	var err error
+	if w.snap != nil {
+		b, err = w.appendTable(out, b, false)
+	}
+	if err == nil {
+		_, err = out.Write(b)
+	}
 	return b[:0], err
 }
 
@@ -515,24 +431,24 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 	defer watchGC()()
 	w := newWatcher(c)
 	w.startFeed(errw)
-	defer w.closeFeed()
+	defer w.poller.Close()
 	legend := "   + new  - closed  ~ state changed   (Ctrl-C quits)\n\n"
-	if w.fs.feed != nil {
+	if w.feed != nil {
 		legend = "   + new  - closed  ~ state changed  * opened and closed   (Ctrl-C quits)\n\n"
 	}
 	out := cutWriter{ctx: ctx, w: stdout} // the rounds: a signal cuts a long write short
 	timer := time.NewTimer(c.interval)
 	timer.Stop()
 	type result struct {
-		b    []byte
-		snap *snapshot // structured: written here, not by the round
-		err  error
+		b   []byte
+		err error
 	}
 	done := make(chan result, 1)
-	// A piped table is streamed: rendered as it is written, in pieces, by
-	// this goroutine after the round's goroutine has read it. A screen
-	// keeps its whole frame for a redraw after SIGCONT.
-	streamed := !screen && !structured && !c.summary
+	// A piped table, JSON and CSV are streamed: rendered as they are
+	// written, in pieces, by this goroutine after the round's goroutine
+	// has read them. A screen keeps its whole frame for a redraw after
+	// SIGCONT.
+	streamed := !screen && !c.summary
 	var b, shown []byte // the round being made, the last one written
 	var body []byte     // a streamed round's pieces
 	job := func(sig os.Signal) { jobControl(sig, stdout, shown) }
@@ -556,12 +472,9 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		}
 		go func(b []byte) {
 			var r result
-			switch {
-			case structured && !c.summary:
-				r.snap, r.err = w.l.read(ctx, errw)
-			case streamed:
+			if streamed {
 				r.b, r.err = b, w.update(ctx, errw) // rendered as written, below
-			default:
+			} else {
 				r.b, r.err = w.round(ctx, b, errw, colour)
 			}
 			done <- r
@@ -570,37 +483,22 @@ func watch(ctx context.Context, c *config, stdout, stderr io.Writer, now func() 
 		if !ok || ctx.Err() != nil {
 			return nil // the round stops at its next check, unwaited for
 		}
-		if structured && !c.summary {
-			if r.snap == nil {
-				return r.err
-			}
+		if r.err != nil {
+			return r.err
+		}
+		if streamed {
+			// The "===" line in r.b, the rows after it in body's array.
 			var err error
-			if c.json {
-				err = w.l.writeJSON(out, r.snap)
-			} else {
-				err = w.l.writeCSV(out, r.snap)
-			}
-			if err != nil {
+			if body, err = w.stream(out, r.b, body); err != nil {
 				return ignoreEnd(ctx, err)
 			}
+		} else if _, err := out.Write(r.b); err != nil {
+			return ignoreEnd(ctx, err)
+		}
+		if screen { // kept for a redraw after SIGCONT
+			b, shown = shown, r.b
 		} else {
-			if r.err != nil {
-				return r.err
-			}
-			if streamed {
-				// The "===" line in r.b, the rows after it in body's array.
-				var err error
-				if body, err = w.stream(out, r.b, body); err != nil {
-					return ignoreEnd(ctx, err)
-				}
-			} else if _, err := out.Write(r.b); err != nil {
-				return ignoreEnd(ctx, err)
-			}
-			if screen { // kept for a redraw after SIGCONT
-				b, shown = shown, r.b
-			} else {
-				b = r.b
-			}
+			b = r.b
 		}
 		timer.Reset(c.interval)
 		if _, ok := await(ctx, timer.C, jobs, job); !ok {
@@ -634,11 +532,10 @@ type cutWriter struct {
 }
 
 func (c cutWriter) Write(p []byte) (int, error) {
-	done := c.ctx.Done()
 	n := 0
 	for len(p) > 0 {
-		if stopped(done) {
-			return n, c.ctx.Err()
+		if err := c.ctx.Err(); err != nil {
+			return n, err
 		}
 		m, err := c.w.Write(p[:min(len(p), 64<<10)])
 		n += m
@@ -681,18 +578,6 @@ func (g *gate) close() {
 	g.mu.Lock()
 	g.closed = true
 	g.mu.Unlock()
-}
-
-// stopped reports whether done (a context's Done channel) is closed,
-// without blocking: cheap enough to ask between rows. A nil done, from a
-// context that is never cancelled, never is.
-func stopped(done <-chan struct{}) bool {
-	select {
-	case <-done:
-		return true
-	default:
-		return false
-	}
 }
 
 // watchSignals is watch until SIGINT, SIGTERM, SIGHUP or SIGQUIT, or

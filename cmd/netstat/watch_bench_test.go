@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
@@ -117,7 +118,7 @@ func BenchmarkSummaryOnce(b *testing.B) {
 
 // BenchmarkSummaryQuietRound is a round of `netstat --summary -tan -n -c`
 // with the tracepoint feed: on a quiet host (no TCP state change) a round
-// re-reads nothing, and every quietMax-th reads the tables again; the
+// re-reads nothing, and every procnet.QuietMax-th reads the tables again; the
 // reported ns/op is the average round. Skipped where the tracepoint does
 // not load.
 func BenchmarkSummaryQuietRound(b *testing.B) {
@@ -128,8 +129,8 @@ func BenchmarkSummaryQuietRound(b *testing.B) {
 	c.unix, c.programs = false, true
 	w := newWatcher(c)
 	w.startFeed(io.Discard)
-	defer w.closeFeed()
-	if !w.fs.skippable {
+	defer w.poller.Close()
+	if w.feed == nil || w.feed.Source() != flows.SourceTracepoint {
 		b.Skip("no tracepoint feed")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
