@@ -125,8 +125,8 @@ func (w *watcher) startFeed(stderr io.Writer) {
 }
 
 // read takes one round through the Poller (a quiet one, w.ch.Quiet, read
-// nothing: w.snap stays the last). Only an unreadable proc is an error,
-// and ctx's.
+// nothing and leaves w.snap nil: --summary shows the last counts). Only an
+// unreadable proc is an error, and ctx's.
 func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	c := w.l.c
 	if !c.inetWanted() && !c.unix {
@@ -136,8 +136,12 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	// before the poll allocates the new ones in one piece (the Poller
 	// keeps what it needs of them). Without the collection the heap
 	// reached both rounds' rows before the collector ran.
-	w.snap, w.ch = nil, procnet.Changes{}
-	runtime.GC()
+	// After a quiet round there is nothing to let go: no collection.
+	if w.snap != nil {
+		w.snap = nil
+		runtime.GC()
+	}
+	w.ch = procnet.Changes{}
 	snap, ch, err := w.poller.Poll(ctx)
 	if snap == nil && !ch.Quiet {
 		return err
