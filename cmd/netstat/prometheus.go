@@ -81,43 +81,6 @@ func (m *metricsFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
 }
 
-// check validates the flags. parseFor has made --format prometheus for
-// --listen and --textfile, and parses --listener-ports after it.
-func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
-	if m.listen != "" && m.textfile != "" {
-		return usageError{"--listen and --textfile exclude each other"}
-	}
-	if (m.listen != "" || m.textfile != "") && c.format != "prometheus" {
-		return usageError{"--listen and --textfile write --format prometheus"}
-	}
-	if fs.Changed("textfile-interval") && (m.textfile == "" || m.textfileEvery <= 0) {
-		return usageError{"--textfile-interval: a positive number of seconds, with --textfile"}
-	}
-	if m.metricsTraffic && m.listen == "" && m.textfileEvery == 0 {
-		return usageError{"--metrics-traffic needs --listen or --textfile-interval: its counters need one process living across scrapes (a one-shot exposition has no closed connections to count)"}
-	}
-	for _, f := range []string{"listener-ports", "max-programs", "max-netns", "max-listeners"} {
-		if fs.Changed(f) && c.format != "prometheus" {
-			return usageError{"--" + f + " goes with --format prometheus, --listen or --textfile"}
-		}
-	}
-	if c.format != "prometheus" {
-		return nil
-	}
-	if c.pid >= 0 || c.program != "" {
-		return usageError{"--format prometheus counts every process: no --pid or --program (see procnet_program_sockets)"}
-	}
-	for _, v := range []struct {
-		name string
-		n    int
-	}{{"--max-programs", m.maxPrograms}, {"--max-netns", m.maxNetns}, {"--max-listeners", m.maxListeners}} {
-		if v.n < 1 {
-			return usageError{v.name + ": must be at least 1"}
-		}
-	}
-	return nil
-}
-
 // collectorOptions turns the command line into the collector's options.
 func (c *config) collectorOptions() promcore.Options {
 	return promcore.Options{
