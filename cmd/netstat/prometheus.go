@@ -1,48 +1,12 @@
 package main
 
 // --format prometheus, --listen ADDR, --textfile PATH: the socket metrics
-// of package metrics (docs/prometheus.md), in the Prometheus text
-// exposition format.
-//
-//	--format prometheus   print one exposition on stdout
-//	--textfile PATH       write it to PATH atomically (a temporary file in
-//	                      the same directory, then rename), for
-//	                      node_exporter's textfile collector
-//	--listen ADDR         serve it at http://ADDR/metrics, one read of the
-//	                      system per scrape, until SIGTERM or SIGINT
-//	--textfile-interval SECS
-//	                      with --textfile: rewrite the file every SECS
-//	                      until SIGTERM or SIGINT, from one collector
-//	--metrics-traffic     add procnet_program_tcp_sent_bytes_total and
-//	                      _received_bytes_total (per-program TCP bytes, from
-//	                      tcp_info and a flows close feed); only with
-//	                      --listen or --textfile-interval, where one process
-//	                      lives across scrapes: a one-shot exposition
-//	                      (--format prometheus, a single --textfile) has no
-//	                      history of closed connections, so its "counters"
-//	                      would be the open connections' bytes and fall when
-//	                      one closes; it is refused there (exit 2). Where no
-//	                      close feed works (only polling), a note goes to
-//	                      stderr and the families are left out.
-//
-// The families, their labels and the worst-case series count are the
-// metrics package's. The flags bound the label sets:
-//
-//	--listener-ports LIST   ports whose listeners get a series each in
-//	                        procnet_listener_info: numbers and ranges
-//	                        ("22,80,443,8000-8099"), or "none"; default
-//	                        1-1023; every other listener is counted in
-//	                        procnet_other_listening_sockets
-//	--max-programs N        programs with series of their own (50)
-//	--max-netns N           namespaces with series of their own (50)
-//	--max-listeners N       series of procnet_listener_info (100)
-//
-// The filters narrow what is counted: -t, -u, -4, -6 (tables), --state,
-// --port, --sport, --dport, -l (listeners only), -x alone (unix only);
-// --all-netns adds procnet_netns_sockets, --netns PID reads that
-// process's namespace. Programs are named by comm (argv is never read).
-// --per-process, which once added per-PID series, is accepted and does
-// nothing: the per-program series are always there.
+// of package metrics in the Prometheus text exposition format.
+// docs/prometheus.md says what each flag does (--textfile-interval,
+// --metrics-traffic, --listener-ports, --max-*), the families, their
+// labels and bounds, and why --metrics-traffic is refused in a one-shot
+// exposition. --per-process, which once added per-PID series, is
+// accepted and does nothing: the per-program series are always there.
 
 import (
 	"cmp"
