@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 )
@@ -27,13 +25,6 @@ type eventsFlags struct {
 	allStates   bool   // --state-changes: state changes too
 	source      flows.Source
 	eventFilter flows.Filter
-}
-
-func (e *eventsFlags) register(fs *pflag.FlagSet) {
-	fs.BoolVar(&e.events, "events", false, "")
-	fs.IntVar(&e.count, "count", 0, "")
-	fs.StringVar(&e.evSource, "events-source", "auto", "")
-	fs.BoolVar(&e.allStates, "state-changes", false, "")
 }
 
 // flowsFilter is the command line's filters as the event feed takes them:

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/procnet/procnet/internal/promcore"
-	"github.com/spf13/pflag"
 )
 
 // metricsFlags are --listen, --textfile and the bounds of the series.
@@ -32,17 +31,6 @@ type metricsFlags struct {
 	maxListeners     int
 	metricsTraffic   bool    // --metrics-traffic
 	textfileEvery    float64 // --textfile-interval, seconds; 0: write once
-}
-
-func (m *metricsFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&m.listen, "listen", "", "")
-	fs.StringVar(&m.textfile, "textfile", "", "")
-	fs.StringVar(&m.listenerPorts, "listener-ports", "1-1023", "")
-	fs.IntVar(&m.maxPrograms, "max-programs", promcore.DefaultMaxPrograms, "")
-	fs.IntVar(&m.maxNetns, "max-netns", promcore.DefaultMaxNamespaces, "")
-	fs.IntVar(&m.maxListeners, "max-listeners", promcore.DefaultMaxListeners, "")
-	fs.BoolVar(&m.metricsTraffic, "metrics-traffic", false, "")
-	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
 }
 
 // collectorOptions turns the command line into the collector's options.
