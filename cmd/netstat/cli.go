@@ -245,18 +245,19 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	// -F asks for the FIB, the default. -N (resolve hardware names)
 	// changes nothing but -r, which it makes numeric: net-tools' route
 	// printers take any bit of its flag word for "numeric".
-	fs.BoolVarP(&c.symbolic, "symbolic", "N", false, "")
+	symbolic := fs.BoolP("symbolic", "N", false, "")
 	fs.BoolP("fib", "F", false, "")
 	fs.BoolP("debug", "d", false, "") // net-tools' -d: no effect
-	fs.BoolVarP(&c.l2cap, "l2cap", "2", false, "")
-	fs.BoolVarP(&c.rfcomm, "rfcomm", "f", false, "")
+	// -2 and -f are Bluetooth's sockets (l2cap, rfcomm): noTable.
+	l2cap := fs.BoolP("l2cap", "2", false, "")
+	rfcomm := fs.BoolP("rfcomm", "f", false, "")
 	fs.BoolVar(&c.tcpip, "tcpip", false, "")
 	for _, af := range afLongOptions {
 		fs.Bool(af, false, "")
 	}
 	fs.StringVar(&c.listen, "listen", "", "")
 	fs.StringVar(&c.textfile, "textfile", "", "")
-	fs.StringVar(&c.listenerPorts, "listener-ports", "1-1023", "")
+	listenerPorts := fs.String("listener-ports", "1-1023", "")
 	fs.IntVar(&c.maxPrograms, "max-programs", promcore.DefaultMaxPrograms, "")
 	fs.IntVar(&c.maxNetns, "max-netns", promcore.DefaultMaxNamespaces, "")
 	fs.IntVar(&c.maxListeners, "max-listeners", promcore.DefaultMaxListeners, "")
@@ -264,7 +265,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	fs.Float64Var(&c.textfileEvery, "textfile-interval", 0, "")
 	fs.BoolVar(&c.events, "events", false, "")
 	fs.IntVar(&c.count, "count", 0, "")
-	fs.StringVar(&c.evSource, "events-source", "auto", "")
+	evSource := fs.String("events-source", "auto", "")
 	fs.BoolVar(&c.allStates, "state-changes", false, "")
 	c.trafficFlags.register(fs)
 
@@ -301,8 +302,8 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if *numeric {
 		c.numHosts, c.numPorts, c.numUsers = true, true, true
 	}
-	if c.symbolic && c.route {
-		c.numHosts = true // as net-tools (compat.go)
+	if *symbolic && c.route {
+		c.numHosts = true // as net-tools: -N above
 	}
 	for _, f := range *families {
 		if _, ok := afAliases[f]; !ok {
@@ -313,7 +314,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	c.unix = c.unix || slices.Contains(c.families, "unix")
 	// -g shows igmp and igmp6 unless a family was named.
 	c.groups4, c.groups6 = c.inet || !c.inet6, c.inet6 || !c.inet
-	c.noTable = firstNoTable(c.families, c.l2cap || c.rfcomm)
+	c.noTable = firstNoTable(c.families, *l2cap || *rfcomm)
 	for _, s := range *states {
 		st, ok := netstat.ParseState(s)
 		if !ok {
@@ -356,7 +357,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		return nil, err
 	}
 	if prom {
-		if c.ports, err = promcore.ParsePorts(c.listenerPorts); err != nil {
+		if c.ports, err = promcore.ParsePorts(*listenerPorts); err != nil {
 			return nil, usageError{"--listener-ports: " + err.Error()}
 		}
 	}
@@ -370,7 +371,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	}
 	c.summary = c.summary || fs.Changed("by") || fs.Changed("max-established")
 	by, _ := procnet.ParseBy(c.by)
-	source, sourceOK := flows.ParseSource(c.evSource)
+	source, sourceOK := flows.ParseSource(*evSource)
 	c.source = source
 	tables := c.route || c.interfaces || c.stats // -r, -i or -s
 	if err := refuse(
@@ -391,7 +392,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 		rule{!c.events && fs.Changed("count"), "--count goes with --events"},
 		rule{!c.events && fs.Changed("events-source"), "--events-source goes with --events"},
 		rule{!c.events && fs.Changed("state-changes"), "--state-changes goes with --events"},
-		rule{c.events && !sourceOK, "--events-source: unknown source " + strconv.Quote(c.evSource) + " (auto, tracepoint, destroy, poll)"},
+		rule{c.events && !sourceOK, "--events-source: unknown source " + strconv.Quote(*evSource) + " (auto, tracepoint, destroy, poll)"},
 		rule{c.events && c.count < 0, "--count: must not be negative"},
 		rule{c.events && (c.csv || tables || c.summary || prom), "--events goes with the table or --json only"},
 		rule{c.events && c.root != "/" && c.root != "", "--events watches the live system: no --root"},

@@ -17,10 +17,9 @@ type compatFlags struct {
 	selinux    bool // -Z: SELinux contexts
 	sctp       bool // -S: SCTP endpoints and associations
 	cache      bool // -C: with -r, the routing cache instead of the FIB
-	symbolic   bool // -N
-	// l2cap and rfcomm (-2, -f) are Bluetooth's sockets; tcpip is a
-	// long option net-tools lists and then rejects as out of range.
-	l2cap, rfcomm, tcpip bool
+	// tcpip is a long option net-tools lists and then rejects as out of
+	// range.
+	tcpip bool
 	// noTable is the first family named (-A, --<af>, -2, -f), in the
 	// order net-tools tries them (noTableOrder), whose sockets net-tools
 	// reads from a /proc table this netstat does not read; "" for none.

@@ -20,10 +20,9 @@ import (
 // takes them (flowsFilter).
 type eventsFlags struct {
 	events      bool
-	count       int    // --count N: stop after N events; 0: until a signal
-	evSource    string // --events-source
-	allStates   bool   // --state-changes: state changes too
-	source      flows.Source
+	count       int          // --count N: stop after N events; 0: until a signal
+	allStates   bool         // --state-changes: state changes too
+	source      flows.Source // --events-source
 	eventFilter flows.Filter
 }
 

@@ -24,8 +24,7 @@ import (
 // metricsFlags are --listen, --textfile and the bounds of the series.
 type metricsFlags struct {
 	listen, textfile string
-	listenerPorts    string
-	ports            []uint16 // --listener-ports parsed; nil: the default
+	ports            []uint16 // --listener-ports, parsed with --format prometheus
 	maxPrograms      int
 	maxNetns         int
 	maxListeners     int
