@@ -60,47 +60,43 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 	if _, err := col.TrafficSource(); opts.Traffic && err != nil {
 		fmt.Fprintf(stderr, "netstat: --metrics-traffic: %s\n", sanitize(err.Error()))
 	}
-	if c.listen == "" && c.textfileEvery <= 0 { // one exposition
-		if c.textfile == "" {
-			return cmp.Or(col.WriteText(stdout), failed)
-		}
-		if err := col.WriteTextfile(c.textfile); err != nil {
-			return fmt.Errorf("--textfile: %v", err)
-		}
-		return failed
+	if c.listen == "" && c.textfile == "" { // one exposition on stdout
+		return cmp.Or(col.WriteText(stdout), failed)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if c.listen != "" {
-		return serveMetrics(ctx, c.listen, col, stderr)
+		// At most 4 scrapes at a time until SIGTERM or SIGINT; then the
+		// scrapes under way finish (5 s at most).
+		ln, err := net.Listen("tcp", c.listen)
+		if err == nil {
+			fmt.Fprintf(stderr, "netstat: serving http://%s/metrics\n", ln.Addr())
+			err = col.Serve(ctx, ln, 4, 5*time.Second)
+		}
+		if err != nil {
+			return fmt.Errorf("--listen: %v", err)
+		}
+		return nil
 	}
-	// --textfile-interval: rewrite the file every SECS until SIGTERM or
-	// SIGINT.
-	tick := time.NewTicker(time.Duration(c.textfileEvery * float64(time.Second)))
-	defer tick.Stop()
+	// --textfile: written once, or with --textfile-interval every SECS
+	// until SIGTERM or SIGINT.
+	var tick <-chan time.Time
+	if c.textfileEvery > 0 {
+		t := time.NewTicker(time.Duration(c.textfileEvery * float64(time.Second)))
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		if err := col.WriteTextfile(c.textfile); err != nil {
 			return fmt.Errorf("--textfile: %v", err)
 		}
+		if tick == nil {
+			return failed
+		}
 		select {
 		case <-ctx.Done():
 			return failed
-		case <-tick.C:
+		case <-tick:
 		}
 	}
-}
-
-// serveMetrics serves col at http://addr/metrics, at most 4 scrapes at a
-// time, until ctx ends (SIGTERM or SIGINT); then it lets the scrapes
-// under way finish (5 s at most).
-func serveMetrics(ctx context.Context, addr string, col *promcore.Collector, stderr io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("--listen: %v", err)
-	}
-	fmt.Fprintf(stderr, "netstat: serving http://%s/metrics\n", ln.Addr())
-	if err := col.Serve(ctx, ln, 4, 5*time.Second); err != nil {
-		return fmt.Errorf("--listen: %v", err)
-	}
-	return nil
 }
