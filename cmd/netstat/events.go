@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -43,10 +44,7 @@ func (c *config) flowsFilter() flows.Filter {
 // runEvents streams connection events until a signal, --count events, or
 // the feed's end.
 func (c *config) runEvents(ctx context.Context, stdout, stderr io.Writer) error {
-	interval := flows.DefaultInterval
-	if c.continuous {
-		interval = c.interval
-	}
+	interval := cmp.Or(c.interval, flows.DefaultInterval) // -c SECS, if given
 	f, err := flows.Start(flows.Options{Source: c.source, States: c.allStates, Interval: interval})
 	if err != nil {
 		return fmt.Errorf("--events: %v", err)
