@@ -160,7 +160,7 @@ type config struct {
 	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
-	compatFlags                       // -V, -g, -M, -Z, -S, -N, -F, --<af> (compat.go)
+	compatFlags                       // -V, -g, -M, -Z, -S, -C, --tcpip, what -A names (compat.go)
 	metricsFlags                      // --listen, --textfile, --listener-ports, --max-* (prometheus.go)
 	eventsFlags                       // --events, --count, --events-source, --state-changes (events.go)
 	trafficFlags                      // --traffic (traffic.go)
