@@ -160,7 +160,7 @@ type config struct {
 	summaryFlags                      // --summary, --by, --max-established (summary.go)
 	noCmdline                    bool // --no-cmdline: never read argv; name processes by comm
 	beyondFlags                       // --all-netns, --netns, --capture, --format, --per-process (netns.go)
-	compatFlags                       // -V, -g, -M, -Z, -S, -N, -F, --<af> (compat.go)
+	compatFlags                       // -V, -g, -M, -Z, -S, -C, --tcpip, what -A names (compat.go)
 	metricsFlags                      // --listen, --textfile, --listener-ports, --max-* (prometheus.go)
 	eventsFlags                       // --events, --count, --events-source, --state-changes (events.go)
 	trafficFlags                      // --traffic (traffic.go)
@@ -187,7 +187,7 @@ type config struct {
 // for a run whose reverse DNS goes to resolver and whose stdout is a
 // terminal or not. The config is complete when it returns, and never
 // changed afterwards: every value the flags imply is derived here, and
-// the check methods only refuse.
+// every command line refused is refused here, by a table of rules.
 func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) {
 	c := &config{port: -1, sport: -1, dport: -1, pid: -1, resolver: resolver, isTerminal: terminal}
 	fs := pflag.NewFlagSet("netstat", pflag.ContinueOnError)
@@ -236,9 +236,37 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	fs.BoolVar(&c.quiet, "quiet", false, "")
 	c.beyondFlags.register(fs)
 	c.summaryFlags.register(fs)
-	c.compatFlags.register(fs)
-	c.metricsFlags.register(fs)
-	c.eventsFlags.register(fs)
+	fs.BoolVarP(&c.version, "version", "V", false, "")
+	fs.BoolVarP(&c.groups, "groups", "g", false, "")
+	fs.BoolVarP(&c.masquerade, "masquerade", "M", false, "")
+	fs.BoolVarP(&c.selinux, "context", "Z", false, "")
+	fs.BoolVarP(&c.sctp, "sctp", "S", false, "")
+	fs.BoolVarP(&c.cache, "cache", "C", false, "")
+	// -F asks for the FIB, the default. -N (resolve hardware names)
+	// changes nothing but -r, which it makes numeric: net-tools' route
+	// printers take any bit of its flag word for "numeric".
+	symbolic := fs.BoolP("symbolic", "N", false, "")
+	fs.BoolP("fib", "F", false, "")
+	fs.BoolP("debug", "d", false, "") // net-tools' -d: no effect
+	// -2 and -f are Bluetooth's sockets (l2cap, rfcomm): noTable.
+	l2cap := fs.BoolP("l2cap", "2", false, "")
+	rfcomm := fs.BoolP("rfcomm", "f", false, "")
+	fs.BoolVar(&c.tcpip, "tcpip", false, "")
+	for _, af := range afLongOptions {
+		fs.Bool(af, false, "")
+	}
+	fs.StringVar(&c.listen, "listen", "", "")
+	fs.StringVar(&c.textfile, "textfile", "", "")
+	listenerPorts := fs.String("listener-ports", "1-1023", "")
+	fs.IntVar(&c.maxPrograms, "max-programs", promcore.DefaultMaxPrograms, "")
+	fs.IntVar(&c.maxNetns, "max-netns", promcore.DefaultMaxNamespaces, "")
+	fs.IntVar(&c.maxListeners, "max-listeners", promcore.DefaultMaxListeners, "")
+	fs.BoolVar(&c.metricsTraffic, "metrics-traffic", false, "")
+	fs.Float64Var(&c.textfileEvery, "textfile-interval", 0, "")
+	fs.BoolVar(&c.events, "events", false, "")
+	fs.IntVar(&c.count, "count", 0, "")
+	evSource := fs.String("events-source", "auto", "")
+	fs.BoolVar(&c.allStates, "state-changes", false, "")
 	c.trafficFlags.register(fs)
 
 	err := fs.ParseAll(args, func(f *pflag.Flag, v string) error {
@@ -274,8 +302,8 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if *numeric {
 		c.numHosts, c.numPorts, c.numUsers = true, true, true
 	}
-	if c.symbolic && c.route {
-		c.numHosts = true // as net-tools (compat.go)
+	if *symbolic && c.route {
+		c.numHosts = true // as net-tools: -N above
 	}
 	for _, f := range *families {
 		if _, ok := afAliases[f]; !ok {
@@ -286,7 +314,7 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	c.unix = c.unix || slices.Contains(c.families, "unix")
 	// -g shows igmp and igmp6 unless a family was named.
 	c.groups4, c.groups6 = c.inet || !c.inet6, c.inet6 || !c.inet
-	c.noTable = firstNoTable(c.families, c.l2cap || c.rfcomm)
+	c.noTable = firstNoTable(c.families, *l2cap || *rfcomm)
 	for _, s := range *states {
 		st, ok := netstat.ParseState(s)
 		if !ok {
@@ -311,11 +339,25 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	if (c.listen != "" || c.textfile != "") && c.format == "" {
 		c.format = "prometheus" // what --listen and --textfile write
 	}
-	if err := c.metricsFlags.check(fs, c); err != nil {
+	prom := c.format == "prometheus"
+	if err := refuse(
+		rule{c.listen != "" && c.textfile != "", "--listen and --textfile exclude each other"},
+		rule{(c.listen != "" || c.textfile != "") && !prom, "--listen and --textfile write --format prometheus"},
+		rule{fs.Changed("textfile-interval") && (c.textfile == "" || c.textfileEvery <= 0), "--textfile-interval: a positive number of seconds, with --textfile"},
+		rule{c.metricsTraffic && c.listen == "" && c.textfileEvery == 0, "--metrics-traffic needs --listen or --textfile-interval: its counters need one process living across scrapes (a one-shot exposition has no closed connections to count)"},
+		rule{fs.Changed("listener-ports") && !prom, "--listener-ports goes with --format prometheus, --listen or --textfile"},
+		rule{fs.Changed("max-programs") && !prom, "--max-programs goes with --format prometheus, --listen or --textfile"},
+		rule{fs.Changed("max-netns") && !prom, "--max-netns goes with --format prometheus, --listen or --textfile"},
+		rule{fs.Changed("max-listeners") && !prom, "--max-listeners goes with --format prometheus, --listen or --textfile"},
+		rule{prom && (c.pid >= 0 || c.program != ""), "--format prometheus counts every process: no --pid or --program (see procnet_program_sockets)"},
+		rule{prom && c.maxPrograms < 1, "--max-programs: must be at least 1"},
+		rule{prom && c.maxNetns < 1, "--max-netns: must be at least 1"},
+		rule{prom && c.maxListeners < 1, "--max-listeners: must be at least 1"},
+	); err != nil {
 		return nil, err
 	}
-	if c.format == "prometheus" {
-		if c.ports, err = promcore.ParsePorts(c.listenerPorts); err != nil {
+	if prom {
+		if c.ports, err = promcore.ParsePorts(*listenerPorts); err != nil {
 			return nil, usageError{"--listener-ports: " + err.Error()}
 		}
 	}
@@ -327,32 +369,39 @@ func parseFor(args []string, resolver Resolver, terminal bool) (*config, error) 
 	case "csv":
 		c.csv, c.format = true, ""
 	}
-	if err := c.beyondFlags.check(fs, c); err != nil {
-		return nil, err
-	}
-	c.perProcess = c.format == "prometheus" // owners are read (and --capture keeps them)
 	c.summary = c.summary || fs.Changed("by") || fs.Changed("max-established")
-	if err := c.summaryFlags.check(fs, c); err != nil {
-		return nil, err
-	}
-	source, sourceOK := flows.ParseSource(c.evSource)
+	by, _ := procnet.ParseBy(c.by)
+	source, sourceOK := flows.ParseSource(*evSource)
 	c.source = source
+	tables := c.route || c.interfaces || c.stats // -r, -i or -s
 	if err := refuse(
+		rule{fs.Changed("netns") && c.netnsPID <= 0, "--netns: not a PID: " + strconv.Itoa(c.netnsPID)},
+		rule{c.allNetns && c.netnsPID > 0, "--all-netns and --netns exclude each other"},
+		rule{prom && (c.json || c.csv), "--format prometheus excludes --json and --csv"},
+		rule{prom && tables, "--format prometheus goes with the socket listing, not -r, -i or -s"},
+		rule{prom && c.continuous, "--format prometheus prints one exposition: no -c"},
+		rule{c.format != "" && !prom, "--format: unknown format " + strconv.Quote(c.format) + " (table, json, csv, prometheus)"},
+		rule{c.perProcess && !prom, "--per-process goes with --format prometheus"},
+		rule{c.nsMode() && tables, "--all-netns and --netns go with the socket listing, not -r, -i or -s"},
+		rule{c.capture != "" && (c.continuous || c.rate), "--capture takes one snapshot: no -c or --rate"},
+		rule{c.summary && by != procnet.ByProcess && by != procnet.ByRemote && by != procnet.ByPort, "--by: " + strconv.Quote(c.by) + " (process, remote, port)"},
+		rule{c.summary && fs.Changed("max-established") && c.maxEstablished < 0, "--max-established: not a count: " + strconv.Itoa(c.maxEstablished)},
+		rule{c.summary && tables, "--summary counts sockets: not with -r, -i or -s"},
 		// -g is a table of the host's own namespace, like net-tools'.
 		rule{c.groups && (c.json || c.csv || c.format != "" || c.summary || c.nsMode()), "-g prints a table alone: not with --json, --csv, --format, --summary, --all-netns or --netns"},
 		rule{!c.events && fs.Changed("count"), "--count goes with --events"},
 		rule{!c.events && fs.Changed("events-source"), "--events-source goes with --events"},
 		rule{!c.events && fs.Changed("state-changes"), "--state-changes goes with --events"},
-		rule{c.events && !sourceOK, "--events-source: unknown source " + strconv.Quote(c.evSource) + " (auto, tracepoint, destroy, poll)"},
+		rule{c.events && !sourceOK, "--events-source: unknown source " + strconv.Quote(*evSource) + " (auto, tracepoint, destroy, poll)"},
 		rule{c.events && c.count < 0, "--count: must not be negative"},
-		rule{c.events && (c.csv || c.route || c.interfaces || c.stats || c.summary || c.format == "prometheus"), "--events goes with the table or --json only"},
+		rule{c.events && (c.csv || tables || c.summary || prom), "--events goes with the table or --json only"},
 		rule{c.events && c.root != "/" && c.root != "", "--events watches the live system: no --root"},
+		rule{c.traffic && (tables || c.events || prom), "--traffic goes with the socket listing or --summary"},
+		rule{c.traffic && c.summary && c.by != "process", "--traffic counts per process: not with --by " + c.by},
 	); err != nil {
 		return nil, err
 	}
-	if err := c.trafficFlags.check(c); err != nil {
-		return nil, err
-	}
+	c.perProcess = prom // owners are read (and --capture keeps them)
 	// As net-tools: an address family alone means all its protocols; a
 	// protocol alone means both families.
 	anyProto := c.tcp || c.udp || c.udplite || c.raw || c.sctp

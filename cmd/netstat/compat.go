@@ -5,8 +5,6 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
-
-	"github.com/spf13/pflag"
 )
 
 // compatFlags are the net-tools 2.10 flags for what this netstat has no
@@ -19,10 +17,9 @@ type compatFlags struct {
 	selinux    bool // -Z: SELinux contexts
 	sctp       bool // -S: SCTP endpoints and associations
 	cache      bool // -C: with -r, the routing cache instead of the FIB
-	symbolic   bool // -N
-	// l2cap and rfcomm (-2, -f) are Bluetooth's sockets; tcpip is a
-	// long option net-tools lists and then rejects as out of range.
-	l2cap, rfcomm, tcpip bool
+	// tcpip is a long option net-tools lists and then rejects as out of
+	// range.
+	tcpip bool
 	// noTable is the first family named (-A, --<af>, -2, -f), in the
 	// order net-tools tries them (noTableOrder), whose sockets net-tools
 	// reads from a /proc table this netstat does not read; "" for none.
@@ -56,27 +53,6 @@ var noTableOrder = []struct {
 	{"ipx", "AF IPX", []string{"ipx/socket", "ipx"}}, {"ax25", "AF AX25", []string{"ax25"}},
 	{"x25", "AF X25", []string{"x25"}}, {"netrom", "AF NETROM", []string{"nr"}}, {"rose", "AF ROSE", []string{"rose"}},
 	{"bluetooth", "AF BLUETOOTH", nil},
-}
-
-func (cf *compatFlags) register(fs *pflag.FlagSet) {
-	fs.BoolVarP(&cf.version, "version", "V", false, "")
-	fs.BoolVarP(&cf.groups, "groups", "g", false, "")
-	fs.BoolVarP(&cf.masquerade, "masquerade", "M", false, "")
-	fs.BoolVarP(&cf.selinux, "context", "Z", false, "")
-	fs.BoolVarP(&cf.sctp, "sctp", "S", false, "")
-	fs.BoolVarP(&cf.cache, "cache", "C", false, "")
-	// -F asks for the FIB, the default. -N (resolve hardware names)
-	// changes nothing but -r, which it makes numeric: net-tools' route
-	// printers take any bit of its flag word for "numeric".
-	fs.BoolVarP(&cf.symbolic, "symbolic", "N", false, "")
-	fs.BoolP("fib", "F", false, "")
-	fs.BoolP("debug", "d", false, "") // net-tools' -d: no effect
-	fs.BoolVarP(&cf.l2cap, "l2cap", "2", false, "")
-	fs.BoolVarP(&cf.rfcomm, "rfcomm", "f", false, "")
-	fs.BoolVar(&cf.tcpip, "tcpip", false, "")
-	for _, af := range afLongOptions {
-		fs.Bool(af, false, "")
-	}
 }
 
 // firstNoTable returns the first family of noTableOrder that families

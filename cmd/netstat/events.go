@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -11,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
 )
@@ -22,18 +21,10 @@ import (
 // takes them (flowsFilter).
 type eventsFlags struct {
 	events      bool
-	count       int    // --count N: stop after N events; 0: until a signal
-	evSource    string // --events-source
-	allStates   bool   // --state-changes: state changes too
-	source      flows.Source
+	count       int          // --count N: stop after N events; 0: until a signal
+	allStates   bool         // --state-changes: state changes too
+	source      flows.Source // --events-source
 	eventFilter flows.Filter
-}
-
-func (e *eventsFlags) register(fs *pflag.FlagSet) {
-	fs.BoolVar(&e.events, "events", false, "")
-	fs.IntVar(&e.count, "count", 0, "")
-	fs.StringVar(&e.evSource, "events-source", "auto", "")
-	fs.BoolVar(&e.allStates, "state-changes", false, "")
 }
 
 // flowsFilter is the command line's filters as the event feed takes them:
@@ -53,10 +44,7 @@ func (c *config) flowsFilter() flows.Filter {
 // runEvents streams connection events until a signal, --count events, or
 // the feed's end.
 func (c *config) runEvents(ctx context.Context, stdout, stderr io.Writer) error {
-	interval := flows.DefaultInterval
-	if c.continuous {
-		interval = c.interval
-	}
+	interval := cmp.Or(c.interval, flows.DefaultInterval) // -c SECS, if given
 	f, err := flows.Start(flows.Options{Source: c.source, States: c.allStates, Interval: interval})
 	if err != nil {
 		return fmt.Errorf("--events: %v", err)

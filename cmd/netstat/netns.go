@@ -46,41 +46,6 @@ func (b *beyondFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&b.perProcess, "per-process", false, "")
 }
 
-// check validates the flags once parsed.
-func (b *beyondFlags) check(fs *pflag.FlagSet, c *config) error {
-	if fs.Changed("netns") && b.netnsPID <= 0 {
-		return usageError{"--netns: not a PID: " + strconv.Itoa(b.netnsPID)}
-	}
-	if b.allNetns && b.netnsPID > 0 {
-		return usageError{"--all-netns and --netns exclude each other"}
-	}
-	switch b.format { // parseFor made --format json and csv --json and --csv
-	case "":
-	case "prometheus":
-		if c.json || c.csv {
-			return usageError{"--format prometheus excludes --json and --csv"}
-		}
-		if c.route || c.interfaces || c.stats {
-			return usageError{"--format prometheus goes with the socket listing, not -r, -i or -s"}
-		}
-		if c.continuous {
-			return usageError{"--format prometheus prints one exposition: no -c"}
-		}
-	default:
-		return usageError{"--format: unknown format " + strconv.Quote(b.format) + " (table, json, csv, prometheus)"}
-	}
-	if b.perProcess && b.format != "prometheus" {
-		return usageError{"--per-process goes with --format prometheus"}
-	}
-	if (b.allNetns || b.netnsPID > 0) && (c.route || c.interfaces || c.stats) {
-		return usageError{"--all-netns and --netns go with the socket listing, not -r, -i or -s"}
-	}
-	if b.capture != "" && (c.continuous || c.rate) {
-		return usageError{"--capture takes one snapshot: no -c or --rate"}
-	}
-	return nil
-}
-
 // nsMode reports whether the listing goes through namespaces.
 func (c *config) nsMode() bool { return c.allNetns || c.netnsPID > 0 }
 

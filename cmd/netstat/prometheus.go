@@ -1,48 +1,12 @@
 package main
 
 // --format prometheus, --listen ADDR, --textfile PATH: the socket metrics
-// of package metrics (docs/prometheus.md), in the Prometheus text
-// exposition format.
-//
-//	--format prometheus   print one exposition on stdout
-//	--textfile PATH       write it to PATH atomically (a temporary file in
-//	                      the same directory, then rename), for
-//	                      node_exporter's textfile collector
-//	--listen ADDR         serve it at http://ADDR/metrics, one read of the
-//	                      system per scrape, until SIGTERM or SIGINT
-//	--textfile-interval SECS
-//	                      with --textfile: rewrite the file every SECS
-//	                      until SIGTERM or SIGINT, from one collector
-//	--metrics-traffic     add procnet_program_tcp_sent_bytes_total and
-//	                      _received_bytes_total (per-program TCP bytes, from
-//	                      tcp_info and a flows close feed); only with
-//	                      --listen or --textfile-interval, where one process
-//	                      lives across scrapes: a one-shot exposition
-//	                      (--format prometheus, a single --textfile) has no
-//	                      history of closed connections, so its "counters"
-//	                      would be the open connections' bytes and fall when
-//	                      one closes; it is refused there (exit 2). Where no
-//	                      close feed works (only polling), a note goes to
-//	                      stderr and the families are left out.
-//
-// The families, their labels and the worst-case series count are the
-// metrics package's. The flags bound the label sets:
-//
-//	--listener-ports LIST   ports whose listeners get a series each in
-//	                        procnet_listener_info: numbers and ranges
-//	                        ("22,80,443,8000-8099"), or "none"; default
-//	                        1-1023; every other listener is counted in
-//	                        procnet_other_listening_sockets
-//	--max-programs N        programs with series of their own (50)
-//	--max-netns N           namespaces with series of their own (50)
-//	--max-listeners N       series of procnet_listener_info (100)
-//
-// The filters narrow what is counted: -t, -u, -4, -6 (tables), --state,
-// --port, --sport, --dport, -l (listeners only), -x alone (unix only);
-// --all-netns adds procnet_netns_sockets, --netns PID reads that
-// process's namespace. Programs are named by comm (argv is never read).
-// --per-process, which once added per-PID series, is accepted and does
-// nothing: the per-program series are always there.
+// of package metrics in the Prometheus text exposition format.
+// docs/prometheus.md says what each flag does (--textfile-interval,
+// --metrics-traffic, --listener-ports, --max-*), the families, their
+// labels and bounds, and why --metrics-traffic is refused in a one-shot
+// exposition. --per-process, which once added per-PID series, is
+// accepted and does nothing: the per-program series are always there.
 
 import (
 	"cmp"
@@ -55,67 +19,17 @@ import (
 	"time"
 
 	"github.com/procnet/procnet/internal/promcore"
-	"github.com/spf13/pflag"
 )
 
 // metricsFlags are --listen, --textfile and the bounds of the series.
 type metricsFlags struct {
 	listen, textfile string
-	listenerPorts    string
-	ports            []uint16 // --listener-ports parsed; nil: the default
+	ports            []uint16 // --listener-ports, parsed with --format prometheus
 	maxPrograms      int
 	maxNetns         int
 	maxListeners     int
 	metricsTraffic   bool    // --metrics-traffic
 	textfileEvery    float64 // --textfile-interval, seconds; 0: write once
-}
-
-func (m *metricsFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&m.listen, "listen", "", "")
-	fs.StringVar(&m.textfile, "textfile", "", "")
-	fs.StringVar(&m.listenerPorts, "listener-ports", "1-1023", "")
-	fs.IntVar(&m.maxPrograms, "max-programs", promcore.DefaultMaxPrograms, "")
-	fs.IntVar(&m.maxNetns, "max-netns", promcore.DefaultMaxNamespaces, "")
-	fs.IntVar(&m.maxListeners, "max-listeners", promcore.DefaultMaxListeners, "")
-	fs.BoolVar(&m.metricsTraffic, "metrics-traffic", false, "")
-	fs.Float64Var(&m.textfileEvery, "textfile-interval", 0, "")
-}
-
-// check validates the flags. parseFor has made --format prometheus for
-// --listen and --textfile, and parses --listener-ports after it.
-func (m *metricsFlags) check(fs *pflag.FlagSet, c *config) error {
-	if m.listen != "" && m.textfile != "" {
-		return usageError{"--listen and --textfile exclude each other"}
-	}
-	if (m.listen != "" || m.textfile != "") && c.format != "prometheus" {
-		return usageError{"--listen and --textfile write --format prometheus"}
-	}
-	if fs.Changed("textfile-interval") && (m.textfile == "" || m.textfileEvery <= 0) {
-		return usageError{"--textfile-interval: a positive number of seconds, with --textfile"}
-	}
-	if m.metricsTraffic && m.listen == "" && m.textfileEvery == 0 {
-		return usageError{"--metrics-traffic needs --listen or --textfile-interval: its counters need one process living across scrapes (a one-shot exposition has no closed connections to count)"}
-	}
-	for _, f := range []string{"listener-ports", "max-programs", "max-netns", "max-listeners"} {
-		if fs.Changed(f) && c.format != "prometheus" {
-			return usageError{"--" + f + " goes with --format prometheus, --listen or --textfile"}
-		}
-	}
-	if c.format != "prometheus" {
-		return nil
-	}
-	if c.pid >= 0 || c.program != "" {
-		return usageError{"--format prometheus counts every process: no --pid or --program (see procnet_program_sockets)"}
-	}
-	for _, v := range []struct {
-		name string
-		n    int
-	}{{"--max-programs", m.maxPrograms}, {"--max-netns", m.maxNetns}, {"--max-listeners", m.maxListeners}} {
-		if v.n < 1 {
-			return usageError{v.name + ": must be at least 1"}
-		}
-	}
-	return nil
 }
 
 // collectorOptions turns the command line into the collector's options.
@@ -146,47 +60,43 @@ func prometheus(c *config, stdout, stderr io.Writer) error {
 	if _, err := col.TrafficSource(); opts.Traffic && err != nil {
 		fmt.Fprintf(stderr, "netstat: --metrics-traffic: %s\n", sanitize(err.Error()))
 	}
-	if c.listen == "" && c.textfileEvery <= 0 { // one exposition
-		if c.textfile == "" {
-			return cmp.Or(col.WriteText(stdout), failed)
-		}
-		if err := col.WriteTextfile(c.textfile); err != nil {
-			return fmt.Errorf("--textfile: %v", err)
-		}
-		return failed
+	if c.listen == "" && c.textfile == "" { // one exposition on stdout
+		return cmp.Or(col.WriteText(stdout), failed)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if c.listen != "" {
-		return serveMetrics(ctx, c.listen, col, stderr)
+		// At most 4 scrapes at a time until SIGTERM or SIGINT; then the
+		// scrapes under way finish (5 s at most).
+		ln, err := net.Listen("tcp", c.listen)
+		if err == nil {
+			fmt.Fprintf(stderr, "netstat: serving http://%s/metrics\n", ln.Addr())
+			err = col.Serve(ctx, ln, 4, 5*time.Second)
+		}
+		if err != nil {
+			return fmt.Errorf("--listen: %v", err)
+		}
+		return nil
 	}
-	// --textfile-interval: rewrite the file every SECS until SIGTERM or
-	// SIGINT.
-	tick := time.NewTicker(time.Duration(c.textfileEvery * float64(time.Second)))
-	defer tick.Stop()
+	// --textfile: written once, or with --textfile-interval every SECS
+	// until SIGTERM or SIGINT.
+	var tick <-chan time.Time
+	if c.textfileEvery > 0 {
+		t := time.NewTicker(time.Duration(c.textfileEvery * float64(time.Second)))
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		if err := col.WriteTextfile(c.textfile); err != nil {
 			return fmt.Errorf("--textfile: %v", err)
 		}
+		if tick == nil {
+			return failed
+		}
 		select {
 		case <-ctx.Done():
 			return failed
-		case <-tick.C:
+		case <-tick:
 		}
 	}
-}
-
-// serveMetrics serves col at http://addr/metrics, at most 4 scrapes at a
-// time, until ctx ends (SIGTERM or SIGINT); then it lets the scrapes
-// under way finish (5 s at most).
-func serveMetrics(ctx context.Context, addr string, col *promcore.Collector, stderr io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("--listen: %v", err)
-	}
-	fmt.Fprintf(stderr, "netstat: serving http://%s/metrics\n", ln.Addr())
-	if err := col.Serve(ctx, ln, 4, 5*time.Second); err != nil {
-		return fmt.Errorf("--listen: %v", err)
-	}
-	return nil
 }

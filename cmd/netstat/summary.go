@@ -35,24 +35,6 @@ func (s *summaryFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&s.maxEstablished, "max-established", -1, "")
 }
 
-// check validates the flags once parsed (--by and --max-established
-// imply --summary: parseFor).
-func (s *summaryFlags) check(fs *pflag.FlagSet, c *config) error {
-	if !s.summary {
-		return nil
-	}
-	if by, _ := procnet.ParseBy(s.by); by != procnet.ByProcess && by != procnet.ByRemote && by != procnet.ByPort {
-		return usageError{"--by: " + strconv.Quote(s.by) + " (process, remote, port)"}
-	}
-	if fs.Changed("max-established") && s.maxEstablished < 0 {
-		return usageError{"--max-established: not a count: " + strconv.Itoa(s.maxEstablished)}
-	}
-	if c.route || c.interfaces || c.stats {
-		return usageError{"--summary counts sockets: not with -r, -i or -s"}
-	}
-	return nil
-}
-
 // The table's count columns, each a sum of states (procnet.Unconnected:
 // unconnected UDP and raw sockets); OTHER also counts the states without
 // a name (Tally.Unknown).

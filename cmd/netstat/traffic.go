@@ -26,19 +26,6 @@ func (t *trafficFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&t.traffic, "traffic", false, "")
 }
 
-func (t *trafficFlags) check(c *config) error {
-	if !t.traffic {
-		return nil
-	}
-	if c.route || c.interfaces || c.stats || c.events || c.format == "prometheus" {
-		return usageError{"--traffic goes with the socket listing or --summary"}
-	}
-	if c.summary && c.by != "process" {
-		return usageError{"--traffic counts per process: not with --by " + c.by}
-	}
-	return nil
-}
-
 // appendTrafficHeader appends the --traffic columns' titles.
 func (c *config) appendTrafficHeader(b []byte) []byte {
 	if c.continuous {
