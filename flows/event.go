@@ -167,4 +167,12 @@ type Options struct {
 	// is there every 50 ms otherwise: events reach Next up to 50 ms after
 	// they happened (Event.Time is the kernel's).
 	RingSize int
+	// NoOldOwners (tracepoint source) leaves out what the feed would
+	// learn at its start of the connections already open: the owner of
+	// each (a walk of every process's fds, and some 100 bytes a
+	// connection kept while it lives). Their events then come without a
+	// PID, unless a process closes them itself; accepted connections still
+	// get their listener's owner. For a caller that knows those owners
+	// already, as procnet's Poller does from its last round.
+	NoOldOwners bool
 }

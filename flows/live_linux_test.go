@@ -607,3 +607,52 @@ func TestLiveStates(t *testing.T) {
 		t.Errorf("client events %q, want %q", s, want)
 	}
 }
+
+// TestLiveTracepointOldOwners: a connection open before the feed started,
+// reset by its peer, closes in softirq with no process to name: the feed
+// names its owner from the scan at its start (AttrTracker), unless
+// NoOldOwners, which keeps no owner of an old connection.
+func TestLiveTracepointOldOwners(t *testing.T) {
+	for _, noOld := range []bool{false, true} {
+		t.Run(fmt.Sprint("NoOldOwners=", noOld), func(t *testing.T) {
+			l, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := net.Dial("tcp4", l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := l.Accept()
+			l.Close() // no listener to attribute the accepted side to
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			local := s.LocalAddr().(*net.TCPAddr).AddrPort()
+			remote := s.RemoteAddr().(*net.TCPAddr).AddrPort()
+			f := startOrSkip(t, Options{Source: SourceTracepoint, NoOldOwners: noOld})
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close() // a reset: the accepted side closes in softirq
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			for {
+				ev, err := f.Next(ctx)
+				if err != nil {
+					t.Fatalf("no close of %v→%v: %v", local, remote, err)
+				}
+				if ev.Kind != Close || ev.Local != local || ev.Remote != remote {
+					continue
+				}
+				want := os.Getpid()
+				if noOld {
+					want = 0
+				}
+				if ev.PID != want {
+					t.Errorf("close of the accepted side: PID %d (%v), want %d", ev.PID, ev.Attribution, want)
+				}
+				return
+			}
+		})
+	}
+}

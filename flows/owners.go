@@ -43,6 +43,9 @@ type scanner struct {
 	// (ownersOnly) in 64 bytes a row instead of 152; its scans keep no
 	// rows between them.
 	owners map[ownKey]owner
+	// listenersOnly (with owners) reads the listeners alone: no owner of
+	// a connection is kept (Options.NoOldOwners).
+	listenersOnly bool
 }
 
 // ownKey is a connKey without netip.AddrPort's zone pointer (the socket
@@ -216,12 +219,16 @@ func (s *scanner) scanOwners() {
 	}
 	var rows []seen
 	inodes := map[uint64]bool{}
-	for r, err := range s.rd.Sockets(context.Background(), tcpOnly) {
+	f := tcpOnly
+	if s.listenersOnly {
+		f.States = netstat.States(netstat.Listen)
+	}
+	for r, err := range s.rd.Sockets(context.Background(), f) {
 		if err != nil {
 			continue // a bad row: the others still count
 		}
 		listen := r.State == netstat.Listen
-		if !listen && !live(&r) {
+		if !listen && (s.listenersOnly || !live(&r)) {
 			continue
 		}
 		rows = append(rows, seen{ownKeyOf(r.Local, r.Remote), r.Inode, listen})

@@ -813,6 +813,7 @@ func (f *Feed) startTracepoint() error {
 	// Who owns what already: listeners, and connections older than the
 	// feed, whose opens the program did not see.
 	sc := newOwnerScanner()
+	sc.listenersOnly = f.opts.NoOldOwners
 	sc.scan(time.Now(), nil, nil)
 	// The tracker's memory of every socket's owner is not needed until a
 	// rescan (rare: a listener the first scan missed), which makes another.
