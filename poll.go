@@ -102,128 +102,33 @@ func NewPoller(opts Options) *Poller {
 // Poll fails (ctx done, proc unreadable) the Poller keeps what it knew of
 // the last snapshot, to compare the next poll with.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
-	r, o := p.r, &p.r.opts
-	spaces, denied, err := r.namespaces()
+	rd, ch, errs, err := p.poll(ctx)
 	if err != nil {
 		return nil, Changes{}, err
 	}
-	snap := &Snapshot{Namespaces: spaces, Skipped: Skipped{Denied: denied}}
-	f := o.Filter
-	// About as many rows as last time (the first time, as many as the
-	// kernel counts): one allocation instead of the append growth's
-	// (1.25× steps at this size), whose garbage was four times the rows
-	// and whose last step held them twice.
-	if l := p.last; l != nil {
-		snap.Conns = make([]Conn, 0, len(l.conns)+len(l.conns)/16+16)
-		if o.Unix {
-			snap.Unix = make([]UnixConn, 0, len(l.unix)+len(l.unix)/16+16)
-		}
-	} else if n := r.kernelRows(spaces, f); n > 0 {
-		snap.Conns = make([]Conn, 0, n+n/16+16)
-	}
-	errs, err := r.readRows(ctx, snap, f, o.Unix)
-	if err != nil {
-		return nil, Changes{}, err
-	}
-	if p.tracker != nil {
-		inodes := make(map[uint64]bool, len(snap.Conns)+len(snap.Unix))
-		for i := range snap.Conns {
-			if ino := snap.Conns[i].Inode; ino != 0 {
-				inodes[ino] = true
-			}
-		}
-		for i := range snap.Unix {
-			inodes[snap.Unix[i].Inode] = true
-		}
-		m, err := p.tracker.Refresh(ctx, inodes)
-		if err != nil {
-			return nil, Changes{}, err
-		}
-		snap.Procs = m
-		for i := range snap.Conns {
-			snap.Conns[i].Owners = m.Lookup(snap.Conns[i].Inode)
-		}
-		for i := range snap.Unix {
-			snap.Unix[i].Owners = m.Lookup(snap.Unix[i].Inode)
+	snap := &Snapshot{Procs: rd.Procs, Namespaces: rd.Namespaces, Skipped: rd.Skipped, carried: rd.carried}
+	l := rd.rows
+	// Owners as the Map has them (shared), a TIME_WAIT row's remembered
+	// ones decoded.
+	var buf []procmap.Owner
+	snap.Conns = make([]Conn, len(l.conns))
+	for i := range snap.Conns {
+		c := &snap.Conns[i]
+		buf = l.decodeConn(c, i, buf[:0])
+		if c.Inode != 0 {
+			c.Owners = rd.Procs.Lookup(c.Inode)
+		} else {
+			c.Owners = slices.Clone(c.Owners)
 		}
 	}
-
-	order := sortConns(snap.Conns)
-	if l := p.last; l != nil && p.tracker != nil {
-		// A row without owners and inode (TIME_WAIT) takes those its
-		// connection had at the last poll, decoded into one array.
-		var pool []procmap.Owner
-		var took, from []int32 // rows of snap.Conns, where their owners start in pool
-		matchConns(l, snap.Conns, order, func(i, j int) {
-			if i < 0 || j < 0 {
-				return
-			}
-			if c := &snap.Conns[j]; c.Inode == 0 && len(c.Owners) == 0 {
-				if n := len(pool); l.connOwners(&pool, i) > 0 {
-					took, from = append(took, int32(j)), append(from, int32(n))
-				}
-			}
-		})
-		for k, j := range took {
-			end := len(pool)
-			if k+1 < len(took) {
-				end = int(from[k+1])
-			}
-			c := &snap.Conns[j]
-			c.Owners = pool[from[k]:end:end]
-			snap.carry(c.Owners, l)
-		}
+	if len(l.unix) > 0 {
+		snap.Unix = make([]UnixConn, len(l.unix))
 	}
-	if o.ownerFilter() {
-		snap.Conns = slices.DeleteFunc(snap.Conns, func(c Conn) bool { return !o.ownedBy(c.Owners, snap) })
-		snap.Unix = slices.DeleteFunc(snap.Unix, func(c UnixConn) bool { return !o.ownedBy(c.Owners, snap) })
-		order = sortConns(snap.Conns)
+	for i := range snap.Unix {
+		u := &snap.Unix[i]
+		buf = l.decodeUnix(u, i, buf[:0])
+		u.Owners = rd.Procs.Lookup(u.Inode)
 	}
-	uorder := sortUnix(snap.Unix)
-
-	var ch Changes
-	if l := p.last; l != nil {
-		at := make([]int32, max(len(l.conns), len(l.unix))) // a last row's new index, -1: closed
-		matchConns(l, snap.Conns, order, func(i, j int) {
-			if i < 0 {
-				ch.New = append(ch.New, j)
-				return
-			}
-			if at[i] = int32(j); j >= 0 && l.conns[i].state != snap.Conns[j].State {
-				ch.Changed = append(ch.Changed, StateChange{Index: j, Was: l.conns[i].state})
-			}
-		})
-		placeClosed(at[:len(l.conns)], func(i, after int) {
-			c := l.conn(i)
-			ch.Closed = append(ch.Closed, c)
-			ch.ClosedAfter = append(ch.ClosedAfter, after)
-			ch.carry(c.Owners, l)
-		})
-		matchUnix(l, snap.Unix, uorder, func(i, j int) {
-			if i < 0 {
-				ch.NewUnix = append(ch.NewUnix, j)
-				return
-			}
-			if at[i] = int32(j); j >= 0 && l.unix[i].state != snap.Unix[j].State {
-				ch.ChangedUnix = append(ch.ChangedUnix, UnixStateChange{Index: j, Was: l.unix[i].state})
-			}
-		})
-		placeClosed(at[:len(l.unix)], func(i, after int) {
-			u := l.unixConn(i)
-			ch.ClosedUnix = append(ch.ClosedUnix, u)
-			ch.ClosedUnixAfter = append(ch.ClosedUnixAfter, after)
-			ch.carry(u.Owners, l)
-		})
-		slices.Sort(ch.New)
-		slices.SortFunc(ch.Changed, func(a, b StateChange) int { return cmp.Compare(a.Index, b.Index) })
-		slices.Sort(ch.NewUnix)
-		slices.SortFunc(ch.ChangedUnix, func(a, b UnixStateChange) int { return cmp.Compare(a.Index, b.Index) })
-	}
-	// What closed is out: the last poll's arrays take the new one's rows.
-	if p.last == nil {
-		p.last = &last{}
-	}
-	p.last.store(snap, order, uorder)
 	return snap, ch, errors.Join(errs...)
 }
 
@@ -725,25 +630,8 @@ func (l *last) connOwners(dst *[]procmap.Owner, i int) int {
 
 // conn returns the last poll's Internet row i whole.
 func (l *last) conn(i int) Conn {
-	k := &l.conns[i]
-	c := Conn{Socket: netstat.Socket{Proto: k.proto, State: k.state, Inode: k.inode,
-		Local:  netip.AddrPortFrom(keyAddr(k.kinds&0xf, k.lhi, k.llo), k.lport),
-		Remote: netip.AddrPortFrom(keyAddr(k.kinds>>4, k.rhi, k.rlo), k.rport)},
-		Namespace: l.namespace(k.ns)}
-	d := detail(l.detail[k.detail:])
-	bits := d.uvarint()
-	c.Owners = slices.Clip(d.owners(nil))
-	var vals [12]uint64
-	for j := range vals {
-		if bits&(1<<j) != 0 {
-			vals[j] = d.uvarint()
-		}
-	}
-	s := &c.Socket
-	s.TxQueue, s.RxQueue, s.Timer, s.TimerTicks = uint32(vals[0]), uint32(vals[1]), netstat.Timer(vals[2]), vals[3]
-	s.Retransmits, s.Timeout, s.UID, s.Drops = uint32(vals[4]), uint32(vals[5]), uint32(vals[6]), vals[7]
-	s.Traffic = netstat.Traffic{BytesSent: vals[8], BytesReceived: vals[9], SegsOut: uint32(vals[10]), SegsIn: uint32(vals[11]),
-		Known: bits&dKnown != 0}
+	var c Conn
+	l.decodeConn(&c, i, nil)
 	return c
 }
 
@@ -760,15 +648,9 @@ func appendUnixDetail(b []byte, u *netstat.UnixSocket, owners []procmap.Owner) [
 
 // unixConn returns the last poll's unix row i whole.
 func (l *last) unixConn(i int) UnixConn {
-	k := &l.unix[i]
-	c := UnixConn{UnixSocket: netstat.UnixSocket{State: k.state, Inode: k.inode}, Namespace: l.namespace(k.ns)}
-	d := detail(l.detail[k.detail:])
-	c.Owners = slices.Clip(d.owners(nil))
-	u := &c.UnixSocket
-	u.RefCount, u.Protocol, u.Flags, u.Type = uint32(d.uvarint()), uint32(d.uvarint()), netstat.UnixFlags(d.uvarint()), netstat.UnixType(d.uvarint())
-	n := d.uvarint()
-	u.Path = string(d[:n])
-	return c
+	var u UnixConn
+	l.decodeUnix(&u, i, nil)
+	return u
 }
 
 // kernelRows returns how many rows of the tables f selects the kernel

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -401,13 +402,15 @@ func TestPollSized(t *testing.T) {
 			t.Errorf("%+v: %d rows, want %d", tc.f, got, tc.want)
 		}
 	}
-	snap, _, err := NewPoller(Options{Root: root}).Poll(context.Background())
-	if err != nil {
+	p := NewPoller(Options{Root: root})
+	if _, _, err := p.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// make rounds the size up to whole pages.
-	if want := all + all/16 + 16; len(snap.Conns) != n || cap(snap.Conns) < want || cap(snap.Conns) > want+8192/int(sizeofConn) {
-		t.Errorf("%d rows in %d, want %d", len(snap.Conns), cap(snap.Conns), want)
+	// The rows are read compact (lastConn); make rounds the size up to
+	// whole pages.
+	rows := p.last.conns
+	if want := all + all/16 + 16; len(rows) != n || cap(rows) < want || cap(rows) > want+8192/int(unsafe.Sizeof(lastConn{})) {
+		t.Errorf("%d rows in %d, want %d", len(rows), cap(rows), want)
 	}
 }
 
