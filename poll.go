@@ -146,21 +146,6 @@ func placeClosed(at []int32, closed func(i, after int)) {
 	}
 }
 
-// carry remembers the details of owners that snap's Procs may lack.
-func (s *Snapshot) carry(owners []procmap.Owner, from *last) {
-	for _, o := range owners {
-		if s.Procs.Process(o.PID) != nil {
-			continue
-		}
-		if p := from.process(o.PID); p != nil {
-			if s.carried == nil {
-				s.carried = map[int]*procmap.Process{}
-			}
-			s.carried[o.PID] = p
-		}
-	}
-}
-
 func (c *Changes) carry(owners []procmap.Owner, from *last) {
 	for _, o := range owners {
 		if p := from.process(o.PID); p != nil {
@@ -246,184 +231,11 @@ func compareEnd(k uint8, hi, lo uint64, port uint16, k2 uint8, hi2, lo2 uint64, 
 	return cmp.Compare(port, port2)
 }
 
-// compareConns orders two rows by ends as compareEnds does, without
-// making their keys unless it must: the sort's comparison.
-func compareConns(a, b *Conn) int {
-	if x, y := nsInode(a.Namespace), nsInode(b.Namespace); x != y {
-		return cmp.Compare(x, y)
-	}
-	if a.Proto != b.Proto {
-		return cmp.Compare(a.Proto, b.Proto)
-	}
-	if c := compareAddrPort(a.Local, b.Local); c != 0 {
-		return c
-	}
-	return compareAddrPort(a.Remote, b.Remote)
-}
-
-func compareAddrPort(a, b netip.AddrPort) int {
-	if a == b {
-		return 0
-	}
-	if x, y := a.Addr(), b.Addr(); x != y {
-		k, hi, lo := addrKey(x)
-		k2, hi2, lo2 := addrKey(y)
-		if c := compareEnd(k, hi, lo, 0, k2, hi2, lo2, 0); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(a.Port(), b.Port())
-}
-
 func nsInode(ns *netstat.Namespace) uint64 {
 	if ns == nil {
 		return 0
 	}
 	return ns.Inode
-}
-
-// sortConns returns the indices of conns sorted by ends, then inode.
-func sortConns(conns []Conn) []int32 {
-	order := make([]int32, len(conns))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int {
-		a, b := &conns[x], &conns[y]
-		if c := compareConns(a, b); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Inode, b.Inode)
-	})
-	return order
-}
-
-// matchConns walks the last poll's rows and cur in key order and calls
-// fn(i, j) for each pair of rows that are one connection (i in prev, j
-// in cur), fn(-1, j) for a new row and fn(i, -1) for a closed one. Among
-// rows with the same ends, equal inodes pair first; then each remaining
-// current row with inode 0 (TIME_WAIT) pairs with a remaining previous
-// row, in inode order: the connection it was.
-func matchConns(prev *last, cur []Conn, curOrder []int32, fn func(i, j int)) {
-	prevOrder := prev.order
-	a, b := 0, 0
-	var ra, rb []int32 // leftovers within one group of equal ends
-	for a < len(prevOrder) || b < len(curOrder) {
-		var c int
-		var ea, eb ends
-		if a < len(prevOrder) {
-			ea = prev.ends(int(prevOrder[a]))
-		}
-		if b < len(curOrder) {
-			eb = endsOf(&cur[curOrder[b]])
-		}
-		switch {
-		case a == len(prevOrder):
-			c = 1
-		case b == len(curOrder):
-			c = -1
-		default:
-			c = compareEnds(ea, eb)
-		}
-		if c < 0 {
-			fn(int(prevOrder[a]), -1)
-			a++
-			continue
-		}
-		if c > 0 {
-			fn(-1, int(curOrder[b]))
-			b++
-			continue
-		}
-		// One group of equal ends on each side.
-		za, zb := a+1, b+1
-		for za < len(prevOrder) && compareEnds(ea, prev.ends(int(prevOrder[za]))) == 0 {
-			za++
-		}
-		for zb < len(curOrder) && compareConns(&cur[curOrder[b]], &cur[curOrder[zb]]) == 0 {
-			zb++
-		}
-		ra, rb = ra[:0], rb[:0]
-		for a < za || b < zb {
-			switch {
-			case a == za:
-				rb = append(rb, curOrder[b])
-				b++
-			case b == zb:
-				ra = append(ra, prevOrder[a])
-				a++
-			default:
-				x, y := prev.conns[prevOrder[a]].inode, cur[curOrder[b]].Inode
-				switch {
-				case x == y:
-					fn(int(prevOrder[a]), int(curOrder[b]))
-					a++
-					b++
-				case x < y:
-					ra = append(ra, prevOrder[a])
-					a++
-				default:
-					rb = append(rb, curOrder[b])
-					b++
-				}
-			}
-		}
-		k := 0
-		for _, j := range rb {
-			if cur[j].Inode == 0 && k < len(ra) {
-				fn(int(ra[k]), int(j))
-				k++
-				continue
-			}
-			fn(-1, int(j))
-		}
-		for _, i := range ra[k:] {
-			fn(int(i), -1)
-		}
-	}
-}
-
-// sortUnix returns the indices of conns sorted by namespace, then inode.
-func sortUnix(conns []UnixConn) []int32 {
-	order := make([]int32, len(conns))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int {
-		a, b := &conns[x], &conns[y]
-		return cmp.Or(cmp.Compare(nsInode(a.Namespace), nsInode(b.Namespace)), cmp.Compare(a.Inode, b.Inode))
-	})
-	return order
-}
-
-// matchUnix is matchConns for unix sockets, known by inode.
-func matchUnix(prev *last, cur []UnixConn, curOrder []int32, fn func(i, j int)) {
-	prevOrder := prev.uorder
-	a, b := 0, 0
-	for a < len(prevOrder) || b < len(curOrder) {
-		var c int
-		switch {
-		case a == len(prevOrder):
-			c = 1
-		case b == len(curOrder):
-			c = -1
-		default:
-			u, v := &prev.unix[prevOrder[a]], &cur[curOrder[b]]
-			c = cmp.Or(cmp.Compare(prev.nsInode(u.ns), nsInode(v.Namespace)), cmp.Compare(u.inode, v.Inode))
-		}
-		switch {
-		case c < 0:
-			fn(int(prevOrder[a]), -1)
-			a++
-		case c > 0:
-			fn(-1, int(curOrder[b]))
-			b++
-		default:
-			fn(int(prevOrder[a]), int(curOrder[b]))
-			a++
-			b++
-		}
-	}
 }
 
 // last is what a Poller keeps of the last snapshot. Its rows are in the
@@ -491,53 +303,6 @@ func (l *last) process(pid int) *procmap.Process {
 	return l.carried[pid]
 }
 
-// store keeps what the next poll needs of snap, whose rows are by key in
-// order and uorder, in the arrays of the last one.
-func (l *last) store(snap *Snapshot, order, uorder []int32) {
-	l.order, l.uorder = order, uorder
-	l.procs, l.carried = nil, snap.carried
-	if snap.Procs != nil {
-		l.procs = snap.Procs.Procs
-	}
-	clear(l.spaces)
-	l.spaces = l.spaces[:0]
-	var ns *netstat.Namespace // the last row's namespace: its index is k
-	var k uint32
-	index := func(p *netstat.Namespace) uint32 {
-		if p == ns {
-			return k
-		}
-		ns, k = p, 0
-		if p != nil {
-			i := slices.Index(l.spaces, p)
-			if i < 0 {
-				i = len(l.spaces)
-				l.spaces = append(l.spaces, p)
-			}
-			k = uint32(i) + 1
-		}
-		return k
-	}
-	// About what the last round took, or 8 bytes a row the first time
-	// (about what owners and a uid take): one allocation, not doublings.
-	l.detail = slices.Grow(l.detail[:0], max(len(l.detail), 8*len(snap.Conns)))
-	l.conns = slices.Grow(l.conns[:0], len(snap.Conns))
-	for i := range snap.Conns {
-		c := &snap.Conns[i]
-		e := endsOf(c)
-		l.conns = append(l.conns, lastConn{lhi: e.lhi, llo: e.llo, rhi: e.rhi, rlo: e.rlo, inode: c.Inode,
-			detail: uint32(len(l.detail)), ns: index(c.Namespace), lport: e.lport, rport: e.rport,
-			proto: c.Proto, state: c.State, kinds: e.lkind | e.rkind<<4})
-		l.detail = appendConnDetail(l.detail, &c.Socket, c.Owners)
-	}
-	l.unix = slices.Grow(l.unix[:0], len(snap.Unix))
-	for i := range snap.Unix {
-		u := &snap.Unix[i]
-		l.unix = append(l.unix, lastUnix{inode: u.Inode, detail: uint32(len(l.detail)), ns: index(u.Namespace), state: u.State})
-		l.detail = appendUnixDetail(l.detail, &u.UnixSocket, u.Owners)
-	}
-}
-
 // The fields of a Socket that a lastConn leaves out, in the order of the
 // bits that say which are not zero.
 const (
@@ -555,32 +320,6 @@ const (
 	dSegsIn
 	dKnown // Traffic.Known, no value
 )
-
-// appendConnDetail codes what a lastConn leaves out of a row: a uvarint
-// of the bits above, the owners (appendOwners), then each field whose
-// bit is set as a uvarint.
-func appendConnDetail(b []byte, s *netstat.Socket, owners []procmap.Owner) []byte {
-	vals := [...]uint64{uint64(s.TxQueue), uint64(s.RxQueue), uint64(s.Timer), s.TimerTicks, uint64(s.Retransmits),
-		uint64(s.Timeout), uint64(s.UID), s.Drops, s.Traffic.BytesSent, s.Traffic.BytesReceived,
-		uint64(s.Traffic.SegsOut), uint64(s.Traffic.SegsIn)}
-	var bits uint64
-	for k, v := range vals {
-		if v != 0 {
-			bits |= 1 << k
-		}
-	}
-	if s.Traffic.Known {
-		bits |= dKnown
-	}
-	b = binary.AppendUvarint(b, bits)
-	b = appendOwners(b, owners)
-	for _, v := range vals {
-		if v != 0 {
-			b = binary.AppendUvarint(b, v)
-		}
-	}
-	return b
-}
 
 // appendOwners codes owners: their number, then each PID and fd as
 // varints.
@@ -633,17 +372,6 @@ func (l *last) conn(i int) Conn {
 	var c Conn
 	l.decodeConn(&c, i, nil)
 	return c
-}
-
-// appendUnixDetail codes what a lastUnix leaves out of a row: the
-// owners, then RefCount, Protocol, Flags, Type and the path's length as
-// uvarints, then the path.
-func appendUnixDetail(b []byte, u *netstat.UnixSocket, owners []procmap.Owner) []byte {
-	b = appendOwners(b, owners)
-	for _, v := range [...]uint64{uint64(u.RefCount), uint64(u.Protocol), uint64(u.Flags), uint64(u.Type), uint64(len(u.Path))} {
-		b = binary.AppendUvarint(b, v)
-	}
-	return append(b, u.Path...)
 }
 
 // unixConn returns the last poll's unix row i whole.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"os"
@@ -147,9 +148,10 @@ func TestMatchReusePort(t *testing.T) {
 	prev := []Conn{l(10), l(11), l(12), e(20, netstat.Established)}
 	cur := []Conn{l(12), l(13), l(10), e(0, netstat.TimeWait)}
 	var got []string
-	var was last
-	was.store(&Snapshot{Conns: prev}, sortConns(prev), nil)
-	matchConns(&was, cur, sortConns(cur), func(i, j int) {
+	var was, now last
+	was.store(&Snapshot{Conns: prev})
+	now.store(&Snapshot{Conns: cur})
+	matchCompact(&was, &now, now.order, func(i, j int) {
 		switch {
 		case i < 0:
 			got = append(got, fmt.Sprintf("+%d", cur[j].Inode))
@@ -289,7 +291,7 @@ func TestLastRoundTrip(t *testing.T) {
 		{UnixSocket: netstat.UnixSocket{Inode: 9, Path: ""}},
 	}
 	var l last
-	l.store(&Snapshot{Conns: conns, Unix: unix, Namespaces: spaces}, sortConns(conns), sortUnix(unix))
+	l.store(&Snapshot{Conns: conns, Unix: unix, Namespaces: spaces})
 	for i := range conns {
 		got := l.conn(i)
 		if !reflect.DeepEqual(got, conns[i]) || got.Namespace != conns[i].Namespace {
@@ -317,8 +319,8 @@ func TestLastRoundTrip(t *testing.T) {
 			if got := compareEnds(endsOf(a), endsOf(b)); got != want {
 				t.Errorf("rows %d, %d compare %d, want %d", i, j, got, want)
 			}
-			if got := compareConns(a, b); got != want {
-				t.Errorf("rows %d, %d compare %d in the sort, want %d", i, j, got, want)
+			if got := l.compareRows(&l.conns[i], &l.conns[j]); got != cmp.Or(want, cmp.Compare(a.Inode, b.Inode)) {
+				t.Errorf("rows %d, %d compare %d in the sort, want %d then by inode", i, j, got, want)
 			}
 		}
 	}
@@ -450,4 +452,28 @@ func TestParseSockstat(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "proc/net/sockstat:1:") || !strings.Contains(err.Error(), "proc/net/sockstat:2:") || n[netstat.Raw] != 3 {
 		t.Errorf("counts %v, error %v", n, err)
 	}
+}
+
+// store codes snap's rows into l as a poll codes the rows it reads (see
+// Poller.poll), keyed in order.
+func (l *last) store(snap *Snapshot) {
+	for i := range snap.Conns {
+		c := &snap.Conns[i]
+		e := endsOf(c)
+		l.conns = append(l.conns, lastConn{lhi: e.lhi, llo: e.llo, rhi: e.rhi, rlo: e.rlo, inode: c.Inode,
+			detail: uint32(len(l.detail)), ns: l.spaceIndex(c.Namespace), lport: e.lport, rport: e.rport,
+			proto: c.Proto, state: c.State, kinds: e.lkind | e.rkind<<4})
+		raw := appendSocketDetail(nil, &c.Socket)
+		_, n := binary.Uvarint(raw)
+		l.detail = append(l.detail, raw[:n]...)
+		l.detail = appendOwners(l.detail, c.Owners)
+		l.detail = append(l.detail, raw[n:]...)
+	}
+	for i := range snap.Unix {
+		u := &snap.Unix[i]
+		l.unix = append(l.unix, lastUnix{inode: u.Inode, detail: uint32(len(l.detail)), ns: l.spaceIndex(u.Namespace), state: u.State})
+		l.detail = appendOwners(l.detail, u.Owners)
+		l.detail = appendUnixFields(l.detail, &u.UnixSocket)
+	}
+	l.order, l.uorder = l.sortConns(), l.sortUnix()
 }

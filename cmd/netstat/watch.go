@@ -90,7 +90,7 @@ const (
 type watcher struct {
 	l      *lister
 	poller *procnet.Poller
-	snap   *procnet.Snapshot // the last round's
+	snap   *procnet.Round // the last round's rows, compact
 	ch     procnet.Changes
 	// marks and umarks are the marker of each row of snap.Conns and
 	// snap.Unix: ' ', '+', '~' or '*' (opened and closed: see watchfeed.go).
@@ -140,7 +140,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	// reached both rounds' rows before the collector ran.
 	w.snap, w.ch = nil, procnet.Changes{}
 	runtime.GC()
-	snap, ch, err := w.poller.Poll(ctx)
+	snap, ch, err := w.poller.PollRound(ctx)
 	if snap == nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	w.rounds++
 
 	// The marks: one byte per row.
-	w.marks = slices.Grow(w.marks[:0], len(snap.Conns))[:len(snap.Conns)]
+	w.marks = slices.Grow(w.marks[:0], snap.Len())[:snap.Len()]
 	for i := range w.marks {
 		w.marks[i] = ' '
 	}
@@ -169,7 +169,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	for _, s := range ch.Changed {
 		w.marks[s.Index] = '~'
 	}
-	w.umarks = slices.Grow(w.umarks[:0], len(snap.Unix))[:len(snap.Unix)]
+	w.umarks = slices.Grow(w.umarks[:0], snap.UnixLen())[:snap.UnixLen()]
 	for i := range w.umarks {
 		w.umarks[i] = ' '
 	}
@@ -228,8 +228,8 @@ func (w *watcher) markGroups() {
 	prev, m := w.groups, w.snap
 	k := procnet.NewCounter(w.l.c.countBy())
 	if m != nil {
-		for i := range m.Conns {
-			if cn := &m.Conns[i]; w.shows(cn, m) {
+		for _, cn := range m.Conns() {
+			if w.shows(cn, m) {
 				k.Add(cn, m)
 			}
 		}
@@ -320,8 +320,8 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 	}
 	if c.inetWanted() {
 		l.prefetch(func(yield func(int, *row) bool) {
-			for i := range snap.Conns {
-				if cn := &snap.Conns[i]; w.shows(cn, snap) && !yield(i, cn) {
+			for i, cn := range snap.Conns() {
+				if w.shows(cn, snap) && !yield(i, cn) {
 					return
 				}
 			}
@@ -342,8 +342,8 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			return b
 		}
 		b = closed(b, -1)
-		for i := range snap.Conns {
-			if cn := &snap.Conns[i]; w.shows(cn, snap) {
+		for i, cn := range snap.Conns() {
+			if w.shows(cn, snap) {
 				b = emit(b, cn, w.marks[i], snap, w.rateOf(i))
 			}
 			if b = w.spill(closed(b, i)); w.spillErr != nil {
@@ -371,8 +371,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 			return b
 		}
 		b = closed(b, -1)
-		for i := range snap.Unix {
-			u := &snap.Unix[i]
+		for i, u := range snap.Unix() {
 			if w.showsUnix(u, snap) {
 				b = markStart(b, w.umarks[i], colour)
 				b = l.nsCellOf(b, u.Namespace)

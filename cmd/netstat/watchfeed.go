@@ -152,9 +152,8 @@ func (w *watcher) afterRead(now time.Time) {
 	m := snap
 	if fs.meter != nil {
 		fs.meter.Begin(now, fs.evs)
-		fs.rates = slices.Grow(fs.rates[:0], len(snap.Conns))[:len(snap.Conns)]
-		for i := range snap.Conns {
-			cn := &snap.Conns[i]
+		fs.rates = slices.Grow(fs.rates[:0], snap.Len())[:snap.Len()]
+		for i, cn := range snap.Conns() {
 			if !w.shows(cn, m) {
 				fs.rates[i] = flows.ConnTraffic{}
 				continue
@@ -185,8 +184,8 @@ func (w *watcher) afterRead(now time.Time) {
 	if len(closes) > 0 && w.rounds > 1 {
 		// A close of a row this round shows: new, it is marked '*' (its
 		// TIME_WAIT row); else it is no flash.
-		for i := range snap.Conns {
-			k := evEndsOf(&snap.Conns[i])
+		for i, cn := range snap.Conns() {
+			k := evEndsOf(cn)
 			if _, ok := closes[k]; ok {
 				if w.marks[i] == '+' {
 					w.marks[i] = '*'
