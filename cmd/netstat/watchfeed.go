@@ -45,6 +45,13 @@ import (
 // quietMax bounds the rounds --summary -c skips on a quiet host.
 const quietMax = 10
 
+// watchRing is the tracepoint's ring buffer under -c: 1 MiB, some 7,500
+// events, where flows' default is 4 MiB. The feed's reader empties it
+// when an eighth is full and every 50 ms, so it holds a burst of some
+// 150,000 events a second; the default's pages, mapped twice, were 8 MiB
+// of the watch's resident memory (issue 15 item 5).
+const watchRing = 1 << 20
+
 // feedState is what the watcher keeps for a feed and a meter.
 type feedState struct {
 	feed   *flows.Feed
@@ -73,7 +80,7 @@ func (w *watcher) startFeed(stderr io.Writer) {
 		return
 	}
 	onlyTCP := !c.udp && !c.udplite && !c.raw
-	f, err := flows.Start(flows.Options{Source: flows.SourceTracepoint, States: c.summary && onlyTCP && !c.traffic})
+	f, err := flows.Start(flows.Options{Source: flows.SourceTracepoint, States: c.summary && onlyTCP && !c.traffic, RingSize: watchRing})
 	if err != nil && c.traffic {
 		f, err = flows.Start(flows.Options{Source: flows.SourceDestroy, Interval: c.interval})
 	}
