@@ -58,7 +58,10 @@
 // which re-reads only what may have changed. The Poller holds none of the
 // snapshots it returns: of the last it keeps only what the next poll
 // compares with, about a third of the rows' size, and gives the rows that
-// closed back whole.
+// closed back whole. It reads and compares the rows in that compact form;
+// PollRound returns them so (a Round), decoded one at a time, for a caller
+// that goes over each row once or twice and would rather not hold them
+// all as Conns.
 //
 // # Capture
 //

@@ -1,7 +1,8 @@
 package procnet
 
 // poll.go holds the Poller: a snapshot each poll and what changed since
-// the last, keeping of the last round only what the next compares with.
+// the last, keeping of the last round only what the next compares with;
+// round.go reads and compares the rounds compact.
 
 import (
 	"bytes"

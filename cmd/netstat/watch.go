@@ -12,8 +12,10 @@ package main
 //
 //	"* " opened and closed since the last round (with a feed: watchfeed.go)
 //
-// The rounds come from a procnet.Poller, which keeps the last snapshot —
-// the one copy of the rows; the watcher adds a mark byte per row. A
+// The rounds come from a procnet.Poller (PollRound), which keeps each
+// round's rows compact, about 70 bytes a row, and decodes them one at a
+// time for the marks, the counts and the table; the watcher adds a mark
+// byte per row. A
 // connection is known by its namespace, protocol and ends (the inode
 // tells SO_REUSEPORT twins apart): a socket that falls to TIME_WAIT keeps
 // its identity, and keeps the owner it had (the kernel no longer says;
