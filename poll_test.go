@@ -477,3 +477,63 @@ func (l *last) store(snap *Snapshot) {
 	}
 	l.order, l.uorder = l.sortConns(), l.sortUnix()
 }
+
+// TestPollRound: PollRound's rows, decoded one at a time, are Poll's,
+// owners and namespaces included, and its Changes are Poll's: two Pollers
+// over the same tree, polled in step, through new, closed, changed and
+// TIME_WAIT rows (which keep their owner) and unix sockets.
+func TestPollRound(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	opts := Options{Root: root, Owners: true, AllNamespaces: true, Unix: true}
+	snaps, rounds := NewPoller(opts), NewPoller(opts)
+	ctx := context.Background()
+	same := func(step string) {
+		t.Helper()
+		snap, want, err := snaps.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, got, err := rounds.PollRound(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rd.Len() != len(snap.Conns) || rd.UnixLen() != len(snap.Unix) {
+			t.Fatalf("%s: %d and %d rows, want %d and %d", step, rd.Len(), rd.UnixLen(), len(snap.Conns), len(snap.Unix))
+		}
+		for i, c := range rd.Conns() {
+			w := snap.Conns[i]
+			if !reflect.DeepEqual(c.Socket, w.Socket) || fmt.Sprint(c.Owners) != fmt.Sprint(w.Owners) || nsInode(c.Namespace) != nsInode(w.Namespace) {
+				t.Errorf("%s: row %d %+v, want %+v", step, i, *c, w)
+			}
+			for _, o := range c.Owners {
+				if rd.Process(o.PID) == nil || rd.Process(o.PID).Comm != snap.Process(o.PID).Comm {
+					t.Errorf("%s: row %d: owner %d unknown", step, i, o.PID)
+				}
+			}
+		}
+		for i, u := range rd.Unix() {
+			w := snap.Unix[i]
+			if !reflect.DeepEqual(u.UnixSocket, w.UnixSocket) || fmt.Sprint(u.Owners) != fmt.Sprint(w.Owners) || nsInode(u.Namespace) != nsInode(w.Namespace) {
+				t.Errorf("%s: unix row %d %+v, want %+v", step, i, *u, w)
+			}
+		}
+		if fmt.Sprint(got.New, got.Changed, got.ClosedAfter, got.NewUnix, got.ChangedUnix, got.ClosedUnixAfter) !=
+			fmt.Sprint(want.New, want.Changed, want.ClosedAfter, want.NewUnix, want.ChangedUnix, want.ClosedUnixAfter) ||
+			!reflect.DeepEqual(got.Closed, want.Closed) || !reflect.DeepEqual(got.ClosedUnix, want.ClosedUnix) {
+			t.Errorf("%s: changes %+v, want %+v", step, got, want)
+		}
+		if step != "first" && got.Empty() {
+			t.Errorf("%s: nothing changed", step)
+		}
+	}
+	same("first")
+	writeFile(t, root, "proc/400/net/tcp", tcpHeader+
+		tcpRow(0, "0.0.0.0:6379", "0.0.0.0:0", netstat.Listen, 6001)+
+		tcpRow(1, "127.0.0.1:6379", "127.0.0.1:40000", netstat.TimeWait, 0))
+	writeFile(t, root, "proc/1/net/tcp", tcpHeader+
+		tcpRow(0, "0.0.0.0:80", "0.0.0.0:0", netstat.Listen, 3001)+
+		tcpRow(2, "10.0.0.1:80", "10.0.0.9:5555", netstat.Established, 3003))
+	writeFile(t, root, "proc/300/net/unix", "Num       RefCount Protocol Flags    Type St Inode Path\n"+
+		"0000000000000000: 00000002 00000000 00010000 0001 01 5200 /var/run/other.sock\n")
+	same("second")
+}
