@@ -42,12 +42,13 @@ package main
 //
 // Memory (issue 15 item 5): a piped table is rendered as it is written,
 // 64 KiB at a time; a terminal's frame is kept whole for the SIGCONT
-// redraw. The Poller keeps the last round compact, not its rows; the
-// watcher drops the rows it rendered and runs the collector before the
-// next poll allocates its own, which would otherwise pile onto the
-// uncollected ones (a few ms a round); and the watch runs with GOGC=25
-// (watchGC) unless GOGC is set. bench/run-watch at 100k sockets: peak
-// RSS 101 → 71 MiB (BENCHMARKS.md).
+// redraw. The rows are read, compared and kept compact (PollRound) and
+// decoded one at a time, never held as Conns; the watcher drops the
+// round it rendered and runs the collector before the next poll, which
+// would otherwise pile onto the uncollected one (a few ms a round); the
+// feed's ring buffer is 1 MiB (watchRing); and the watch runs with
+// GOGC=25 (watchGC) unless GOGC is set. bench/run-watch at 100k sockets:
+// peak RSS 101 → 71 → 49 MiB (BENCHMARKS.md).
 //
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT or a reader that went away end the
 // watch with status 0, promptly even mid-round: the round stops at its
