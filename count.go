@@ -159,7 +159,7 @@ func FirstOwner(owners []procmap.Owner) (pid, others int) {
 	return pid, others
 }
 
-// Processes describes owners: a *Snapshot or a *procmap.Map.
+// Processes describes owners: a *Snapshot, a *Round or a *procmap.Map.
 type Processes interface {
 	Process(pid int) *procmap.Process
 }
@@ -445,30 +445,29 @@ func NewGroupWatch(by By, keep func(*Conn) bool, traffic bool) *GroupWatch {
 	return &GroupWatch{by: by, keep: keep, traffic: traffic}
 }
 
-// Round counts a round, snap and ch as Poll returned them (snap may be
-// nil: no rows), by the package's counting rule. It returns the round's
+// Round counts a round, rows and ch as Poll or PollRound returned them
+// (rows may be nil: no rows), by the package's counting rule. It returns the round's
 // groups (sorted as Counter.Groups, with traffic as AddTraffic sorts
 // them) and the same as a watch shows them, marked against the last
 // round's (CompareGroups: gone groups included); the first round marks
 // nothing, and a quiet round (Changes.Quiet) shows the last round's
 // groups again, unmarked. Both are valid until the next Round.
-func (g *GroupWatch) Round(snap *Snapshot, ch *Changes) (groups []Group, shown []MarkedGroup) {
+func (g *GroupWatch) Round(rows Rows, ch *Changes) (groups []Group, shown []MarkedGroup) {
 	if ch.Quiet {
 		g.shown = CompareGroups(g.shown[:0], g.groups, g.groups)
 		return g.groups, g.shown
 	}
 	k := NewCounter(g.by)
-	if snap != nil {
-		for i := range snap.Conns {
-			if c := &snap.Conns[i]; g.keep == nil || g.keep(c) {
-				k.Add(c, snap)
-			}
+	_, conns := inetRows(rows)
+	for _, c := range conns {
+		if g.keep == nil || g.keep(c) {
+			k.Add(c, rows)
 		}
 	}
 	prev := g.groups
 	g.groups = k.Groups()
-	if g.traffic && snap != nil {
-		g.groups = AddTraffic(g.groups, ch.Owners, snap)
+	if g.traffic && !noRows(rows) {
+		g.groups = AddTraffic(g.groups, ch.Owners, rows)
 	}
 	if g.rounds++; g.rounds == 1 {
 		prev = g.groups

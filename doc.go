@@ -59,7 +59,10 @@
 // which re-reads only what may have changed. The Poller holds none of the
 // snapshots it returns: of the last it keeps only what the next poll
 // compares with, about a third of the rows' size, and gives the rows that
-// closed back whole.
+// closed back whole. It reads and compares the rows in that compact form;
+// PollRound returns them so (a Round), decoded one at a time, for a caller
+// that goes over each row once or twice and would rather not hold them
+// all as Conns.
 //
 // # Capture
 //
@@ -74,9 +77,10 @@
 //
 // # Watching
 //
-// Changes.All gives a poll's rows as a watch shows them, each with its
-// Mark, closed rows where they were; GroupWatch counts each poll into
-// groups marked against the last poll's (CompareGroups). Polling misses
+// Changes.All gives a poll's rows (a Snapshot's or a Round's: Rows) as a
+// watch shows them, each with its Mark, closed rows where they were;
+// GroupWatch counts each poll into groups marked against the last poll's
+// (CompareGroups). Polling misses
 // what is shorter than a poll: given a connection feed (package flows:
 // Poller.StartFeed, or SetFeed with any Drainer), a poll also reports the
 // connections that opened and closed since the last (Changes.Brief,

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"errors"
 	"io"
+	"iter"
 	"net/netip"
 	"slices"
 	"time"
@@ -46,6 +47,9 @@ type FeedOptions struct {
 	// Interval is the destroy source's scan interval, StartFeed's
 	// fallback (flows.Options.Interval).
 	Interval time.Duration
+	// RingSize is the tracepoint's ring buffer in bytes
+	// (flows.Options.RingSize; zero: flows' default, 4 MiB).
+	RingSize int
 	// Events keeps the events of the connections the caller shows (its
 	// ports, PIDs, families); nil keeps every event.
 	Events func(*flows.Event) bool
@@ -109,7 +113,7 @@ func (p *Poller) StartFeed(o FeedOptions) (*flows.Feed, error) {
 	states := o.SkipQuiet && p.tcpOnly()
 	// The owners of the connections already open are in the last round:
 	// the feed need not keep its own copy (9 MB at 100k connections).
-	f, err := flows.Start(flows.Options{Source: flows.SourceTracepoint, States: states, NoOldOwners: true})
+	f, err := flows.Start(flows.Options{Source: flows.SourceTracepoint, States: states, RingSize: o.RingSize, NoOldOwners: true})
 	if err != nil && o.Traffic {
 		f, err = flows.Start(flows.Options{Source: flows.SourceDestroy, Interval: o.Interval})
 	}
@@ -183,18 +187,18 @@ type feedKey struct {
 
 func feedKeyOf(c *Conn) feedKey { return feedKey{c.Proto, c.Local, c.Remote} }
 
-// afterPoll meters the poll's rows and finds the connections that opened
+// afterPoll meters the poll's n rows, which conns yields in order and
+// procs describes the owners of, and finds the connections that opened
 // and closed since the last poll, into ch.
-func (p *Poller) afterPoll(snap *Snapshot, ch *Changes) {
+func (p *Poller) afterPoll(n int, conns iter.Seq2[int, *Conn], procs Processes, ch *Changes) {
 	fs := &p.fd
 	first := fs.polls == 0
 	fs.polls++
 	if fs.meter != nil {
 		fs.meter.Begin(fs.now(), fs.evs)
-		fs.rates = slices.Grow(fs.rates[:0], len(snap.Conns))[:len(snap.Conns)]
-		for i := range snap.Conns {
-			cn := &snap.Conns[i]
-			if fs.opts.Rows != nil && !fs.opts.Rows(cn, snap) {
+		fs.rates = slices.Grow(fs.rates[:0], n)[:n]
+		for i, cn := range conns {
+			if fs.opts.Rows != nil && !fs.opts.Rows(cn, procs) {
 				fs.rates[i] = flows.ConnTraffic{}
 				continue
 			}
@@ -203,7 +207,7 @@ func (p *Poller) afterPoll(snap *Snapshot, ch *Changes) {
 				// One owner per connection, the first (the one a
 				// listing shows): its bytes count once.
 				o.PID = cn.Owners[0].PID
-				if pr := snap.Process(o.PID); pr != nil {
+				if pr := procs.Process(o.PID); pr != nil {
 					o.Program = pr.Comm
 				}
 			}
@@ -224,8 +228,8 @@ func (p *Poller) afterPoll(snap *Snapshot, ch *Changes) {
 	if len(closes) > 0 && !first {
 		// A close of a row this poll holds: new, it left a TIME_WAIT row
 		// (Changes.NewClosed); else it is no brief connection.
-		for i := range snap.Conns {
-			k := feedKeyOf(&snap.Conns[i])
+		for i, cn := range conns {
+			k := feedKeyOf(cn)
 			if _, ok := closes[k]; ok {
 				if _, isNew := slices.BinarySearch(ch.New, i); isNew {
 					ch.NewClosed = append(ch.NewClosed, i)

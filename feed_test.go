@@ -2,7 +2,9 @@ package procnet
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -46,9 +48,9 @@ func feedPoller(t *testing.T, feed Drainer, o FeedOptions) (*Poller, string) {
 
 // marks lists the rows of a round as Changes.All gives them: mark and
 // ends.
-func marks(snap *Snapshot, ch *Changes) []string {
+func marks(rows Rows, ch *Changes) []string {
 	var out []string
-	for r := range ch.All(snap) {
+	for r := range ch.All(rows) {
 		out = append(out, string(rune(r.Mark))+" "+r.Local.String()+" "+r.Remote.String()+" "+r.State.String())
 	}
 	return out
@@ -234,6 +236,69 @@ func TestPollFeedTraffic(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Errorf("owners %+v", ch.Owners)
+	}
+}
+
+// TestPollRoundFeed: PollRound drains the feed, meters its rows and
+// finds the brief connections as Poll does, and Changes.All and
+// GroupWatch.Round give the same of its Round as of Poll's Snapshot: two
+// Pollers over the same tree and events, polled in step.
+func TestPollRoundFeed(t *testing.T) {
+	o := FeedOptions{Traffic: true, Events: func(ev *flows.Event) bool { return ev.Remote.Port() != 9999 }}
+	feeds, feedr := &fakeFeed{}, &fakeFeed{}
+	ps, roots := feedPoller(t, feeds, o)
+	pr, rootr := feedPoller(t, feedr, o)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := func() time.Time { return now }
+	ps.fd.now, pr.fd.now = clock, clock
+	gws, gwr := NewGroupWatch(ByProcess, nil, true), NewGroupWatch(ByProcess, nil, true)
+	ctx := context.Background()
+	step := func(name string, evs ...flows.Event) (Changes, Changes) {
+		t.Helper()
+		feeds.next(evs...)
+		feedr.next(evs...)
+		snap, want, err := ps.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, got, err := pr.PollRound(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := marks(rd, &got), marks(snap, &want); !slices.Equal(g, w) {
+			t.Errorf("%s: round\n%q\nwant\n%q", name, g, w)
+		}
+		if fmt.Sprint(got.Brief, got.NewClosed) != fmt.Sprint(want.Brief, want.NewClosed) ||
+			!reflect.DeepEqual(got.Traffic, want.Traffic) || !reflect.DeepEqual(got.Owners, want.Owners) {
+			t.Errorf("%s: brief %v %v, traffic %+v, owners %+v; want %v %v, %+v, %+v", name,
+				got.Brief, got.NewClosed, got.Traffic, got.Owners, want.Brief, want.NewClosed, want.Traffic, want.Owners)
+		}
+		gg, gs := gwr.Round(rd, &got)
+		wg, ws := gws.Round(snap, &want)
+		if !reflect.DeepEqual(gg, wg) || !reflect.DeepEqual(gs, ws) {
+			t.Errorf("%s: groups %+v %+v, want %+v %+v", name, gg, gs, wg, ws)
+		}
+		return got, want
+	}
+	step("first", closeEv("127.0.0.1:4000", "127.0.0.1:80", 5, "early", 1))
+
+	now = now.Add(2 * time.Second)
+	for _, root := range []string{roots, rootr} {
+		writeFile(t, root, "proc/net/tcp", tcpHeader+
+			tcpRow(0, "127.0.0.1:80", "0.0.0.0:0", netstat.Listen, 10)+
+			tcpRow(1, "127.0.0.1:5001", "127.0.0.1:80", netstat.Established, 11)+
+			tcpRow(2, "127.0.0.1:5003", "127.0.0.1:80", netstat.TimeWait, 0))
+		writeFile(t, root, "proc/net/procnet-traffic", "tcp 127.0.0.1:5001 127.0.0.1:80 11 3000 2000 30 20\n")
+	}
+	got, _ := step("second",
+		closeEv("127.0.0.1:5002", "127.0.0.1:80", 77, "client", 50),
+		closeEv("127.0.0.1:5003", "127.0.0.1:80", 77, "client", 7),
+		closeEv("127.0.0.1:80", "127.0.0.1:6000", 42, "curl", 400),
+		closeEv("127.0.0.1:80", "127.0.0.1:9999", 42, "curl", 9), // not shown
+	)
+	if len(got.Brief) != 1 || len(got.NewClosed) != 1 || len(got.Traffic) != 3 || len(got.Owners) != 2 {
+		t.Errorf("PollRound: %d brief, %d new closed, %d rows' traffic, %d owners; want 1, 1, 3, 2",
+			len(got.Brief), len(got.NewClosed), len(got.Traffic), len(got.Owners))
 	}
 }
 

@@ -81,12 +81,49 @@ func fill(dst []Mark, n int) []Mark {
 	return dst
 }
 
+// Rows is one poll's rows as Changes.All, Changes.AllUnix and
+// GroupWatch.Round read them: the *Snapshot that Poll returns or the
+// *Round that PollRound returns (a nil one has no rows).
+type Rows interface {
+	Processes
+	// inetRows and unixRows return how many rows there are and an
+	// iterator over them in order, with their index.
+	inetRows() (int, iter.Seq2[int, *Conn])
+	unixRows() (int, iter.Seq2[int, *UnixConn])
+}
+
+// noRows reports whether rows is nil, or a nil *Snapshot or *Round.
+func noRows(rows Rows) bool {
+	switch r := rows.(type) {
+	case *Snapshot:
+		return r == nil
+	case *Round:
+		return r == nil
+	}
+	return rows == nil
+}
+
+// inetRows and unixRows are rows's, none for nil.
+func inetRows(rows Rows) (int, iter.Seq2[int, *Conn]) {
+	if noRows(rows) {
+		return 0, func(func(int, *Conn) bool) {}
+	}
+	return rows.inetRows()
+}
+
+func unixRows(rows Rows) (int, iter.Seq2[int, *UnixConn]) {
+	if noRows(rows) {
+		return 0, func(func(int, *UnixConn) bool) {}
+	}
+	return rows.unixRows()
+}
+
 // MarkedConn is an Internet row of a round as a watch shows it
 // (Changes.All).
 type MarkedConn struct {
 	*Conn
 	Mark Mark
-	// Procs describes the row's owners: the snapshot for its rows, the
+	// Procs describes the row's owners: the Rows for its rows, the
 	// Changes for closed rows, the BriefConn for brief ones.
 	Procs Processes
 	// Traffic is the row's measure in the round (Changes.Traffic); nil
@@ -103,13 +140,15 @@ type MarkedUnix struct {
 }
 
 // All ranges over the Internet rows of a round as a watch shows them:
-// the rows of snap, the snapshot Poll returned with c, in order and
-// marked, each closed row (MarkClosed) right after the row that preceded
-// it at the last poll (ClosedAfter; first if none did), then the brief
-// connections (MarkBrief).
-func (c *Changes) All(snap *Snapshot) iter.Seq[MarkedConn] {
+// the rows of rows, the Snapshot or Round a poll returned with c, in
+// order and marked, each closed row (MarkClosed) right after the row
+// that preceded it at the last poll (ClosedAfter; first if none did),
+// then the brief connections (MarkBrief). A Round's row is decoded into
+// a Conn that is valid until the loop goes on.
+func (c *Changes) All(rows Rows) iter.Seq[MarkedConn] {
 	return func(yield func(MarkedConn) bool) {
-		marks := c.Marks(nil, len(snap.Conns))
+		n, conns := inetRows(rows)
+		marks := c.Marks(nil, n)
 		gone, g := byAfter(c.ClosedAfter), 0
 		closed := func(after int) bool {
 			for ; g < len(gone) && c.ClosedAfter[gone[g]] == after; g++ {
@@ -122,8 +161,8 @@ func (c *Changes) All(snap *Snapshot) iter.Seq[MarkedConn] {
 		if !closed(-1) {
 			return
 		}
-		for i := range snap.Conns {
-			m := MarkedConn{Conn: &snap.Conns[i], Mark: marks[i], Procs: snap}
+		for i, cn := range conns {
+			m := MarkedConn{Conn: cn, Mark: marks[i], Procs: rows}
 			if i < len(c.Traffic) {
 				m.Traffic = &c.Traffic[i]
 			}
@@ -139,11 +178,12 @@ func (c *Changes) All(snap *Snapshot) iter.Seq[MarkedConn] {
 	}
 }
 
-// AllUnix is All for the unix rows: snap's, each closed one after the
+// AllUnix is All for the unix rows: rows's, each closed one after the
 // row that preceded it (ClosedUnixAfter).
-func (c *Changes) AllUnix(snap *Snapshot) iter.Seq[MarkedUnix] {
+func (c *Changes) AllUnix(rows Rows) iter.Seq[MarkedUnix] {
 	return func(yield func(MarkedUnix) bool) {
-		marks := c.UnixMarks(nil, len(snap.Unix))
+		n, unix := unixRows(rows)
+		marks := c.UnixMarks(nil, n)
 		gone, g := byAfter(c.ClosedUnixAfter), 0
 		closed := func(after int) bool {
 			for ; g < len(gone) && c.ClosedUnixAfter[gone[g]] == after; g++ {
@@ -156,8 +196,8 @@ func (c *Changes) AllUnix(snap *Snapshot) iter.Seq[MarkedUnix] {
 		if !closed(-1) {
 			return
 		}
-		for i := range snap.Unix {
-			if !yield(MarkedUnix{UnixConn: &snap.Unix[i], Mark: marks[i], Procs: snap}) || !closed(i) {
+		for i, u := range unix {
+			if !yield(MarkedUnix{UnixConn: u, Mark: marks[i], Procs: rows}) || !closed(i) {
 				return
 			}
 		}

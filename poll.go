@@ -1,7 +1,8 @@
 package procnet
 
 // poll.go holds the Poller: a snapshot each poll and what changed since
-// the last, keeping of the last round only what the next compares with.
+// the last, keeping of the last round only what the next compares with;
+// round.go reads and compares the rounds compact.
 
 import (
 	"bytes"
@@ -126,134 +127,36 @@ func NewPoller(opts Options) *Poller {
 // Poll fails (ctx done, proc unreadable) the Poller keeps what it knew of
 // the last snapshot, to compare the next poll with.
 func (p *Poller) Poll(ctx context.Context) (*Snapshot, Changes, error) {
-	r, o := p.r, &p.r.opts
-	quiet, feedErr := p.drain() // feed.go
-	if quiet {
-		return nil, Changes{Quiet: true}, feedErr
-	}
-	spaces, denied, err := r.namespaces()
+	rd, ch, errs, err := p.poll(ctx)
 	if err != nil {
 		return nil, Changes{}, err
 	}
-	snap := &Snapshot{Namespaces: spaces, Skipped: Skipped{Denied: denied}}
-	f := o.Filter
-	// About as many rows as last time (the first time, as many as the
-	// kernel counts): one allocation instead of the append growth's
-	// (1.25× steps at this size), whose garbage was four times the rows
-	// and whose last step held them twice.
-	if l := p.last; l != nil {
-		snap.Conns = make([]Conn, 0, len(l.conns)+len(l.conns)/16+16)
-		if o.Unix {
-			snap.Unix = make([]UnixConn, 0, len(l.unix)+len(l.unix)/16+16)
-		}
-	} else if n := r.kernelRows(spaces, f); n > 0 {
-		snap.Conns = make([]Conn, 0, n+n/16+16)
+	if ch.Quiet {
+		return nil, ch, errors.Join(errs...)
 	}
-	errs, err := r.readRows(ctx, snap, f, o.Unix)
-	if err != nil {
-		return nil, Changes{}, err
-	}
-	errs = append([]error{feedErr}, errs...)
-	if p.tracker != nil {
-		inodes := make(map[uint64]bool, len(snap.Conns)+len(snap.Unix))
-		for i := range snap.Conns {
-			if ino := snap.Conns[i].Inode; ino != 0 {
-				inodes[ino] = true
-			}
-		}
-		for i := range snap.Unix {
-			inodes[snap.Unix[i].Inode] = true
-		}
-		m, err := p.tracker.Refresh(ctx, inodes)
-		if err != nil {
-			return nil, Changes{}, err
-		}
-		snap.Procs = m
-		for i := range snap.Conns {
-			snap.Conns[i].Owners = m.Lookup(snap.Conns[i].Inode)
-		}
-		for i := range snap.Unix {
-			snap.Unix[i].Owners = m.Lookup(snap.Unix[i].Inode)
+	snap := &Snapshot{Procs: rd.Procs, Namespaces: rd.Namespaces, Skipped: rd.Skipped, carried: rd.carried}
+	l := rd.rows
+	// Owners as the Map has them (shared), a TIME_WAIT row's remembered
+	// ones decoded.
+	var buf []procmap.Owner
+	snap.Conns = make([]Conn, len(l.conns))
+	for i := range snap.Conns {
+		c := &snap.Conns[i]
+		buf = l.decodeConn(c, i, buf[:0])
+		if c.Inode != 0 {
+			c.Owners = rd.Procs.Lookup(c.Inode)
+		} else {
+			c.Owners = slices.Clone(c.Owners)
 		}
 	}
-
-	order := sortConns(snap.Conns)
-	if l := p.last; l != nil && p.tracker != nil {
-		// A row without owners and inode (TIME_WAIT) takes those its
-		// connection had at the last poll, decoded into one array.
-		var pool []procmap.Owner
-		var took, from []int32 // rows of snap.Conns, where their owners start in pool
-		matchConns(l, snap.Conns, order, func(i, j int) {
-			if i < 0 || j < 0 {
-				return
-			}
-			if c := &snap.Conns[j]; c.Inode == 0 && len(c.Owners) == 0 {
-				if n := len(pool); l.connOwners(&pool, i) > 0 {
-					took, from = append(took, int32(j)), append(from, int32(n))
-				}
-			}
-		})
-		for k, j := range took {
-			end := len(pool)
-			if k+1 < len(took) {
-				end = int(from[k+1])
-			}
-			c := &snap.Conns[j]
-			c.Owners = pool[from[k]:end:end]
-			snap.carry(c.Owners, l)
-		}
+	if len(l.unix) > 0 {
+		snap.Unix = make([]UnixConn, len(l.unix))
 	}
-	if o.ownerFilter() {
-		snap.Conns = slices.DeleteFunc(snap.Conns, func(c Conn) bool { return !o.ownedBy(c.Owners, snap) })
-		snap.Unix = slices.DeleteFunc(snap.Unix, func(c UnixConn) bool { return !o.ownedBy(c.Owners, snap) })
-		order = sortConns(snap.Conns)
+	for i := range snap.Unix {
+		u := &snap.Unix[i]
+		buf = l.decodeUnix(u, i, buf[:0])
+		u.Owners = rd.Procs.Lookup(u.Inode)
 	}
-	uorder := sortUnix(snap.Unix)
-
-	var ch Changes
-	if l := p.last; l != nil {
-		at := make([]int32, max(len(l.conns), len(l.unix))) // a last row's new index, -1: closed
-		matchConns(l, snap.Conns, order, func(i, j int) {
-			if i < 0 {
-				ch.New = append(ch.New, j)
-				return
-			}
-			if at[i] = int32(j); j >= 0 && l.conns[i].state != snap.Conns[j].State {
-				ch.Changed = append(ch.Changed, StateChange{Index: j, Was: l.conns[i].state})
-			}
-		})
-		placeClosed(at[:len(l.conns)], func(i, after int) {
-			c := l.conn(i)
-			ch.Closed = append(ch.Closed, c)
-			ch.ClosedAfter = append(ch.ClosedAfter, after)
-			ch.carry(c.Owners, l)
-		})
-		matchUnix(l, snap.Unix, uorder, func(i, j int) {
-			if i < 0 {
-				ch.NewUnix = append(ch.NewUnix, j)
-				return
-			}
-			if at[i] = int32(j); j >= 0 && l.unix[i].state != snap.Unix[j].State {
-				ch.ChangedUnix = append(ch.ChangedUnix, UnixStateChange{Index: j, Was: l.unix[i].state})
-			}
-		})
-		placeClosed(at[:len(l.unix)], func(i, after int) {
-			u := l.unixConn(i)
-			ch.ClosedUnix = append(ch.ClosedUnix, u)
-			ch.ClosedUnixAfter = append(ch.ClosedUnixAfter, after)
-			ch.carry(u.Owners, l)
-		})
-		slices.Sort(ch.New)
-		slices.SortFunc(ch.Changed, func(a, b StateChange) int { return cmp.Compare(a.Index, b.Index) })
-		slices.Sort(ch.NewUnix)
-		slices.SortFunc(ch.ChangedUnix, func(a, b UnixStateChange) int { return cmp.Compare(a.Index, b.Index) })
-	}
-	p.afterPoll(snap, &ch) // feed.go
-	// What closed is out: the last poll's arrays take the new one's rows.
-	if p.last == nil {
-		p.last = &last{}
-	}
-	p.last.store(snap, order, uorder)
 	return snap, ch, errors.Join(errs...)
 }
 
@@ -268,21 +171,6 @@ func placeClosed(at []int32, closed func(i, after int)) {
 			continue
 		}
 		closed(i, after)
-	}
-}
-
-// carry remembers the details of owners that snap's Procs may lack.
-func (s *Snapshot) carry(owners []procmap.Owner, from *last) {
-	for _, o := range owners {
-		if s.Procs.Process(o.PID) != nil {
-			continue
-		}
-		if p := from.process(o.PID); p != nil {
-			if s.carried == nil {
-				s.carried = map[int]*procmap.Process{}
-			}
-			s.carried[o.PID] = p
-		}
 	}
 }
 
@@ -371,184 +259,11 @@ func compareEnd(k uint8, hi, lo uint64, port uint16, k2 uint8, hi2, lo2 uint64, 
 	return cmp.Compare(port, port2)
 }
 
-// compareConns orders two rows by ends as compareEnds does, without
-// making their keys unless it must: the sort's comparison.
-func compareConns(a, b *Conn) int {
-	if x, y := nsInode(a.Namespace), nsInode(b.Namespace); x != y {
-		return cmp.Compare(x, y)
-	}
-	if a.Proto != b.Proto {
-		return cmp.Compare(a.Proto, b.Proto)
-	}
-	if c := compareAddrPort(a.Local, b.Local); c != 0 {
-		return c
-	}
-	return compareAddrPort(a.Remote, b.Remote)
-}
-
-func compareAddrPort(a, b netip.AddrPort) int {
-	if a == b {
-		return 0
-	}
-	if x, y := a.Addr(), b.Addr(); x != y {
-		k, hi, lo := addrKey(x)
-		k2, hi2, lo2 := addrKey(y)
-		if c := compareEnd(k, hi, lo, 0, k2, hi2, lo2, 0); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(a.Port(), b.Port())
-}
-
 func nsInode(ns *netstat.Namespace) uint64 {
 	if ns == nil {
 		return 0
 	}
 	return ns.Inode
-}
-
-// sortConns returns the indices of conns sorted by ends, then inode.
-func sortConns(conns []Conn) []int32 {
-	order := make([]int32, len(conns))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int {
-		a, b := &conns[x], &conns[y]
-		if c := compareConns(a, b); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Inode, b.Inode)
-	})
-	return order
-}
-
-// matchConns walks the last poll's rows and cur in key order and calls
-// fn(i, j) for each pair of rows that are one connection (i in prev, j
-// in cur), fn(-1, j) for a new row and fn(i, -1) for a closed one. Among
-// rows with the same ends, equal inodes pair first; then each remaining
-// current row with inode 0 (TIME_WAIT) pairs with a remaining previous
-// row, in inode order: the connection it was.
-func matchConns(prev *last, cur []Conn, curOrder []int32, fn func(i, j int)) {
-	prevOrder := prev.order
-	a, b := 0, 0
-	var ra, rb []int32 // leftovers within one group of equal ends
-	for a < len(prevOrder) || b < len(curOrder) {
-		var c int
-		var ea, eb ends
-		if a < len(prevOrder) {
-			ea = prev.ends(int(prevOrder[a]))
-		}
-		if b < len(curOrder) {
-			eb = endsOf(&cur[curOrder[b]])
-		}
-		switch {
-		case a == len(prevOrder):
-			c = 1
-		case b == len(curOrder):
-			c = -1
-		default:
-			c = compareEnds(ea, eb)
-		}
-		if c < 0 {
-			fn(int(prevOrder[a]), -1)
-			a++
-			continue
-		}
-		if c > 0 {
-			fn(-1, int(curOrder[b]))
-			b++
-			continue
-		}
-		// One group of equal ends on each side.
-		za, zb := a+1, b+1
-		for za < len(prevOrder) && compareEnds(ea, prev.ends(int(prevOrder[za]))) == 0 {
-			za++
-		}
-		for zb < len(curOrder) && compareConns(&cur[curOrder[b]], &cur[curOrder[zb]]) == 0 {
-			zb++
-		}
-		ra, rb = ra[:0], rb[:0]
-		for a < za || b < zb {
-			switch {
-			case a == za:
-				rb = append(rb, curOrder[b])
-				b++
-			case b == zb:
-				ra = append(ra, prevOrder[a])
-				a++
-			default:
-				x, y := prev.conns[prevOrder[a]].inode, cur[curOrder[b]].Inode
-				switch {
-				case x == y:
-					fn(int(prevOrder[a]), int(curOrder[b]))
-					a++
-					b++
-				case x < y:
-					ra = append(ra, prevOrder[a])
-					a++
-				default:
-					rb = append(rb, curOrder[b])
-					b++
-				}
-			}
-		}
-		k := 0
-		for _, j := range rb {
-			if cur[j].Inode == 0 && k < len(ra) {
-				fn(int(ra[k]), int(j))
-				k++
-				continue
-			}
-			fn(-1, int(j))
-		}
-		for _, i := range ra[k:] {
-			fn(int(i), -1)
-		}
-	}
-}
-
-// sortUnix returns the indices of conns sorted by namespace, then inode.
-func sortUnix(conns []UnixConn) []int32 {
-	order := make([]int32, len(conns))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int {
-		a, b := &conns[x], &conns[y]
-		return cmp.Or(cmp.Compare(nsInode(a.Namespace), nsInode(b.Namespace)), cmp.Compare(a.Inode, b.Inode))
-	})
-	return order
-}
-
-// matchUnix is matchConns for unix sockets, known by inode.
-func matchUnix(prev *last, cur []UnixConn, curOrder []int32, fn func(i, j int)) {
-	prevOrder := prev.uorder
-	a, b := 0, 0
-	for a < len(prevOrder) || b < len(curOrder) {
-		var c int
-		switch {
-		case a == len(prevOrder):
-			c = 1
-		case b == len(curOrder):
-			c = -1
-		default:
-			u, v := &prev.unix[prevOrder[a]], &cur[curOrder[b]]
-			c = cmp.Or(cmp.Compare(prev.nsInode(u.ns), nsInode(v.Namespace)), cmp.Compare(u.inode, v.Inode))
-		}
-		switch {
-		case c < 0:
-			fn(int(prevOrder[a]), -1)
-			a++
-		case c > 0:
-			fn(-1, int(curOrder[b]))
-			b++
-		default:
-			fn(int(prevOrder[a]), int(curOrder[b]))
-			a++
-			b++
-		}
-	}
 }
 
 // last is what a Poller keeps of the last snapshot. Its rows are in the
@@ -616,53 +331,6 @@ func (l *last) process(pid int) *procmap.Process {
 	return l.carried[pid]
 }
 
-// store keeps what the next poll needs of snap, whose rows are by key in
-// order and uorder, in the arrays of the last one.
-func (l *last) store(snap *Snapshot, order, uorder []int32) {
-	l.order, l.uorder = order, uorder
-	l.procs, l.carried = nil, snap.carried
-	if snap.Procs != nil {
-		l.procs = snap.Procs.Procs
-	}
-	clear(l.spaces)
-	l.spaces = l.spaces[:0]
-	var ns *netstat.Namespace // the last row's namespace: its index is k
-	var k uint32
-	index := func(p *netstat.Namespace) uint32 {
-		if p == ns {
-			return k
-		}
-		ns, k = p, 0
-		if p != nil {
-			i := slices.Index(l.spaces, p)
-			if i < 0 {
-				i = len(l.spaces)
-				l.spaces = append(l.spaces, p)
-			}
-			k = uint32(i) + 1
-		}
-		return k
-	}
-	// About what the last round took, or 8 bytes a row the first time
-	// (about what owners and a uid take): one allocation, not doublings.
-	l.detail = slices.Grow(l.detail[:0], max(len(l.detail), 8*len(snap.Conns)))
-	l.conns = slices.Grow(l.conns[:0], len(snap.Conns))
-	for i := range snap.Conns {
-		c := &snap.Conns[i]
-		e := endsOf(c)
-		l.conns = append(l.conns, lastConn{lhi: e.lhi, llo: e.llo, rhi: e.rhi, rlo: e.rlo, inode: c.Inode,
-			detail: uint32(len(l.detail)), ns: index(c.Namespace), lport: e.lport, rport: e.rport,
-			proto: c.Proto, state: c.State, kinds: e.lkind | e.rkind<<4})
-		l.detail = appendConnDetail(l.detail, &c.Socket, c.Owners)
-	}
-	l.unix = slices.Grow(l.unix[:0], len(snap.Unix))
-	for i := range snap.Unix {
-		u := &snap.Unix[i]
-		l.unix = append(l.unix, lastUnix{inode: u.Inode, detail: uint32(len(l.detail)), ns: index(u.Namespace), state: u.State})
-		l.detail = appendUnixDetail(l.detail, &u.UnixSocket, u.Owners)
-	}
-}
-
 // The fields of a Socket that a lastConn leaves out, in the order of the
 // bits that say which are not zero.
 const (
@@ -680,32 +348,6 @@ const (
 	dSegsIn
 	dKnown // Traffic.Known, no value
 )
-
-// appendConnDetail codes what a lastConn leaves out of a row: a uvarint
-// of the bits above, the owners (appendOwners), then each field whose
-// bit is set as a uvarint.
-func appendConnDetail(b []byte, s *netstat.Socket, owners []procmap.Owner) []byte {
-	vals := [...]uint64{uint64(s.TxQueue), uint64(s.RxQueue), uint64(s.Timer), s.TimerTicks, uint64(s.Retransmits),
-		uint64(s.Timeout), uint64(s.UID), s.Drops, s.Traffic.BytesSent, s.Traffic.BytesReceived,
-		uint64(s.Traffic.SegsOut), uint64(s.Traffic.SegsIn)}
-	var bits uint64
-	for k, v := range vals {
-		if v != 0 {
-			bits |= 1 << k
-		}
-	}
-	if s.Traffic.Known {
-		bits |= dKnown
-	}
-	b = binary.AppendUvarint(b, bits)
-	b = appendOwners(b, owners)
-	for _, v := range vals {
-		if v != 0 {
-			b = binary.AppendUvarint(b, v)
-		}
-	}
-	return b
-}
 
 // appendOwners codes owners: their number, then each PID and fd as
 // varints.
@@ -755,50 +397,16 @@ func (l *last) connOwners(dst *[]procmap.Owner, i int) int {
 
 // conn returns the last poll's Internet row i whole.
 func (l *last) conn(i int) Conn {
-	k := &l.conns[i]
-	c := Conn{Socket: netstat.Socket{Proto: k.proto, State: k.state, Inode: k.inode,
-		Local:  netip.AddrPortFrom(keyAddr(k.kinds&0xf, k.lhi, k.llo), k.lport),
-		Remote: netip.AddrPortFrom(keyAddr(k.kinds>>4, k.rhi, k.rlo), k.rport)},
-		Namespace: l.namespace(k.ns)}
-	d := detail(l.detail[k.detail:])
-	bits := d.uvarint()
-	c.Owners = slices.Clip(d.owners(nil))
-	var vals [12]uint64
-	for j := range vals {
-		if bits&(1<<j) != 0 {
-			vals[j] = d.uvarint()
-		}
-	}
-	s := &c.Socket
-	s.TxQueue, s.RxQueue, s.Timer, s.TimerTicks = uint32(vals[0]), uint32(vals[1]), netstat.Timer(vals[2]), vals[3]
-	s.Retransmits, s.Timeout, s.UID, s.Drops = uint32(vals[4]), uint32(vals[5]), uint32(vals[6]), vals[7]
-	s.Traffic = netstat.Traffic{BytesSent: vals[8], BytesReceived: vals[9], SegsOut: uint32(vals[10]), SegsIn: uint32(vals[11]),
-		Known: bits&dKnown != 0}
+	var c Conn
+	l.decodeConn(&c, i, nil)
 	return c
-}
-
-// appendUnixDetail codes what a lastUnix leaves out of a row: the
-// owners, then RefCount, Protocol, Flags, Type and the path's length as
-// uvarints, then the path.
-func appendUnixDetail(b []byte, u *netstat.UnixSocket, owners []procmap.Owner) []byte {
-	b = appendOwners(b, owners)
-	for _, v := range [...]uint64{uint64(u.RefCount), uint64(u.Protocol), uint64(u.Flags), uint64(u.Type), uint64(len(u.Path))} {
-		b = binary.AppendUvarint(b, v)
-	}
-	return append(b, u.Path...)
 }
 
 // unixConn returns the last poll's unix row i whole.
 func (l *last) unixConn(i int) UnixConn {
-	k := &l.unix[i]
-	c := UnixConn{UnixSocket: netstat.UnixSocket{State: k.state, Inode: k.inode}, Namespace: l.namespace(k.ns)}
-	d := detail(l.detail[k.detail:])
-	c.Owners = slices.Clip(d.owners(nil))
-	u := &c.UnixSocket
-	u.RefCount, u.Protocol, u.Flags, u.Type = uint32(d.uvarint()), uint32(d.uvarint()), netstat.UnixFlags(d.uvarint()), netstat.UnixType(d.uvarint())
-	n := d.uvarint()
-	u.Path = string(d[:n])
-	return c
+	var u UnixConn
+	l.decodeUnix(&u, i, nil)
+	return u
 }
 
 // kernelRows returns how many rows of the tables f selects the kernel

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
@@ -146,9 +148,10 @@ func TestMatchReusePort(t *testing.T) {
 	prev := []Conn{l(10), l(11), l(12), e(20, netstat.Established)}
 	cur := []Conn{l(12), l(13), l(10), e(0, netstat.TimeWait)}
 	var got []string
-	var was last
-	was.store(&Snapshot{Conns: prev}, sortConns(prev), nil)
-	matchConns(&was, cur, sortConns(cur), func(i, j int) {
+	var was, now last
+	was.store(&Snapshot{Conns: prev})
+	now.store(&Snapshot{Conns: cur})
+	matchCompact(&was, &now, now.order, func(i, j int) {
 		switch {
 		case i < 0:
 			got = append(got, fmt.Sprintf("+%d", cur[j].Inode))
@@ -289,7 +292,7 @@ func TestLastRoundTrip(t *testing.T) {
 		{UnixSocket: netstat.UnixSocket{Inode: 9, Path: ""}},
 	}
 	var l last
-	l.store(&Snapshot{Conns: conns, Unix: unix, Namespaces: spaces}, sortConns(conns), sortUnix(unix))
+	l.store(&Snapshot{Conns: conns, Unix: unix, Namespaces: spaces})
 	for i := range conns {
 		got := l.conn(i)
 		if !reflect.DeepEqual(got, conns[i]) || got.Namespace != conns[i].Namespace {
@@ -317,8 +320,8 @@ func TestLastRoundTrip(t *testing.T) {
 			if got := compareEnds(endsOf(a), endsOf(b)); got != want {
 				t.Errorf("rows %d, %d compare %d, want %d", i, j, got, want)
 			}
-			if got := compareConns(a, b); got != want {
-				t.Errorf("rows %d, %d compare %d in the sort, want %d", i, j, got, want)
+			if got := l.compareRows(&l.conns[i], &l.conns[j]); got != cmp.Or(want, cmp.Compare(a.Inode, b.Inode)) {
+				t.Errorf("rows %d, %d compare %d in the sort, want %d then by inode", i, j, got, want)
 			}
 		}
 	}
@@ -402,13 +405,15 @@ func TestPollSized(t *testing.T) {
 			t.Errorf("%+v: %d rows, want %d", tc.f, got, tc.want)
 		}
 	}
-	snap, _, err := NewPoller(Options{Root: root}).Poll(context.Background())
-	if err != nil {
+	p := NewPoller(Options{Root: root})
+	if _, _, err := p.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// make rounds the size up to whole pages.
-	if want := all + all/16 + 16; len(snap.Conns) != n || cap(snap.Conns) < want || cap(snap.Conns) > want+8192/int(sizeofConn) {
-		t.Errorf("%d rows in %d, want %d", len(snap.Conns), cap(snap.Conns), want)
+	// The rows are read compact (lastConn); make rounds the size up to
+	// whole pages.
+	rows := p.last.conns
+	if want := all + all/16 + 16; len(rows) != n || cap(rows) < want || cap(rows) > want+8192/int(unsafe.Sizeof(lastConn{})) {
+		t.Errorf("%d rows in %d, want %d", len(rows), cap(rows), want)
 	}
 }
 
@@ -448,4 +453,88 @@ func TestParseSockstat(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "proc/net/sockstat:1:") || !strings.Contains(err.Error(), "proc/net/sockstat:2:") || n[netstat.Raw] != 3 {
 		t.Errorf("counts %v, error %v", n, err)
 	}
+}
+
+// store codes snap's rows into l as a poll codes the rows it reads (see
+// Poller.poll), keyed in order.
+func (l *last) store(snap *Snapshot) {
+	for i := range snap.Conns {
+		c := &snap.Conns[i]
+		e := endsOf(c)
+		l.conns = append(l.conns, lastConn{lhi: e.lhi, llo: e.llo, rhi: e.rhi, rlo: e.rlo, inode: c.Inode,
+			detail: uint32(len(l.detail)), ns: l.spaceIndex(c.Namespace), lport: e.lport, rport: e.rport,
+			proto: c.Proto, state: c.State, kinds: e.lkind | e.rkind<<4})
+		raw := appendSocketDetail(nil, &c.Socket)
+		_, n := binary.Uvarint(raw)
+		l.detail = append(l.detail, raw[:n]...)
+		l.detail = appendOwners(l.detail, c.Owners)
+		l.detail = append(l.detail, raw[n:]...)
+	}
+	for i := range snap.Unix {
+		u := &snap.Unix[i]
+		l.unix = append(l.unix, lastUnix{inode: u.Inode, detail: uint32(len(l.detail)), ns: l.spaceIndex(u.Namespace), state: u.State})
+		l.detail = appendOwners(l.detail, u.Owners)
+		l.detail = appendUnixFields(l.detail, &u.UnixSocket)
+	}
+	l.order, l.uorder = l.sortConns(), l.sortUnix()
+}
+
+// TestPollRound: PollRound's rows, decoded one at a time, are Poll's,
+// owners and namespaces included, and its Changes are Poll's: two Pollers
+// over the same tree, polled in step, through new, closed, changed and
+// TIME_WAIT rows (which keep their owner) and unix sockets.
+func TestPollRound(t *testing.T) {
+	root := fixture.Root(t, "testdata/netns.txtar")
+	opts := Options{Root: root, Owners: true, AllNamespaces: true, Unix: true}
+	snaps, rounds := NewPoller(opts), NewPoller(opts)
+	ctx := context.Background()
+	same := func(step string) {
+		t.Helper()
+		snap, want, err := snaps.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, got, err := rounds.PollRound(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rd.Len() != len(snap.Conns) || rd.UnixLen() != len(snap.Unix) {
+			t.Fatalf("%s: %d and %d rows, want %d and %d", step, rd.Len(), rd.UnixLen(), len(snap.Conns), len(snap.Unix))
+		}
+		for i, c := range rd.Conns() {
+			w := snap.Conns[i]
+			if !reflect.DeepEqual(c.Socket, w.Socket) || fmt.Sprint(c.Owners) != fmt.Sprint(w.Owners) || nsInode(c.Namespace) != nsInode(w.Namespace) {
+				t.Errorf("%s: row %d %+v, want %+v", step, i, *c, w)
+			}
+			for _, o := range c.Owners {
+				if rd.Process(o.PID) == nil || rd.Process(o.PID).Comm != snap.Process(o.PID).Comm {
+					t.Errorf("%s: row %d: owner %d unknown", step, i, o.PID)
+				}
+			}
+		}
+		for i, u := range rd.Unix() {
+			w := snap.Unix[i]
+			if !reflect.DeepEqual(u.UnixSocket, w.UnixSocket) || fmt.Sprint(u.Owners) != fmt.Sprint(w.Owners) || nsInode(u.Namespace) != nsInode(w.Namespace) {
+				t.Errorf("%s: unix row %d %+v, want %+v", step, i, *u, w)
+			}
+		}
+		if fmt.Sprint(got.New, got.Changed, got.ClosedAfter, got.NewUnix, got.ChangedUnix, got.ClosedUnixAfter) !=
+			fmt.Sprint(want.New, want.Changed, want.ClosedAfter, want.NewUnix, want.ChangedUnix, want.ClosedUnixAfter) ||
+			!reflect.DeepEqual(got.Closed, want.Closed) || !reflect.DeepEqual(got.ClosedUnix, want.ClosedUnix) {
+			t.Errorf("%s: changes %+v, want %+v", step, got, want)
+		}
+		if step != "first" && got.Empty() {
+			t.Errorf("%s: nothing changed", step)
+		}
+	}
+	same("first")
+	writeFile(t, root, "proc/400/net/tcp", tcpHeader+
+		tcpRow(0, "0.0.0.0:6379", "0.0.0.0:0", netstat.Listen, 6001)+
+		tcpRow(1, "127.0.0.1:6379", "127.0.0.1:40000", netstat.TimeWait, 0))
+	writeFile(t, root, "proc/1/net/tcp", tcpHeader+
+		tcpRow(0, "0.0.0.0:80", "0.0.0.0:0", netstat.Listen, 3001)+
+		tcpRow(2, "10.0.0.1:80", "10.0.0.9:5555", netstat.Established, 3003))
+	writeFile(t, root, "proc/300/net/unix", "Num       RefCount Protocol Flags    Type St Inode Path\n"+
+		"0000000000000000: 00000002 00000000 00010000 0001 01 5200 /var/run/other.sock\n")
+	same("second")
 }

@@ -192,6 +192,28 @@ func (s *Snapshot) Process(pid int) *procmap.Process {
 	return s.carried[pid]
 }
 
+// inetRows and unixRows make a Snapshot Rows (never nil: see noRows):
+// its rows in place.
+func (s *Snapshot) inetRows() (int, iter.Seq2[int, *Conn]) {
+	return len(s.Conns), func(yield func(int, *Conn) bool) {
+		for i := range s.Conns {
+			if !yield(i, &s.Conns[i]) {
+				return
+			}
+		}
+	}
+}
+
+func (s *Snapshot) unixRows() (int, iter.Seq2[int, *UnixConn]) {
+	return len(s.Unix), func(yield func(int, *UnixConn) bool) {
+		for i := range s.Unix {
+			if !yield(i, &s.Unix[i]) {
+				return
+			}
+		}
+	}
+}
+
 // ErrNoTables is the cause of the error that stops a read of
 // NamespacePID's namespace when the process is gone, or has no tables of
 // its own under the root.

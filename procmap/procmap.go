@@ -247,6 +247,10 @@ func Build(ctx context.Context, opts Options) (*Map, error) {
 	return collect(workers), nil
 }
 
+// keptHits is how many hits' room a worker keeps between walks (a
+// variable for tests).
+var keptHits = 4096
+
 // collect turns the workers' hits into a Map. The owner lists share one
 // backing array, each capped so that appending to one cannot write into
 // the next.
@@ -256,14 +260,27 @@ func collect(workers []*workerState) *Map {
 		n += len(w.hits)
 		np += len(w.procs)
 	}
-	hits := make([]hit, 0, n)
+	var hits []hit
+	if len(workers) == 1 {
+		hits = workers[0].hits // sorted in place, not copied
+	} else {
+		hits = make([]hit, 0, n)
+	}
 	m := &Map{Procs: make(map[int]*Process, np)}
 	for _, w := range workers {
-		hits = append(hits, w.hits...)
+		if len(workers) > 1 {
+			hits = append(hits, w.hits...)
+		}
 		for _, p := range w.procs {
 			m.Procs[p.PID] = p
 		}
 		m.Denied += w.denied
+		// A full walk's hits (16 bytes an owned socket) would stay with
+		// the worker, which a Tracker keeps, until its next walk: drop
+		// them unless few.
+		if cap(w.hits) > keptHits {
+			w.hits = nil
+		}
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if c := cmp.Compare(a.inode, b.inode); c != 0 {

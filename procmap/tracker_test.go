@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"weak"
 
 	"github.com/google/go-cmp/cmp"
 	fixture "github.com/procnet/procnet/procnettest"
@@ -152,5 +155,56 @@ func TestTrackerFullEvery(t *testing.T) {
 func TestTrackerNoProc(t *testing.T) {
 	if _, err := NewTracker(Options{Root: t.TempDir()}).Refresh(context.Background(), nil); err == nil {
 		t.Error("Refresh without proc: no error")
+	}
+}
+
+// oldMapCheck is a context whose Err, asked by a walk (after Refresh's
+// own first ask), collects and notes whether the Map a weak pointer names
+// is still reachable.
+type oldMapCheck struct {
+	context.Context
+	old   weak.Pointer[Map]
+	asks  atomic.Int64
+	alive atomic.Bool
+}
+
+func (c *oldMapCheck) Err() error {
+	if n := c.asks.Add(1); n >= 2 && n <= 4 {
+		runtime.GC()
+		if c.old.Value() != nil {
+			c.alive.Store(true)
+		}
+	}
+	return nil
+}
+
+// TestTrackerFullDropsOld checks that a full walk does not hold the last
+// Map (its owners) while it builds the next, and that the workers do not
+// keep a full walk's hits.
+func TestTrackerFullDropsOld(t *testing.T) {
+	root := many(t, 20, 100, 0) // 2,000 owned sockets
+	defer func(n int) { keptHits = n }(keptHits)
+	keptHits = 100
+	tr := NewTracker(Options{Root: root, Source: SourceProc})
+	m, err := tr.Refresh(context.Background(), nil)
+	if err != nil || len(m.Owners) != 2000 {
+		t.Fatalf("first refresh: %d owners, %v", len(m.Owners), err)
+	}
+	ctx := &oldMapCheck{Context: context.Background(), old: weak.Make(m)}
+	m = nil
+	m2, err := tr.Refresh(ctx, nil)
+	if err != nil || len(m2.Owners) != 2000 {
+		t.Fatalf("second refresh: %d owners, %v", len(m2.Owners), err)
+	}
+	if ctx.asks.Load() < 4 {
+		t.Fatalf("ctx asked %d times: the walk did not ask", ctx.asks.Load())
+	}
+	if ctx.alive.Load() {
+		t.Error("during a full walk the last Map was still reachable")
+	}
+	for i, w := range tr.workers {
+		if cap(w.hits) > keptHits {
+			t.Errorf("worker %d keeps room for %d hits after the walk", i, cap(w.hits))
+		}
 	}
 }

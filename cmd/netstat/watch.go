@@ -7,10 +7,11 @@ package main
 // --traffic's rates, the quiet round — is docs/tcpview.md's "What just
 // changed?"; README has the JSON and CSV schema.
 //
-// The work is procnet's: a Poller keeps the last snapshot (the one copy
-// of the rows) and the owner tracker (procmap.Tracker: a round re-reads
-// one stat file per owning process and walks fds only for sockets it has
-// not seen), starts the connection feed (Poller.StartFeed: the live
+// The work is procnet's: a Poller reads each round compact (PollRound:
+// about 70 bytes a row, decoded one at a time for the counts and the
+// table), keeps the last one to compare the next with, keeps the owner
+// tracker (procmap.Tracker: a round re-reads one stat file per owning
+// process and walks fds only for sockets it has not seen), starts the connection feed (Poller.StartFeed: the live
 // system's own namespace only) and meters traffic (FeedOptions);
 // Changes.All gives a round's rows in the order shown, marked, each
 // closed row after its nearest surviving predecessor, then the brief
@@ -19,12 +20,13 @@ package main
 //
 // Memory (issue 15 item 5): a piped table is rendered as it is written,
 // 64 KiB at a time; a terminal's frame is kept whole for the SIGCONT
-// redraw. The Poller keeps the last round compact, not its rows; the
-// watcher drops the rows it rendered and runs the collector before the
-// next poll allocates its own, which would otherwise pile onto the
-// uncollected ones (a few ms a round); and the watch runs with GOGC=25
-// (watchGC) unless GOGC is set. bench/run-watch at 100k sockets: peak
-// RSS 101 → 71 MiB (BENCHMARKS.md).
+// redraw. The rows are read, compared and kept compact (PollRound) and
+// decoded one at a time, never held as Conns; the watcher drops the
+// round it rendered and runs the collector before the next poll, which
+// would otherwise pile onto the uncollected one (a few ms a round); the
+// feed's ring buffer is 1 MiB (watchRing); and the watch runs with
+// GOGC=25 (watchGC) unless GOGC is set. bench/run-watch at 100k sockets:
+// peak RSS 101 → 71 → 49 MiB (BENCHMARKS.md).
 //
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT or a reader that went away end the
 // watch with status 0, promptly even mid-round: the round stops at its
@@ -63,14 +65,13 @@ const (
 )
 
 // watcher keeps what one round needs of the round before: a
-// procnet.Poller holds the last snapshot (the one copy of the rows), the
-// owner tracker, the connection feed and the traffic meter, and marks
-// the rows.
+// procnet.Poller holds the last round (compact), the owner tracker, the
+// connection feed and the traffic meter, and marks the rows.
 type watcher struct {
 	l      *lister
 	poller *procnet.Poller
-	feed   *flows.Feed       // the connection feed, if one started
-	snap   *procnet.Snapshot // the last round's
+	feed   *flows.Feed    // the connection feed, if one started
+	snap   *procnet.Round // the last round's rows, compact
 	ch     procnet.Changes
 
 	rounds int // the rounds that read the tables
@@ -105,10 +106,18 @@ func (w *watcher) feedOptions() procnet.FeedOptions {
 		Traffic:   c.traffic,
 		SkipQuiet: c.summary && !c.traffic && c.pid < 0 && c.program == "",
 		Interval:  c.interval,
+		RingSize:  watchRing,
 		Events:    c.eventFilter.Match,
 		Rows:      w.shows,
 	}
 }
+
+// watchRing is the tracepoint's ring buffer under -c: 1 MiB, some 7,500
+// events, where flows' default is 4 MiB. The feed's reader empties it
+// when an eighth is full and every 50 ms, so it holds a burst of some
+// 150,000 events a second; the default's pages, mapped twice, were 8 MiB
+// of the watch's resident memory (issue 15 item 5).
+const watchRing = 1 << 20
 
 // startFeed starts the feed -c uses, if any (see the file's comment).
 func (w *watcher) startFeed(stderr io.Writer) {
@@ -142,7 +151,7 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 		runtime.GC()
 	}
 	w.ch = procnet.Changes{}
-	snap, ch, err := w.poller.Poll(ctx)
+	snap, ch, err := w.poller.PollRound(ctx)
 	if snap == nil && !ch.Quiet {
 		return err
 	}
