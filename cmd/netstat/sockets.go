@@ -351,28 +351,6 @@ func warnDenied(stderr io.Writer, m *procmap.Map) bool {
 	return true
 }
 
-// protoName is net-tools' Proto column.
-func protoName(p netstat.Proto) string {
-	switch p {
-	case netstat.UDPLite:
-		return "udpl"
-	case netstat.UDPLite6:
-		return "udpl6"
-	}
-	return p.String()
-}
-
-// serviceProto is the protocol net-tools looks port names up under.
-func serviceProto(p netstat.Proto) string {
-	switch p {
-	case netstat.TCP, netstat.TCP6:
-		return "tcp"
-	case netstat.Raw, netstat.Raw6:
-		return "raw"
-	}
-	return "udp"
-}
-
 // appendEndpoint appends an address and port as net-tools renders them:
 // IPv6 without brackets, IPv4-mapped as IPv4, port 0 as "*", and without
 // -W cut to 22 columns, keeping the port. It writes in place: nothing is
@@ -400,7 +378,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 	case ap.Port() == 0:
 		port = append(port, '*')
 	case !l.c.numPorts:
-		if s, ok := l.names.Service(ap.Port(), serviceProto(p)); ok {
+		if s, ok := l.names.Service(ap.Port(), p.ServiceProto()); ok {
 			port = append(port, s...)
 			break
 		}
@@ -641,7 +619,7 @@ func padNum(b []byte, v uint64, n int) []byte {
 
 func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	c := l.c
-	b = pad(b, protoName(r.Proto), 5)
+	b = pad(b, r.Proto.NetTools(), 5)
 	b = append(b, ' ')
 	b = padNum(b, uint64(r.RxQueue), 6)
 	b = append(b, ' ')
@@ -653,18 +631,7 @@ func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	start = len(b)
 	b = padFrom(l.appendEndpoint(b, r.Remote, r.Proto), start, 23)
 	b = append(b, ' ')
-	switch {
-	case r.Proto.IsTCP():
-		b = pad(b, r.State.String(), 11)
-	case r.Proto == netstat.Raw || r.Proto == netstat.Raw6:
-		b = pad(b, strconv.Itoa(int(r.State)), 11)
-	case r.State == netstat.Established:
-		b = pad(b, "ESTABLISHED", 11)
-	case r.State == netstat.Close:
-		b = pad(b, "", 11)
-	default:
-		b = pad(b, "UNKNOWN", 11)
-	}
+	b = pad(b, r.NetToolsState(), 11)
 	if c.extend > 0 {
 		b = append(b, ' ')
 		start = len(b)
@@ -679,44 +646,12 @@ func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	}
 	if c.timers {
 		b = append(b, ' ')
-		b = appendTimer(b, &r.Socket)
+		b = r.AppendNetToolsTimer(b)
 	}
 	if c.traffic {
 		b = l.appendTraffic(b, &r.Socket)
 	}
 	return append(b, '\n')
-}
-
-// appendTimer writes net-tools' -o column: "off (0.00/0/0)" and friends.
-func appendTimer(b []byte, s *netstat.Socket) []byte {
-	retr := uint64(s.Retransmits)
-	tcp := s.Proto.IsTCP()
-	if s.Proto == netstat.UDP || s.Proto == netstat.UDP6 || s.Proto == netstat.UDPLite || s.Proto == netstat.UDPLite6 {
-		retr = 0 // net-tools zeroes it for UDP
-	}
-	secs := float64(s.TimerTicks) / netstat.UserHZ
-	switch {
-	case s.Timer == 0:
-		b = append(b, "off ("...)
-		secs = 0
-	case tcp && s.Timer <= netstat.TimerProbe:
-		b = append(b, s.Timer.String()...)
-		b = append(b, " ("...)
-	case !tcp && s.Timer <= 2:
-		b = append(b, "on"...)
-		b = strconv.AppendInt(b, int64(s.Timer), 10)
-		b = append(b, " ("...)
-	default:
-		b = append(b, "unkn-"...)
-		b = strconv.AppendInt(b, int64(s.Timer), 10)
-		b = append(b, " ("...)
-	}
-	b = strconv.AppendFloat(b, secs, 'f', 2, 64)
-	b = append(b, '/')
-	b = strconv.AppendUint(b, retr, 10)
-	b = append(b, '/')
-	b = strconv.AppendUint(b, uint64(s.Timeout), 10)
-	return append(b, ')')
 }
 
 // appendUnix appends u, whose owners m describes.
@@ -729,36 +664,11 @@ func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, owners []procmap.Ow
 	b = append(b, ' ')
 	b = pad(b, strconv.FormatUint(uint64(u.RefCount), 10), 6)
 	b = append(b, ' ')
-	flags := "[ "
-	if u.Flags&netstat.Accepting != 0 {
-		flags += "ACC "
-	}
-	if u.Flags&(1<<17) != 0 {
-		flags += "W "
-	}
-	if u.Flags&(1<<18) != 0 {
-		flags += "N "
-	}
-	b = pad(b, flags+"]", 11)
+	b = pad(b, u.NetToolsFlags(), 11)
 	b = append(b, ' ')
-	typ := "UNKNOWN"
-	if u.Type >= netstat.Stream && u.Type <= netstat.SeqPacket {
-		typ = u.Type.String()
-	}
-	b = pad(b, typ, 10)
+	b = pad(b, u.NetToolsType(), 10)
 	b = append(b, ' ')
-	var st string
-	switch u.State {
-	case netstat.Unconnected:
-		if u.Listening() {
-			st = "LISTENING"
-		}
-	case netstat.Free, netstat.Connecting, netstat.Connected, netstat.Disconnecting:
-		st = u.State.String()
-	default:
-		st = "UNKNOWN"
-	}
-	b = pad(b, st, 13)
+	b = pad(b, u.NetToolsState(), 13)
 	b = append(b, ' ')
 	b = pad(b, strconv.FormatUint(u.Inode, 10), 8)
 	if l.c.programs {

@@ -162,7 +162,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		case "remote":
 			b = pad(b, l.cut(l.remoteName(g.Remote), 24), 24)
 		case "port":
-			b = pad(b, protoName(g.Proto), 5)
+			b = pad(b, g.Proto.NetTools(), 5)
 			b = append(b, ' ')
 			b = pad(b, l.cut(l.portName(g.Proto, g.Port), 10), 10)
 		default:
@@ -225,7 +225,7 @@ func (l *lister) remoteName(a netip.Addr) string {
 
 func (l *lister) portName(p netstat.Proto, port uint16) string {
 	if !l.c.numPorts && p != netstat.Raw {
-		if s, ok := l.names.Service(port, serviceProto(p)); ok {
+		if s, ok := l.names.Service(port, p.ServiceProto()); ok {
 			return s
 		}
 	}
