@@ -476,6 +476,24 @@ func TestReadable(t *testing.T) {
 	if err := RequireAny(root, "interface table", "proc/net/dev"); err != nil {
 		t.Errorf("proc/net/dev present: %v", err)
 	}
+	// A Capturer's Require checks its Files, and proc/net/dev with
+	// Interfaces; one that names no file requires nothing.
+	for _, tc := range []struct {
+		cp   Capturer
+		fail bool
+	}{
+		{Capturer{}, false},
+		{Capturer{Names: []string{"etc/hosts"}}, false},
+		{Capturer{Files: []string{"proc/net/route", "proc/net/snmp"}}, true},
+		{Capturer{Files: []string{"proc/net/route"}, Interfaces: true}, false},
+	} {
+		if err := tc.cp.Require(root, "tables"); (err != nil) != tc.fail || tc.fail && !strings.Contains(err.Error(), "tables") {
+			t.Errorf("%+v: Require = %v", tc.cp, err)
+		}
+		if err := tc.cp.Require("", "tables"); err != nil {
+			t.Errorf("%+v: Require of the live system = %v", tc.cp, err)
+		}
+	}
 }
 
 // TestTrafficOption: Options.Traffic reads a fixture's traffic file into
