@@ -514,7 +514,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		snap.quiet = true // errors are the writing pass's to report
 		l.prefetch(snap.inet)
 		snap.quiet = false
-		b = l.appendInetHeader(b, "")
+		b = l.appendHeading(b, false, "")
 		for r := range snap.inet {
 			b = l.nsCellOf(b, r.Namespace)
 			if b, err = spill(w, l.appendRow(b, r, snap.owners)); err != nil {
@@ -526,7 +526,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		b = l.appendGroups(b, l.memberships)
 	}
 	if c.unix && !l.noUnix {
-		b = l.appendUnixHeader(b, "")
+		b = l.appendHeading(b, true, "")
 		for u := range snap.unix {
 			b = l.nsCellOf(b, u.Namespace)
 			if b, err = spill(w, l.appendUnix(b, &u.UnixSocket, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
@@ -549,41 +549,31 @@ func spill(w io.Writer, b []byte) ([]byte, error) {
 	return b[:0], err
 }
 
-// appendInetHeader appends the Internet listing's title and column
-// header; lead goes before the columns (watch mode's marker column).
-func (l *lister) appendInetHeader(b []byte, lead string) []byte {
-	b = append(b, "Active Internet connections "...)
-	b = append(b, l.c.title()...)
-	b = append(append(b, '\n'), lead...)
-	return l.c.appendInetColumns(l.nsHeader(b))
-}
-
-// appendUnixHeader is appendInetHeader for the unix listing.
-func (l *lister) appendUnixHeader(b []byte, lead string) []byte {
-	b = append(b, "Active UNIX domain sockets "...)
-	b = append(b, l.c.title()...)
-	b = append(append(b, '\n'), lead...)
-	b = append(l.nsHeader(b), "Proto RefCnt Flags       Type       State         I-Node  "...)
-	if l.c.programs {
-		b = append(b, " PID/Program name    "...)
+// appendHeading appends the title and column header of the Internet
+// listing, or with unix of the unix listing, with the columns -e, -p, -o
+// and --traffic add; lead goes before the columns (watch mode's marker
+// column).
+func (l *lister) appendHeading(b []byte, unix bool, lead string) []byte {
+	c := l.c
+	what, columns := "Internet connections ", "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "
+	if unix {
+		what, columns = "UNIX domain sockets ", "Proto RefCnt Flags       Type       State         I-Node  "
 	}
-	return append(b, " Path\n"...)
-}
-
-// appendInetColumns appends net-tools' column header of the Internet
-// listing, with the columns -e, -p and -o add.
-func (c *config) appendInetColumns(b []byte) []byte {
-	b = append(b, "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
-	if c.extend > 0 {
+	b = append(append(append(b, "Active "+what...), c.title()...), '\n')
+	b = append(l.nsHeader(append(b, lead...)), columns...)
+	if c.extend > 0 && !unix {
 		b = append(b, " User       Inode     "...)
 	}
 	if c.programs {
 		b = append(b, " PID/Program name    "...)
 	}
-	if c.timers {
+	switch {
+	case unix:
+		b = append(b, " Path"...)
+	case c.timers:
 		b = append(b, " Timer"...)
 	}
-	if c.traffic {
+	if c.traffic && !unix {
 		b = c.appendTrafficHeader(b)
 	}
 	return append(b, '\n')

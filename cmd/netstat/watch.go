@@ -331,7 +331,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 				}
 			}
 		})
-		b = l.appendInetHeader(b, "  ")
+		b = l.appendHeading(b, false, "  ")
 		g := 0 // the next of w.gone
 		closed := func(b []byte, after int) []byte {
 			for ; g < len(w.gone) && w.ch.ClosedAfter[w.gone[g]] == after; g++ {
@@ -357,7 +357,7 @@ func (w *watcher) appendTable(b []byte, colour bool) []byte {
 		l.rate = nil
 	}
 	if c.unix {
-		b = l.appendUnixHeader(b, "  ")
+		b = l.appendHeading(b, true, "  ")
 		g := 0
 		closed := func(b []byte, after int) []byte {
 			for ; g < len(w.ugone) && w.ch.ClosedUnixAfter[w.ugone[g]] == after; g++ {
