@@ -360,5 +360,12 @@ func TestRuneCut(t *testing.T) {
 		if got := runeCut(s, n); got != want {
 			t.Errorf("runeCut(%d) = %d, want %d", n, got, want)
 		}
+	} // -r's, -i's and --all-netns' columns too: an interface named
+	// "eth\U0001B6C8..." keeps no stray byte of it at 15 bytes.
+	if got := cut("interface-12345\U0001B6C8", 17); got != "interface-12345" {
+		t.Errorf("cut = %q", got)
+	}
+	if got := cut("abc", 15); got != "abc" {
+		t.Errorf("cut of a short name = %q", got)
 	}
 }

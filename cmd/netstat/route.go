@@ -189,13 +189,6 @@ func (rt *router) dest4(e *route.Entry) string {
 	return a.String()
 }
 
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 // columns4 are the columns after the addresses of the IPv4 table and
 // cache, by the count of -e: the MSS layout by default, Metric/Ref/Use
 // with -e, both with -ee (net-tools' ext 2, 1 and 3).

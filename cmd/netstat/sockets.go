@@ -397,7 +397,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 // runeCut returns n, or less so that s[:n] does not end inside a UTF-8
 // sequence: a name cut to its column keeps no stray byte of a character
 // (a lone 0x9b is CSI to a terminal that is not in UTF-8 mode).
-func runeCut(s []byte, n int) int {
+func runeCut[T string | []byte](s T, n int) int {
 	if n >= len(s) {
 		return len(s)
 	}
@@ -406,6 +406,9 @@ func runeCut(s []byte, n int) int {
 	}
 	return n
 }
+
+// cut shortens s to at most n bytes, never inside a UTF-8 sequence.
+func cut(s string, n int) string { return s[:runeCut(s, n)] }
 
 // padFrom pads the field that starts at start to width n.
 func padFrom(b []byte, start, n int) []byte {

@@ -205,10 +205,10 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 
 // cut shortens s to n bytes unless -W, never inside a UTF-8 sequence.
 func (l *lister) cut(s string, n int) string {
-	if l.c.wide || len(s) <= n {
+	if l.c.wide {
 		return s
 	}
-	return s[:runeCut([]byte(s), n)]
+	return cut(s, n)
 }
 
 func (l *lister) remoteName(a netip.Addr) string {
