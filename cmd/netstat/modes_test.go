@@ -360,8 +360,9 @@ func TestRuneCut(t *testing.T) {
 		if got := runeCut(s, n); got != want {
 			t.Errorf("runeCut(%d) = %d, want %d", n, got, want)
 		}
-	} // -r's, -i's and --all-netns' columns too: an interface named
-	// "eth\U0001B6C8..." keeps no stray byte of it at 15 bytes.
+	}
+	// -r's, -i's and --all-netns' columns too: an interface name keeps
+	// no stray byte of a character at 15 bytes.
 	if got := cut("interface-12345\U0001B6C8", 17); got != "interface-12345" {
 		t.Errorf("cut = %q", got)
 	}
