@@ -87,6 +87,15 @@ func (s *Socket) AppendNetToolsTimer(b []byte) []byte {
 // (ACC), waiting for data (W, SO_WAITDATA), out of space (N, SO_NOSPACE).
 var unixFlagColumns = [8]string{"[ ]", "[ ACC ]", "[ W ]", "[ ACC W ]", "[ N ]", "[ ACC N ]", "[ W N ]", "[ ACC W N ]"}
 
+// NetToolsProto returns net-tools' Proto column for u: unix, or ?? for
+// a protocol other than 0.
+func (u *UnixSocket) NetToolsProto() string {
+	if u.Protocol != 0 {
+		return "??"
+	}
+	return "unix"
+}
+
 // NetToolsFlags returns net-tools' Flags column for u: "[ ]", "[ ACC ]",
 // "[ ACC W N ]" and the like.
 func (u *UnixSocket) NetToolsFlags() string { return unixFlagColumns[(u.Flags>>16)&7] }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -260,17 +261,8 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if werr == nil {
 		werr = w.Flush()
 	}
-	if werr != nil {
-		return werr
-	}
-	if snap.scanErr != nil {
-		return snap.scanErr
-	}
-	if err != nil {
+	if err := cmp.Or(werr, snap.scanErr, err, gerr); err != nil {
 		return err
-	}
-	if gerr != nil {
-		return gerr
 	}
 	return c.compatFlags.after(stderr, (&netstat.Reader{Root: c.root}).Has, c.listening, c.all)
 }
@@ -649,11 +641,7 @@ func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 
 // appendUnix appends u, whose owners m describes.
 func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, owners []procmap.Owner, m procnet.Processes) []byte {
-	proto := "unix"
-	if u.Protocol != 0 {
-		proto = "??"
-	}
-	b = pad(b, proto, 5)
+	b = pad(b, u.NetToolsProto(), 5)
 	b = append(b, ' ')
 	b = pad(b, strconv.FormatUint(uint64(u.RefCount), 10), 6)
 	b = append(b, ' ')
