@@ -96,22 +96,18 @@ func (c *config) over(g *group) bool {
 	return c.maxEstablished >= 0 && g.Established() > c.maxEstablished
 }
 
-// summaryTitle is the line above the header.
-func (c *config) summaryTitle() string {
-	per := "process"
-	switch c.by {
-	case "remote":
-		per = "remote address"
-	case "port":
-		per = "local port"
-	}
-	return "Active Internet connections per " + per + " " + c.title() + "\n"
+// byTitles are what a group of --by is called in the title and in the
+// note of --max-established.
+var byTitles = map[string]struct{ one, some string }{
+	"process": {"process", "process(es)"},
+	"remote":  {"remote address", "remote address(es)"},
+	"port":    {"local port", "local port(s)"},
 }
 
 // appendSummary appends the summary table; marks adds the -c column.
 func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []byte {
 	c := l.c
-	b = append(b, c.summaryTitle()...)
+	b = append(b, "Active Internet connections per "+byTitles[c.by].one+" "+c.title()+"\n"...)
 	if marks {
 		b = append(b, "  "...)
 	}
@@ -215,10 +211,14 @@ func (l *lister) remoteName(a netip.Addr) string {
 	if !a.IsValid() {
 		return "*"
 	}
-	if !l.c.numHosts {
-		if h := l.names.Host(a); h != "" {
-			return h
-		}
+	return l.host(a)
+}
+
+// host names a as a host: its name when Resolve found one and -n is not
+// given (already escaped), else its text.
+func (l *lister) host(a netip.Addr) string {
+	if h := l.names.Host(a); h != "" && !l.c.numHosts {
+		return h
 	}
 	return a.String()
 }
@@ -356,8 +356,7 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		}
 	}
 	if over > 0 {
-		what := map[string]string{"process": "process(es)", "remote": "remote address(es)", "port": "local port(s)"}[c.by]
-		fmt.Fprintf(stderr, "netstat: %d %s above %d ESTABLISHED\n", over, what, c.maxEstablished)
+		fmt.Fprintf(stderr, "netstat: %d %s above %d ESTABLISHED\n", over, byTitles[c.by].some, c.maxEstablished)
 		return exitError{3}
 	}
 	return err
