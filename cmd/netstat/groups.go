@@ -47,7 +47,7 @@ func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 		"--------------- ------ ---------------------\n"...)
 	for _, g := range gs {
 		b = pad(b, sanitize(g.Interface), 15)
-		b = fmt.Appendf(b, " %-6d %s\n", g.Users, l.host(g.Addr))
+		b = fmt.Appendf(b, " %-6d %s\n", g.Users, hostName(l.names, l.c.numHosts, g.Addr))
 	}
 	return b
 }

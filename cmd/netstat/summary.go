@@ -18,6 +18,7 @@ import (
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/names"
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
 )
@@ -211,13 +212,13 @@ func (l *lister) remoteName(a netip.Addr) string {
 	if !a.IsValid() {
 		return "*"
 	}
-	return l.host(a)
+	return hostName(l.names, l.c.numHosts, a)
 }
 
-// host names a as a host: its name when Resolve found one and -n is not
-// given (already escaped), else its text.
-func (l *lister) host(a netip.Addr) string {
-	if h := l.names.Host(a); h != "" && !l.c.numHosts {
+// hostName names a as a host: its name when Resolve found one and -n is
+// not given (numeric), escaped by names; else its text.
+func hostName(n *names.Resolver, numeric bool, a netip.Addr) string {
+	if h := n.Host(a); h != "" && !numeric {
 		return h
 	}
 	return a.String()
