@@ -98,11 +98,11 @@ func (c *config) over(g *group) bool {
 }
 
 // byTitles are what a group of --by is called in the title and in the
-// note of --max-established.
-var byTitles = map[string]struct{ one, some string }{
-	"process": {"process", "process(es)"},
-	"remote":  {"remote address", "remote address(es)"},
-	"port":    {"local port", "local port(s)"},
+// note of --max-established, and the header of its key's columns.
+var byTitles = map[string]struct{ one, some, head string }{
+	"process": {"process", "process(es)", "    PID Program              User      "},
+	"remote":  {"remote address", "remote address(es)", "Remote Address          "},
+	"port":    {"local port", "local port(s)", "Proto Local Port"},
 }
 
 // appendSummary appends the summary table; marks adds the -c column.
@@ -115,16 +115,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 	if c.maxEstablished >= 0 {
 		b = append(b, "! "...)
 	}
-	switch c.by {
-	case "remote":
-		b = pad(b, "Remote Address", 24)
-	case "port":
-		b = pad(b, "Proto", 5)
-		b = append(b, ' ')
-		b = pad(b, "Local Port", 10)
-	default:
-		b = append(b, "    PID Program              User      "...)
-	}
+	b = append(b, byTitles[c.by].head...)
 	for _, col := range summaryColumns {
 		b = append(b, ' ')
 		b = padLeft(b, col.title, 6)
