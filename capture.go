@@ -434,6 +434,22 @@ func Readable(root string) error {
 	return nil
 }
 
+// Require is the check of a replay over root of a capture made with cp:
+// an error saying root lacks what when it holds none of cp.Files (and,
+// with Interfaces, not proc/net/dev), as RequireAny; nil when cp names no
+// such file, or for the live system. A command that builds one Capturer
+// for a run captures and checks its replay from the one list.
+func (cp *Capturer) Require(root, what string) error {
+	names := slices.Clip(cp.Files)
+	if cp.Interfaces {
+		names = append(names, "proc/net/dev")
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return RequireAny(root, what, names...)
+}
+
 // RequireAny returns an error when root holds none of the files names (a
 // capture made for other options), saying it lacks what: a replay then
 // reports what it lacks instead of printing an empty table. The live

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/procnet/procnet/internal/latewant"
 	"github.com/procnet/procnet/netstat"
@@ -181,6 +182,30 @@ type Skipped struct {
 	// Unread lists the namespaces none of whose members' tables could be
 	// read (all exited, or in a capture only as owners).
 	Unread []uint64
+}
+
+// Err says what was left out and why: one error per cause (denied
+// processes, unread namespaces, the first 8 of them listed), joined with
+// errors.Join; nil when nothing was.
+func (s Skipped) Err() error {
+	var errs []error
+	if s.Denied > 0 {
+		errs = append(errs, fmt.Errorf("the network namespace of %d processes could not be read "+
+			"(permission denied on proc/PID/ns/net: only their owner and root may read it); "+
+			"namespaces only they are in are left out: run as root to see every namespace", s.Denied))
+	}
+	if n := len(s.Unread); n > 0 {
+		var inodes []string // the first 8
+		for _, ino := range s.Unread[:min(n, 8)] {
+			inodes = append(inodes, strconv.FormatUint(ino, 10))
+		}
+		if n > 8 {
+			inodes = append(inodes, "…")
+		}
+		errs = append(errs, fmt.Errorf("%d network namespaces left out: no member's tables could be read (proc/PID/net): %s",
+			n, strings.Join(inodes, ", ")))
+	}
+	return errors.Join(errs...)
 }
 
 // Process returns the details of an owner of one of the snapshot's rows,

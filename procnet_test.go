@@ -433,6 +433,25 @@ func TestSkippedNamespaces(t *testing.T) {
 	}
 }
 
+// TestSkippedErr: Err says nothing when nothing was skipped, one error
+// per cause otherwise, and lists at most 8 namespaces.
+func TestSkippedErr(t *testing.T) {
+	if err := (Skipped{}).Err(); err != nil {
+		t.Errorf("nothing skipped: %v", err)
+	}
+	unread := []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	err := Skipped{Denied: 3, Unread: unread}.Err()
+	want := "the network namespace of 3 processes could not be read (permission denied on proc/PID/ns/net: " +
+		"only their owner and root may read it); namespaces only they are in are left out: run as root to see every namespace\n" +
+		"9 network namespaces left out: no member's tables could be read (proc/PID/net): 1, 2, 3, 4, 5, 6, 7, 8, …"
+	if err == nil || err.Error() != want {
+		t.Errorf("Err() = %v\nwant %s", err, want)
+	}
+	if err := (Skipped{Unread: unread[:2]}).Err(); err == nil || !strings.HasSuffix(err.Error(), "(proc/PID/net): 1, 2") {
+		t.Errorf("two unread: %v", err)
+	}
+}
+
 // TestReadable: a root without a proc directory is refused with the
 // reason; the live system and a fixture are readable; RequireAny names
 // what a capture made for other options lacks.
@@ -459,6 +478,24 @@ func TestReadable(t *testing.T) {
 	}
 	if err := RequireAny(root, "interface table", "proc/net/dev"); err != nil {
 		t.Errorf("proc/net/dev present: %v", err)
+	}
+	// A Capturer's Require checks its Files, and proc/net/dev with
+	// Interfaces; one that names no file requires nothing.
+	for _, tc := range []struct {
+		cp   Capturer
+		fail bool
+	}{
+		{Capturer{}, false},
+		{Capturer{Names: []string{"etc/hosts"}}, false},
+		{Capturer{Files: []string{"proc/net/route", "proc/net/snmp"}}, true},
+		{Capturer{Files: []string{"proc/net/route"}, Interfaces: true}, false},
+	} {
+		if err := tc.cp.Require(root, "tables"); (err != nil) != tc.fail || tc.fail && !strings.Contains(err.Error(), "tables") {
+			t.Errorf("%+v: Require = %v", tc.cp, err)
+		}
+		if err := tc.cp.Require("", "tables"); err != nil {
+			t.Errorf("%+v: Require of the live system = %v", tc.cp, err)
+		}
 	}
 }
 

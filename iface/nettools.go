@@ -4,7 +4,10 @@ package iface
 
 import (
 	"fmt"
+	"math"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -243,4 +246,35 @@ func hwString(addr []byte, n int, format string, sep byte) string {
 		b = fmt.Appendf(b, format, v)
 	}
 	return string(b)
+}
+
+// NetToolsText returns a's address as ifconfig prints it (glibc's
+// inet_ntop): as netip.Addr.String, but an IPv4-compatible IPv6 address
+// (::1.2.3.4) keeps its dotted tail.
+func (a Addr) NetToolsText() string {
+	ip := a.Prefix.Addr()
+	b := ip.As16()
+	if ip.Is6() && [12]byte(b[:12]) == [12]byte{} && (b[12] != 0 || b[13] != 0) {
+		return "::" + netip.AddrFrom4([4]byte(b[12:])).String()
+	}
+	return ip.String()
+}
+
+// NetToolsBytes returns n bytes as ifconfig prints them in brackets after
+// the count (ife_print_long): "1.5 KiB", in tenths, truncated, the unit
+// the largest of KiB, MiB, GiB, TiB, PiB that n is greater than, else B.
+// Above math.MaxInt64/10 bytes (PiB only) it divides before it
+// multiplies by ten, as net-tools does, so that nothing overflows.
+func NetToolsBytes(n uint64) string {
+	short, unit := n*10, "B"
+	for i, u := range [...]string{"PiB", "TiB", "GiB", "MiB", "KiB"} {
+		if div := uint64(1) << (50 - 10*i); n > div {
+			short, unit = short/div, u
+			if n > math.MaxInt64/10 { // n*10 overflowed
+				short = n / (div / 10)
+			}
+			break
+		}
+	}
+	return strconv.FormatUint(short/10, 10) + "." + strconv.FormatUint(short%10, 10) + " " + unit
 }

@@ -1,6 +1,7 @@
 package iface
 
 import (
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -84,6 +85,32 @@ func TestNetToolsHW(t *testing.T) {
 		if name != tc.name || title != tc.title || addr != tc.addr || ok != tc.printsAddr {
 			t.Errorf("type %d: %q %q %q %v, want %q %q %q %v", tc.link.Type, name, title, addr, ok,
 				tc.name, tc.title, tc.addr, tc.printsAddr)
+		}
+	}
+}
+
+// TestNetToolsText: ifconfig's inet6 address keeps an IPv4-compatible
+// address's dotted tail; other addresses print as netip does.
+func TestNetToolsText(t *testing.T) {
+	for in, want := range map[string]string{
+		"::1.2.3.4/96": "::1.2.3.4", "::1/128": "::1", "::/0": "::", "::0.0.1.2/96": "::102",
+		"fe80::1/64": "fe80::1", "10.0.0.1/8": "10.0.0.1",
+	} {
+		if got := (Addr{Prefix: netip.MustParsePrefix(in)}).NetToolsText(); got != want {
+			t.Errorf("%s: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestNetToolsBytes: ifconfig's rounding, its "greater than" units and
+// the counts whose tenfold overflows.
+func TestNetToolsBytes(t *testing.T) {
+	for n, want := range map[uint64]string{
+		0: "0.0 B", 1024: "1024.0 B", 1025: "1.0 KiB", 1536: "1.5 KiB", 1<<20 + 1<<19: "1.5 MiB",
+		5 << 40: "5.0 TiB", math.MaxInt64/10 + 1: "819.2 PiB", math.MaxUint64: "16384.0 PiB",
+	} {
+		if got := NetToolsBytes(n); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
 		}
 	}
 }

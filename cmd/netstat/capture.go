@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/netstat"
@@ -23,40 +24,7 @@ import (
 
 // capture writes the tree under c.capture, then runs the command over it.
 func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
-	opts := procnet.Options{Root: c.root, Filter: netstat.Filter{Protos: netstat.ProtoSet(1)}}
-	var cp procnet.Capturer
-	switch {
-	case c.route:
-		cp.Files = []string{"proc/net/route", "proc/net/ipv6_route"}
-		if !c.numHosts {
-			cp.Names = []string{"etc/networks", "etc/hosts"}
-		}
-	case c.interfaces:
-		cp.Interfaces = true
-		cp.InterfaceDetails = c.extend > 0 && !c.json && !c.csv
-	case c.stats:
-		cp.Files = []string{"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}
-	default:
-		opts = c.options()
-		opts.Owners = opts.Owners || c.perProcess
-		if c.format == "prometheus" {
-			cp.Tables = []string{"dev"}
-		}
-		for _, n := range []struct {
-			file string
-			read bool
-		}{{"etc/services", !c.numPorts}, {"etc/hosts", !c.numHosts}, {"etc/passwd", !c.numUsers || c.json}} {
-			if n.read {
-				cp.Names = append(cp.Names, n.file)
-			}
-		}
-		// A table or CSV names a socket's first owner and counts the
-		// others, with argv[0]; --json, --per-process and --summary (a
-		// row per owning process) name every owner, --json with all of
-		// argv.
-		cp.FirstArgv = !c.json
-		cp.ShownOwners = !c.json && !c.perProcess && !c.summary
-	}
+	cp, opts, _ := c.capturer()
 	ran := false
 	err := cp.Capture(ctx, c.capture, opts, func(root string) error {
 		ran = true
@@ -73,6 +41,53 @@ func capture(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	return err
 }
 
+// capturer says what a capture of c's run holds besides its sockets, the
+// options it reads them with, and what -r, -i or -s calls the files it
+// requires of a replay (replayable).
+func (c *config) capturer() (cp procnet.Capturer, opts procnet.Options, what string) {
+	opts = procnet.Options{Root: c.root, Filter: netstat.Filter{Protos: netstat.ProtoSet(1)}}
+	switch {
+	case c.route:
+		for _, f := range c.routeFamilies() {
+			file := map[string]string{"inet": "proc/net/route", "inet6": "proc/net/ipv6_route"}[f]
+			if file != "" && !slices.Contains(cp.Files, file) {
+				cp.Files = append(cp.Files, file)
+			}
+		}
+		if !c.numHosts {
+			cp.Names = []string{"etc/networks", "etc/hosts"}
+		}
+		return cp, opts, "routing table"
+	case c.interfaces:
+		cp.Interfaces = true
+		cp.InterfaceDetails = c.extend > 0 && !c.json && !c.csv
+		return cp, opts, "interface table"
+	case c.stats:
+		cp.Files = []string{"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}
+		return cp, opts, "statistics"
+	}
+	opts = c.options()
+	opts.Owners = opts.Owners || c.perProcess
+	if c.format == "prometheus" {
+		cp.Tables = []string{"dev"}
+	}
+	for _, n := range []struct {
+		file string
+		read bool
+	}{{"etc/services", !c.numPorts}, {"etc/hosts", !c.numHosts}, {"etc/passwd", !c.numUsers || c.json}} {
+		if n.read {
+			cp.Names = append(cp.Names, n.file)
+		}
+	}
+	// A table or CSV names a socket's first owner and counts the
+	// others, with argv[0]; --json, --per-process and --summary (a
+	// row per owning process) name every owner, --json with all of
+	// argv.
+	cp.FirstArgv = !c.json
+	cp.ShownOwners = !c.json && !c.perProcess && !c.summary
+	return cp, opts, ""
+}
+
 // overRoot returns the configuration for a run over root: the replay of a
 // capture.
 func (c *config) overRoot(root string) *config {
@@ -85,25 +100,6 @@ func (c *config) overRoot(root string) *config {
 // read — a capture made for other flags — which would otherwise print an
 // empty table and exit 0.
 func (c *config) replayable() error {
-	switch {
-	case c.route:
-		var names []string
-		for _, f := range c.routeFamilies() {
-			switch f {
-			case "inet":
-				names = append(names, "proc/net/route")
-			case "inet6":
-				names = append(names, "proc/net/ipv6_route")
-			}
-		}
-		if len(names) == 0 {
-			return nil
-		}
-		return procnet.RequireAny(c.root, "routing table", names...)
-	case c.interfaces:
-		return procnet.RequireAny(c.root, "interface table", "proc/net/dev")
-	case c.stats:
-		return procnet.RequireAny(c.root, "statistics", "proc/net/snmp", "proc/net/netstat", "proc/net/snmp6")
-	}
-	return nil
+	cp, _, what := c.capturer()
+	return cp.Require(c.root, what)
 }

@@ -46,12 +46,8 @@ func (l *lister) appendGroups(b []byte, gs []iface.Group) []byte {
 		"Interface       RefCnt Group\n"+
 		"--------------- ------ ---------------------\n"...)
 	for _, g := range gs {
-		name := ""
-		if !l.c.numHosts {
-			name = l.names.Host(g.Addr)
-		}
 		b = pad(b, sanitize(g.Interface), 15)
-		b = fmt.Appendf(b, " %-6d %s\n", g.Users, cmp.Or(name, g.Addr.String()))
+		b = fmt.Appendf(b, " %-6d %s\n", g.Users, hostName(l.names, l.c.numHosts, g.Addr))
 	}
 	return b
 }

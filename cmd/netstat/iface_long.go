@@ -15,23 +15,10 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"math"
-	"net/netip"
 	"strings"
 
 	"github.com/procnet/procnet/iface"
 )
-
-// ntop6 is glibc's inet_ntop for IPv6, which net-tools prints with: as
-// netip.Addr.String, but an IPv4-compatible address (::1.2.3.4) keeps
-// its dotted tail.
-func ntop6(a netip.Addr) string {
-	b := a.As16()
-	if [12]byte(b[:12]) == [12]byte{} && (b[12] != 0 || b[13] != 0) {
-		return "::" + netip.AddrFrom4([4]byte(b[12:])).String()
-	}
-	return a.String()
-}
 
 // appendLong writes the long listing of list: "Kernel Interface table"
 // on the first round only (net-tools prints it once), then one block per
@@ -57,7 +44,7 @@ func appendLong(b []byte, list []iface.Entry, first bool) []byte {
 			b = append(b, '\n')
 		}
 		for _, a := range f.Inet6 {
-			b = fmt.Appendf(b, "        inet6 %s  prefixlen %d  scopeid 0x%x%s\n", ntop6(a.Prefix.Addr()),
+			b = fmt.Appendf(b, "        inet6 %s  prefixlen %d  scopeid 0x%x%s\n", a.NetToolsText(),
 				a.Prefix.Bits(), a.ScopeID(), bracket(a.ScopeNames(), false))
 		}
 
@@ -108,20 +95,7 @@ func bracket(names []string, open bool) string {
 	return ""
 }
 
-// appendBytesLine writes "        RX packets N  bytes N (1.5 KiB)" with
-// net-tools' rounding (ife_print_long): tenths, truncated, the unit
-// chosen by "greater than" 1 KiB, 1 MiB, …; above MaxInt64/10 bytes it
-// divides before it multiplies by ten.
+// appendBytesLine writes "        RX packets N  bytes N (1.5 KiB)".
 func appendBytesLine(b []byte, dir string, packets, bytes uint64) []byte {
-	short, unit := bytes*10, "B"
-	for i, u := range [...]string{"PiB", "TiB", "GiB", "MiB", "KiB"} {
-		if div := uint64(1) << (50 - 10*i); bytes > div {
-			short, unit = short/div, u
-			if bytes > math.MaxInt64/10 { // PiB only: bytes*10 overflowed
-				short = bytes / (div / 10)
-			}
-			break
-		}
-	}
-	return fmt.Appendf(b, "        %s packets %d  bytes %d (%d.%d %s)\n", dir, packets, bytes, short/10, short%10, unit)
+	return fmt.Appendf(b, "        %s packets %d  bytes %d (%s)\n", dir, packets, bytes, iface.NetToolsBytes(bytes))
 }

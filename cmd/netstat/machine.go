@@ -36,32 +36,27 @@ func appendProcesses(b []byte, owners []procmap.Owner, m procnet.Processes, argv
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"pid":`...)
-		b = strconv.AppendInt(b, int64(o.PID), 10)
-		p := m.Process(o.PID)
-		b = append(b, `,"name":`...)
-		if p != nil {
-			b = escape.AppendJSON(b, p.Comm)
-		} else {
-			b = append(b, `""`...)
+		b = strconv.AppendInt(append(b, `{"pid":`...), int64(o.PID), 10)
+		var comm string
+		var args []string
+		if p := m.Process(o.PID); p != nil {
+			comm, args = p.Comm, p.Cmdline
 		}
-		switch {
-		case !argv:
-			b = append(b, `,"cmdline":null`...) // --no-cmdline: not read
-		default:
-			b = append(b, `,"cmdline":[`...)
-			if p != nil {
-				for j, a := range p.Cmdline {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					b = escape.AppendJSON(b, a)
+		b = jsonText(b, "name", comm)
+		b = appendKey(b, false, "cmdline")
+		if !argv {
+			b = append(b, "null"...) // --no-cmdline: not read
+		} else {
+			b = append(b, '[')
+			for j, a := range args {
+				if j > 0 {
+					b = append(b, ',')
 				}
+				b = escape.AppendJSON(b, a)
 			}
 			b = append(b, ']')
 		}
-		b = append(b, `,"fd":`...)
-		b = strconv.AppendInt(b, int64(o.FD), 10)
+		b = strconv.AppendInt(append(b, `,"fd":`...), int64(o.FD), 10)
 		b = append(b, '}')
 	}
 	return append(b, ']')

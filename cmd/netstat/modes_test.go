@@ -361,4 +361,12 @@ func TestRuneCut(t *testing.T) {
 			t.Errorf("runeCut(%d) = %d, want %d", n, got, want)
 		}
 	}
+	// -r's, -i's and --all-netns' columns too: an interface name keeps
+	// no stray byte of a character at 15 bytes.
+	if got := cut("interface-12345\U0001B6C8", 17); got != "interface-12345" {
+		t.Errorf("cut = %q", got)
+	}
+	if got := cut("abc", 15); got != "abc" {
+		t.Errorf("cut of a short name = %q", got)
+	}
 }

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/internal/escape"
@@ -51,24 +50,10 @@ func (c *config) nsMode() bool { return c.allNetns || c.netnsPID > 0 }
 
 // reportSkipped says on stderr what --all-netns left out and why.
 func reportSkipped(stderr io.Writer, s procnet.Skipped) {
-	if quiet(stderr) {
-		return
-	}
-	if s.Denied > 0 {
-		fmt.Fprintf(stderr, "netstat: --all-netns: the network namespace of %d processes could not be read "+
-			"(permission denied on proc/PID/ns/net: only their owner and root may read it); "+
-			"namespaces only they are in are left out: run as root to see every namespace\n", s.Denied)
-	}
-	if n := len(s.Unread); n > 0 {
-		var inodes []string // the first 8
-		for _, ino := range s.Unread[:min(n, 8)] {
-			inodes = append(inodes, strconv.FormatUint(ino, 10))
+	for _, e := range splitJoined(s.Err()) {
+		if !quiet(stderr) {
+			fmt.Fprintf(stderr, "netstat: --all-netns: %v\n", e)
 		}
-		if n > 8 {
-			inodes = append(inodes, "…")
-		}
-		fmt.Fprintf(stderr, "netstat: --all-netns: %d network namespaces left out: no member's tables could be read (proc/PID/net): %s\n",
-			n, strings.Join(inodes, ", "))
 	}
 }
 

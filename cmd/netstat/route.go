@@ -155,19 +155,13 @@ func (rt *router) prefetch() {
 }
 
 // host is a gateway, a host route's destination or an IPv6 address as
-// net-tools' -r names it: numeric with -n; the unspecified address as
-// 0.0.0.0 or "[::]"; else its name when one is known (already escaped).
+// net-tools' -r names it: as hostName (the resolver names no unspecified
+// address), but the IPv6 unspecified address as "[::]" unless -n.
 func (rt *router) host(a netip.Addr) string {
-	switch {
-	case rt.c.numHosts:
-	case a == netip.IPv6Unspecified():
+	if a == netip.IPv6Unspecified() && !rt.c.numHosts {
 		return "[::]"
-	case !a.IsUnspecified():
-		if n := rt.names.Host(a); n != "" {
-			return n
-		}
 	}
-	return a.String()
+	return hostName(rt.names, rt.c.numHosts, a)
 }
 
 // dest4 is the Destination column: "default" for 0.0.0.0 (without -n),
@@ -187,13 +181,6 @@ func (rt *router) dest4(e *route.Entry) string {
 		}
 	}
 	return a.String()
-}
-
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // columns4 are the columns after the addresses of the IPv4 table and

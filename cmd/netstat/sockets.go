@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -259,17 +260,8 @@ func sockets(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 	if werr == nil {
 		werr = w.Flush()
 	}
-	if werr != nil {
-		return werr
-	}
-	if snap.scanErr != nil {
-		return snap.scanErr
-	}
-	if err != nil {
+	if err := cmp.Or(werr, snap.scanErr, err, gerr); err != nil {
 		return err
-	}
-	if gerr != nil {
-		return gerr
 	}
 	return c.compatFlags.after(stderr, (&netstat.Reader{Root: c.root}).Has, c.listening, c.all)
 }
@@ -350,28 +342,6 @@ func warnDenied(stderr io.Writer, m *procmap.Map) bool {
 	return true
 }
 
-// protoName is net-tools' Proto column.
-func protoName(p netstat.Proto) string {
-	switch p {
-	case netstat.UDPLite:
-		return "udpl"
-	case netstat.UDPLite6:
-		return "udpl6"
-	}
-	return p.String()
-}
-
-// serviceProto is the protocol net-tools looks port names up under.
-func serviceProto(p netstat.Proto) string {
-	switch p {
-	case netstat.TCP, netstat.TCP6:
-		return "tcp"
-	case netstat.Raw, netstat.Raw6:
-		return "raw"
-	}
-	return "udp"
-}
-
 // appendEndpoint appends an address and port as net-tools renders them:
 // IPv6 without brackets, IPv4-mapped as IPv4, port 0 as "*", and without
 // -W cut to 22 columns, keeping the port. It writes in place: nothing is
@@ -399,7 +369,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 	case ap.Port() == 0:
 		port = append(port, '*')
 	case !l.c.numPorts:
-		if s, ok := l.names.Service(ap.Port(), serviceProto(p)); ok {
+		if s, ok := l.names.Service(ap.Port(), p.ServiceProto()); ok {
 			port = append(port, s...)
 			break
 		}
@@ -418,7 +388,7 @@ func (l *lister) appendEndpoint(b []byte, ap netip.AddrPort, p netstat.Proto) []
 // runeCut returns n, or less so that s[:n] does not end inside a UTF-8
 // sequence: a name cut to its column keeps no stray byte of a character
 // (a lone 0x9b is CSI to a terminal that is not in UTF-8 mode).
-func runeCut(s []byte, n int) int {
+func runeCut[T string | []byte](s T, n int) int {
 	if n >= len(s) {
 		return len(s)
 	}
@@ -427,6 +397,9 @@ func runeCut(s []byte, n int) int {
 	}
 	return n
 }
+
+// cut shortens s to at most n bytes, never inside a UTF-8 sequence.
+func cut(s string, n int) string { return s[:runeCut(s, n)] }
 
 // padFrom pads the field that starts at start to width n.
 func padFrom(b []byte, start, n int) []byte {
@@ -535,7 +508,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		snap.quiet = true // errors are the writing pass's to report
 		l.prefetch(snap.inet)
 		snap.quiet = false
-		b = l.appendInetHeader(b, "")
+		b = l.appendHeading(b, false, "")
 		for r := range snap.inet {
 			b = l.nsCellOf(b, r.Namespace)
 			if b, err = spill(w, l.appendRow(b, r, snap.owners)); err != nil {
@@ -547,7 +520,7 @@ func (l *lister) writeTable(w io.Writer, snap *snapshot) error {
 		b = l.appendGroups(b, l.memberships)
 	}
 	if c.unix && !l.noUnix {
-		b = l.appendUnixHeader(b, "")
+		b = l.appendHeading(b, true, "")
 		for u := range snap.unix {
 			b = l.nsCellOf(b, u.Namespace)
 			if b, err = spill(w, l.appendUnix(b, &u.UnixSocket, snap.owners.Lookup(u.Inode), snap.owners)); err != nil {
@@ -570,41 +543,31 @@ func spill(w io.Writer, b []byte) ([]byte, error) {
 	return b[:0], err
 }
 
-// appendInetHeader appends the Internet listing's title and column
-// header; lead goes before the columns (watch mode's marker column).
-func (l *lister) appendInetHeader(b []byte, lead string) []byte {
-	b = append(b, "Active Internet connections "...)
-	b = append(b, l.c.title()...)
-	b = append(append(b, '\n'), lead...)
-	return l.c.appendInetColumns(l.nsHeader(b))
-}
-
-// appendUnixHeader is appendInetHeader for the unix listing.
-func (l *lister) appendUnixHeader(b []byte, lead string) []byte {
-	b = append(b, "Active UNIX domain sockets "...)
-	b = append(b, l.c.title()...)
-	b = append(append(b, '\n'), lead...)
-	b = append(l.nsHeader(b), "Proto RefCnt Flags       Type       State         I-Node  "...)
-	if l.c.programs {
-		b = append(b, " PID/Program name    "...)
+// appendHeading appends the title and column header of the Internet
+// listing, or with unix of the unix listing, with the columns -e, -p, -o
+// and --traffic add; lead goes before the columns (watch mode's marker
+// column).
+func (l *lister) appendHeading(b []byte, unix bool, lead string) []byte {
+	c := l.c
+	what, columns := "Internet connections ", "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "
+	if unix {
+		what, columns = "UNIX domain sockets ", "Proto RefCnt Flags       Type       State         I-Node  "
 	}
-	return append(b, " Path\n"...)
-}
-
-// appendInetColumns appends net-tools' column header of the Internet
-// listing, with the columns -e, -p and -o add.
-func (c *config) appendInetColumns(b []byte) []byte {
-	b = append(b, "Proto Recv-Q Send-Q Local Address           Foreign Address         State      "...)
-	if c.extend > 0 {
+	b = append(append(append(b, "Active "+what...), c.title()...), '\n')
+	b = append(l.nsHeader(append(b, lead...)), columns...)
+	if c.extend > 0 && !unix {
 		b = append(b, " User       Inode     "...)
 	}
 	if c.programs {
 		b = append(b, " PID/Program name    "...)
 	}
-	if c.timers {
+	switch {
+	case unix:
+		b = append(b, " Path"...)
+	case c.timers:
 		b = append(b, " Timer"...)
 	}
-	if c.traffic {
+	if c.traffic && !unix {
 		b = c.appendTrafficHeader(b)
 	}
 	return append(b, '\n')
@@ -640,7 +603,7 @@ func padNum(b []byte, v uint64, n int) []byte {
 
 func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	c := l.c
-	b = pad(b, protoName(r.Proto), 5)
+	b = pad(b, r.Proto.NetTools(), 5)
 	b = append(b, ' ')
 	b = padNum(b, uint64(r.RxQueue), 6)
 	b = append(b, ' ')
@@ -652,18 +615,7 @@ func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	start = len(b)
 	b = padFrom(l.appendEndpoint(b, r.Remote, r.Proto), start, 23)
 	b = append(b, ' ')
-	switch {
-	case r.Proto.IsTCP():
-		b = pad(b, r.State.String(), 11)
-	case r.Proto == netstat.Raw || r.Proto == netstat.Raw6:
-		b = pad(b, strconv.Itoa(int(r.State)), 11)
-	case r.State == netstat.Established:
-		b = pad(b, "ESTABLISHED", 11)
-	case r.State == netstat.Close:
-		b = pad(b, "", 11)
-	default:
-		b = pad(b, "UNKNOWN", 11)
-	}
+	b = pad(b, r.NetToolsState(), 11)
 	if c.extend > 0 {
 		b = append(b, ' ')
 		start = len(b)
@@ -678,7 +630,7 @@ func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	}
 	if c.timers {
 		b = append(b, ' ')
-		b = appendTimer(b, &r.Socket)
+		b = r.AppendNetToolsTimer(b)
 	}
 	if c.traffic {
 		b = l.appendTraffic(b, &r.Socket)
@@ -686,78 +638,17 @@ func (l *lister) appendRow(b []byte, r *row, m procnet.Processes) []byte {
 	return append(b, '\n')
 }
 
-// appendTimer writes net-tools' -o column: "off (0.00/0/0)" and friends.
-func appendTimer(b []byte, s *netstat.Socket) []byte {
-	retr := uint64(s.Retransmits)
-	tcp := s.Proto.IsTCP()
-	if s.Proto == netstat.UDP || s.Proto == netstat.UDP6 || s.Proto == netstat.UDPLite || s.Proto == netstat.UDPLite6 {
-		retr = 0 // net-tools zeroes it for UDP
-	}
-	secs := float64(s.TimerTicks) / netstat.UserHZ
-	switch {
-	case s.Timer == 0:
-		b = append(b, "off ("...)
-		secs = 0
-	case tcp && s.Timer <= netstat.TimerProbe:
-		b = append(b, s.Timer.String()...)
-		b = append(b, " ("...)
-	case !tcp && s.Timer <= 2:
-		b = append(b, "on"...)
-		b = strconv.AppendInt(b, int64(s.Timer), 10)
-		b = append(b, " ("...)
-	default:
-		b = append(b, "unkn-"...)
-		b = strconv.AppendInt(b, int64(s.Timer), 10)
-		b = append(b, " ("...)
-	}
-	b = strconv.AppendFloat(b, secs, 'f', 2, 64)
-	b = append(b, '/')
-	b = strconv.AppendUint(b, retr, 10)
-	b = append(b, '/')
-	b = strconv.AppendUint(b, uint64(s.Timeout), 10)
-	return append(b, ')')
-}
-
 // appendUnix appends u, whose owners m describes.
 func (l *lister) appendUnix(b []byte, u *netstat.UnixSocket, owners []procmap.Owner, m procnet.Processes) []byte {
-	proto := "unix"
-	if u.Protocol != 0 {
-		proto = "??"
-	}
-	b = pad(b, proto, 5)
+	b = pad(b, u.NetToolsProto(), 5)
 	b = append(b, ' ')
 	b = pad(b, strconv.FormatUint(uint64(u.RefCount), 10), 6)
 	b = append(b, ' ')
-	flags := "[ "
-	if u.Flags&netstat.Accepting != 0 {
-		flags += "ACC "
-	}
-	if u.Flags&(1<<17) != 0 {
-		flags += "W "
-	}
-	if u.Flags&(1<<18) != 0 {
-		flags += "N "
-	}
-	b = pad(b, flags+"]", 11)
+	b = pad(b, u.NetToolsFlags(), 11)
 	b = append(b, ' ')
-	typ := "UNKNOWN"
-	if u.Type >= netstat.Stream && u.Type <= netstat.SeqPacket {
-		typ = u.Type.String()
-	}
-	b = pad(b, typ, 10)
+	b = pad(b, u.NetToolsType(), 10)
 	b = append(b, ' ')
-	var st string
-	switch u.State {
-	case netstat.Unconnected:
-		if u.Listening() {
-			st = "LISTENING"
-		}
-	case netstat.Free, netstat.Connecting, netstat.Connected, netstat.Disconnecting:
-		st = u.State.String()
-	default:
-		st = "UNKNOWN"
-	}
-	b = pad(b, st, 13)
+	b = pad(b, u.NetToolsState(), 13)
 	b = append(b, ' ')
 	b = pad(b, strconv.FormatUint(u.Inode, 10), 8)
 	if l.c.programs {

@@ -18,6 +18,7 @@ import (
 	"github.com/procnet/procnet"
 	"github.com/procnet/procnet/flows"
 	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/names"
 	"github.com/procnet/procnet/netstat"
 	"github.com/spf13/pflag"
 )
@@ -74,38 +75,25 @@ func (c *config) over(g *group) bool {
 	return c.maxEstablished >= 0 && g.Established() > c.maxEstablished
 }
 
-// summaryTitle is the line above the header.
-func (c *config) summaryTitle() string {
-	per := "process"
-	switch c.by {
-	case "remote":
-		per = "remote address"
-	case "port":
-		per = "local port"
-	}
-	return "Active Internet connections per " + per + " " + c.title() + "\n"
+// byTitles are what a group of --by is called in the title and in the
+// note of --max-established, and the header of its key's columns.
+var byTitles = map[string]struct{ one, some, head string }{
+	"process": {"process", "process(es)", "    PID Program              User      "},
+	"remote":  {"remote address", "remote address(es)", "Remote Address          "},
+	"port":    {"local port", "local port(s)", "Proto Local Port"},
 }
 
 // appendSummary appends the summary table; marks adds the -c column.
 func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []byte {
 	c := l.c
-	b = append(b, c.summaryTitle()...)
+	b = append(b, "Active Internet connections per "+byTitles[c.by].one+" "+c.title()+"\n"...)
 	if marks {
 		b = append(b, "  "...)
 	}
 	if c.maxEstablished >= 0 {
 		b = append(b, "! "...)
 	}
-	switch c.by {
-	case "remote":
-		b = pad(b, "Remote Address", 24)
-	case "port":
-		b = pad(b, "Proto", 5)
-		b = append(b, ' ')
-		b = pad(b, "Local Port", 10)
-	default:
-		b = append(b, "    PID Program              User      "...)
-	}
+	b = append(b, byTitles[c.by].head...)
 	for _, col := range summaryColumns {
 		b = append(b, ' ')
 		b = padLeft(b, col.title, 6)
@@ -140,7 +128,7 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 		case "remote":
 			b = pad(b, l.cut(l.remoteName(g.Remote), 24), 24)
 		case "port":
-			b = pad(b, protoName(g.Proto), 5)
+			b = pad(b, g.Proto.NetTools(), 5)
 			b = append(b, ' ')
 			b = pad(b, l.cut(l.portName(g.Proto, g.Port), 10), 10)
 		default:
@@ -183,27 +171,31 @@ func (l *lister) appendSummary(b []byte, gs []group, marks bool, colour bool) []
 
 // cut shortens s to n bytes unless -W, never inside a UTF-8 sequence.
 func (l *lister) cut(s string, n int) string {
-	if l.c.wide || len(s) <= n {
+	if l.c.wide {
 		return s
 	}
-	return s[:runeCut([]byte(s), n)]
+	return cut(s, n)
 }
 
 func (l *lister) remoteName(a netip.Addr) string {
 	if !a.IsValid() {
 		return "*"
 	}
-	if !l.c.numHosts {
-		if h := l.names.Host(a); h != "" {
-			return h
-		}
+	return hostName(l.names, l.c.numHosts, a)
+}
+
+// hostName names a as a host: its name when Resolve found one and -n is
+// not given (numeric), escaped by names; else its text.
+func hostName(n *names.Resolver, numeric bool, a netip.Addr) string {
+	if h := n.Host(a); h != "" && !numeric {
+		return h
 	}
 	return a.String()
 }
 
 func (l *lister) portName(p netstat.Proto, port uint16) string {
 	if !l.c.numPorts && p != netstat.Raw {
-		if s, ok := l.names.Service(port, serviceProto(p)); ok {
+		if s, ok := l.names.Service(port, p.ServiceProto()); ok {
 			return s
 		}
 	}
@@ -335,8 +327,7 @@ func summary(ctx context.Context, c *config, stdout, stderr io.Writer) error {
 		}
 	}
 	if over > 0 {
-		what := map[string]string{"process": "process(es)", "remote": "remote address(es)", "port": "local port(s)"}[c.by]
-		fmt.Fprintf(stderr, "netstat: %d %s above %d ESTABLISHED\n", over, what, c.maxEstablished)
+		fmt.Fprintf(stderr, "netstat: %d %s above %d ESTABLISHED\n", over, byTitles[c.by].some, c.maxEstablished)
 		return exitError{3}
 	}
 	return err

@@ -230,7 +230,7 @@ func (w *watcher) appendTable(out io.Writer, b []byte, colour bool) ([]byte, err
 				}
 			}
 		})
-		b = l.appendInetHeader(b, "  ")
+		b = l.appendHeading(b, false, "  ")
 		for r := range w.ch.All(w.snap) {
 			if !w.shows(r.Conn, r.Procs) {
 				continue
@@ -246,7 +246,7 @@ func (w *watcher) appendTable(out io.Writer, b []byte, colour bool) ([]byte, err
 		l.at.rate = nil
 	}
 	if c.unix && err == nil {
-		b = l.appendUnixHeader(b, "  ")
+		b = l.appendHeading(b, true, "  ")
 		for u := range w.ch.AllUnix(w.snap) {
 			if !c.show().ShowsUnix(&u.UnixSocket) {
 				continue
