@@ -70,14 +70,16 @@ func TestWatchCancelMidRound(t *testing.T) {
 	}
 }
 
-// TestWatchSIGINTMidRound: the built binary watches a table of 200,000
-// rows, whose rounds take a second or more; SIGINT in the middle of the
-// second round ends it with status 0 well before that round would end.
+// TestWatchSIGINTMidRound: the built binary watches a table of 500,000
+// rows, whose rounds take some 0.3 s (compact rounds read 200,000 in
+// 0.13 s: a signal 100 ms after round 1 could come after round 2); SIGINT
+// 30 ms after round 1, in the middle of the second round, ends it with
+// status 0 well before that round would end.
 func TestWatchSIGINTMidRound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	const rows = 200000
+	const rows = 500000
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "proc/net"), 0o755); err != nil {
 		t.Fatal(err)
@@ -109,7 +111,7 @@ func TestWatchSIGINTMidRound(t *testing.T) {
 			}
 		}
 		roundEnd = time.Now()
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(30 * time.Millisecond)
 		start := time.Now()
 		cmd.Process.Signal(sig) // the process we started, by PID
 		rest := make(chan int, 1)
