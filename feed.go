@@ -187,6 +187,29 @@ type feedKey struct {
 
 func feedKeyOf(c *Conn) feedKey { return feedKey{c.Proto, c.Local, c.Remote} }
 
+// hasClose reports whether closes holds k.
+func hasClose(closes map[feedKey]int, k feedKey) bool {
+	_, ok := closes[k]
+	return ok
+}
+
+// meter measures row cn (zero when FeedOptions.Rows leaves it out),
+// counted for its first owner, the one a listing shows: a shared
+// connection's bytes count once.
+func (p *Poller) meter(cn *Conn, procs Processes) flows.ConnTraffic {
+	if rows := p.fd.opts.Rows; rows != nil && !rows(cn, procs) {
+		return flows.ConnTraffic{}
+	}
+	var o flows.Owner
+	if len(cn.Owners) > 0 {
+		o.PID = cn.Owners[0].PID
+		if pr := procs.Process(o.PID); pr != nil {
+			o.Program = pr.Comm
+		}
+	}
+	return p.fd.meter.Add(&cn.Socket, o)
+}
+
 // afterPoll meters the poll's n rows, which conns yields in order and
 // procs describes the owners of, and finds the connections that opened
 // and closed since the last poll, into ch.
@@ -194,59 +217,55 @@ func (p *Poller) afterPoll(n int, conns iter.Seq2[int, *Conn], procs Processes, 
 	fs := &p.fd
 	first := fs.polls == 0
 	fs.polls++
+	// The Close events, by connection: of a row this poll holds, new, it
+	// left a TIME_WAIT row (Changes.NewClosed); else it is no brief
+	// connection. The first poll has no brief connection.
+	var closes map[feedKey]int
+	if fs.feed != nil && !first {
+		for i := range fs.evs {
+			if ev := &fs.evs[i]; ev.Kind == flows.Close {
+				if closes == nil {
+					closes = map[feedKey]int{}
+				}
+				closes[feedKey{ev.Proto, ev.Local, ev.Remote}] = i
+			}
+		}
+	}
 	if fs.meter != nil {
 		fs.meter.Begin(fs.now(), fs.evs)
 		fs.rates = slices.Grow(fs.rates[:0], n)[:n]
+	}
+	if fs.meter != nil || len(closes) > 0 {
+		// One pass over the rows (a Round decodes each as it goes).
 		for i, cn := range conns {
-			if fs.opts.Rows != nil && !fs.opts.Rows(cn, procs) {
-				fs.rates[i] = flows.ConnTraffic{}
+			if fs.meter != nil {
+				fs.rates[i] = p.meter(cn, procs)
+			}
+			if len(closes) == 0 {
 				continue
 			}
-			var o flows.Owner
-			if len(cn.Owners) > 0 {
-				// One owner per connection, the first (the one a
-				// listing shows): its bytes count once.
-				o.PID = cn.Owners[0].PID
-				if pr := procs.Process(o.PID); pr != nil {
-					o.Program = pr.Comm
-				}
-			}
-			fs.rates[i] = fs.meter.Add(&cn.Socket, o)
-		}
-		ch.Traffic = fs.rates
-		ch.Owners = fs.meter.End()
-	}
-	if fs.feed == nil {
-		return
-	}
-	closes := map[feedKey]int{}
-	for i := range fs.evs {
-		if ev := &fs.evs[i]; ev.Kind == flows.Close {
-			closes[feedKey{ev.Proto, ev.Local, ev.Remote}] = i
-		}
-	}
-	if len(closes) > 0 && !first {
-		// A close of a row this poll holds: new, it left a TIME_WAIT row
-		// (Changes.NewClosed); else it is no brief connection.
-		for i, cn := range conns {
-			k := feedKeyOf(cn)
-			if _, ok := closes[k]; ok {
+			if k := feedKeyOf(cn); hasClose(closes, k) {
 				if _, isNew := slices.BinarySearch(ch.New, i); isNew {
 					ch.NewClosed = append(ch.NewClosed, i)
 				}
 				delete(closes, k)
 			}
 		}
-		// Rows closed this poll or the last: their Close event came late
-		// (the tracepoint's up to 50 ms), or comes next poll.
-		for j := range ch.Closed {
-			delete(closes, feedKeyOf(&ch.Closed[j]))
-		}
-		for k := range fs.lastGone {
-			delete(closes, k)
-		}
-	} else {
-		clear(closes)
+	}
+	if fs.meter != nil {
+		ch.Traffic = fs.rates
+		ch.Owners = fs.meter.End()
+	}
+	if fs.feed == nil {
+		return
+	}
+	// Rows closed this poll or the last: their Close event came late (the
+	// tracepoint's up to 50 ms), or comes next poll.
+	for j := range ch.Closed {
+		delete(closes, feedKeyOf(&ch.Closed[j]))
+	}
+	for k := range fs.lastGone {
+		delete(closes, k)
 	}
 	for _, i := range closes {
 		ev := &fs.evs[i]
