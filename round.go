@@ -160,9 +160,10 @@ func (p *Poller) poll(ctx context.Context) (*Round, Changes, []error, error) {
 
 	order := cur.sortConns()
 	// A row without owners and inode (TIME_WAIT) takes those its
-	// connection had at the last poll, decoded into one array.
+	// connection had at the last poll, decoded into one array. Without
+	// such a row this match (the diff below makes its own) is skipped.
 	var carried map[int32][]procmap.Owner
-	if l := p.last; l != nil && m != nil {
+	if l := p.last; l != nil && m != nil && slices.ContainsFunc(cur.conns, func(c lastConn) bool { return c.inode == 0 }) {
 		var pool []procmap.Owner
 		var took, from []int32 // rows of cur, where their owners start in pool
 		matchCompact(l, cur, order, func(i, j int) {
