@@ -275,6 +275,9 @@ func (p *Poller) afterPoll(n int, conns iter.Seq2[int, *Conn], procs Processes, 
 			b.Owners = []procmap.Owner{{PID: ev.PID}}
 			b.proc = procmap.Process{PID: ev.PID, Comm: ev.Program}
 		}
+		if !p.r.opts.Show.Shows(&b.Socket) {
+			continue // as the round's own rows: Options.Show
+		}
 		ch.Brief = append(ch.Brief, b)
 	}
 	slices.SortFunc(ch.Brief, func(a, b BriefConn) int {

@@ -316,3 +316,30 @@ func TestStartFeedRefusesRoot(t *testing.T) {
 		t.Fatalf("metered without a feed: %+v, %v", ch.Owners, err)
 	}
 }
+
+// TestPollFeedBriefShow: a brief connection is shown as the round's own
+// rows are, under Options.Show: a Poller of the servers alone has none.
+func TestPollFeedBriefShow(t *testing.T) {
+	for _, tc := range []struct {
+		show Show
+		want int
+	}{{ShowAll, 1}, {ShowConnected, 1}, {ShowServers, 0}} {
+		feed := &fakeFeed{}
+		root := fixture.Root(t, "testdata/feed.txtar")
+		p := NewPoller(Options{Root: root, Owners: true, Show: tc.show,
+			Filter: netstat.Filter{Protos: netstat.Protos(netstat.TCP)}})
+		p.SetFeed(feed, FeedOptions{})
+		ctx := context.Background()
+		if _, _, err := p.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		feed.next(closeEv("127.0.0.1:80", "127.0.0.1:6000", 42, "curl", 400))
+		_, ch, err := p.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ch.Brief) != tc.want {
+			t.Errorf("Show %v: %d brief connections, want %d", tc.show, len(ch.Brief), tc.want)
+		}
+	}
+}

@@ -108,7 +108,6 @@ func (w *watcher) feedOptions() procnet.FeedOptions {
 		Interval:  c.interval,
 		RingSize:  watchRing,
 		Events:    c.eventFilter.Match,
-		Rows:      w.shows,
 	}
 }
 
@@ -174,13 +173,6 @@ func (w *watcher) read(ctx context.Context, stderr io.Writer) error {
 	return nil
 }
 
-// shows says whether the round shows an Internet row: the Poller applied
-// the -l/-a rule (Options.Show), --pid and --program; a brief row, from
-// the feed, passed the event filter and takes the -l/-a rule here.
-func (w *watcher) shows(cn *procnet.Conn, _ procnet.Processes) bool {
-	return w.l.c.show().Shows(&cn.Socket)
-}
-
 // markColour is each mark's colour on a terminal.
 var markColour = map[procnet.Mark]string{
 	procnet.MarkNew:     sgrGreen,
@@ -225,16 +217,13 @@ func (w *watcher) appendTable(out io.Writer, b []byte, colour bool) ([]byte, err
 	if c.inetWanted() {
 		l.prefetch(func(yield func(*row) bool) {
 			for r := range w.ch.All(w.snap) {
-				if r.Mark != procnet.MarkBrief && w.shows(r.Conn, r.Procs) && !yield(r.Conn) {
+				if r.Mark != procnet.MarkBrief && !yield(r.Conn) {
 					return
 				}
 			}
 		})
 		b = l.appendHeading(b, false, "  ")
 		for r := range w.ch.All(w.snap) {
-			if !w.shows(r.Conn, r.Procs) {
-				continue
-			}
 			l.at.rate = r.Traffic
 			b = markStart(b, r.Mark, colour)
 			b = l.nsCellOf(b, r.Namespace)
@@ -248,9 +237,6 @@ func (w *watcher) appendTable(out io.Writer, b []byte, colour bool) ([]byte, err
 	if c.unix && err == nil {
 		b = l.appendHeading(b, true, "  ")
 		for u := range w.ch.AllUnix(w.snap) {
-			if !c.show().ShowsUnix(&u.UnixSocket) {
-				continue
-			}
 			b = markStart(b, u.Mark, colour)
 			b = l.nsCellOf(b, u.Namespace)
 			b = l.appendUnix(b, &u.UnixSocket, u.Owners, u.Procs)
@@ -284,7 +270,7 @@ func (w *watcher) writeListing(out io.Writer) error {
 		snap.inet = func(yield func(*row) bool) {
 			for r := range w.ch.All(w.snap) {
 				l.at = watchRow{on: true, mark: r.Mark, rate: r.Traffic, procs: r.Procs}
-				if w.shows(r.Conn, r.Procs) && !yield(r.Conn) {
+				if !yield(r.Conn) {
 					return
 				}
 			}
