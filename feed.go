@@ -187,12 +187,6 @@ type feedKey struct {
 
 func feedKeyOf(c *Conn) feedKey { return feedKey{c.Proto, c.Local, c.Remote} }
 
-// hasClose reports whether closes holds k.
-func hasClose(closes map[feedKey]int, k feedKey) bool {
-	_, ok := closes[k]
-	return ok
-}
-
 // meter measures row cn (zero when FeedOptions.Rows leaves it out),
 // counted for its first owner, the one a listing shows: a shared
 // connection's bytes count once.
@@ -244,7 +238,8 @@ func (p *Poller) afterPoll(n int, conns iter.Seq2[int, *Conn], procs Processes, 
 			if len(closes) == 0 {
 				continue
 			}
-			if k := feedKeyOf(cn); hasClose(closes, k) {
+			k := feedKeyOf(cn)
+			if _, ok := closes[k]; ok {
 				if _, isNew := slices.BinarySearch(ch.New, i); isNew {
 					ch.NewClosed = append(ch.NewClosed, i)
 				}
