@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -268,7 +269,7 @@ func nsInode(ns *netstat.Namespace) uint64 {
 
 // last is what a Poller keeps of the last snapshot. Its rows are in the
 // snapshot's order, order and uorder list them by key. Each row keeps
-// its key and state (what matching and the state changes read, 56 bytes
+// its key and state (what matching and the state changes read, 40 bytes
 // for an Internet row, 24 for a unix one); the rest — owners, queues,
 // timers, counters, a unix path — is coded in detail, read back only for
 // a TIME_WAIT row's owners and for the rows that closed.
@@ -284,16 +285,67 @@ type last struct {
 	procs, carried map[int]*procmap.Process
 }
 
-// lastConn is a kept Internet row.
+// lastConn is a kept Internet row. Of its addresses (addrKey) it holds
+// the low halves; a high half is 0 but for an IPv6 address outside
+// ::/64 (IPv4 is kept as ::ffff:a.b.c.d, loopback is ::1). A high half
+// that is not 0 starts the row's detail (8 bytes big endian, the local
+// one first), and wide says which: 16 bytes a row fewer for most rows.
 type lastConn struct {
-	lhi, llo, rhi, rlo uint64 // the addresses (addrKey)
-	inode              uint64
-	detail             uint32 // the offset of the rest in last.detail
-	ns                 uint32 // 1 + the index of the namespace in last.spaces, 0: none
-	lport, rport       uint16
-	proto              netstat.Proto
-	state              netstat.State
-	kinds              uint8 // the local address's kind in the low nibble, the remote's in the high
+	llo, rlo     uint64
+	inode        uint64
+	detail       uint32 // the offset of the rest in last.detail
+	ns           uint32 // 1 + the index of the namespace in last.spaces, 0: none
+	lport, rport uint16
+	proto        netstat.Proto
+	state        netstat.State
+	kinds        uint8 // the local address's kind in the low nibble, the remote's in the high
+	wide         uint8 // wideLocal, wideRemote: which high halves detail starts with
+}
+
+// The bits of lastConn.wide.
+const (
+	wideLocal = 1 << iota
+	wideRemote
+)
+
+// his returns c's high halves, which l.detail holds at c.detail when
+// not 0.
+func (l *last) his(c *lastConn) (lhi, rhi uint64) {
+	if c.wide == 0 {
+		return 0, 0
+	}
+	d := l.detail[c.detail:]
+	if c.wide&wideLocal != 0 {
+		lhi, d = binary.BigEndian.Uint64(d), d[8:]
+	}
+	if c.wide&wideRemote != 0 {
+		rhi = binary.BigEndian.Uint64(d)
+	}
+	return lhi, rhi
+}
+
+// wideLen is how many bytes of high halves c's detail starts with.
+func (c *lastConn) wideLen() int {
+	return 8 * bits.OnesCount8(c.wide)
+}
+
+// keepConn appends s, read in the namespace ns (last.spaceIndex), to
+// conns, and to raw its high halves and appendSocketDetail's coding: a
+// row as a poll reads it, its owners still to come.
+func keepConn(conns []lastConn, raw []byte, s *netstat.Socket, ns uint32) ([]lastConn, []byte) {
+	lkind, lhi, llo := addrKey(s.Local.Addr())
+	rkind, rhi, rlo := addrKey(s.Remote.Addr())
+	c := lastConn{llo: llo, rlo: rlo, inode: s.Inode, detail: uint32(len(raw)), ns: ns,
+		lport: s.Local.Port(), rport: s.Remote.Port(), proto: s.Proto, state: s.State, kinds: lkind | rkind<<4}
+	if lhi != 0 {
+		c.wide |= wideLocal
+		raw = binary.BigEndian.AppendUint64(raw, lhi)
+	}
+	if rhi != 0 {
+		c.wide |= wideRemote
+		raw = binary.BigEndian.AppendUint64(raw, rhi)
+	}
+	return append(conns, c), appendSocketDetail(raw, s)
 }
 
 // lastUnix is a kept unix row.
@@ -320,8 +372,9 @@ func (l *last) namespace(ns uint32) *netstat.Namespace {
 
 func (l *last) ends(i int) ends {
 	c := &l.conns[i]
+	lhi, rhi := l.his(c)
 	return ends{ns: l.nsInode(c.ns), proto: c.proto, lport: c.lport, rport: c.rport,
-		lkind: c.kinds & 0xf, lhi: c.lhi, llo: c.llo, rkind: c.kinds >> 4, rhi: c.rhi, rlo: c.rlo}
+		lkind: c.kinds & 0xf, lhi: lhi, llo: c.llo, rkind: c.kinds >> 4, rhi: rhi, rlo: c.rlo}
 }
 
 func (l *last) process(pid int) *procmap.Process {
@@ -388,7 +441,8 @@ func (d *detail) owners(dst []procmap.Owner) []procmap.Owner {
 // connOwners appends the owners of the last poll's Internet row i to
 // *dst and returns how many it had.
 func (l *last) connOwners(dst *[]procmap.Owner, i int) int {
-	d := detail(l.detail[l.conns[i].detail:])
+	c := &l.conns[i]
+	d := detail(l.detail[int(c.detail)+c.wideLen():])
 	d.uvarint()
 	n := len(*dst)
 	*dst = d.owners(*dst)

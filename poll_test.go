@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -23,12 +24,17 @@ import (
 
 const tcpHeader = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 
-// tcpRow formats a proc/net/tcp row.
+// tcpRow formats a proc/net/tcp row, or a proc/net/tcp6 one for IPv6
+// addresses.
 func tcpRow(i int, local, remote string, st netstat.State, inode uint64) string {
 	hex := func(s string) string {
 		ap := netip.MustParseAddrPort(s)
-		a := ap.Addr().As4()
-		return fmt.Sprintf("%02X%02X%02X%02X:%04X", a[3], a[2], a[1], a[0], ap.Port())
+		var b strings.Builder
+		a := ap.Addr().AsSlice()
+		for w := 0; w < len(a); w += 4 { // each word in the kernel's (little endian) order
+			fmt.Fprintf(&b, "%02X%02X%02X%02X", a[w+3], a[w+2], a[w+1], a[w])
+		}
+		return fmt.Sprintf("%s:%04X", b.String(), ap.Port())
 	}
 	return fmt.Sprintf("%4d: %s %s %02X 00000000:00000000 00:00000000 00000000     0        0 %d 1 0000000000000000 100 0 0 10 0\n",
 		i, hex(local), hex(remote), int(st), inode)
@@ -460,15 +466,15 @@ func TestParseSockstat(t *testing.T) {
 func (l *last) store(snap *Snapshot) {
 	for i := range snap.Conns {
 		c := &snap.Conns[i]
-		e := endsOf(c)
-		l.conns = append(l.conns, lastConn{lhi: e.lhi, llo: e.llo, rhi: e.rhi, rlo: e.rlo, inode: c.Inode,
-			detail: uint32(len(l.detail)), ns: l.spaceIndex(c.Namespace), lport: e.lport, rport: e.rport,
-			proto: c.Proto, state: c.State, kinds: e.lkind | e.rkind<<4})
-		raw := appendSocketDetail(nil, &c.Socket)
-		_, n := binary.Uvarint(raw)
-		l.detail = append(l.detail, raw[:n]...)
+		var raw []byte
+		l.conns, raw = keepConn(l.conns, nil, &c.Socket, l.spaceIndex(c.Namespace))
+		k := &l.conns[len(l.conns)-1]
+		k.detail = uint32(len(l.detail))
+		h := k.wideLen()
+		_, n := binary.Uvarint(raw[h:])
+		l.detail = append(l.detail, raw[:h+n]...)
 		l.detail = appendOwners(l.detail, c.Owners)
-		l.detail = append(l.detail, raw[n:]...)
+		l.detail = append(l.detail, raw[h+n:]...)
 	}
 	for i := range snap.Unix {
 		u := &snap.Unix[i]
@@ -537,4 +543,93 @@ func TestPollRound(t *testing.T) {
 	writeFile(t, root, "proc/300/net/unix", "Num       RefCount Protocol Flags    Type St Inode Path\n"+
 		"0000000000000000: 00000002 00000000 00010000 0001 01 5200 /var/run/other.sock\n")
 	same("second")
+}
+
+// TestPollWideAddresses: rows whose IPv6 addresses keep their high half
+// in the row's detail (lastConn.wide: local, remote, both) come back
+// whole from a round — the same rows as a one-shot Read — and so do the
+// closed one, the owners a TIME_WAIT row carries from its connection, and
+// the state changes; a kept row without such addresses is 40 bytes.
+func TestPollWideAddresses(t *testing.T) {
+	if n := unsafe.Sizeof(lastConn{}); n != 40 {
+		t.Errorf("a kept Internet row is %d bytes, want 40", n)
+	}
+	root := fixture.Root(t, "testdata/netns.txtar")
+	for fd, ino := range map[int]int{9: 3101, 10: 3103, 11: 3104} {
+		if err := os.Symlink(fmt.Sprintf("socket:[%d]", ino), filepath.Join(root, "proc/120/fd", strconv.Itoa(fd))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const (
+		server = "[2001:db8::1]:443"
+		client = "[2001:db8:0:1::9]"
+	)
+	writeFile(t, root, "proc/1/net/tcp6", tcpHeader+
+		tcpRow(0, server, "[::ffff:10.0.0.7]:4000", netstat.Established, 3101)+
+		tcpRow(1, "[::1]:443", client+":4001", netstat.Established, 3102)+
+		tcpRow(2, server, client+":4002", netstat.Established, 3103)+
+		tcpRow(3, server, client+":4003", netstat.Established, 3104)+
+		tcpRow(4, "[::1]:443", "[::1]:4004", netstat.Established, 3105))
+	opts := Options{Root: root, Owners: true, AllNamespaces: true}
+	p := NewPoller(opts)
+	ctx := context.Background()
+	poll := func(step string) (*Snapshot, Changes) {
+		t.Helper()
+		snap, ch, err := p.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Read(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Conns) != len(want.Conns) {
+			t.Fatalf("%s: %d rows, a one-shot read %d", step, len(snap.Conns), len(want.Conns))
+		}
+		for i, c := range snap.Conns {
+			w := want.Conns[i]
+			if c.Socket != w.Socket || nsInode(c.Namespace) != nsInode(w.Namespace) ||
+				c.Inode != 0 && fmt.Sprint(c.Owners) != fmt.Sprint(w.Owners) {
+				t.Errorf("%s: row %d %v %v %v %v, a one-shot read %v %v %v %v", step, i,
+					c.Local, c.Remote, c.State, c.Owners, w.Local, w.Remote, w.State, w.Owners)
+			}
+		}
+		return snap, ch
+	}
+	if _, ch := poll("first"); !ch.Empty() {
+		t.Fatalf("first poll: changes %+v", ch)
+	}
+	writeFile(t, root, "proc/1/net/tcp6", tcpHeader+
+		tcpRow(0, server, client+":4003", netstat.CloseWait, 3104)+
+		tcpRow(1, "[::1]:443", client+":4001", netstat.Established, 3102)+
+		tcpRow(2, server, "[2001:db8:0:1::8]:4009", netstat.SynRecv, 0)+
+		tcpRow(3, server, client+":4002", netstat.TimeWait, 0)+
+		tcpRow(4, "[::1]:443", "[::1]:4004", netstat.Established, 3105))
+	snap, ch := poll("second")
+	row := func(local, remote string) int {
+		return slices.IndexFunc(snap.Conns, func(c Conn) bool {
+			return c.Local.String() == local && c.Remote.String() == remote
+		})
+	}
+	closing, brand, waiting := row(server, client+":4003"), row(server, "[2001:db8:0:1::8]:4009"), row(server, client+":4002")
+	if closing < 0 || brand < 0 || waiting < 0 {
+		t.Fatalf("rows %d %d %d", closing, brand, waiting)
+	}
+	if got := fmt.Sprint(snap.Conns[waiting].Owners); got != "[{120 10}]" {
+		t.Errorf("the TIME_WAIT row's owners %s, want those of its connection [{120 10}]", got)
+	}
+	if fmt.Sprint(ch.New) != fmt.Sprint([]int{brand}) {
+		t.Errorf("new %v, want [%d]", ch.New, brand)
+	}
+	if want := fmt.Sprint([]StateChange{{Index: closing, Was: netstat.Established}, {Index: waiting, Was: netstat.Established}}); fmt.Sprint(ch.Changed) != want {
+		t.Errorf("changed %v, want %s", ch.Changed, want)
+	}
+	if len(ch.Closed) != 1 {
+		t.Fatalf("closed %+v, want one row", ch.Closed)
+	}
+	c := ch.Closed[0]
+	if c.Local.String() != server || c.Remote.String() != "[::ffff:10.0.0.7]:4000" || c.Inode != 3101 ||
+		c.State != netstat.Established || fmt.Sprint(c.Owners) != "[{120 9}]" {
+		t.Errorf("closed %v %v %v %d %v", c.Local, c.Remote, c.State, c.Inode, c.Owners)
+	}
 }

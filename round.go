@@ -141,6 +141,9 @@ func (p *Poller) poll(ctx context.Context) (*Round, Changes, []error, error) {
 		return nil, Changes{}, nil, err
 	}
 	errs = append([]error{feedErr}, errs...)
+	// Until the details with owners are made below, the rows' offsets
+	// point into raw: comparing rows reads their high halves there.
+	cur.detail = raw
 	var m *procmap.Map
 	if p.tracker != nil {
 		inodes := make(map[uint64]bool, len(cur.conns)+len(cur.unix))
@@ -206,11 +209,13 @@ func (p *Poller) poll(ctx context.Context) (*Round, Changes, []error, error) {
 		if j+1 < len(cur.conns) {
 			d = raw[c.detail:cur.conns[j+1].detail]
 		}
-		_, n := binary.Uvarint(d)
+		// The high halves and the bits, then the owners, then the rest.
+		h := c.wideLen()
+		_, n := binary.Uvarint(d[h:])
 		c.detail = uint32(len(cur.detail))
-		cur.detail = append(cur.detail, d[:n]...)
+		cur.detail = append(cur.detail, d[:h+n]...)
 		cur.detail = appendOwners(cur.detail, ow)
-		cur.detail = append(cur.detail, d[n:]...)
+		cur.detail = append(cur.detail, d[h+n:]...)
 		cur.conns[kept] = c
 		kept++
 	}
@@ -320,11 +325,7 @@ func (r *Reader) readCompact(ctx context.Context, rd *Round, cur *last, raw, ura
 			if !r.opts.Show.Shows(&s) {
 				continue
 			}
-			e := endsOf(&Conn{Socket: s})
-			cur.conns = append(cur.conns, lastConn{lhi: e.lhi, llo: e.llo, rhi: e.rhi, rlo: e.rlo, inode: s.Inode,
-				detail: uint32(len(*raw)), ns: k, lport: e.lport, rport: e.rport,
-				proto: s.Proto, state: s.State, kinds: e.lkind | e.rkind<<4})
-			*raw = appendSocketDetail(*raw, &s)
+			cur.conns, *raw = keepConn(cur.conns, *raw, &s, k)
 		}
 		if unix {
 			for u, err := range r.tables.UnixSockets(ctx) {
@@ -367,9 +368,11 @@ func (l *last) compareRows(a, b *lastConn) int {
 			return c
 		}
 	}
+	alhi, arhi := l.his(a)
+	blhi, brhi := l.his(b)
 	return cmp.Or(cmp.Compare(a.proto, b.proto),
-		compareEnd(a.kinds&0xf, a.lhi, a.llo, a.lport, b.kinds&0xf, b.lhi, b.llo, b.lport),
-		compareEnd(a.kinds>>4, a.rhi, a.rlo, a.rport, b.kinds>>4, b.rhi, b.rlo, b.rport),
+		compareEnd(a.kinds&0xf, alhi, a.llo, a.lport, b.kinds&0xf, blhi, b.llo, b.lport),
+		compareEnd(a.kinds>>4, arhi, a.rlo, a.rport, b.kinds>>4, brhi, b.rlo, b.rport),
 		cmp.Compare(a.inode, b.inode))
 }
 
@@ -548,11 +551,12 @@ func appendUnixFields(b []byte, u *netstat.UnixSocket) []byte {
 // owners (c.Owners, capped; nil if none), and returns owners.
 func (l *last) decodeConn(c *Conn, i int, owners []procmap.Owner) []procmap.Owner {
 	k := &l.conns[i]
+	lhi, rhi := l.his(k)
 	*c = Conn{Socket: netstat.Socket{Proto: k.proto, State: k.state, Inode: k.inode,
-		Local:  netip.AddrPortFrom(keyAddr(k.kinds&0xf, k.lhi, k.llo), k.lport),
-		Remote: netip.AddrPortFrom(keyAddr(k.kinds>>4, k.rhi, k.rlo), k.rport)},
+		Local:  netip.AddrPortFrom(keyAddr(k.kinds&0xf, lhi, k.llo), k.lport),
+		Remote: netip.AddrPortFrom(keyAddr(k.kinds>>4, rhi, k.rlo), k.rport)},
 		Namespace: l.namespace(k.ns)}
-	d := detail(l.detail[k.detail:])
+	d := detail(l.detail[int(k.detail)+k.wideLen():])
 	bits := d.uvarint()
 	n := len(owners)
 	owners = d.owners(owners)
