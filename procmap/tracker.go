@@ -170,7 +170,7 @@ func (t *Tracker) Refresh(ctx context.Context, inodes iter.Seq[uint64]) (*Map, e
 	}
 
 	// Which inodes need a search?
-	t.need.Reset(0)
+	t.need.Reset(t.need.Len()) // about as many new sockets as last time
 	for ino := range t.want.All() {
 		if _, ok := next.Owners[ino]; ok || t.missing.Has(ino) {
 			continue

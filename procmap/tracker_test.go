@@ -278,3 +278,23 @@ func TestTrackerManyInodesSteady(t *testing.T) {
 		t.Errorf("stats = %+v, want one search or full walk more", tr.Stats)
 	}
 }
+
+// BenchmarkTrackerRefreshMany is a watch's refresh of 100,000 inodes over
+// a small fixture tree (most inodes ownerless, full walks every
+// DefaultFullEvery rounds as in a watch), the inodes yielded straight
+// from a slice as procnet's round yields them from its rows.
+func BenchmarkTrackerRefreshMany(b *testing.B) {
+	root := fixture.Root(b, "testdata/basic.txtar")
+	inodes := []uint64{1001, 1002, 5000, 5001, 6000}
+	for i := range uint64(100_000) {
+		inodes = append(inodes, 1<<32+7*i)
+	}
+	tr := NewTracker(Options{Root: root})
+	tr.Refresh(context.Background(), slices.Values(inodes))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tr.Refresh(context.Background(), slices.Values(inodes)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
