@@ -146,14 +146,19 @@ func (p *Poller) poll(ctx context.Context) (*Round, Changes, []error, error) {
 	cur.detail = raw
 	var m *procmap.Map
 	if p.tracker != nil {
-		inodes := make(map[uint64]bool, len(cur.conns)+len(cur.unix))
-		for i := range cur.conns {
-			if ino := cur.conns[i].inode; ino != 0 {
-				inodes[ino] = true
+		// Straight from the rows: the Tracker copies them into its own
+		// set, kept from round to round (no map of them each round).
+		inodes := func(yield func(uint64) bool) {
+			for i := range cur.conns {
+				if ino := cur.conns[i].inode; ino != 0 && !yield(ino) {
+					return
+				}
 			}
-		}
-		for i := range cur.unix {
-			inodes[cur.unix[i].inode] = true
+			for i := range cur.unix {
+				if !yield(cur.unix[i].inode) {
+					return
+				}
+			}
 		}
 		if m, err = p.tracker.Refresh(ctx, inodes); err != nil {
 			return nil, Changes{}, nil, err

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"iter"
 	"net/netip"
 	"time"
 
@@ -137,13 +138,13 @@ func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
 	}
 	rows, _ := s.rd.AppendSockets(context.Background(), s.rows[:0], tcpOnly)
 	s.rows = rows
-	inodes := make(map[uint64]bool, len(rows))
-	for i := range rows {
-		if rows[i].Inode != 0 {
-			inodes[rows[i].Inode] = true
+	ownerOf := ownersIn(s.tr, func(yield func(uint64) bool) {
+		for i := range rows {
+			if !yield(rows[i].Inode) {
+				return
+			}
 		}
-	}
-	ownerOf := ownersIn(s.tr, inodes)
+	})
 	clear(s.listeners)
 	present := make(map[connKey]bool, len(rows))
 	for i := range rows {
@@ -187,9 +188,9 @@ func (s *scanner) scan(now time.Time, opened, closed func(connKey, seenConn)) {
 
 var tcpOnly = netstat.Filter{Protos: netstat.Protos(netstat.TCP, netstat.TCP6)}
 
-// ownersIn refreshes tr with inodes and returns the owner of an inode
-// (the zero owner if none).
-func ownersIn(tr *procmap.Tracker, inodes map[uint64]bool) func(inode uint64) owner {
+// ownersIn refreshes tr with inodes (0 ignored) and returns the owner of
+// an inode (the zero owner if none).
+func ownersIn(tr *procmap.Tracker, inodes iter.Seq[uint64]) func(inode uint64) owner {
 	m, _ := tr.Refresh(context.Background(), inodes)
 	return func(inode uint64) owner {
 		if m == nil {
@@ -218,7 +219,6 @@ func (s *scanner) scanOwners() {
 		listen bool
 	}
 	var rows []seen
-	inodes := map[uint64]bool{}
 	f := tcpOnly
 	if s.listenersOnly {
 		f.States = netstat.States(netstat.Listen)
@@ -232,11 +232,14 @@ func (s *scanner) scanOwners() {
 			continue
 		}
 		rows = append(rows, seen{ownKeyOf(r.Local, r.Remote), r.Inode, listen})
-		if r.Inode != 0 {
-			inodes[r.Inode] = true
-		}
 	}
-	ownerOf := ownersIn(s.tr, inodes)
+	ownerOf := ownersIn(s.tr, func(yield func(uint64) bool) {
+		for i := range rows {
+			if !yield(rows[i].inode) {
+				return
+			}
+		}
+	})
 	clear(s.listeners)
 	present := make(map[ownKey]struct{}, len(rows))
 	for i := range rows {

@@ -585,11 +585,13 @@ func (c startCheck) same(startNs, ticks uint64) bool {
 // at most 8 pages per read).
 var bpfBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
-// buildBPF builds the Map with the BPF iterator. known is as for walk.
+// buildBPF builds the Map with the BPF iterator, keeping the sockets in
+// keep (every socket if none); opts.Inodes is not read. known is as for
+// walk.
 //
-// want, when set (with opts.Inodes nil), supplies the inodes to keep
-// after the fd pass (see internal/latewant).
-func buildBPF(ctx context.Context, opts *Options, want func() map[uint64]bool, known func(pid int, start uint64, comm []byte) *Process) (*Map, error) {
+// want, when set (with keep none), supplies the inodes to keep after the
+// fd pass (see internal/latewant).
+func buildBPF(ctx context.Context, opts *Options, keep inodeSet, want func() map[uint64]bool, known func(pid int, start uint64, comm []byte) *Process) (*Map, error) {
 	if filepath.Clean(rootDir(opts.Root)) != "/" {
 		return nil, fmt.Errorf("%w: Root %q is not the live system", ErrBPFUnavailable, opts.Root)
 	}
@@ -618,9 +620,8 @@ func buildBPF(ctx context.Context, opts *Options, want func() map[uint64]bool, k
 		starts []bpfRecord // one per PID: pid and start
 		sorted = true
 	)
-	keep := opts.Inodes
 	onRecord := func(r bpfRecord) {
-		if keep != nil && !keep[r.inode] {
+		if !keep.none() && !keep.has(r.inode) {
 			return
 		}
 		h := hit{inode: r.inode, pid: int32(r.pid), fd: int32(r.fd)}
@@ -661,11 +662,11 @@ func buildBPF(ctx context.Context, opts *Options, want func() map[uint64]bool, k
 		slices.SortFunc(starts, func(a, b bpfRecord) int { return cmp.Compare(a.pid, b.pid) })
 		starts = slices.CompactFunc(starts, func(a, b bpfRecord) bool { return a.pid == b.pid })
 	}
-	if keep == nil && want != nil {
+	if keep.none() && want != nil {
 		// The fd pass ran beside the caller's search for the inodes:
 		// keep the wanted ones, and describe only their owners.
-		if keep = want(); keep != nil {
-			w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return !keep[h.inode] })
+		if keep = inodesOf(want()); !keep.none() {
+			w0.hits = slices.DeleteFunc(w0.hits, func(h hit) bool { return !keep.has(h.inode) })
 			starts = keepOwners(starts, w0.hits)
 		}
 	}

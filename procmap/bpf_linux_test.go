@@ -517,15 +517,15 @@ func TestLiveTrackerBPF(t *testing.T) {
 	requireBPF(t)
 	_, _, a := listen(t)
 	tr := NewTracker(Options{Source: SourceBPF, FullEvery: 100})
-	m, err := tr.Refresh(context.Background(), map[uint64]bool{a: true})
+	m, err := tr.Refresh(context.Background(), set(a))
 	if err != nil || !hasPID(m.Lookup(a), os.Getpid()) {
 		t.Fatalf("first refresh: %v, %v", m.Lookup(a), err)
 	}
-	if _, err := tr.Refresh(context.Background(), map[uint64]bool{a: true}); err != nil {
+	if _, err := tr.Refresh(context.Background(), set(a)); err != nil {
 		t.Fatal(err)
 	}
 	_, _, b := listen(t)
-	m, err = tr.Refresh(context.Background(), map[uint64]bool{a: true, b: true})
+	m, err = tr.Refresh(context.Background(), set(a, b))
 	if err != nil || !hasPID(m.Lookup(b), os.Getpid()) {
 		t.Fatalf("after a new socket: %v, %v", m.Lookup(b), err)
 	}

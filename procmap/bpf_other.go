@@ -23,6 +23,6 @@ func loadedBPF() (*bpfIter, error) { return nil, errNotLinux }
 
 func noteBPFErr(error) {}
 
-func buildBPF(context.Context, *Options, func() map[uint64]bool, func(int, uint64, []byte) *Process) (*Map, error) {
+func buildBPF(context.Context, *Options, inodeSet, func() map[uint64]bool, func(int, uint64, []byte) *Process) (*Map, error) {
 	return nil, errNotLinux
 }

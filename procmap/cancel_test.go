@@ -54,7 +54,7 @@ func TestBuildCancel(t *testing.T) {
 	if _, err := tr.Refresh(&cancelAfter{Context: context.Background(), n: 20}, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Refresh(cancelled) = %v", err)
 	}
-	again, err := tr.Refresh(context.Background(), map[uint64]bool{100000: true})
+	again, err := tr.Refresh(context.Background(), set(100000))
 	if err != nil || len(again.Lookup(100000)) != 1 {
 		t.Errorf("refresh after a cancelled one: %v, %v", again.Lookup(100000), err)
 	}

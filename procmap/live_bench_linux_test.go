@@ -80,10 +80,7 @@ func BenchmarkLiveQuery(b *testing.B) {
 
 // BenchmarkLiveRefresh is a Tracker refresh when no socket is new.
 func BenchmarkLiveRefresh(b *testing.B) {
-	all := make(map[uint64]bool)
-	for _, ino := range liveInodes(b) {
-		all[ino] = true
-	}
+	all := slices.Values(liveInodes(b))
 	tr := NewTracker(Options{Source: SourceProc, FullEvery: 1 << 30})
 	tr.Refresh(context.Background(), all)
 	b.ReportAllocs()

@@ -102,13 +102,13 @@ func TestLiveSharedWithChild(t *testing.T) {
 	}
 	// The tracker sees both too, and drops the child once it is gone.
 	tr := NewTracker(Options{})
-	tm, err := tr.Refresh(context.Background(), map[uint64]bool{ino: true})
+	tm, err := tr.Refresh(context.Background(), set(ino))
 	if err != nil || !hasPID(tm.Lookup(ino), child) {
 		t.Fatalf("tracker: %v, %v", tm.Lookup(ino), err)
 	}
 	syscall.Kill(child, syscall.SIGKILL)
 	cmd.Wait()
-	tm, err = tr.Refresh(context.Background(), map[uint64]bool{ino: true})
+	tm, err = tr.Refresh(context.Background(), set(ino))
 	if err != nil || hasPID(tm.Lookup(ino), child) || !hasPID(tm.Lookup(ino), os.Getpid()) {
 		t.Errorf("tracker after the child exited: %v, %v", tm.Lookup(ino), err)
 	}

@@ -208,7 +208,7 @@ func Build(ctx context.Context, opts Options) (*Map, error) {
 		return nil, err
 	}
 	if opts.Source == SourceBPF {
-		m, err := buildBPF(ctx, &opts, want, nil)
+		m, err := buildBPF(ctx, &opts, inodesOf(opts.Inodes), want, nil)
 		noteBPFErr(err)
 		return m, err
 	}
@@ -220,7 +220,7 @@ func Build(ctx context.Context, opts Options) (*Map, error) {
 	w0 := workerPool.Get().(*workerState)
 	defer workerPool.Put(w0)
 	if useBPF(&opts) && worthBPF(w0, procfd) {
-		m, err := buildBPF(ctx, &opts, want, nil)
+		m, err := buildBPF(ctx, &opts, inodesOf(opts.Inodes), want, nil)
 		noteBPFErr(err)
 		if err == nil || ctx.Err() != nil {
 			return m, err
@@ -239,7 +239,7 @@ func Build(ctx context.Context, opts Options) (*Map, error) {
 		workers[i] = workerPool.Get().(*workerState)
 		defer workerPool.Put(workers[i])
 	}
-	wk := &walk{ctx: ctx, procfd: procfd, pids: pids, want: opts.Inodes, need: opts.Inodes, cmdline: opts.Cmdline}
+	wk := &walk{ctx: ctx, procfd: procfd, pids: pids, want: inodesOf(opts.Inodes), need: inodesOf(opts.Inodes), cmdline: opts.Cmdline}
 	wk.run(workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -88,7 +88,7 @@ func TestHostileLinks(t *testing.T) {
 	}
 	// The tracker reads the same way.
 	tr := NewTracker(Options{Root: root, Cmdline: true, FullEvery: 1})
-	m2, err := tr.Refresh(context.Background(), map[uint64]bool{500: true, 600: true, 700: true, 800: true})
+	m2, err := tr.Refresh(context.Background(), set(500, 600, 700, 800))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestHugeCmdline(t *testing.T) {
 	}
 	check("Build", m.Process(5))
 	tr := NewTracker(Options{Root: root, Cmdline: true, FullEvery: 1})
-	m2, err := tr.Refresh(context.Background(), map[uint64]bool{500: true})
+	m2, err := tr.Refresh(context.Background(), set(500))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -183,7 +183,7 @@ func TestEarlyExit(t *testing.T) {
 	pids, _ := listPIDs(nil, procfd, w.dents)
 	// Socket 100012 is in the third process (5 sockets each).
 	want := map[uint64]bool{100012: true}
-	wk := &walk{procfd: procfd, pids: pids, want: want, need: want}
+	wk := &walk{procfd: procfd, pids: pids, want: inodesOf(want), need: inodesOf(want)}
 	wk.run([]*workerState{w})
 	if len(w.walked) != 3 {
 		t.Errorf("walked %d processes, want 3 (stop after the owner)", len(w.walked))
@@ -260,7 +260,7 @@ func TestAllocsPerFD(t *testing.T) {
 		}
 		defer closefd(procfd)
 		w := newWorker()
-		wk := &walk{procfd: procfd, want: map[uint64]bool{999: true}}
+		wk := &walk{procfd: procfd, want: inodesOf(map[uint64]bool{999: true})}
 		return testing.AllocsPerRun(20, func() {
 			w.reset()
 			wk.process(w, 1001)

@@ -3,10 +3,13 @@ package procmap
 import (
 	"context"
 	"io/fs"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/procnet/procnet/internal/inoset"
 )
 
 // Tracker keeps a Map up to date for a program that polls (a watch mode):
@@ -22,9 +25,14 @@ type Tracker struct {
 	pids    []int
 
 	cur *Map
+	// want holds the inodes of the current Refresh (all if wantAll),
+	// need those of them a search looks for. Both are kept from call to
+	// call, so that a steady watch reuses their tables.
+	want, need inoset.Set
+	wantAll    bool
 	// missing holds inodes searched for in full and found without owner;
 	// they are not searched again before the next full walk.
-	missing map[uint64]struct{}
+	missing inoset.Set
 	// seen holds the PIDs present at the last full walk: a search walks
 	// known owners first, then processes born since, then the rest.
 	seen     map[int]struct{}
@@ -55,9 +63,12 @@ func NewTracker(opts Options) *Tracker {
 	return &Tracker{opts: opts}
 }
 
-// Refresh returns the owners of the given inodes (those with value true),
-// typically every inode of the socket tables just read. A nil set asks for
-// every socket and makes each refresh a full walk.
+// Refresh returns the owners of the given inodes. inodes yields the
+// inodes of interest (0 and repeats ignored), typically every inode of the
+// socket tables just read; nil asks for every socket and makes each
+// refresh a full walk. Refresh reads inodes once, before it walks, into a
+// set the Tracker keeps from call to call: a steady watch allocates no
+// set of its own for them.
 //
 // It walks in full on the first call, every Options.FullEvery calls, and
 // when the last full walk is older than Options.MaxAge. Otherwise it
@@ -77,9 +88,17 @@ func NewTracker(opts Options) *Tracker {
 // except when the call was a full walk: that one lets go of the owners it
 // knew before it starts (a full walk does not need them), so the next
 // Refresh walks in full.
-func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, error) {
+func (t *Tracker) Refresh(ctx context.Context, inodes iter.Seq[uint64]) (*Map, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	// About as many as last time, with room for a few more.
+	t.want.Reset(t.want.Len() + t.want.Len()/32)
+	t.wantAll = inodes == nil
+	if inodes != nil {
+		for ino := range inodes {
+			t.want.Add(ino)
+		}
 	}
 	procfd, err := openProc(t.opts.Root)
 	if err != nil {
@@ -99,9 +118,9 @@ func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, er
 		return nil, &fs.PathError{Op: "readdir", Path: "proc", Err: e}
 	}
 
-	if t.cur == nil || inodes == nil || t.rounds+1 >= t.opts.FullEvery ||
+	if t.cur == nil || t.wantAll || t.rounds+1 >= t.opts.FullEvery ||
 		(t.opts.MaxAge > 0 && time.Since(t.lastFull) >= t.opts.MaxAge) {
-		return t.full(ctx, procfd, inodes)
+		return t.full(ctx, procfd)
 	}
 	t.rounds++
 
@@ -117,16 +136,12 @@ func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, er
 
 	// Inodes no longer asked for are closed sockets: forget them.
 	for ino := range next.Owners {
-		if !inodes[ino] {
+		if !t.want.Has(ino) {
 			mutate()
 			delete(next.Owners, ino)
 		}
 	}
-	for ino := range t.missing {
-		if !inodes[ino] {
-			delete(t.missing, ino)
-		}
-	}
+	t.missing.DeleteFunc(func(ino uint64) bool { return !t.want.Has(ino) })
 
 	// Is every owning process still the one we know?
 	var dead map[int]bool
@@ -155,23 +170,14 @@ func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, er
 	}
 
 	// Which inodes need a search?
-	var need map[uint64]bool
-	for ino, v := range inodes {
-		if !v || ino == 0 {
+	t.need.Reset(t.need.Len()) // about as many new sockets as last time
+	for ino := range t.want.All() {
+		if _, ok := next.Owners[ino]; ok || t.missing.Has(ino) {
 			continue
 		}
-		if _, ok := next.Owners[ino]; ok {
-			continue
-		}
-		if _, ok := t.missing[ino]; ok {
-			continue
-		}
-		if need == nil {
-			need = make(map[uint64]bool)
-		}
-		need[ino] = true
+		t.need.Add(ino)
 	}
-	if need == nil {
+	if t.need.Len() == 0 {
 		t.Stats.Checks++
 		pruneProcs(next, mutate)
 		if cloned {
@@ -183,7 +189,7 @@ func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, er
 	if t.bpf {
 		// One pass of the iterator reads every process for less than
 		// most partial walks cost: search by reading everything.
-		return t.full(ctx, procfd, inodes)
+		return t.full(ctx, procfd)
 	}
 
 	// Search: known owners first, then newcomers, then everyone else.
@@ -207,7 +213,7 @@ func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, er
 		}
 	}
 	known := t.cur.Procs
-	wk := &walk{ctx: ctx, procfd: procfd, pids: order, want: inodes, need: need, cmdline: t.opts.Cmdline,
+	wk := &walk{ctx: ctx, procfd: procfd, pids: order, want: t.wanted(), need: inodeSet{s: &t.need}, cmdline: t.opts.Cmdline,
 		known: func(pid int, start uint64, comm []byte) *Process {
 			if p := known[pid]; p != nil && p.StartTime == start && p.Comm == string(comm) {
 				return p
@@ -220,7 +226,7 @@ func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, er
 	}
 	if !wk.skipped.Load() {
 		// Nothing stopped the walk: it read every process, a full walk.
-		return t.fullFrom(collect(t.workers[:numWorkers(len(order))]), pids, inodes), nil
+		return t.fullFrom(collect(t.workers[:numWorkers(len(order))]), pids), nil
 	}
 	t.Stats.Searches++
 	mutate()
@@ -250,9 +256,17 @@ func (t *Tracker) Refresh(ctx context.Context, inodes map[uint64]bool) (*Map, er
 	return next, nil
 }
 
+// wanted is the set of inodes the current Refresh asks for.
+func (t *Tracker) wanted() inodeSet {
+	if t.wantAll {
+		return inodeSet{}
+	}
+	return inodeSet{s: &t.want}
+}
+
 // full reads every process (with the BPF iterator if the options allow
 // and it works, else by walking) and starts afresh from the result.
-func (t *Tracker) full(ctx context.Context, procfd int, inodes map[uint64]bool) (*Map, error) {
+func (t *Tracker) full(ctx context.Context, procfd int) (*Map, error) {
 	var known map[int]*Process
 	if t.cur != nil {
 		// The walk needs only the processes it may reuse. Letting go of
@@ -270,31 +284,29 @@ func (t *Tracker) full(ctx context.Context, procfd int, inodes map[uint64]bool) 
 		return nil
 	}
 	if useBPF(&t.opts) {
-		opts := t.opts
-		opts.Inodes = inodes
-		m, err := buildBPF(ctx, &opts, nil, reuse)
+		m, err := buildBPF(ctx, &t.opts, t.wanted(), nil, reuse)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		noteBPFErr(err)
 		t.bpf = err == nil
 		if err == nil {
-			return t.fullFrom(m, t.pids, inodes), nil
+			return t.fullFrom(m, t.pids), nil
 		}
 		if t.opts.Source == SourceBPF {
 			return nil, err
 		}
 	}
-	wk := &walk{ctx: ctx, procfd: procfd, pids: t.pids, want: inodes, cmdline: t.opts.Cmdline, known: reuse}
+	wk := &walk{ctx: ctx, procfd: procfd, pids: t.pids, want: t.wanted(), cmdline: t.opts.Cmdline, known: reuse}
 	wk.run(t.workers[:numWorkers(len(t.pids))])
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return t.fullFrom(collect(t.workers[:numWorkers(len(t.pids))]), t.pids, inodes), nil
+	return t.fullFrom(collect(t.workers[:numWorkers(len(t.pids))]), t.pids), nil
 }
 
 // fullFrom records m, the result of reading every process in pids.
-func (t *Tracker) fullFrom(m *Map, pids []int, inodes map[uint64]bool) *Map {
+func (t *Tracker) fullFrom(m *Map, pids []int) *Map {
 	t.Stats.Full++
 	t.cur = m
 	t.rounds = 0
@@ -303,10 +315,18 @@ func (t *Tracker) fullFrom(m *Map, pids []int, inodes map[uint64]bool) *Map {
 	for _, pid := range pids {
 		t.seen[pid] = struct{}{}
 	}
-	t.missing = make(map[uint64]struct{})
-	for ino, v := range inodes {
-		if _, ok := m.Owners[ino]; v && ino != 0 && !ok {
-			t.missing[ino] = struct{}{}
+	// Counted first, so that the set is sized once (it keeps its table
+	// from one full walk to the next when the count changes little).
+	n := 0
+	for ino := range t.want.All() {
+		if _, ok := m.Owners[ino]; !ok {
+			n++
+		}
+	}
+	t.missing.Reset(n)
+	for ino := range t.want.All() {
+		if _, ok := m.Owners[ino]; !ok {
+			t.missing.Add(ino)
 		}
 	}
 	return m

@@ -8,7 +8,46 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/procnet/procnet/internal/inoset"
 )
+
+// An inodeSet is a set of inodes, held either as a map whose members have
+// the value true (Options.Inodes) or as an inoset.Set (a Tracker's). The
+// zero value is no set. It is a plain struct, so that the walk's per-fd
+// membership test is a direct call, never through an interface.
+type inodeSet struct {
+	m map[uint64]bool
+	s *inoset.Set
+}
+
+// inodesOf is the set of m's inodes with the value true; nil is no set.
+func inodesOf(m map[uint64]bool) inodeSet { return inodeSet{m: m} }
+
+// none reports whether there is no set (as opposed to an empty one).
+func (i inodeSet) none() bool { return i.m == nil && i.s == nil }
+
+// has reports whether ino is a member.
+func (i inodeSet) has(ino uint64) bool {
+	if i.s != nil {
+		return i.s.Has(ino)
+	}
+	return i.m[ino]
+}
+
+// count returns how many inodes are members.
+func (i inodeSet) count() int {
+	if i.s != nil {
+		return i.s.Len()
+	}
+	n := 0
+	for _, v := range i.m {
+		if v {
+			n++
+		}
+	}
+	return n
+}
 
 // A hit is one socket fd found in one process.
 type hit struct {
@@ -24,12 +63,11 @@ type walk struct {
 	pids   []int
 	// Processes pids[:prefix] are walked even after an early exit.
 	prefix int
-	// want selects the inodes to record (value true); nil records every
-	// socket.
-	want map[uint64]bool
-	// need, when non-nil, makes the walk stop once each of its inodes
-	// (value true) has an owner.
-	need    map[uint64]bool
+	// want selects the inodes to record; none records every socket.
+	want inodeSet
+	// need, when not none, makes the walk stop once each of its inodes
+	// has an owner.
+	need    inodeSet
 	cmdline bool
 	// known returns details already read for a process with this PID and
 	// start time, or nil; it must be safe for concurrent calls (a read of
@@ -41,7 +79,7 @@ type walk struct {
 	skipped   atomic.Bool // a process was left unread because of stop
 	remaining atomic.Int64
 	mu        sync.Mutex
-	found     map[uint64]struct{}
+	found     inoset.Set // needed inodes found so far
 }
 
 // workerState holds one worker's buffers and results. Buffers are reused
@@ -85,15 +123,10 @@ func (wk *walk) run(workers []*workerState) {
 	for _, w := range workers {
 		w.reset()
 	}
-	if wk.need != nil {
-		n := 0
-		for _, v := range wk.need {
-			if v {
-				n++
-			}
-		}
+	if !wk.need.none() {
+		n := wk.need.count()
 		wk.remaining.Store(int64(n))
-		wk.found = make(map[uint64]struct{}, n)
+		wk.found.Reset(n)
 		if n == 0 && wk.prefix == 0 {
 			return
 		}
@@ -167,7 +200,7 @@ func (wk *walk) process(w *workerState, pid int) {
 			return
 		}
 		w.procs = append(w.procs, p)
-		if wk.need != nil {
+		if !wk.need.none() {
 			wk.noteFound(w.hits[first:])
 		}
 	}
@@ -213,7 +246,7 @@ func (wk *walk) readFDs(w *workerState, fdfd int, pid int) syscall.Errno {
 				continue // closed meanwhile
 			}
 			ino, ok := parseSocketLink(w.link[:l])
-			if !ok || (wk.want != nil && !wk.want[ino]) {
+			if !ok || (!wk.want.none() && !wk.want.has(ino)) {
 				continue
 			}
 			fd, ok := dec(name[:len(name)-1])
@@ -230,13 +263,9 @@ func (wk *walk) readFDs(w *workerState, fdfd int, pid int) syscall.Errno {
 func (wk *walk) noteFound(hits []hit) {
 	wk.mu.Lock()
 	for _, h := range hits {
-		if !wk.need[h.inode] {
+		if !wk.need.has(h.inode) || !wk.found.Add(h.inode) {
 			continue
 		}
-		if _, dup := wk.found[h.inode]; dup {
-			continue
-		}
-		wk.found[h.inode] = struct{}{}
 		if wk.remaining.Add(-1) == 0 {
 			wk.stop.Store(true)
 		}

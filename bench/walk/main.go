@@ -45,11 +45,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "walk:", err)
 		os.Exit(1)
 	}
-	all := make(map[uint64]bool, len(m.Owners))
 	inodes := make([]uint64, 0, len(m.Owners))
 	fds := 0
 	for ino, o := range m.Owners {
-		all[ino] = true
 		inodes = append(inodes, ino)
 		fds += len(o)
 	}
@@ -65,6 +63,7 @@ func main() {
 			len(mb.Owners), len(mb.Procs), mb.Denied, reflect.DeepEqual(m.Owners, mb.Owners))
 	}
 
+	all := slices.Values(inodes)
 	tr := procmap.NewTracker(procmap.Options{Source: procmap.SourceProc, FullEvery: 1 << 30})
 	if _, err := tr.Refresh(context.Background(), all); err != nil {
 		fmt.Fprintln(os.Stderr, "walk:", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/procnet/procnet/flows"
@@ -77,10 +78,10 @@ func BenchmarkRoundParts(b *testing.B) {
 		b.Fatal(err)
 	}
 	tables := netstat.Reader{NoRetransmits: true}
-	inodes := map[uint64]bool{}
+	var inodes []uint64
 	for s, err := range tables.Sockets(context.Background(), c.filter()) {
 		if err == nil && s.Inode != 0 {
-			inodes[s.Inode] = true
+			inodes = append(inodes, s.Inode)
 		}
 	}
 	b.Run("tables", func(b *testing.B) {
@@ -98,9 +99,9 @@ func BenchmarkRoundParts(b *testing.B) {
 	})
 	b.Run("refresh", func(b *testing.B) {
 		t := procmap.NewTracker(procmap.Options{Root: "/", Cmdline: true})
-		t.Refresh(context.Background(), inodes)
+		t.Refresh(context.Background(), slices.Values(inodes))
 		for b.Loop() {
-			if _, err := t.Refresh(context.Background(), inodes); err != nil {
+			if _, err := t.Refresh(context.Background(), slices.Values(inodes)); err != nil {
 				b.Fatal(err)
 			}
 		}
