@@ -26,7 +26,7 @@ package main
 // would otherwise pile onto the uncollected one (a few ms a round); the
 // feed's ring buffer is 1 MiB (watchRing); and the watch runs with
 // GOGC=25 (watchGC) unless GOGC is set. bench/run-watch at 100k sockets:
-// peak RSS 101 → 71 → 49 MiB (BENCHMARKS.md).
+// peak RSS 101 → 36 → 32 MiB, 1.85× a one-shot listing (BENCHMARKS.md).
 //
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT or a reader that went away end the
 // watch with status 0, promptly even mid-round: the round stops at its
