@@ -18,11 +18,9 @@ import (
 
 func set(inodes ...uint64) iter.Seq[uint64] { return slices.Values(inodes) }
 
-func TestTracker(t *testing.T) {
-	root := fixture.Root(t, "testdata/basic.txtar")
-	at := func(p string) string { return filepath.Join(root, p) }
-	tr := NewTracker(Options{Root: root, FullEvery: 100})
-	refresh := func(want iter.Seq[uint64]) *Map {
+// refresher returns tr.Refresh that fails t on an error.
+func refresher(t *testing.T, tr *Tracker) func(want iter.Seq[uint64]) *Map {
+	return func(want iter.Seq[uint64]) *Map {
 		t.Helper()
 		m, err := tr.Refresh(context.Background(), want)
 		if err != nil {
@@ -30,6 +28,13 @@ func TestTracker(t *testing.T) {
 		}
 		return m
 	}
+}
+
+func TestTracker(t *testing.T) {
+	root := fixture.Root(t, "testdata/basic.txtar")
+	at := func(p string) string { return filepath.Join(root, p) }
+	tr := NewTracker(Options{Root: root, FullEvery: 100})
+	refresh := refresher(t, tr)
 	owners := func(m *Map, ino uint64, want ...Owner) {
 		t.Helper()
 		if diff := cmp.Diff(want, m.Lookup(ino)); diff != "" {
@@ -218,14 +223,7 @@ func TestTrackerManyInodesSteady(t *testing.T) {
 		inodes = append(inodes, 1<<32+7*i)
 	}
 	tr := NewTracker(Options{Root: root, FullEvery: 4})
-	refresh := func(want iter.Seq[uint64]) *Map {
-		t.Helper()
-		m, err := tr.Refresh(context.Background(), want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	refresh := refresher(t, tr)
 	for range 2 {
 		refresh(slices.Values(inodes))
 	}

@@ -40,17 +40,20 @@ func home(v uint64, m int) int {
 func (s *Set) Len() int { return s.n }
 
 // Has reports whether v is in s. Has(0) is false.
-func (s *Set) Has(v uint64) bool {
+func (s *Set) Has(v uint64) bool { return s.find(v) >= 0 }
+
+// find returns v's slot, -1 if v is not in s.
+func (s *Set) find(v uint64) int {
 	if v == 0 || s.n == 0 {
-		return false
+		return -1
 	}
 	slots := s.slots
 	for i := home(v, len(slots)); ; {
 		switch slots[i] {
 		case v:
-			return true
+			return i
 		case 0:
-			return false
+			return -1
 		}
 		if i++; i == len(slots) {
 			i = 0
@@ -158,22 +161,11 @@ func (s *Set) DeleteFunc(del func(uint64) bool) {
 
 // Delete removes v and reports whether it was present.
 func (s *Set) Delete(v uint64) bool {
-	if v == 0 || s.n == 0 {
-		return false
+	i := s.find(v)
+	if i >= 0 {
+		s.remove(i)
 	}
-	slots := s.slots
-	for i := home(v, len(slots)); ; {
-		switch slots[i] {
-		case v:
-			s.remove(i)
-			return true
-		case 0:
-			return false
-		}
-		if i++; i == len(slots) {
-			i = 0
-		}
-	}
+	return i >= 0
 }
 
 // remove empties slot i and moves back the entries after it, in its
