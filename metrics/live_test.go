@@ -25,7 +25,9 @@ func TestSeriesBoundLive(t *testing.T) {
 		ports[strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)] = true
 	}
 	fams := collect(t, New(o))
-	if now, _ := value(fams, "procnet_other_listening_sockets"); now < was+1000 {
+	// The host's other listeners may close meanwhile (tests of other
+	// packages run beside this one): ours are the 1000 sure to be there.
+	if now, _ := value(fams, "procnet_other_listening_sockets"); now < 1000 {
 		t.Errorf("procnet_other_listening_sockets: %v before, %v with 1000 more listeners", was, now)
 	}
 	total := 0
