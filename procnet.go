@@ -545,10 +545,7 @@ func (st *Stream) Conns() iter.Seq2[Conn, error] {
 		r, ctx := st.r, st.ctx
 		stopped := false
 		err := r.each(ctx, st.Namespaces, &st.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
-			for s, err := range r.tables.Sockets(ctx, st.f) {
-				if err == nil && !r.opts.Show.Shows(&s) {
-					continue
-				}
+			for s, err := range r.sockets(ctx, st.f) {
 				c := Conn{Socket: s, Namespace: ns}
 				if err == nil && st.Procs != nil {
 					c.Owners = st.Procs.Lookup(s.Inode)
@@ -576,10 +573,7 @@ func (st *Stream) Unix() iter.Seq2[UnixConn, error] {
 		r, ctx := st.r, st.ctx
 		stopped := false
 		err := r.each(ctx, st.Namespaces, &st.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
-			for u, err := range r.tables.UnixSockets(ctx) {
-				if err == nil && (st.f.Inodes != nil && !st.f.Inodes[u.Inode] || !r.opts.Show.ShowsUnix(&u)) {
-					continue
-				}
+			for u, err := range r.unixSockets(ctx, st.f) {
 				c := UnixConn{UnixSocket: u, Namespace: ns}
 				if err == nil && st.Procs != nil {
 					c.Owners = st.Procs.Lookup(u.Inode)
@@ -614,6 +608,37 @@ func (r *Reader) Conns(ctx context.Context) iter.Seq2[Conn, error] {
 	}
 }
 
+// sockets yields the Internet rows of the namespace r.tables reads that
+// f and Options.Show keep, and the bad rows' errors: the one rule of
+// Snapshot, Stream and the Poller's rounds.
+func (r *Reader) sockets(ctx context.Context, f netstat.Filter) iter.Seq2[netstat.Socket, error] {
+	return func(yield func(netstat.Socket, error) bool) {
+		for s, err := range r.tables.Sockets(ctx, f) {
+			if err == nil && !r.opts.Show.Shows(&s) {
+				continue
+			}
+			if !yield(s, err) {
+				return
+			}
+		}
+	}
+}
+
+// unixSockets is sockets for the unix rows: those f.Inodes selects (all
+// when nil) and Options.Show keeps.
+func (r *Reader) unixSockets(ctx context.Context, f netstat.Filter) iter.Seq2[netstat.UnixSocket, error] {
+	return func(yield func(netstat.UnixSocket, error) bool) {
+		for u, err := range r.tables.UnixSockets(ctx) {
+			if err == nil && (f.Inodes != nil && !f.Inodes[u.Inode] || !r.opts.Show.ShowsUnix(&u)) {
+				continue
+			}
+			if !yield(u, err) {
+				return
+			}
+		}
+	}
+}
+
 // readRows appends the rows of every namespace of snap (or of the Reader's
 // own) that pass f to snap, with their namespace, and returns the rows
 // that could not be parsed. A namespace whose member left it meanwhile
@@ -622,24 +647,20 @@ func (r *Reader) readRows(ctx context.Context, snap *Snapshot, f netstat.Filter,
 	var errs []error
 	err := r.each(ctx, snap.Namespaces, &snap.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 		n, nu := len(snap.Conns), len(snap.Unix)
-		for s, err := range r.tables.Sockets(ctx, f) {
+		for s, err := range r.sockets(ctx, f) {
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			if r.opts.Show.Shows(&s) {
-				snap.Conns = append(snap.Conns, Conn{Socket: s, Namespace: ns})
-			}
+			snap.Conns = append(snap.Conns, Conn{Socket: s, Namespace: ns})
 		}
 		if unix {
-			for u, err := range r.tables.UnixSockets(ctx) {
+			for u, err := range r.unixSockets(ctx, f) {
 				if err != nil {
 					errs = append(errs, err)
 					continue
 				}
-				if (f.Inodes == nil || f.Inodes[u.Inode]) && r.opts.Show.ShowsUnix(&u) {
-					snap.Unix = append(snap.Unix, UnixConn{UnixSocket: u, Namespace: ns})
-				}
+				snap.Unix = append(snap.Unix, UnixConn{UnixSocket: u, Namespace: ns})
 			}
 		}
 		return func() { snap.Conns, snap.Unix = snap.Conns[:n], snap.Unix[:nu] }, true

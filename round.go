@@ -322,26 +322,21 @@ func (r *Reader) readCompact(ctx context.Context, rd *Round, cur *last, raw, ura
 	err := r.each(ctx, rd.Namespaces, &rd.Skipped.Unread, func(ns *netstat.Namespace) (func(), bool) {
 		n, nu, nr, nur := len(cur.conns), len(cur.unix), len(*raw), len(*uraw)
 		k := cur.spaceIndex(ns)
-		for s, err := range r.tables.Sockets(ctx, f) {
+		for s, err := range r.sockets(ctx, f) {
 			if err != nil {
 				errs = append(errs, err)
-				continue
-			}
-			if !r.opts.Show.Shows(&s) {
 				continue
 			}
 			cur.conns, *raw = keepConn(cur.conns, *raw, &s, k)
 		}
 		if unix {
-			for u, err := range r.tables.UnixSockets(ctx) {
+			for u, err := range r.unixSockets(ctx, f) {
 				if err != nil {
 					errs = append(errs, err)
 					continue
 				}
-				if (f.Inodes == nil || f.Inodes[u.Inode]) && r.opts.Show.ShowsUnix(&u) {
-					cur.unix = append(cur.unix, lastUnix{inode: u.Inode, detail: uint32(len(*uraw)), ns: k, state: u.State})
-					*uraw = appendUnixFields(*uraw, &u)
-				}
+				cur.unix = append(cur.unix, lastUnix{inode: u.Inode, detail: uint32(len(*uraw)), ns: k, state: u.State})
+				*uraw = appendUnixFields(*uraw, &u)
 			}
 		}
 		return func() {
