@@ -10,10 +10,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/procnet/procnet/internal/escape"
+	"github.com/procnet/procnet/internal/promtest"
 	fixture "github.com/procnet/procnet/procnettest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"golang.org/x/tools/txtar"
 )
@@ -65,47 +65,11 @@ func TestGolden(t *testing.T) {
 	})
 }
 
-// collect gathers c into families by name.
-func collect(t *testing.T, c prometheus.Collector) map[string]*dto.MetricFamily {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]*dto.MetricFamily{}
-	for _, mf := range mfs {
-		out[mf.GetName()] = mf
-	}
-	return out
-}
-
-// value is the value of the series of family name with exactly labels
-// lv ("k=v" pairs); ok is false when there is none.
-func value(fams map[string]*dto.MetricFamily, name string, lv ...string) (float64, bool) {
-	want := map[string]string{}
-	for _, kv := range lv {
-		k, v, _ := strings.Cut(kv, "=")
-		want[k] = v
-	}
-next:
-	for _, m := range fams[name].GetMetric() {
-		if len(m.Label) != len(want) {
-			continue
-		}
-		for _, l := range m.Label {
-			if v, ok := want[l.GetName()]; !ok || v != l.GetValue() {
-				continue next
-			}
-		}
-		if m.Counter != nil {
-			return m.Counter.GetValue(), true
-		}
-		return m.Gauge.GetValue(), true
-	}
-	return 0, false
-}
+// collect and value are promtest's.
+var (
+	collect = promtest.Gather
+	value   = promtest.Value
+)
 
 // TestCountingRule: a shared socket counts once in each program holding
 // it, never twice in one; unowned sockets and folded programs go to

@@ -1,9 +1,9 @@
 package promcore
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/procnet/procnet/internal/promtest"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -39,44 +39,11 @@ func (p promCollector) Collect(ch chan<- prometheus.Metric) {
 	})
 }
 
-// collect gathers c into families by name.
+// collect gathers c, through the client_golang adapter above, into
+// families by name.
 func collect(t *testing.T, c *Collector) map[string]*dto.MetricFamily {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(adapt(c))
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]*dto.MetricFamily{}
-	for _, mf := range mfs {
-		out[mf.GetName()] = mf
-	}
-	return out
+	return promtest.Gather(t, adapt(c))
 }
 
-// value is the value of the series of family name with exactly labels
-// lv ("k=v" pairs); ok is false when there is none.
-func value(fams map[string]*dto.MetricFamily, name string, lv ...string) (float64, bool) {
-	want := map[string]string{}
-	for _, kv := range lv {
-		k, v, _ := strings.Cut(kv, "=")
-		want[k] = v
-	}
-next:
-	for _, m := range fams[name].GetMetric() {
-		if len(m.Label) != len(want) {
-			continue
-		}
-		for _, l := range m.Label {
-			if v, ok := want[l.GetName()]; !ok || v != l.GetValue() {
-				continue next
-			}
-		}
-		if m.Counter != nil {
-			return m.Counter.GetValue(), true
-		}
-		return m.Gauge.GetValue(), true
-	}
-	return 0, false
-}
+// value is promtest.Value.
+var value = promtest.Value
