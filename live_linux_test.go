@@ -5,28 +5,14 @@ import (
 	"errors"
 	"net"
 	"os"
-	"syscall"
 	"testing"
+
+	fixture "github.com/procnet/procnet/procnettest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/procnet/procnet/netstat"
 	"github.com/procnet/procnet/procmap"
 )
-
-// inodeOf is the socket inode of c (what its /proc/self/fd link names).
-func inodeOf(t *testing.T, c syscall.Conn) uint64 {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st syscall.Stat_t
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = syscall.Fstat(int(fd), &st) }); err != nil || serr != nil {
-		t.Fatal(err, serr)
-	}
-	return st.Ino
-}
 
 // TestLivePortOwners is a port query on our own loopback listener and its
 // connection, with each owner source: the rows are those two sockets and
@@ -51,9 +37,9 @@ func TestLivePortOwners(t *testing.T) {
 	defer a.Close()
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
 	mine := map[uint64]bool{
-		inodeOf(t, ln.(*net.TCPListener)): true,
-		inodeOf(t, c.(*net.TCPConn)):      true,
-		inodeOf(t, a.(*net.TCPConn)):      true,
+		fixture.SocketInode(t, ln.(*net.TCPListener)): true,
+		fixture.SocketInode(t, c.(*net.TCPConn)):      true,
+		fixture.SocketInode(t, a.(*net.TCPConn)):      true,
 	}
 	for _, src := range []procmap.Source{procmap.SourceProc, procmap.SourceBPF} {
 		snap, err := Read(context.Background(), Options{

@@ -563,7 +563,7 @@ func TestDiagFallback(t *testing.T) {
 		t.Skip(err)
 	}
 	defer l.Close()
-	ino := inodeOf(t, l.(*net.TCPListener))
+	ino := fixture.SocketInode(t, l.(*net.TCPListener))
 	f := Filter{Protos: Protos(TCP), Inodes: map[uint64]bool{ino: true}}
 	saved := diagSocket
 	defer func() { diagSocket = saved }()

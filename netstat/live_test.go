@@ -12,22 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-)
 
-// inodeOf returns the socket inode behind c, from fstat on its fd.
-func inodeOf(t *testing.T, c syscall.Conn) uint64 {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st syscall.Stat_t
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = syscall.Fstat(int(fd), &st) }); err != nil || serr != nil {
-		t.Fatal(err, serr)
-	}
-	return st.Ino
-}
+	fixture "github.com/procnet/procnet/procnettest"
+)
 
 // selfSocketInodes reads the socket inodes of /proc/self/fd.
 func selfSocketInodes(t *testing.T) map[uint64]bool {
@@ -94,7 +81,7 @@ func TestLive(t *testing.T) {
 			{c.(*net.TCPConn), want{p, ca, la, Established}},
 			{sc.(*net.TCPConn), want{p, la, ca, Established}},
 		} {
-			inodes[inodeOf(t, w.c)] = w.w
+			inodes[fixture.SocketInode(t, w.c)] = w.w
 		}
 	}
 	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -102,7 +89,7 @@ func TestLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u.Close()
-	inodes[inodeOf(t, u)] = want{UDP, u.LocalAddr().(*net.UDPAddr).AddrPort(), netip.AddrPortFrom(netip.IPv4Unspecified(), 0), Close}
+	inodes[fixture.SocketInode(t, u)] = want{UDP, u.LocalAddr().(*net.UDPAddr).AddrPort(), netip.AddrPortFrom(netip.IPv4Unspecified(), 0), Close}
 
 	var filter Filter
 	filter.Inodes = map[uint64]bool{}
@@ -156,7 +143,7 @@ func TestLiveNamespace(t *testing.T) {
 		t.Skip(err)
 	}
 	defer l.Close()
-	ino := inodeOf(t, l.(*net.TCPListener))
+	ino := fixture.SocketInode(t, l.(*net.TCPListener))
 	r := Reader{PID: os.Getpid()}
 	got, err := r.AppendSockets(context.Background(), nil, Filter{Inodes: map[uint64]bool{ino: true}})
 	if err != nil || len(got) != 1 || got[0].Local != l.Addr().(*net.TCPAddr).AddrPort() {
@@ -171,7 +158,7 @@ func TestLiveUnix(t *testing.T) {
 		t.Skip(err)
 	}
 	defer l.Close()
-	ino := inodeOf(t, l.(*net.UnixListener))
+	ino := fixture.SocketInode(t, l.(*net.UnixListener))
 	var r Reader
 	for u, err := range r.UnixSockets(context.Background()) {
 		if err != nil {
